@@ -1,0 +1,82 @@
+/* The boundary between mod_wsgid.so (httpd side, links no Python) and wsgid_python.so (the
+ * Python side, links libpython3.11). httpd-side code dlopen()s wsgid_python.so only in a
+ * process that will run Python (a daemon after fork and privilege drop) and calls through
+ * this table. Plain C so that neither side's C++ types or exceptions cross it.
+ *
+ * Bump WSGID_PYTHON_ABI_VERSION on any change to these structs or to the meaning of a field;
+ * the httpd side refuses a table whose version differs. */
+#ifndef WSGID_PYTHON_ABI_H
+#define WSGID_PYTHON_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WSGID_PYTHON_ABI_VERSION 1u
+#define WSGID_PYTHON_ENTRY_SYMBOL "wsgid_python_entry"
+
+/* Exit status of a daemon process that could not start (Python failed to initialise, the
+ * sandbox failed to load, ...). The parent restarts such a daemon with back-off instead of at
+ * once, so a broken configuration does not become a fork storm. Any other status (0 after a
+ * drain or recycle, a signal after a crash) is restarted at once unless httpd is stopping. */
+#define WSGID_EXIT_STARTUP_FAILURE 78
+
+/* A script loaded before the daemon accepts its first request (WSGIImportScript, or a
+ * WSGIScriptAlias whose process-group and application-group are both given literally). */
+typedef struct wsgid_preload {
+  const char *script_path;
+  const char *application_group; /* "" is the main interpreter (%{GLOBAL}) */
+  const char *callable_object;   /* NULL: only import the script (WSGIImportScript) */
+} wsgid_preload;
+
+typedef struct wsgid_daemon_spec {
+  uint32_t abi_version; /* WSGID_PYTHON_ABI_VERSION */
+  const char *group_name;
+  int listen_fd;            /* listening UNIX stream socket, O_NONBLOCK, shared by the group */
+  int processes;            /* processes in this group (for wsgi.multiprocess) */
+  int threads;              /* request threads in this process */
+  int multiprocess_option;  /* 1 when processes= was given explicitly (mod_wsgi semantics) */
+  long maximum_requests;    /* recycle after this many requests; 0 = never */
+  /* Timeouts in seconds; 0 = none. */
+  double graceful_timeout;   /* drain on recycle / graceful restart before forcing exit */
+  double shutdown_timeout;   /* drain on stop before forcing exit */
+  double socket_timeout;     /* per read/write on a worker connection */
+  double request_timeout;    /* a request running longer than this recycles the process */
+  double inactivity_timeout; /* no requests for this long: recycle */
+  const char *python_home;          /* NULL: the interpreter's own prefix */
+  const char *const *python_path;   /* extra sys.path entries, prepended in order */
+  size_t python_path_count;
+  const char *lang;   /* LANG/LC_ALL for the daemon, NULL: unchanged */
+  const char *locale; /* setlocale(LC_ALL, locale), NULL: unchanged */
+  const uid_t *allowed_peer_uids; /* SO_PEERCRED uids allowed to connect */
+  size_t allowed_peer_uid_count;
+  const wsgid_preload *preload;
+  size_t preload_count;
+  /* Called once, after Python start-up and preloading, before the first accept: applies the
+   * seccomp filter (NULL when the group has none). Returns 0, or non-zero with a message in
+   * err, in which case the daemon logs it and exits WSGID_EXIT_STARTUP_FAILURE. */
+  int (*apply_sandbox)(void *ctx, char *err, size_t err_len);
+  void *sandbox_ctx;
+} wsgid_daemon_spec;
+
+typedef struct wsgid_python_api {
+  uint32_t abi_version;
+  /* Runs the daemon: initialise Python, preload, sandbox, then serve until told to stop.
+   * SIGTERM: stop accepting, finish in-flight requests within shutdown_timeout, return 0.
+   * SIGUSR1: the same within graceful_timeout (graceful restart).
+   * Returns the process exit status; never returns on a fatal signal. */
+  int (*daemon_main)(const wsgid_daemon_spec *spec);
+} wsgid_python_api;
+
+/* Exported by wsgid_python.so under WSGID_PYTHON_ENTRY_SYMBOL. */
+const wsgid_python_api *wsgid_python_entry(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WSGID_PYTHON_ABI_H */

@@ -1,0 +1,261 @@
+#include "wire_protocol.hpp"
+
+#include <cstring>
+
+namespace wsgid::wire {
+namespace {
+
+void put_u16(std::string& out, std::uint16_t v) {
+  out.push_back(static_cast<char>(v & 0xff));
+  out.push_back(static_cast<char>((v >> 8) & 0xff));
+}
+
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+std::uint32_t get_u32(const unsigned char* p) {
+  return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) |
+         (std::uint32_t{p[3]} << 24);
+}
+
+std::uint16_t get_u16(const unsigned char* p) {
+  return static_cast<std::uint16_t>(p[0] | (p[1] << 8));
+}
+
+// A bounds-checked reader over a payload.
+struct Reader {
+  std::string_view data;
+  std::size_t pos = 0;
+
+  bool u16(std::uint16_t& v) {
+    if (data.size() - pos < 2) return false;
+    v = get_u16(reinterpret_cast<const unsigned char*>(data.data() + pos));
+    pos += 2;
+    return true;
+  }
+  bool u32(std::uint32_t& v) {
+    if (data.size() - pos < 4) return false;
+    v = get_u32(reinterpret_cast<const unsigned char*>(data.data() + pos));
+    pos += 4;
+    return true;
+  }
+  bool bytes(std::uint32_t n, std::string_view& v) {
+    if (data.size() - pos < n) return false;
+    v = data.substr(pos, n);
+    pos += n;
+    return true;
+  }
+  bool done() const { return pos == data.size(); }
+};
+
+bool read_pairs(Reader& r, Pairs& out) {
+  std::uint32_t count = 0;
+  if (!r.u32(count)) return false;
+  // Each pair needs at least 8 bytes: refuse counts the payload cannot hold before reserving.
+  if (count > (r.data.size() - r.pos) / 8) return false;
+  out.clear();
+  out.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::uint32_t klen = 0, vlen = 0;
+    std::string_view k, v;
+    if (!r.u32(klen) || !r.bytes(klen, k) || !r.u32(vlen) || !r.bytes(vlen, v)) return false;
+    out.emplace_back(k, v);
+  }
+  return true;
+}
+
+std::uint32_t max_payload(FrameType t) {
+  switch (t) {
+    case FrameType::kHello:
+      return 8;
+    case FrameType::kRequestHead:
+    case FrameType::kResponseHead:
+      return kMaxHeadPayload;
+    case FrameType::kRequestBody:
+    case FrameType::kResponseBody:
+      return kMaxBodyPayload;
+    case FrameType::kRequestEnd:
+    case FrameType::kResponseEnd:
+      return 0;
+    case FrameType::kError:
+      return kMaxErrorPayload;
+  }
+  return 0;
+}
+
+bool known_type(std::uint8_t t) {
+  switch (static_cast<FrameType>(t)) {
+    case FrameType::kHello:
+    case FrameType::kRequestHead:
+    case FrameType::kRequestBody:
+    case FrameType::kRequestEnd:
+    case FrameType::kResponseHead:
+    case FrameType::kResponseBody:
+    case FrameType::kResponseEnd:
+    case FrameType::kError:
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view describe(DecodeError e) {
+  switch (e) {
+    case DecodeError::kNone:
+      return "no error";
+    case DecodeError::kUnknownType:
+      return "unknown frame type";
+    case DecodeError::kReservedBitsSet:
+      return "reserved header bits set";
+    case DecodeError::kTooLong:
+      return "frame longer than its type allows";
+    case DecodeError::kEmptyBody:
+      return "empty body frame";
+    case DecodeError::kNonEmptyEnd:
+      return "end frame with a payload";
+    case DecodeError::kMalformed:
+      return "malformed payload";
+  }
+  return "unknown error";
+}
+
+void encode_header(FrameType type, std::uint8_t flags, std::uint32_t length,
+                   unsigned char out[kHeaderSize]) {
+  out[0] = static_cast<unsigned char>(type);
+  out[1] = flags;
+  out[2] = 0;
+  out[3] = 0;
+  for (int i = 0; i < 4; ++i) out[4 + i] = static_cast<unsigned char>((length >> (8 * i)) & 0xff);
+}
+
+DecodeError decode_header(const unsigned char in[kHeaderSize], FrameHeader& out) {
+  if (!known_type(in[0])) return DecodeError::kUnknownType;
+  if (in[2] != 0 || in[3] != 0) return DecodeError::kReservedBitsSet;
+  out.type = static_cast<FrameType>(in[0]);
+  out.flags = in[1];
+  out.length = get_u32(in + 4);
+  const std::uint32_t max = max_payload(out.type);
+  if (max == 0 && out.length != 0) return DecodeError::kNonEmptyEnd;
+  if (out.length > max) return DecodeError::kTooLong;
+  if ((out.type == FrameType::kRequestBody || out.type == FrameType::kResponseBody) &&
+      out.length == 0)
+    return DecodeError::kEmptyBody;
+  return DecodeError::kNone;
+}
+
+void append_pairs(std::string& out,
+                  std::span<const std::pair<std::string_view, std::string_view>> pairs) {
+  put_u32(out, static_cast<std::uint32_t>(pairs.size()));
+  for (const auto& [k, v] : pairs) {
+    put_u32(out, static_cast<std::uint32_t>(k.size()));
+    out.append(k);
+    put_u32(out, static_cast<std::uint32_t>(v.size()));
+    out.append(v);
+  }
+}
+
+bool parse_pairs(std::string_view payload, Pairs& out) {
+  Reader r{payload};
+  return read_pairs(r, out) && r.done();
+}
+
+void append_frame(std::string& out, FrameType type, std::uint8_t flags, std::string_view payload) {
+  unsigned char header[kHeaderSize];
+  encode_header(type, flags, static_cast<std::uint32_t>(payload.size()), header);
+  out.append(reinterpret_cast<const char*>(header), kHeaderSize);
+  out.append(payload);
+}
+
+void append_hello(std::string& out) {
+  std::string payload;
+  put_u32(payload, kMagic);
+  put_u16(payload, kVersion);
+  put_u16(payload, 0);
+  append_frame(out, FrameType::kHello, 0, payload);
+}
+
+bool parse_hello(std::string_view payload) {
+  Reader r{payload};
+  std::uint32_t magic = 0;
+  std::uint16_t version = 0, reserved = 0;
+  return r.u32(magic) && r.u16(version) && r.u16(reserved) && r.done() && magic == kMagic &&
+         version == kVersion;
+}
+
+void append_response_head(std::string& out, std::uint16_t status, std::string_view reason,
+                          std::span<const std::pair<std::string_view, std::string_view>> headers) {
+  std::string payload;
+  put_u16(payload, status);
+  put_u32(payload, static_cast<std::uint32_t>(headers.size() + 1));
+  put_u32(payload, 0);
+  put_u32(payload, static_cast<std::uint32_t>(reason.size()));
+  payload.append(reason);
+  for (const auto& [k, v] : headers) {
+    put_u32(payload, static_cast<std::uint32_t>(k.size()));
+    payload.append(k);
+    put_u32(payload, static_cast<std::uint32_t>(v.size()));
+    payload.append(v);
+  }
+  append_frame(out, FrameType::kResponseHead, 0, payload);
+}
+
+bool parse_response_head(std::string_view payload, ResponseHead& out) {
+  Reader r{payload};
+  if (!r.u16(out.status) || out.status < 100 || out.status > 999) return false;
+  if (!read_pairs(r, out.headers) || !r.done()) return false;
+  if (out.headers.empty() || !out.headers.front().first.empty()) return false;
+  out.reason = out.headers.front().second;
+  out.headers.erase(out.headers.begin());
+  return true;
+}
+
+void append_error(std::string& out, std::uint16_t status, std::string_view code,
+                  std::string_view message) {
+  std::string payload;
+  put_u16(payload, status);
+  if (message.size() > kMaxErrorPayload / 2) message = message.substr(0, kMaxErrorPayload / 2);
+  const std::pair<std::string_view, std::string_view> pairs[] = {{"code", code},
+                                                                 {"message", message}};
+  append_pairs(payload, pairs);
+  append_frame(out, FrameType::kError, 0, payload);
+}
+
+bool parse_error(std::string_view payload, ErrorInfo& out) {
+  Reader r{payload};
+  Pairs pairs;
+  if (!r.u16(out.status) || !read_pairs(r, pairs) || !r.done()) return false;
+  if (out.status < 400 || out.status > 599) return false;
+  out.code = {};
+  out.message = {};
+  for (const auto& [k, v] : pairs) {
+    if (k == "code") out.code = v;
+    if (k == "message") out.message = v;
+  }
+  return true;
+}
+
+void FrameDecoder::feed(std::string_view bytes) {
+  if (error_ != DecodeError::kNone) return;
+  // Compact lazily: drop consumed bytes only when they dominate the buffer.
+  if (consumed_ > 0 && consumed_ >= buffer_.size() / 2) {
+    buffer_.erase(0, consumed_);
+    consumed_ = 0;
+  }
+  buffer_.append(bytes);
+}
+
+bool FrameDecoder::next(FrameHeader& header, std::string_view& payload) {
+  if (error_ != DecodeError::kNone) return false;
+  if (buffered() < kHeaderSize) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(buffer_.data() + consumed_);
+  error_ = decode_header(p, header);
+  if (error_ != DecodeError::kNone) return false;
+  if (buffered() - kHeaderSize < header.length) return false;
+  payload = std::string_view(buffer_.data() + consumed_ + kHeaderSize, header.length);
+  consumed_ += kHeaderSize + header.length;
+  return true;
+}
+
+}  // namespace wsgid::wire

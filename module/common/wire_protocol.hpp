@@ -1,0 +1,123 @@
+// The worker <-> daemon protocol: framed, versioned, in both directions, over a UNIX stream
+// socket. A response is complete only when its ResponseEnd frame arrives, so a daemon that
+// dies mid-body is visible to the worker (and so to the client) instead of looking like a
+// well-formed short response, which is what a body that ends at socket close gives mod_wsgi.
+//
+// Every frame is an 8-byte header then `length` payload bytes:
+//   u8 type | u8 flags | u16 reserved (0) | u32 length (little-endian)
+//
+// One connection carries one request at a time:
+//   worker:  Hello (first frame of a connection only), RequestHead, RequestBody*, RequestEnd
+//   daemon:  ResponseHead, ResponseBody*, ResponseEnd    or    Error
+// Body frames in both directions may interleave: the daemon may answer before it has read the
+// whole request body, and the worker keeps reading the response while it is still sending.
+// After ResponseEnd, a connection whose request body was fully sent may carry another
+// request (flag kKeepAlive on RequestHead asks for that); otherwise either side closes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace wsgid::wire {
+
+inline constexpr std::uint32_t kMagic = 0x44475357;  // "WSGD" as little-endian bytes
+inline constexpr std::uint16_t kVersion = 1;
+inline constexpr std::size_t kHeaderSize = 8;
+
+// Upper bounds on payloads. Heads are bounded well above httpd's own header limits; body
+// frames are bounded so that a reader never needs more than one frame of buffer.
+inline constexpr std::uint32_t kMaxHeadPayload = 4u << 20;
+inline constexpr std::uint32_t kMaxBodyPayload = 1u << 20;
+inline constexpr std::uint32_t kMaxErrorPayload = 64u << 10;
+
+enum class FrameType : std::uint8_t {
+  // worker -> daemon
+  kHello = 1,        // u32 magic, u16 version, u16 reserved
+  kRequestHead = 2,  // pairs: the CGI/WSGI environ strings for this request
+  kRequestBody = 3,  // raw body bytes, length > 0
+  kRequestEnd = 4,   // empty: no more body for this request
+  // daemon -> worker
+  kResponseHead = 16,  // u16 status, then pairs: first pair is ("", reason phrase), then headers
+  kResponseBody = 17,  // raw body bytes, length > 0
+  kResponseEnd = 18,   // empty: response complete
+  kError = 19,         // u16 http status, then pairs: ("code", WSGIDxxxx), ("message", text)
+};
+
+inline constexpr std::uint8_t kKeepAlive = 0x01;  // RequestHead flag
+
+struct FrameHeader {
+  FrameType type{};
+  std::uint8_t flags = 0;
+  std::uint32_t length = 0;
+};
+
+enum class DecodeError {
+  kNone,
+  kUnknownType,
+  kReservedBitsSet,
+  kTooLong,      // length above the bound for its type
+  kEmptyBody,    // body frame with length 0
+  kNonEmptyEnd,  // end frame with a payload
+  kMalformed,    // payload does not parse
+};
+
+std::string_view describe(DecodeError e);
+
+// Header encode/decode. decode_header never reads beyond kHeaderSize bytes.
+void encode_header(FrameType type, std::uint8_t flags, std::uint32_t length,
+                   unsigned char out[kHeaderSize]);
+DecodeError decode_header(const unsigned char in[kHeaderSize], FrameHeader& out);
+
+// A list of (key, value) byte strings: u32 count, then per pair u32 klen, key, u32 vlen, value.
+using Pairs = std::vector<std::pair<std::string_view, std::string_view>>;
+void append_pairs(std::string& out, std::span<const std::pair<std::string_view, std::string_view>> pairs);
+// Views point into `payload`. Returns false on any inconsistency (counts, lengths, trailing bytes).
+bool parse_pairs(std::string_view payload, Pairs& out);
+
+// Whole frames appended to a buffer.
+void append_frame(std::string& out, FrameType type, std::uint8_t flags, std::string_view payload);
+void append_hello(std::string& out);
+bool parse_hello(std::string_view payload);
+
+struct ResponseHead {
+  std::uint16_t status = 0;
+  std::string_view reason;
+  Pairs headers;
+};
+void append_response_head(std::string& out, std::uint16_t status, std::string_view reason,
+                          std::span<const std::pair<std::string_view, std::string_view>> headers);
+bool parse_response_head(std::string_view payload, ResponseHead& out);
+
+struct ErrorInfo {
+  std::uint16_t status = 0;
+  std::string_view code;
+  std::string_view message;
+};
+void append_error(std::string& out, std::uint16_t status, std::string_view code,
+                  std::string_view message);
+bool parse_error(std::string_view payload, ErrorInfo& out);
+
+// Incremental decoder for a byte stream: feed what arrived, take whole frames out. The
+// payload view stays valid until the next feed() or next().
+class FrameDecoder {
+ public:
+  void feed(std::string_view bytes);
+  // Returns true and fills header/payload when a whole frame is buffered. Returns false when
+  // more bytes are needed or on error (see error()); after an error the stream is unusable.
+  bool next(FrameHeader& header, std::string_view& payload);
+  DecodeError error() const { return error_; }
+  std::size_t buffered() const { return buffer_.size() - consumed_; }
+
+ private:
+  std::string buffer_;
+  std::size_t consumed_ = 0;
+  DecodeError error_ = DecodeError::kNone;
+};
+
+}  // namespace wsgid::wire

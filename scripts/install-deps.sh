@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs, from Debian's own repositories, whatever the build and the tests need and the
+# machine lacks. Idempotent: a machine that has everything runs no apt-get at all.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
+  apache2 apache2-dev libapache2-mod-wsgi-py3
+  python3 python3-dev libpython3.11-dev python3-pytest python3-flask python3-django
+  libseccomp-dev libtomlplusplus-dev libboost-dev libboost-filesystem-dev
+  libgtest-dev googletest procps psmisc curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,164 @@
+#include "wire_protocol.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace wsgid::wire {
+namespace {
+
+TEST(WireProtocol, HelloRoundTrips) {
+  std::string out;
+  append_hello(out);
+  FrameDecoder d;
+  d.feed(out);
+  FrameHeader h;
+  std::string_view payload;
+  ASSERT_TRUE(d.next(h, payload));
+  EXPECT_EQ(h.type, FrameType::kHello);
+  EXPECT_TRUE(parse_hello(payload));
+}
+
+TEST(WireProtocol, HelloWithOtherVersionIsRefused) {
+  std::string payload = {'W', 'S', 'G', 'D', 2, 0, 0, 0};
+  EXPECT_FALSE(parse_hello(payload));
+}
+
+TEST(WireProtocol, PairsRoundTripIncludingEmptyAndBinary) {
+  const std::pair<std::string_view, std::string_view> in[] = {
+      {"REQUEST_METHOD", "GET"}, {"", ""}, {"X", std::string_view("\0\xff", 2)}};
+  std::string payload;
+  append_pairs(payload, in);
+  Pairs out;
+  ASSERT_TRUE(parse_pairs(payload, out));
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].first, "REQUEST_METHOD");
+  EXPECT_EQ(out[0].second, "GET");
+  EXPECT_EQ(out[2].second, std::string_view("\0\xff", 2));
+}
+
+TEST(WireProtocol, PairsWithTrailingBytesAreRefused) {
+  const std::pair<std::string_view, std::string_view> in[] = {{"a", "b"}};
+  std::string payload;
+  append_pairs(payload, in);
+  payload.push_back('x');
+  Pairs out;
+  EXPECT_FALSE(parse_pairs(payload, out));
+}
+
+TEST(WireProtocol, PairsWithHugeCountAreRefusedWithoutAllocating) {
+  std::string payload = {'\xff', '\xff', '\xff', '\x7f'};
+  Pairs out;
+  EXPECT_FALSE(parse_pairs(payload, out));
+}
+
+TEST(WireProtocol, TruncatedPairIsRefused) {
+  const std::pair<std::string_view, std::string_view> in[] = {{"key", "value"}};
+  std::string payload;
+  append_pairs(payload, in);
+  payload.pop_back();
+  Pairs out;
+  EXPECT_FALSE(parse_pairs(payload, out));
+}
+
+TEST(WireProtocol, ResponseHeadRoundTrips) {
+  const std::pair<std::string_view, std::string_view> headers[] = {
+      {"Content-Type", "text/plain"}, {"Set-Cookie", "a=1"}, {"Set-Cookie", "b=2"}};
+  std::string out;
+  append_response_head(out, 404, "Not Found", headers);
+  FrameDecoder d;
+  d.feed(out);
+  FrameHeader h;
+  std::string_view payload;
+  ASSERT_TRUE(d.next(h, payload));
+  ResponseHead head;
+  ASSERT_TRUE(parse_response_head(payload, head));
+  EXPECT_EQ(head.status, 404);
+  EXPECT_EQ(head.reason, "Not Found");
+  ASSERT_EQ(head.headers.size(), 3u);
+  EXPECT_EQ(head.headers[2].second, "b=2");
+}
+
+TEST(WireProtocol, ErrorRoundTrips) {
+  std::string out;
+  append_error(out, 503, "WSGID0301", "daemon is draining");
+  FrameDecoder d;
+  d.feed(out);
+  FrameHeader h;
+  std::string_view payload;
+  ASSERT_TRUE(d.next(h, payload));
+  ErrorInfo e;
+  ASSERT_TRUE(parse_error(payload, e));
+  EXPECT_EQ(e.status, 503);
+  EXPECT_EQ(e.code, "WSGID0301");
+  EXPECT_EQ(e.message, "daemon is draining");
+}
+
+TEST(FrameDecoder, AssemblesFramesFedOneByteAtATime) {
+  std::string stream;
+  append_frame(stream, FrameType::kRequestBody, 0, "hello");
+  append_frame(stream, FrameType::kRequestEnd, 0, "");
+  FrameDecoder d;
+  FrameHeader h;
+  std::string_view payload;
+  std::vector<FrameType> seen;
+  std::string body;
+  for (char c : stream) {
+    d.feed(std::string_view(&c, 1));
+    while (d.next(h, payload)) {
+      seen.push_back(h.type);
+      body.append(payload);
+    }
+  }
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], FrameType::kRequestBody);
+  EXPECT_EQ(seen[1], FrameType::kRequestEnd);
+  EXPECT_EQ(body, "hello");
+  EXPECT_EQ(d.buffered(), 0u);
+}
+
+TEST(FrameDecoder, UnknownTypeIsAnError) {
+  const char bytes[8] = {99, 0, 0, 0, 0, 0, 0, 0};
+  FrameDecoder d;
+  d.feed(std::string_view(bytes, 8));
+  FrameHeader h;
+  std::string_view payload;
+  EXPECT_FALSE(d.next(h, payload));
+  EXPECT_EQ(d.error(), DecodeError::kUnknownType);
+}
+
+TEST(FrameDecoder, OversizedBodyFrameIsRefusedFromItsHeader) {
+  unsigned char header[kHeaderSize];
+  encode_header(FrameType::kRequestBody, 0, kMaxBodyPayload + 1, header);
+  FrameDecoder d;
+  d.feed(std::string_view(reinterpret_cast<char*>(header), kHeaderSize));
+  FrameHeader h;
+  std::string_view payload;
+  EXPECT_FALSE(d.next(h, payload));
+  EXPECT_EQ(d.error(), DecodeError::kTooLong);
+}
+
+TEST(FrameDecoder, EndFrameWithPayloadIsRefused) {
+  unsigned char header[kHeaderSize];
+  encode_header(FrameType::kResponseEnd, 0, 1, header);
+  FrameHeader h;
+  EXPECT_EQ(decode_header(header, h), DecodeError::kNonEmptyEnd);
+}
+
+TEST(FrameDecoder, EmptyBodyFrameIsRefused) {
+  unsigned char header[kHeaderSize];
+  encode_header(FrameType::kResponseBody, 0, 0, header);
+  FrameHeader h;
+  EXPECT_EQ(decode_header(header, h), DecodeError::kEmptyBody);
+}
+
+TEST(FrameDecoder, ReservedBitsAreRefused) {
+  unsigned char header[kHeaderSize];
+  encode_header(FrameType::kRequestEnd, 0, 0, header);
+  header[3] = 1;
+  FrameHeader h;
+  EXPECT_EQ(decode_header(header, h), DecodeError::kReservedBitsSet);
+}
+
+}  // namespace
+}  // namespace wsgid::wire
