@@ -1,0 +1,494 @@
+"""Start a real Debian httpd with a generated config, talk to it, inspect its processes.
+
+Everything an integration test needs lives here so the tests read as behaviour, not plumbing.
+Every wait is a poll with a deadline: tests run in parallel on 2 cores, so there are no fixed
+ports, no shared directories and no sleeps used as synchronisation.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+APACHE_BIN = "/usr/sbin/apache2"
+APACHE_MODULES = Path("/usr/lib/apache2/modules")
+MOD_WSGI_SO = APACHE_MODULES / "mod_wsgi.so"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+APPS_SRC = REPO_ROOT / "tests" / "apps"
+
+# Modules every generated config loads; core, so, log_config, unixd ... are compiled in.
+BASE_MODULES = [
+    ("mpm_event_module", "mod_mpm_event.so"),
+    ("authz_core_module", "mod_authz_core.so"),
+    ("authz_host_module", "mod_authz_host.so"),
+    ("mime_module", "mod_mime.so"),
+    ("alias_module", "mod_alias.so"),
+    ("dir_module", "mod_dir.so"),
+    ("env_module", "mod_env.so"),
+    ("headers_module", "mod_headers.so"),
+    ("reqtimeout_module", "mod_reqtimeout.so"),
+]
+
+FLAVOURS = ("wsgid", "mod_wsgi")
+
+
+class HarnessError(RuntimeError):
+    pass
+
+
+def selected_flavours() -> list[str]:
+    """Flavours to run, from WSGID_TEST_FLAVOURS (comma separated); both by default."""
+    raw = os.environ.get("WSGID_TEST_FLAVOURS", "wsgid,mod_wsgi")
+    chosen = [f.strip() for f in raw.split(",") if f.strip()]
+    unknown = [f for f in chosen if f not in FLAVOURS]
+    if unknown or not chosen:
+        raise HarnessError(f"WSGID_TEST_FLAVOURS={raw!r}: accepted flavours are {', '.join(FLAVOURS)}")
+    return chosen
+
+
+def wsgid_module_path() -> Path:
+    env = os.environ.get("WSGID_MODULE")
+    if env:
+        return Path(env)
+    for build in ("build", "build-integration"):
+        candidate = REPO_ROOT / build / "module" / "mod_wsgid.so"
+        if candidate.exists():
+            return candidate
+    return REPO_ROOT / "build" / "module" / "mod_wsgid.so"
+
+
+def module_line(flavour: str) -> str:
+    if flavour == "wsgid":
+        path = wsgid_module_path()
+        if not path.exists():
+            raise HarnessError(f"mod_wsgid.so not found at {path} (set WSGID_MODULE)")
+        py = os.environ.get("WSGID_PYTHON_SO")
+        if py and not Path(py).exists():
+            raise HarnessError(f"WSGID_PYTHON_SO={py} does not exist")
+        return f"LoadModule wsgid_module {path}"
+    if flavour == "mod_wsgi":
+        return f"LoadModule wsgi_module {MOD_WSGI_SO}"
+    if flavour == "none":
+        return "# no WSGI module"
+    raise HarnessError(f"unknown flavour {flavour!r}")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def poll(predicate, timeout: float, interval: float = 0.02, what: str = "condition"):
+    """Call predicate until it returns something truthy; raise on deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------- /proc helpers
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # comm may contain spaces and parentheses: split after the last ')'.
+    return raw[raw.rindex(")") + 2:].split()
+
+
+def ppid_of(pid: int) -> int | None:
+    f = _stat_fields(pid)
+    return int(f[1]) if f else None
+
+
+def pgrp_of(pid: int) -> int | None:
+    f = _stat_fields(pid)
+    return int(f[2]) if f else None
+
+
+def is_zombie(pid: int) -> bool:
+    f = _stat_fields(pid)
+    return f is None or f[0] in ("Z", "X")
+
+
+def all_pids() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def children_of(pid: int) -> list[int]:
+    return sorted(p for p in all_pids() if ppid_of(p) == pid and not is_zombie(p))
+
+
+def cmdline(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()
+
+
+def maps_libraries(pid: int) -> set[str]:
+    try:
+        text = Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return set()
+    return {line.split()[-1] for line in text.splitlines() if "/" in line}
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """Rss, Pss, ... from /proc/PID/smaps_rollup, in KiB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        m = re.match(r"(\w+):\s+(\d+) kB", line)
+        if m:
+            out[m.group(1)] = int(m.group(2))
+    return out
+
+
+def open_fds(pid: int) -> dict[int, str]:
+    fds = {}
+    base = Path(f"/proc/{pid}/fd")
+    for entry in os.listdir(base):
+        try:
+            fds[int(entry)] = os.readlink(base / entry)
+        except OSError:
+            pass
+    return fds
+
+
+def uid_of(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    raise HarnessError(f"no Uid line for {pid}")
+
+
+# ---------------------------------------------------------------- HTTP helpers
+
+@dataclass
+class Response:
+    status: int
+    headers: dict
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        for k, v in self.headers.items():
+            if k.lower() == name.lower():
+                return v
+        return None
+
+
+def http_request(port: int, method: str, path: str, host: str | None = None, body=None,
+                 headers: dict | None = None, timeout: float = 30.0) -> Response:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        hdrs = dict(headers or {})
+        if host:
+            hdrs["Host"] = host
+        conn.request(method, path, body=body, headers=hdrs)
+        resp = conn.getresponse()
+        data = resp.read()
+        return Response(resp.status, dict(resp.getheaders()), data)
+    finally:
+        conn.close()
+
+
+def raw_exchange(port: int, request: bytes, timeout: float = 30.0) -> bytes:
+    """Send raw bytes, read until the server closes (or timeout), return everything read."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(request)
+        chunks = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                data = s.recv(65536)
+            except ConnectionResetError:
+                break
+            except socket.timeout:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        return b"".join(chunks)
+
+
+# ---------------------------------------------------------------- the server
+
+@dataclass
+class Httpd:
+    """One running httpd. Use through the `httpd_factory` fixture, which stops and cleans up."""
+
+    flavour: str
+    tmp: Path
+    body: str
+    name: str = "httpd"
+    extra_global: str = ""
+    port: int = 0
+    proc: subprocess.Popen | None = None
+    conf_path: Path | None = None
+    stragglers: list = field(default_factory=list)
+
+    @property
+    def apps(self) -> Path:
+        return self.tmp / "apps"
+
+    @property
+    def error_log(self) -> Path:
+        return self.tmp / "error.log"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    # -- config
+
+    def render(self) -> str:
+        run_user = ""
+        if os.geteuid() == 0:
+            run_user = "User www-data\nGroup www-data\n"
+        body = (self.body.replace("@TMP@", str(self.tmp)).replace("@APPS@", str(self.apps))
+                .replace("@PORT@", str(self.port)))
+        loads = "\n".join(f"LoadModule {name} {APACHE_MODULES / so}" for name, so in BASE_MODULES)
+        wsgi_global = ""
+        if self.flavour != "none":
+            wsgi_global = f"WSGISocketPrefix {self.tmp}/wsgi\n"
+        return f"""# generated by tests/integration/httpd_harness.py ({self.flavour})
+ServerRoot {self.tmp}
+ServerName 127.0.0.1
+{loads}
+{module_line(self.flavour)}
+{run_user}PidFile {self.tmp}/httpd.pid
+DefaultRuntimeDir {self.tmp}
+Mutex file:{self.tmp} default
+ErrorLog {self.error_log}
+LogLevel info
+LogFormat "%h %l %u %t \\"%r\\" %>s %b %{{Host}}i %D" wsgi_test
+CustomLog {self.tmp}/access.log wsgi_test
+Listen 127.0.0.1:{self.port}
+TypesConfig /etc/mime.types
+StartServers 2
+ServerLimit 16
+ThreadsPerChild 25
+MaxRequestWorkers 100
+MinSpareThreads 25
+MaxSpareThreads 75
+MaxConnectionsPerChild 0
+Timeout 30
+KeepAlive On
+GracefulShutdownTimeout 30
+DocumentRoot {self.tmp}/htdocs
+<Directory />
+  Require all denied
+</Directory>
+<Directory {self.tmp}>
+  Require all granted
+</Directory>
+{wsgi_global}{self.extra_global}
+{body}
+"""
+
+    # -- lifecycle
+
+    def start(self, timeout: float = 30.0):
+        for attempt in range(4):
+            self.port = free_port()
+            self.conf_path = self.tmp / "httpd.conf"
+            self.conf_path.write_text(self.render())
+            stderr = open(self.tmp / "stderr.log", "ab")
+            try:
+                self.proc = subprocess.Popen(
+                    [APACHE_BIN, "-d", str(self.tmp), "-f", str(self.conf_path), "-DFOREGROUND"],
+                    stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
+                    start_new_session=True, cwd=str(self.tmp))
+            finally:
+                stderr.close()
+            try:
+                self._wait_listening(timeout)
+                return self
+            except _PortTaken:
+                self.proc.wait(timeout=10)
+                continue
+        raise HarnessError("could not find a free port in 4 attempts")
+
+    def _wait_listening(self, timeout: float):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                logs = self.all_logs()
+                if "Address already in use" in logs:
+                    raise _PortTaken()
+                raise HarnessError(
+                    f"httpd ({self.flavour}) exited with {self.proc.returncode} during start-up\n{logs}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.02)
+        self.stop()
+        raise HarnessError(f"httpd ({self.flavour}) not listening after {timeout}s\n{self.all_logs()}")
+
+    def stop(self, timeout: float = 20.0):
+        """SIGTERM the parent, wait with a deadline, then SIGKILL the whole process group."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.stragglers.append(f"parent {self.proc.pid} ignored SIGTERM for {timeout}s")
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self._kill_group_leftovers()
+
+    def _kill_group_leftovers(self):
+        # The parent reaps its children before it exits; anything still in its process group
+        # afterwards is a bug worth reporting, and must not outlive the test.
+        pgid = self.proc.pid
+
+        def alive():
+            return [p for p in all_pids() if pgrp_of(p) == pgid and not is_zombie(p)]
+
+        try:
+            poll(lambda: not alive(), timeout=5, what="httpd's process group to empty")
+        except TimeoutError:
+            left = alive()
+            self.stragglers.append("processes left after httpd exit: "
+                                   + ", ".join(f"{p} {cmdline(p)!r}" for p in left))
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def graceful_restart(self):
+        os.kill(self.pid, signal.SIGUSR1)
+
+    def graceful_stop(self):
+        os.kill(self.pid, signal.SIGWINCH)
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    # -- processes
+
+    def children(self) -> list[int]:
+        return children_of(self.pid)
+
+    def daemon_pids(self, group: str | None = None) -> list[int]:
+        """Daemon processes: children whose title is `(wsgi:NAME)` (needs display-name=%{GROUP})."""
+        tag = f"(wsgi:{group})" if group else "(wsgi:"
+        return [p for p in self.children() if cmdline(p).startswith(tag)]
+
+    def worker_pids(self) -> list[int]:
+        return [p for p in self.children() if not cmdline(p).startswith("(wsgi:")]
+
+    def wait_daemons(self, group: str, count: int, timeout: float = 15.0) -> list[int]:
+        return poll(lambda: (lambda d: d if len(d) >= count else None)(self.daemon_pids(group)),
+                    timeout, what=f"{count} daemon(s) of group {group}")
+
+    # -- HTTP
+
+    def request(self, method: str, path: str, **kw) -> Response:
+        return http_request(self.port, method, path, **kw)
+
+    def get(self, path: str, **kw) -> Response:
+        return self.request("GET", path, **kw)
+
+    def wait_ok(self, path: str = "/", host: str | None = None, timeout: float = 20.0) -> Response:
+        """Poll until `path` answers 200 (daemons may still be starting)."""
+        last = []
+
+        def attempt():
+            try:
+                r = self.get(path, host=host, timeout=5)
+            except (OSError, http.client.HTTPException) as e:
+                last[:] = [repr(e)]
+                return None
+            last[:] = [f"{r.status} {r.body[:200]!r}"]
+            return r if r.status == 200 else None
+
+        try:
+            return poll(attempt, timeout, interval=0.05, what=f"200 from {path}")
+        except TimeoutError as e:
+            raise HarnessError(f"{e}; last answer: {last}\n{self.all_logs()}") from None
+
+    # -- logs
+
+    def log_files(self) -> list[Path]:
+        return sorted(self.tmp.glob("*.log"))
+
+    def read_log(self, name: str = "error.log") -> str:
+        p = self.tmp / name
+        return p.read_text(errors="replace") if p.exists() else ""
+
+    def wait_log(self, needle: str, name: str = "error.log", timeout: float = 10.0) -> str:
+        return poll(lambda: needle in self.read_log(name) and self.read_log(name), timeout,
+                    what=f"{needle!r} in {name}")
+
+    def all_logs(self) -> str:
+        parts = []
+        for p in self.log_files():
+            if p.name == "access.log":
+                continue
+            text = p.read_text(errors="replace")
+            if len(text) > 20000:
+                text = "...\n" + text[-20000:]
+            parts.append(f"----- {p} -----\n{text}")
+        return "\n".join(parts)
+
+
+class _PortTaken(Exception):
+    pass
+
+
+def payload_bytes() -> bytes:
+    """The file the file_wrapper routes serve: 300 KB, not a multiple of any buffer size."""
+    import hashlib
+    out = bytearray()
+    block = b"wsgid"
+    while len(out) < 300_001:
+        block = hashlib.sha256(block).digest()
+        out += block
+    return bytes(out[:300_001])
+
+
+def make_tmp() -> Path:
+    """A short, world-readable temp dir (UNIX socket paths must stay under 108 bytes)."""
+    tmp = Path(tempfile.mkdtemp(dir="/tmp", prefix="wi-"))
+    os.chmod(tmp, 0o755)
+    (tmp / "htdocs").mkdir(mode=0o755)
+    # Copy the apps: the httpd user must be able to read them wherever the repo lives, and
+    # daemons must not write bytecode caches into the source tree.
+    shutil.copytree(APPS_SRC, tmp / "apps", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (tmp / "apps" / "payload.bin").write_bytes(payload_bytes())
+    for root, dirs, files in os.walk(tmp):
+        for d in dirs:
+            os.chmod(os.path.join(root, d), 0o755)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o644)
+    if os.geteuid() == 0:
+        # A directory the app user may write to (sqlite, scratch files).
+        scratch = tmp / "scratch"
+        scratch.mkdir()
+        pw = pwd.getpwnam("www-data")
+        os.chown(scratch, pw.pw_uid, pw.pw_gid)
+    else:
+        (tmp / "scratch").mkdir()
+    return tmp
