@@ -25,7 +25,7 @@ def pytest_configure(config):
 
 def pytest_generate_tests(metafunc):
     if "flavour" in metafunc.fixturenames:
-        metafunc.parametrize("flavour", hh.selected_flavours())
+        metafunc.parametrize("flavour", hh.selected_flavours(), indirect=True)
 
 
 @pytest.fixture

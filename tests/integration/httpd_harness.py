@@ -492,3 +492,127 @@ def make_tmp() -> Path:
     else:
         (tmp / "scratch").mkdir()
     return tmp
+
+
+# ---------------------------------------------------------------- raw responses
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict           # lower-cased names
+    body: bytes             # de-chunked when chunked
+    complete: bool          # framing says the whole body arrived (and nothing is missing)
+    framing: str            # "content-length", "chunked" or "close"
+
+
+def parse_raw_response(raw: bytes) -> RawResponse:
+    """Parse one HTTP/1.1 response read until close, judging whether its framing is complete."""
+    head, sep, rest = raw.partition(b"\r\n\r\n")
+    if not sep:
+        return RawResponse(0, {}, b"", False, "none")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        body, pos = bytearray(), 0
+        while True:
+            end = rest.find(b"\r\n", pos)
+            if end < 0:
+                return RawResponse(status, headers, bytes(body), False, "chunked")
+            size = int(rest[pos:end].split(b";")[0] or b"0", 16)
+            pos = end + 2
+            if size == 0:
+                # Terminal chunk, then (empty) trailers and the final CRLF.
+                complete = rest.find(b"\r\n", pos) >= 0
+                return RawResponse(status, headers, bytes(body), complete, "chunked")
+            if len(rest) < pos + size + 2:
+                body += rest[pos:pos + size]
+                return RawResponse(status, headers, bytes(body), False, "chunked")
+            body += rest[pos:pos + size]
+            pos += size + 2
+    if "content-length" in headers:
+        declared = int(headers["content-length"])
+        return RawResponse(status, headers, rest[:declared], len(rest) >= declared, "content-length")
+    # Body delimited by connection close: indistinguishable from success by construction.
+    return RawResponse(status, headers, rest, True, "close")
+
+
+# ---------------------------------------------------------------- load
+
+@dataclass
+class Outcome:
+    started: float
+    ok: bool
+    detail: str
+
+
+class Load:
+    """`clients` threads each doing GETs (a new connection per request, so a server closing an
+    idle keep-alive connection is not counted as a failure) until stopped, `max_requests` in
+    total are done, or `max_seconds` pass. Every non-200 or exception is a failure."""
+
+    def __init__(self, port: int, path: str, clients: int = 40, max_requests: int = 5000,
+                 max_seconds: float = 120.0, host: str | None = None, timeout: float = 30.0):
+        import threading
+        self.port, self.path, self.host, self.timeout = port, path, host, timeout
+        self.max_requests, self.deadline = max_requests, time.monotonic() + max_seconds
+        self.lock = threading.Lock()
+        self.outcomes: list[Outcome] = []
+        self.issued = 0
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _take_ticket(self) -> bool:
+        with self.lock:
+            if self.stopping.is_set() or self.issued >= self.max_requests or time.monotonic() > self.deadline:
+                return False
+            self.issued += 1
+            return True
+
+    def _run(self):
+        while self._take_ticket():
+            started = time.monotonic()
+            try:
+                r = http_request(self.port, "GET", self.path, host=self.host, timeout=self.timeout,
+                                 headers={"Connection": "close"})
+                outcome = Outcome(started, r.status == 200, f"{r.status} {r.body[:120]!r}")
+            except Exception as e:
+                outcome = Outcome(started, False, repr(e))
+            with self.lock:
+                self.outcomes.append(outcome)
+
+    def stop(self, timeout: float = 60.0):
+        self.stopping.set()
+        deadline = time.monotonic() + timeout
+        for t in self.threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        alive = sum(t.is_alive() for t in self.threads)
+        if alive:
+            raise HarnessError(f"{alive} load threads still running after {timeout}s")
+
+    def snapshot(self) -> list[Outcome]:
+        with self.lock:
+            return list(self.outcomes)
+
+    def successes(self) -> int:
+        return sum(o.ok for o in self.snapshot())
+
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.snapshot() if not o.ok]
+
+    def wait_successes(self, n: int, timeout: float = 60.0):
+        poll(lambda: self.successes() >= n, timeout, interval=0.02, what=f"{n} successful requests")
+
+    def exhausted(self) -> bool:
+        return all(not t.is_alive() for t in self.threads)
