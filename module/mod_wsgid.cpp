@@ -1,17 +1,47 @@
 // The module record: directive table and hook registration, nothing else.
 #include <httpd.h>
 #include <http_config.h>
+#include <http_request.h>
 
-extern "C" {
-extern module AP_MODULE_DECLARE_DATA wsgid_module;
-}
+#include "config.hpp"
+#include "daemon_lifecycle.hpp"
+#include "directives.hpp"
+#include "request_handler.hpp"
 
 namespace {
-void register_hooks(apr_pool_t* /*p*/) {}
+
+int pre_config(apr_pool_t* pconf, apr_pool_t* /*plog*/, apr_pool_t* /*ptemp*/) {
+  wsgid::reset_global_config(pconf);
+  return OK;
+}
+
+int post_config(apr_pool_t* pconf, apr_pool_t* /*plog*/, apr_pool_t* ptemp, server_rec* s) {
+  return wsgid::start_daemon_groups(pconf, ptemp, s);
+}
+
+void child_init(apr_pool_t* /*pchild*/, server_rec* /*s*/) {
+  wsgid::close_daemon_sockets_in_worker();
+}
+
+void register_hooks(apr_pool_t* /*p*/) {
+  static const char* const before_alias[] = {"mod_alias.c", nullptr};
+  ap_hook_pre_config(pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+  ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_LAST);
+  ap_hook_child_init(child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
+  ap_hook_translate_name(wsgid::translate_script_alias, nullptr, before_alias, APR_HOOK_MIDDLE);
+  ap_hook_handler(wsgid::handle_wsgi_request, nullptr, nullptr, APR_HOOK_MIDDLE);
+}
+
 }  // namespace
 
 module AP_MODULE_DECLARE_DATA wsgid_module = {
-    STANDARD20_MODULE_STUFF, nullptr, nullptr, nullptr, nullptr, nullptr, register_hooks,
+    STANDARD20_MODULE_STUFF,
+    wsgid::create_dir_config,
+    wsgid::merge_dir_config,
+    wsgid::create_server_config,
+    wsgid::merge_server_config,
+    wsgid::kDirectives,
+    register_hooks,
 #if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
     AP_MODULE_FLAG_NONE
 #endif

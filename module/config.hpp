@@ -1,0 +1,103 @@
+// Configuration records of mod_wsgid: what the directives build, per server, per directory
+// and per generation of the httpd configuration.
+#pragma once
+
+#include <httpd.h>
+#include <http_config.h>
+#include <apr_tables.h>
+
+#include <sys/types.h>
+
+#include "python_abi.h"
+
+namespace wsgid {
+
+inline constexpr int kUnset = -1;
+
+// One WSGIDaemonProcess. Options keep mod_wsgi's names and defaults.
+struct DaemonGroup {
+  const char* name = nullptr;
+  server_rec* server = nullptr;  // the server or VirtualHost that declared it
+  const char* defined_in = nullptr;  // "file:line", for messages
+  int processes = 1;
+  bool multiprocess_option = false;  // processes= given explicitly
+  int threads = 15;
+  const char* user = nullptr;
+  const char* group = nullptr;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  const char* home = nullptr;
+  const char* display_name = nullptr;
+  const char* python_home = nullptr;
+  apr_array_header_t* python_path = nullptr;  // const char*
+  const char* lang = nullptr;
+  const char* locale = nullptr;
+  long maximum_requests = 0;
+  int graceful_timeout = 15;  // seconds
+  int shutdown_timeout = 5;
+  int connect_timeout = 15;
+  int socket_timeout = 0;  // 0: the server's Timeout
+  int request_timeout = 0;
+  int queue_timeout = 0;
+  int inactivity_timeout = 0;
+  int listen_backlog = 100;
+  int umask = kUnset;
+  const char* seccomp_filter = nullptr;
+  // Scripts loaded at daemon start: WSGIImportScript first, then preloaded applications.
+  apr_array_header_t* imports = nullptr;   // wsgid_preload
+  apr_array_header_t* preloads = nullptr;  // wsgid_preload
+  // Set in post_config.
+  const char* socket_path = nullptr;
+  int listen_fd = -1;
+};
+
+// One WSGIScriptAlias or WSGIScriptAliasMatch.
+struct ScriptAlias {
+  const char* location = nullptr;     // URL prefix, or the regex source for Match
+  const char* application = nullptr;  // script path (may hold $N for Match)
+  ap_regex_t* regex = nullptr;
+  const char* process_group = nullptr;
+  const char* application_group = nullptr;
+  const char* callable_object = nullptr;
+  int pass_authorization = kUnset;
+};
+
+struct ServerConfig {
+  apr_array_header_t* aliases = nullptr;  // ScriptAlias
+};
+
+struct DirConfig {
+  const char* process_group = nullptr;
+  const char* application_group = nullptr;
+  const char* callable_object = nullptr;
+  int pass_authorization = kUnset;
+};
+
+// Server-scope settings and the daemon groups of the configuration being read. httpd reloads
+// the module on every restart, so this lives exactly one configuration generation.
+struct GlobalConfig {
+  apr_pool_t* pool = nullptr;
+  apr_array_header_t* groups = nullptr;  // DaemonGroup*
+  int restrict_embedded = kUnset;
+  int lazy_initialization = kUnset;
+  const char* socket_prefix = nullptr;
+  const char* python_home = nullptr;
+  apr_array_header_t* python_path = nullptr;  // const char*
+};
+
+GlobalConfig& global_config();
+void reset_global_config(apr_pool_t* pconf);
+DaemonGroup* find_group(const char* name);
+// A group is usable from `s` when declared in `s` itself or at server scope.
+bool group_visible_from(const DaemonGroup& g, const server_rec* s);
+
+void* create_server_config(apr_pool_t* p, server_rec* s);
+void* merge_server_config(apr_pool_t* p, void* base, void* add);
+void* create_dir_config(apr_pool_t* p, char* dir);
+void* merge_dir_config(apr_pool_t* p, void* base, void* add);
+
+}  // namespace wsgid
+
+extern "C" {
+extern module AP_MODULE_DECLARE_DATA wsgid_module;
+}

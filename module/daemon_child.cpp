@@ -1,0 +1,210 @@
+#include "daemon_child.hpp"
+
+#include <apr_strings.h>
+#include <apr_portable.h>
+#include <http_log.h>
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "log.hpp"
+#include "process_title.hpp"
+#include "seccomp_filter.hpp"
+
+namespace wsgid {
+namespace {
+
+[[noreturn]] void startup_failure(server_rec* s, apr_status_t status, const char* code,
+                                  const char* what, const DaemonGroup& g) {
+  log_server(s, APLOG_CRIT, status, code, "daemon group '%s' (pid %d) cannot start: %s", g.name,
+             static_cast<int>(getpid()), what);
+  _exit(WSGID_EXIT_STARTUP_FAILURE);
+}
+
+void reset_signals() {
+  // httpd's parent handlers must not run here; the Python side owns these via signalfd.
+  for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGALRM, SIGCHLD, SIGWINCH, SIGXCPU, SIGXFSZ}) {
+    signal(sig, SIG_DFL);
+  }
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGUSR1, SIGHUP, SIGINT}) sigaddset(&set, sig);
+  // Blocked until the daemon loop takes them, so a stop that arrives during start-up is kept
+  // pending instead of killing a half-initialised interpreter.
+  sigprocmask(SIG_SETMASK, &set, nullptr);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGUSR1, SIG_DFL);
+}
+
+// Keeps only stdin/stdout/stderr and the group's socket: httpd's listeners, other groups'
+// sockets and every other VirtualHost's log stay out of this process.
+void close_inherited_fds(int keep) {
+  std::vector<int> fds;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      const int fd = std::atoi(e->d_name);
+      if (fd > 2 && fd != keep && fd != dirfd(d)) fds.push_back(fd);
+    }
+    closedir(d);
+  }
+  for (int fd : fds) close(fd);
+}
+
+void redirect_logs(server_rec* s, const DaemonGroup& g) {
+  apr_file_t* log = g.server->error_log ? g.server->error_log : s->error_log;
+  apr_os_file_t fd = -1;
+  if (log && apr_os_file_get(&fd, log) == APR_SUCCESS && fd >= 0) {
+    if (fd != STDERR_FILENO) dup2(fd, STDERR_FILENO);
+    dup2(fd, STDOUT_FILENO);
+  }
+  const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_fd >= 0) {
+    dup2(null_fd, STDIN_FILENO);
+    close(null_fd);
+  }
+}
+
+void switch_identity(server_rec* s, const DaemonGroup& g) {
+  if (geteuid() != 0) return;  // httpd was not started as root: nothing to switch
+  if (g.uid == 0) startup_failure(s, 0, "WSGID0203", "it would run as root; set user=", g);
+  const passwd* pw = getpwuid(g.uid);
+  if (setgid(g.gid) != 0 || initgroups(pw ? pw->pw_name : "nobody", g.gid) != 0 ||
+      setuid(g.uid) != 0) {
+    startup_failure(s, errno, "WSGID0203", "cannot switch to the configured user and group", g);
+  }
+  if (setuid(0) == 0) startup_failure(s, 0, "WSGID0203", "root privileges could be regained", g);
+}
+
+void change_directory(server_rec* s, const DaemonGroup& g) {
+  if (g.home) {
+    if (chdir(g.home) != 0) {
+      startup_failure(s, errno, "WSGID0204",
+                      apr_psprintf(s->process->pool, "cannot change to home=%s", g.home), g);
+    }
+    return;
+  }
+  const passwd* pw = getpwuid(geteuid());
+  if (!pw || chdir(pw->pw_dir) != 0) {
+    if (chdir("/") != 0) startup_failure(s, errno, "WSGID0204", "cannot change to /", g);
+  }
+}
+
+std::string python_library_path() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&python_library_path), &info) && info.dli_fname) {
+    std::string dir(info.dli_fname);
+    dir.erase(dir.find_last_of('/') + 1);
+    return dir + "wsgid_python.so";
+  }
+  return "wsgid_python.so";
+}
+
+template <typename T>
+std::vector<T> to_vector(const apr_array_header_t* a) {
+  if (!a) return {};
+  const T* e = reinterpret_cast<const T*>(a->elts);
+  return std::vector<T>(e, e + a->nelts);
+}
+
+}  // namespace
+
+void run_daemon_child(server_rec* s, DaemonGroup& g, int index, int startup_delay_seconds,
+                      uid_t worker_uid) {
+  reset_signals();
+  set_process_title(s->process, g.display_name);
+  redirect_logs(s, g);
+  close_inherited_fds(g.listen_fd);
+  if (g.umask != kUnset) umask(static_cast<mode_t>(g.umask));
+
+  if (startup_delay_seconds > 0) {
+    // Back-off after failed starts, taken in the child so the httpd parent never blocks.
+    timespec delay{startup_delay_seconds, 0};
+    while (nanosleep(&delay, &delay) != 0 && errno == EINTR) {
+    }
+  }
+
+  // The filter is read while we may still read root-only files; applied after Python starts.
+  SeccompFilter filter;
+  if (g.seccomp_filter) {
+    std::string error;
+    if (!filter.load_file(g.seccomp_filter, error)) {
+      startup_failure(s, 0, "WSGID0206", error.c_str(), g);
+    }
+  }
+
+  const pid_t parent = getppid();
+  switch_identity(s, g);
+  // An httpd parent killed outright must not leave daemons holding the socket forever.
+  prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+  if (getppid() != parent) _exit(0);
+  change_directory(s, g);
+
+  const std::string so = python_library_path();
+  // RTLD_GLOBAL: Python's C extension modules resolve libpython's symbols from the global scope.
+  void* handle = dlopen(so.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  if (!handle) startup_failure(s, 0, "WSGID0205", dlerror(), g);
+  using Entry = const wsgid_python_api* (*)();
+  auto entry = reinterpret_cast<Entry>(dlsym(handle, WSGID_PYTHON_ENTRY_SYMBOL));
+  const wsgid_python_api* api = entry ? entry() : nullptr;
+  if (!api || api->abi_version != WSGID_PYTHON_ABI_VERSION) {
+    startup_failure(s, 0, "WSGID0205",
+                    apr_psprintf(s->process->pool, "%s is not a matching wsgid_python.so (ABI %u)",
+                                 so.c_str(), api ? api->abi_version : 0u),
+                    g);
+  }
+
+  const std::vector<const char*> python_path = to_vector<const char*>(g.python_path);
+  std::vector<wsgid_preload> preloads = to_vector<wsgid_preload>(g.imports);
+  for (const wsgid_preload& p : to_vector<wsgid_preload>(g.preloads)) preloads.push_back(p);
+  std::vector<uid_t> peers{worker_uid, 0};
+  if (geteuid() != worker_uid) peers.push_back(geteuid());
+
+  wsgid_daemon_spec spec{};
+  spec.abi_version = WSGID_PYTHON_ABI_VERSION;
+  spec.group_name = g.name;
+  spec.listen_fd = g.listen_fd;
+  spec.processes = g.processes;
+  spec.threads = g.threads;
+  spec.multiprocess_option = g.multiprocess_option ? 1 : 0;
+  spec.maximum_requests = g.maximum_requests;
+  spec.graceful_timeout = g.graceful_timeout;
+  spec.shutdown_timeout = g.shutdown_timeout;
+  spec.socket_timeout = g.socket_timeout > 0 ? g.socket_timeout
+                                             : static_cast<double>(apr_time_sec(s->timeout));
+  spec.request_timeout = g.request_timeout;
+  spec.inactivity_timeout = g.inactivity_timeout;
+  spec.python_home = g.python_home;
+  spec.python_path = python_path.data();
+  spec.python_path_count = python_path.size();
+  spec.lang = g.lang;
+  spec.locale = g.locale;
+  spec.allowed_peer_uids = peers.data();
+  spec.allowed_peer_uid_count = peers.size();
+  spec.preload = preloads.data();
+  spec.preload_count = preloads.size();
+  if (filter.loaded()) {
+    spec.apply_sandbox = &SeccompFilter::apply_callback;
+    spec.sandbox_ctx = &filter;
+  }
+  (void)index;
+  const int rc = api->daemon_main(&spec);
+  _exit(rc);
+}
+
+}  // namespace wsgid

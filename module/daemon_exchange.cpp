@@ -1,0 +1,351 @@
+#include "daemon_exchange.hpp"
+
+#include <apr_buckets.h>
+#include <apr_strings.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <util_filter.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+
+#include "log.hpp"
+
+namespace wsgid {
+namespace {
+
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+int poll_ms(apr_time_t deadline) {
+  const apr_time_t left = deadline - apr_time_now();
+  if (left <= 0) return 0;
+  return static_cast<int>(std::min<apr_time_t>(apr_time_as_msec(left) + 1, 60 * 60 * 1000));
+}
+
+// Connects within connect-timeout. A full backlog (EAGAIN) or a socket not there yet (during a
+// restart) is retried; the daemons may be busy or restarting.
+int connect_daemon(request_rec* r, const DaemonGroup& g) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, g.socket_path, sizeof(addr.sun_path) - 1);
+  const apr_time_t deadline = apr_time_now() + apr_time_from_sec(std::max(g.connect_timeout, 1));
+  int delay_ms = 1;
+  int last_errno = 0;
+  while (true) {
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      last_errno = errno;
+      break;
+    }
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) return fd;
+    last_errno = errno;
+    close(fd);
+    if (last_errno != EAGAIN && last_errno != ECONNREFUSED && last_errno != ENOENT &&
+        last_errno != EINTR) {
+      break;
+    }
+    if (apr_time_now() >= deadline) break;
+    // Back off between attempts; a full backlog drains as daemons accept.
+    poll(nullptr, 0, delay_ms);
+    delay_ms = std::min(delay_ms * 2, 50);
+  }
+  log_request(r, APLOG_ERR, last_errno, "WSGID0105",
+              "cannot connect to daemon group '%s' at %s within connect-timeout=%d s: its "
+              "processes are busy, restarting or not running (see earlier log lines)",
+              g.name, g.socket_path, std::max(g.connect_timeout, 1));
+  return -1;
+}
+
+class Exchange {
+ public:
+  Exchange(request_rec* r, const DaemonGroup& g, int fd)
+      : r_(r), g_(g), fd_(fd), bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)) {
+    const int seconds = g.socket_timeout > 0 ? g.socket_timeout
+                                             : static_cast<int>(apr_time_sec(r->server->timeout));
+    timeout_ = apr_time_from_sec(seconds);
+  }
+
+  int run(const std::string& head_payload) {
+    wire::append_hello(out_);
+    wire::append_frame(out_, wire::FrameType::kRequestHead, 0, head_payload);
+    body_pending_ = ap_should_client_block(r_) != 0;
+    if (!body_pending_) wire::append_frame(out_, wire::FrameType::kRequestEnd, 0, {});
+
+    apr_time_t deadline = apr_time_now() + timeout_;
+    while (!done_) {
+      if (out_.size() - out_pos_ == 0 && body_pending_ && !send_failed_) {
+        if (const int rc = read_client_body(); rc != OK) return rc;
+      }
+      const bool want_write = out_.size() > out_pos_ && !send_failed_;
+      pollfd pfd{fd_, static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0};
+      int n = poll(&pfd, 1, 0);
+      if (n == 0) {
+        // Nothing ready right now: push what the client has been given so far before waiting,
+        // so streamed responses reach it promptly.
+        if (const int rc = flush_client(); rc != OK) return rc;
+        n = poll(&pfd, 1, poll_ms(deadline));
+      }
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return fail_io("poll", errno);
+      }
+      if (n == 0) return timed_out();
+      deadline = apr_time_now() + timeout_;
+      if (pfd.revents & POLLOUT) write_some();
+      if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (const int rc = read_some(); rc != OK || done_) return rc;
+      }
+    }
+    return OK;
+  }
+
+ private:
+  int read_client_body() {
+    // The frame header is written in front of the data once its length is known.
+    const std::size_t chunk = 256 * 1024;
+    const std::size_t start = out_.size();
+    out_.resize(start + wire::kHeaderSize + chunk);
+    const long n = ap_get_client_block(r_, out_.data() + start + wire::kHeaderSize, chunk);
+    if (n < 0) {
+      out_.resize(start);
+      log_request(r_, APLOG_INFO, 0, "WSGID0109",
+                  "reading the request body from the client failed (client gone or sent a bad "
+                  "body)");
+      return HTTP_BAD_REQUEST;
+    }
+    if (n == 0) {
+      out_.resize(start);
+      wire::append_frame(out_, wire::FrameType::kRequestEnd, 0, {});
+      body_pending_ = false;
+      return OK;
+    }
+    wire::encode_header(wire::FrameType::kRequestBody, 0, static_cast<std::uint32_t>(n),
+                        reinterpret_cast<unsigned char*>(out_.data() + start));
+    out_.resize(start + wire::kHeaderSize + static_cast<std::size_t>(n));
+    return OK;
+  }
+
+  void write_some() {
+    while (out_pos_ < out_.size()) {
+      const ssize_t n = send(fd_, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
+      if (n > 0) {
+        out_pos_ += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      // The daemon stopped reading (it answered early, or died): keep reading its response.
+      send_failed_ = true;
+      return;
+    }
+    out_.clear();
+    out_pos_ = 0;
+  }
+
+  int read_some() {
+    char buf[64 * 1024];
+    for (;;) {
+      const ssize_t n = recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
+      if (n > 0) {
+        decoder_.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+        if (const int rc = process_frames(); rc != OK || done_) return rc;
+        if (static_cast<std::size_t>(n) < sizeof(buf)) return OK;
+        continue;
+      }
+      if (n == 0) return daemon_closed();
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return OK;
+      return fail_io("recv", errno);
+    }
+  }
+
+  int process_frames() {
+    wire::FrameHeader h;
+    std::string_view payload;
+    while (decoder_.next(h, payload)) {
+      switch (h.type) {
+        case wire::FrameType::kResponseHead:
+          if (head_seen_) return protocol_error("a second response head");
+          if (const int rc = apply_head(payload); rc != OK) return rc;
+          break;
+        case wire::FrameType::kResponseBody:
+          if (!head_seen_) return protocol_error("body before the response head");
+          APR_BRIGADE_INSERT_TAIL(
+              bb_, apr_bucket_heap_create(payload.data(), payload.size(), nullptr,
+                                          r_->connection->bucket_alloc));
+          if (const int rc = pass(); rc != OK) return rc;
+          break;
+        case wire::FrameType::kResponseEnd:
+          if (!head_seen_) return protocol_error("end before the response head");
+          APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_eos_create(r_->connection->bucket_alloc));
+          done_ = true;
+          return pass();
+        case wire::FrameType::kError: {
+          wire::ErrorInfo e;
+          if (!wire::parse_error(payload, e)) return protocol_error("a malformed error frame");
+          if (head_seen_) return protocol_error("an error frame after the response head");
+          log_request(r_, APLOG_ERR, 0, std::string(e.code).c_str(),
+                      "daemon group '%s' refused the request: %.*s", g_.name,
+                      static_cast<int>(e.message.size()), e.message.data());
+          done_ = true;
+          return e.status;
+        }
+        default:
+          return protocol_error("a frame type a daemon must not send");
+      }
+    }
+    if (decoder_.error() != wire::DecodeError::kNone) {
+      return protocol_error(std::string(wire::describe(decoder_.error())).c_str());
+    }
+    return OK;
+  }
+
+  int apply_head(std::string_view payload) {
+    wire::ResponseHead head;
+    if (!wire::parse_response_head(payload, head)) return protocol_error("a malformed head");
+    head_seen_ = true;
+    r_->status = head.status;
+    r_->status_line = apr_psprintf(r_->pool, "%03u %.*s", head.status,
+                                   static_cast<int>(head.reason.size()), head.reason.data());
+    for (const auto& [k, v] : head.headers) {
+      const char* key = apr_pstrmemdup(r_->pool, k.data(), k.size());
+      const char* value = apr_pstrmemdup(r_->pool, v.data(), v.size());
+      if (!strcasecmp(key, "Content-Type")) {
+        ap_set_content_type(r_, value);
+      } else if (!strcasecmp(key, "Content-Length")) {
+        apr_off_t len = 0;
+        if (apr_strtoff(&len, value, nullptr, 10) == APR_SUCCESS && len >= 0) {
+          ap_set_content_length(r_, len);
+        }
+      } else if (!strcasecmp(key, "Transfer-Encoding") || !strcasecmp(key, "Connection") ||
+                 !strcasecmp(key, "Keep-Alive")) {
+        continue;  // hop-by-hop: httpd owns the connection (PEP 3333)
+      } else {
+        apr_table_addn(r_->headers_out, key, value);
+      }
+    }
+    return OK;
+  }
+
+  int pass() {
+    const apr_status_t rv = ap_pass_brigade(r_->output_filters, bb_);
+    apr_brigade_cleanup(bb_);
+    if (rv != APR_SUCCESS || r_->connection->aborted) return client_gone(rv);
+    return OK;
+  }
+
+  int flush_client() {
+    if (!head_seen_ || done_) return OK;
+    APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_flush_create(r_->connection->bucket_alloc));
+    return pass();
+  }
+
+  int client_gone(apr_status_t rv) {
+    log_request(r_, APLOG_DEBUG, rv, "WSGID0110",
+                "client went away while receiving the response from daemon group '%s'", g_.name);
+    done_ = true;
+    return OK;
+  }
+
+  // After the head has gone out, a failure can no longer become a status code: end the
+  // response so the client sees it broken (no terminating chunk, short body, closed connection).
+  int broken_response() {
+    r_->connection->keepalive = AP_CONN_CLOSE;
+    r_->no_cache = 1;
+    apr_bucket_alloc_t* ba = r_->connection->bucket_alloc;
+    APR_BRIGADE_INSERT_TAIL(bb_, ap_bucket_error_create(HTTP_BAD_GATEWAY, nullptr, r_->pool, ba));
+    APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_eos_create(ba));
+    ap_pass_brigade(r_->output_filters, bb_);
+    apr_brigade_cleanup(bb_);
+    done_ = true;
+    return OK;
+  }
+
+  int daemon_closed() {
+    if (!head_seen_) {
+      log_request(r_, APLOG_ERR, 0, "WSGID0106",
+                  "daemon process of group '%s' closed the connection before sending response "
+                  "headers: it died or was killed (see the group's error log)",
+                  g_.name);
+      done_ = true;
+      return HTTP_BAD_GATEWAY;
+    }
+    log_request(r_, APLOG_ERR, 0, "WSGID0107",
+                "daemon process of group '%s' closed the connection in the middle of the "
+                "response body: the client gets a truncated response",
+                g_.name);
+    return broken_response();
+  }
+
+  int protocol_error(const char* what) {
+    log_request(r_, APLOG_ERR, 0, "WSGID0108",
+                "daemon group '%s' broke the wsgid protocol (%s): dropping the connection",
+                g_.name, what);
+    if (head_seen_) return broken_response();
+    done_ = true;
+    return HTTP_BAD_GATEWAY;
+  }
+
+  int timed_out() {
+    log_request(r_, APLOG_ERR, 0, "WSGID0111",
+                "no data from daemon group '%s' for %" APR_TIME_T_FMT
+                " s (socket-timeout): the application is too slow or stuck",
+                g_.name, apr_time_sec(timeout_));
+    if (head_seen_) return broken_response();
+    done_ = true;
+    return HTTP_GATEWAY_TIME_OUT;
+  }
+
+  int fail_io(const char* what, int err) {
+    log_request(r_, APLOG_ERR, err, "WSGID0112", "%s on the connection to daemon group '%s' failed",
+                what, g_.name);
+    if (head_seen_) return broken_response();
+    done_ = true;
+    return HTTP_BAD_GATEWAY;
+  }
+
+  request_rec* r_;
+  const DaemonGroup& g_;
+  int fd_;
+  apr_bucket_brigade* bb_;
+  apr_interval_time_t timeout_ = 0;
+  std::string out_;
+  std::size_t out_pos_ = 0;
+  wire::FrameDecoder decoder_;
+  bool body_pending_ = false;
+  bool send_failed_ = false;
+  bool head_seen_ = false;
+  bool done_ = false;
+};
+
+}  // namespace
+
+int exchange_with_daemon(request_rec* r, const DaemonGroup& group, const std::string& head_payload) {
+  Fd fd(connect_daemon(r, group));
+  if (fd.get() < 0) return HTTP_SERVICE_UNAVAILABLE;
+  Exchange exchange(r, group, fd.get());
+  return exchange.run(head_payload);
+}
+
+}  // namespace wsgid

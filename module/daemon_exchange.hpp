@@ -1,0 +1,17 @@
+// One request's conversation with a daemon: connect, send the head, stream the body while
+// streaming the response back, and turn every failure into a logged, coded 5xx (or, once the
+// response has started, a visibly broken response).
+#pragma once
+
+#include <httpd.h>
+
+#include <string>
+
+#include "config.hpp"
+#include "wire_protocol.hpp"
+
+namespace wsgid {
+
+int exchange_with_daemon(request_rec* r, const DaemonGroup& group, const std::string& head_payload);
+
+}  // namespace wsgid

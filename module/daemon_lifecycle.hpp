@@ -1,0 +1,15 @@
+// The httpd parent's side of daemon groups: sockets, fork, supervision, restart with back-off,
+// and draining across graceful restarts and stops.
+#pragma once
+
+#include <httpd.h>
+
+namespace wsgid {
+
+// post_config: creates (or keeps, across restarts) each group's socket and forks its daemons.
+int start_daemon_groups(apr_pool_t* pconf, apr_pool_t* ptemp, server_rec* s);
+
+// child_init of httpd's worker children: they connect to daemons, they never accept for them.
+void close_daemon_sockets_in_worker();
+
+}  // namespace wsgid

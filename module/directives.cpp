@@ -1,0 +1,459 @@
+#include "directives.hpp"
+
+#include <http_core.h>
+#include <apr_strings.h>
+
+#include <grp.h>
+#include <pwd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string_view>
+
+#include "config.hpp"
+
+namespace wsgid {
+namespace {
+
+// Every message a user can cause here carries a stable code (docs/errors.md) and names the
+// directive, the option, the bad value and what is accepted. httpd prefixes the file and line.
+const char* fail(cmd_parms* cmd, const char* code, const char* fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+const char* fail(cmd_parms* cmd, const char* code, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  const char* msg = apr_pvsprintf(cmd->pool, fmt, ap);
+  va_end(ap);
+  return apr_psprintf(cmd->pool, "%s %s: %s", code, cmd->cmd->name, msg);
+}
+
+const char* parse_long(cmd_parms* cmd, const char* option, const char* value, long min, long max,
+                       long& out) {
+  errno = 0;
+  char* end = nullptr;
+  const long v = std::strtol(value, &end, 10);
+  if (*value == '\0' || *end != '\0' || errno == ERANGE || v < min || v > max) {
+    return fail(cmd, "WSGID0002", "option %s=%s is not valid: expected a whole number from %ld to %ld",
+                option, value, min, max);
+  }
+  out = v;
+  return nullptr;
+}
+
+const char* parse_int(cmd_parms* cmd, const char* option, const char* value, int min, int max,
+                      int& out) {
+  long v = 0;
+  if (const char* err = parse_long(cmd, option, value, min, max, v)) return err;
+  out = static_cast<int>(v);
+  return nullptr;
+}
+
+const char* parse_on_off(cmd_parms* cmd, const char* option, const char* value, int& out) {
+  if (!strcasecmp(value, "On")) {
+    out = 1;
+  } else if (!strcasecmp(value, "Off")) {
+    out = 0;
+  } else {
+    return fail(cmd, "WSGID0002", "option %s=%s is not valid: expected On or Off", option, value);
+  }
+  return nullptr;
+}
+
+// Splits "name=value"; the value may have been quoted (ap_getword_conf removed the quotes).
+bool split_option(apr_pool_t* p, const char* word, const char*& name, const char*& value) {
+  const char* eq = std::strchr(word, '=');
+  if (!eq || eq == word) return false;
+  name = apr_pstrndup(p, word, eq - word);
+  value = eq + 1;
+  return true;
+}
+
+bool is_literal_group(const char* g) { return g && (std::strstr(g, "%{") == nullptr); }
+
+// %{GLOBAL} names the main interpreter, which the Python side calls "".
+const char* literal_application_group(const char* g) {
+  if (!g) return nullptr;
+  if (std::strcmp(g, "%{GLOBAL}") == 0) return "";
+  return is_literal_group(g) ? g : nullptr;
+}
+
+const char* where(cmd_parms* cmd) {
+  return apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename, cmd->directive->line_num);
+}
+
+constexpr const char* kDaemonOptions =
+    "processes, threads, user, group, home, display-name, python-home, python-path, lang, "
+    "locale, maximum-requests, graceful-timeout, shutdown-timeout, connect-timeout, "
+    "socket-timeout, request-timeout, queue-timeout, inactivity-timeout, listen-backlog, umask, "
+    "seccomp-filter";
+
+const char* set_daemon_option(cmd_parms* cmd, DaemonGroup& g, const char* name, const char* value) {
+  const std::string_view n(name);
+  if (n == "processes") {
+    g.multiprocess_option = true;
+    return parse_int(cmd, name, value, 1, 1024, g.processes);
+  }
+  if (n == "threads") return parse_int(cmd, name, value, 1, 1024, g.threads);
+  if (n == "maximum-requests") return parse_long(cmd, name, value, 0, LONG_MAX, g.maximum_requests);
+  if (n == "graceful-timeout") return parse_int(cmd, name, value, 0, 86400, g.graceful_timeout);
+  if (n == "shutdown-timeout") return parse_int(cmd, name, value, 0, 86400, g.shutdown_timeout);
+  if (n == "connect-timeout") return parse_int(cmd, name, value, 0, 86400, g.connect_timeout);
+  if (n == "socket-timeout") return parse_int(cmd, name, value, 0, 86400, g.socket_timeout);
+  if (n == "request-timeout") return parse_int(cmd, name, value, 0, 86400, g.request_timeout);
+  if (n == "queue-timeout") return parse_int(cmd, name, value, 0, 86400, g.queue_timeout);
+  if (n == "inactivity-timeout") return parse_int(cmd, name, value, 0, 86400, g.inactivity_timeout);
+  if (n == "listen-backlog") return parse_int(cmd, name, value, 1, 65535, g.listen_backlog);
+  if (n == "umask") {
+    char* end = nullptr;
+    const long v = std::strtol(value, &end, 8);
+    if (*value == '\0' || *end != '\0' || v < 0 || v > 0777) {
+      return fail(cmd, "WSGID0002",
+                  "option umask=%s is not valid: expected an octal mode from 0000 to 0777", value);
+    }
+    g.umask = static_cast<int>(v);
+    return nullptr;
+  }
+  if (n == "user") {
+    const passwd* pw = nullptr;
+    if (value[0] == '#') {
+      long uid = 0;
+      if (const char* err = parse_long(cmd, name, value + 1, 0, INT_MAX, uid)) return err;
+      pw = getpwuid(static_cast<uid_t>(uid));
+    } else {
+      pw = getpwnam(value);
+    }
+    if (!pw) {
+      return fail(cmd, "WSGID0003",
+                  "option user=%s names no user on this system: give an existing user name or "
+                  "#uid",
+                  value);
+    }
+    if (pw->pw_uid == 0) {
+      return fail(cmd, "WSGID0004",
+                  "option user=%s is refused: daemon processes never run as root; name an "
+                  "unprivileged user",
+                  value);
+    }
+    g.user = apr_pstrdup(cmd->pool, pw->pw_name);
+    g.uid = pw->pw_uid;
+    if (!g.group) g.gid = pw->pw_gid;
+    return nullptr;
+  }
+  if (n == "group") {
+    const group* gr = nullptr;
+    if (value[0] == '#') {
+      long gid = 0;
+      if (const char* err = parse_long(cmd, name, value + 1, 0, INT_MAX, gid)) return err;
+      gr = getgrgid(static_cast<gid_t>(gid));
+    } else {
+      gr = getgrnam(value);
+    }
+    if (!gr) {
+      return fail(cmd, "WSGID0003",
+                  "option group=%s names no group on this system: give an existing group name or "
+                  "#gid",
+                  value);
+    }
+    g.group = apr_pstrdup(cmd->pool, gr->gr_name);
+    g.gid = gr->gr_gid;
+    return nullptr;
+  }
+  if (n == "home") {
+    g.home = value;
+    return nullptr;
+  }
+  if (n == "display-name") {
+    g.display_name = std::strcmp(value, "%{GROUP}") == 0
+                         ? apr_psprintf(cmd->pool, "(wsgi:%s)", g.name)
+                         : value;
+    return nullptr;
+  }
+  if (n == "python-home") {
+    g.python_home = value;
+    return nullptr;
+  }
+  if (n == "python-path") {
+    char* rest = apr_pstrdup(cmd->pool, value);
+    char* state = nullptr;
+    for (char* part = apr_strtok(rest, ":", &state); part; part = apr_strtok(nullptr, ":", &state)) {
+      *static_cast<const char**>(apr_array_push(g.python_path)) = part;
+    }
+    return nullptr;
+  }
+  if (n == "lang") {
+    g.lang = value;
+    return nullptr;
+  }
+  if (n == "locale") {
+    g.locale = value;
+    return nullptr;
+  }
+  if (n == "seccomp-filter") {
+    g.seccomp_filter = ap_server_root_relative(cmd->pool, value);
+    return nullptr;
+  }
+  return fail(cmd, "WSGID0001", "option '%s' is not known; valid options are: %s", name,
+              kDaemonOptions);
+}
+
+const char* cmd_daemon_process(cmd_parms* cmd, void* /*mconfig*/, const char* args) {
+  if (const char* err = ap_check_cmd_context(cmd, NOT_IN_DIR_LOC_FILE)) return err;
+  const char* name = ap_getword_conf(cmd->pool, &args);
+  if (!*name) return fail(cmd, "WSGID0005", "a daemon process group name is required");
+  if (std::strchr(name, '/') || std::strchr(name, '%')) {
+    return fail(cmd, "WSGID0005", "group name '%s' may not contain '/' or '%%'", name);
+  }
+  if (DaemonGroup* existing = find_group(name)) {
+    return fail(cmd, "WSGID0006",
+                "group name '%s' is already defined at %s: each daemon process group needs a "
+                "unique name",
+                name, existing->defined_in);
+  }
+  auto* g = static_cast<DaemonGroup*>(apr_pcalloc(cmd->pool, sizeof(DaemonGroup)));
+  new (g) DaemonGroup{};
+  g->name = name;
+  g->server = cmd->server;
+  g->defined_in = where(cmd);
+  g->python_path = apr_array_make(cmd->pool, 2, sizeof(const char*));
+  g->imports = apr_array_make(cmd->pool, 2, sizeof(wsgid_preload));
+  g->preloads = apr_array_make(cmd->pool, 2, sizeof(wsgid_preload));
+  while (*args) {
+    const char* word = ap_getword_conf(cmd->pool, &args);
+    if (!*word) break;
+    const char* opt = nullptr;
+    const char* value = nullptr;
+    if (!split_option(cmd->pool, word, opt, value)) {
+      return fail(cmd, "WSGID0001", "'%s' is not an option=value pair; valid options are: %s",
+                  word, kDaemonOptions);
+    }
+    if (const char* err = set_daemon_option(cmd, *g, opt, value)) return err;
+  }
+  *static_cast<DaemonGroup**>(apr_array_push(global_config().groups)) = g;
+  return nullptr;
+}
+
+const char* parse_alias_options(cmd_parms* cmd, const char* args, ScriptAlias& a) {
+  while (*args) {
+    const char* word = ap_getword_conf(cmd->pool, &args);
+    if (!*word) break;
+    const char* name = nullptr;
+    const char* value = nullptr;
+    if (!split_option(cmd->pool, word, name, value)) {
+      return fail(cmd, "WSGID0001",
+                  "'%s' is not an option=value pair; valid options are: process-group, "
+                  "application-group, callable-object, pass-authorization",
+                  word);
+    }
+    const std::string_view n(name);
+    if (n == "process-group") {
+      a.process_group = value;
+    } else if (n == "application-group") {
+      a.application_group = value;
+    } else if (n == "callable-object") {
+      a.callable_object = value;
+    } else if (n == "pass-authorization") {
+      if (const char* err = parse_on_off(cmd, name, value, a.pass_authorization)) return err;
+    } else {
+      return fail(cmd, "WSGID0001",
+                  "option '%s' is not known; valid options are: process-group, "
+                  "application-group, callable-object, pass-authorization",
+                  name);
+    }
+  }
+  return nullptr;
+}
+
+// A script whose groups are both given literally is loaded when its daemon starts, as mod_wsgi
+// does, so the first request does not pay for the import.
+const char* note_preload(const ScriptAlias& a) {
+  if (a.regex || !a.process_group || !is_literal_group(a.process_group)) return nullptr;
+  const char* app_group = literal_application_group(a.application_group);
+  if (!app_group) return nullptr;
+  DaemonGroup* g = find_group(a.process_group);
+  if (!g) return nullptr;  // reported at request time, as mod_wsgi does
+  auto* p = static_cast<wsgid_preload*>(apr_array_push(g->preloads));
+  p->script_path = a.application;
+  p->application_group = app_group;
+  p->callable_object = a.callable_object ? a.callable_object : "application";
+  return nullptr;
+}
+
+const char* add_alias(cmd_parms* cmd, const char* args, bool match) {
+  if (const char* err = ap_check_cmd_context(cmd, NOT_IN_DIR_LOC_FILE)) return err;
+  ScriptAlias a;
+  a.location = ap_getword_conf(cmd->pool, &args);
+  const char* script = ap_getword_conf(cmd->pool, &args);
+  if (!*a.location || !*script) {
+    return fail(cmd, "WSGID0007", "expected a URL %s and a script path, e.g. %s / /srv/app/wsgi.py",
+                match ? "pattern" : "path", cmd->cmd->name);
+  }
+  a.application = match ? script : ap_server_root_relative(cmd->pool, script);
+  if (match) {
+    a.regex = ap_pregcomp(cmd->pool, a.location, AP_REG_EXTENDED);
+    if (!a.regex) {
+      return fail(cmd, "WSGID0007", "'%s' is not a valid regular expression", a.location);
+    }
+  }
+  if (const char* err = parse_alias_options(cmd, args, a)) return err;
+  auto* sc = static_cast<ServerConfig*>(ap_get_module_config(cmd->server->module_config,
+                                                             &wsgid_module));
+  *static_cast<ScriptAlias*>(apr_array_push(sc->aliases)) = a;
+  return note_preload(a);
+}
+
+const char* cmd_script_alias(cmd_parms* cmd, void*, const char* args) {
+  return add_alias(cmd, args, false);
+}
+
+const char* cmd_script_alias_match(cmd_parms* cmd, void*, const char* args) {
+  return add_alias(cmd, args, true);
+}
+
+const char* cmd_import_script(cmd_parms* cmd, void*, const char* args) {
+  if (const char* err = ap_check_cmd_context(cmd, NOT_IN_DIR_LOC_FILE)) return err;
+  const char* script = ap_getword_conf(cmd->pool, &args);
+  if (!*script) return fail(cmd, "WSGID0007", "expected a script path");
+  const char* process_group = nullptr;
+  const char* application_group = nullptr;
+  while (*args) {
+    const char* word = ap_getword_conf(cmd->pool, &args);
+    if (!*word) break;
+    const char* name = nullptr;
+    const char* value = nullptr;
+    if (!split_option(cmd->pool, word, name, value) ||
+        (std::strcmp(name, "process-group") != 0 && std::strcmp(name, "application-group") != 0)) {
+      return fail(cmd, "WSGID0001",
+                  "'%s' is not known; valid options are: process-group=NAME, "
+                  "application-group=NAME",
+                  word);
+    }
+    (std::strcmp(name, "process-group") == 0 ? process_group : application_group) = value;
+  }
+  if (!process_group || !application_group) {
+    return fail(cmd, "WSGID0009",
+                "both process-group= and application-group= are required, e.g. "
+                "WSGIImportScript %s process-group=NAME application-group=%%{GLOBAL}",
+                script);
+  }
+  const char* app_group = literal_application_group(application_group);
+  if (!app_group) {
+    return fail(cmd, "WSGID0009",
+                "application-group=%s must be %%{GLOBAL} or a literal name: the script is "
+                "loaded before any request exists to expand it",
+                application_group);
+  }
+  DaemonGroup* g = find_group(process_group);
+  if (!g || !group_visible_from(*g, cmd->server)) {
+    return fail(cmd, "WSGID0008",
+                "process-group=%s is not a daemon process group declared before this line in "
+                "the same VirtualHost or at server scope: declare it first with "
+                "WSGIDaemonProcess %s",
+                process_group, process_group);
+  }
+  auto* p = static_cast<wsgid_preload*>(apr_array_push(g->imports));
+  p->script_path = ap_server_root_relative(cmd->pool, script);
+  p->application_group = app_group;
+  p->callable_object = nullptr;
+  return nullptr;
+}
+
+const char* cmd_dir_string(cmd_parms* cmd, void* mconfig, const char* value) {
+  auto* dc = static_cast<DirConfig*>(mconfig);
+  const std::string_view n(cmd->cmd->name);
+  if (n == "WSGIProcessGroup") {
+    dc->process_group = value;
+  } else if (n == "WSGIApplicationGroup") {
+    dc->application_group = value;
+  } else {
+    dc->callable_object = value;
+  }
+  return nullptr;
+}
+
+const char* cmd_pass_authorization(cmd_parms* /*cmd*/, void* mconfig, int on) {
+  static_cast<DirConfig*>(mconfig)->pass_authorization = on;
+  return nullptr;
+}
+
+// Server-scope settings: anywhere else is an error `apache2 -t` reports.
+const char* cmd_global_flag(cmd_parms* cmd, void*, int on) {
+  if (const char* err = ap_check_cmd_context(cmd, GLOBAL_ONLY)) return err;
+  GlobalConfig& gc = global_config();
+  (std::strcmp(cmd->cmd->name, "WSGIRestrictEmbedded") == 0 ? gc.restrict_embedded
+                                                             : gc.lazy_initialization) = on;
+  return nullptr;
+}
+
+const char* cmd_global_string(cmd_parms* cmd, void*, const char* value) {
+  if (const char* err = ap_check_cmd_context(cmd, GLOBAL_ONLY)) return err;
+  GlobalConfig& gc = global_config();
+  const std::string_view n(cmd->cmd->name);
+  if (n == "WSGISocketPrefix") {
+    gc.socket_prefix = ap_runtime_dir_relative(cmd->pool, value);
+  } else if (n == "WSGIPythonHome") {
+    gc.python_home = value;
+  } else {
+    char* rest = apr_pstrdup(cmd->pool, value);
+    char* state = nullptr;
+    for (char* part = apr_strtok(rest, ":", &state); part; part = apr_strtok(nullptr, ":", &state)) {
+      *static_cast<const char**>(apr_array_push(gc.python_path)) = part;
+    }
+  }
+  return nullptr;
+}
+
+using TakeRaw = const char* (*)(cmd_parms*, void*, const char*);
+using TakeFlag = const char* (*)(cmd_parms*, void*, int);
+
+// httpd calls the handler with the signature its `args_how` implies; going through void(*)()
+// is the sanctioned way to store a function pointer of another type.
+template <typename F>
+cmd_func as_cmd_func(F fn) {
+  return reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(fn));
+}
+
+}  // namespace
+
+// In C++ httpd declares cmd_func as a plain `const char* (*)()`, so the handlers are cast.
+#define WSGID_RAW(name, fn, where, help) \
+  command_rec { name, as_cmd_func(static_cast<TakeRaw>(fn)), nullptr, where, RAW_ARGS, help }
+#define WSGID_TAKE1(name, fn, where, help) \
+  command_rec { name, as_cmd_func(static_cast<TakeRaw>(fn)), nullptr, where, TAKE1, help }
+#define WSGID_FLAG(name, fn, where, help) \
+  command_rec { name, as_cmd_func(static_cast<TakeFlag>(fn)), nullptr, where, FLAG, help }
+
+const command_rec kDirectives[] = {
+    WSGID_RAW("WSGIDaemonProcess", cmd_daemon_process, RSRC_CONF,
+              "Declare a daemon process group: NAME [option=value ...]"),
+    WSGID_RAW("WSGIScriptAlias", cmd_script_alias, RSRC_CONF,
+              "Map a URL path to a WSGI script: URL-PATH FILE [option=value ...]"),
+    WSGID_RAW("WSGIScriptAliasMatch", cmd_script_alias_match, RSRC_CONF,
+              "Map a URL regex to a WSGI script: REGEX FILE [option=value ...]"),
+    WSGID_RAW("WSGIImportScript", cmd_import_script, RSRC_CONF,
+              "Load a script when a daemon starts: FILE process-group=NAME application-group=NAME"),
+    WSGID_TAKE1("WSGIProcessGroup", cmd_dir_string, ACCESS_CONF | RSRC_CONF,
+                "Daemon process group the application runs in"),
+    WSGID_TAKE1("WSGIApplicationGroup", cmd_dir_string, ACCESS_CONF | RSRC_CONF,
+                "Interpreter the application runs in: %{GLOBAL}, %{SERVER}, %{RESOURCE} or a name"),
+    WSGID_TAKE1("WSGICallableObject", cmd_dir_string, OR_FILEINFO | ACCESS_CONF | RSRC_CONF,
+                "Name of the WSGI callable in the script (default: application)"),
+    WSGID_FLAG("WSGIPassAuthorization", cmd_pass_authorization, OR_FILEINFO | ACCESS_CONF | RSRC_CONF,
+               "Pass the Authorization header to the application: On or Off"),
+    WSGID_FLAG("WSGIRestrictEmbedded", cmd_global_flag, RSRC_CONF,
+               "Refuse to run applications in httpd's worker processes: On or Off"),
+    WSGID_FLAG("WSGILazyInitialization", cmd_global_flag, RSRC_CONF,
+               "Start Python only in processes that run it: On (default) or Off"),
+    WSGID_TAKE1("WSGISocketPrefix", cmd_global_string, RSRC_CONF,
+                "Path prefix of the daemon groups' UNIX sockets"),
+    WSGID_TAKE1("WSGIPythonHome", cmd_global_string, RSRC_CONF,
+                "Python home (prefix or virtualenv) for daemons without python-home"),
+    WSGID_TAKE1("WSGIPythonPath", cmd_global_string, RSRC_CONF,
+                "Extra sys.path entries (colon-separated) for every daemon"),
+    command_rec{},
+};
+
+}  // namespace wsgid

@@ -1,0 +1,203 @@
+#include "request_handler.hpp"
+
+#include <apr_strings.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <util_script.h>
+
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config.hpp"
+#include "daemon_exchange.hpp"
+#include "log.hpp"
+
+namespace wsgid {
+namespace {
+
+constexpr const char* kHandlerName = "wsgi-script";
+
+// Request-scoped result of translate_name: which alias matched.
+struct Match {
+  const ScriptAlias* alias;
+};
+
+// A URL prefix matches on whole path segments ("/app" matches "/app" and "/app/x", not
+// "/apple"); returns the matched length or 0.
+std::size_t prefix_match(const char* uri, const char* location) {
+  std::string_view loc(location);
+  while (loc.size() > 1 && loc.back() == '/') loc.remove_suffix(1);
+  const std::string_view u(uri);
+  if (loc == "/") return u.starts_with('/') ? 1 : 0;
+  if (!u.starts_with(loc)) return 0;
+  if (u.size() == loc.size() || u[loc.size()] == '/') return loc.size();
+  return 0;
+}
+
+const char* expand_application_group(request_rec* r, const char* group) {
+  if (!group || std::strcmp(group, "%{RESOURCE}") == 0) {
+    const char* script_name = apr_table_get(r->subprocess_env, "SCRIPT_NAME");
+    const apr_port_t port = ap_get_server_port(r);
+    const char* host = r->server->server_hostname ? r->server->server_hostname : "";
+    return (port == 80 || port == 443)
+               ? apr_psprintf(r->pool, "%s|%s", host, script_name ? script_name : "")
+               : apr_psprintf(r->pool, "%s:%u|%s", host, port, script_name ? script_name : "");
+  }
+  if (std::strcmp(group, "%{GLOBAL}") == 0) return "";
+  if (std::strcmp(group, "%{SERVER}") == 0) {
+    const apr_port_t port = ap_get_server_port(r);
+    const char* host = r->server->server_hostname ? r->server->server_hostname : "";
+    return (port == 80 || port == 443) ? host : apr_psprintf(r->pool, "%s:%u", host, port);
+  }
+  return group;
+}
+
+// WSGI wants SCRIPT_NAME without a trailing slash; the slash moves to PATH_INFO.
+void fix_script_name(request_rec* r) {
+  const char* script_name = apr_table_get(r->subprocess_env, "SCRIPT_NAME");
+  if (!script_name) return;
+  std::size_t n = std::strlen(script_name);
+  if (n == 0 || script_name[n - 1] != '/') return;
+  while (n > 0 && script_name[n - 1] == '/') --n;
+  const char* path_info = apr_table_get(r->subprocess_env, "PATH_INFO");
+  apr_table_set(r->subprocess_env, "SCRIPT_NAME", apr_pstrndup(r->pool, script_name, n));
+  apr_table_set(r->subprocess_env, "PATH_INFO",
+                apr_pstrcat(r->pool, "/", path_info ? path_info : "", nullptr));
+}
+
+std::string build_request_head(request_rec* r, const char* process_group,
+                               const char* application_group, const char* callable,
+                               bool pass_authorization) {
+  ap_add_common_vars(r);
+  ap_add_cgi_vars(r);
+  fix_script_name(r);
+  apr_table_t* env = r->subprocess_env;
+  if (pass_authorization) {
+    if (const char* auth = apr_table_get(r->headers_in, "Authorization")) {
+      apr_table_setn(env, "HTTP_AUTHORIZATION", auth);
+    }
+  }
+  apr_table_setn(env, "mod_wsgi.process_group", process_group);
+  apr_table_setn(env, "mod_wsgi.application_group",
+                 expand_application_group(r, application_group));
+  apr_table_setn(env, "mod_wsgi.callable_object", callable);
+  apr_table_setn(env, "mod_wsgi.request_handler", kHandlerName);
+  apr_table_setn(env, "mod_wsgi.request_start",
+                 apr_psprintf(r->pool, "%" APR_TIME_T_FMT, r->request_time));
+  const apr_array_header_t* arr = apr_table_elts(env);
+  const auto* elts = reinterpret_cast<const apr_table_entry_t*>(arr->elts);
+  std::vector<std::pair<std::string_view, std::string_view>> pairs;
+  pairs.reserve(arr->nelts);
+  for (int i = 0; i < arr->nelts; ++i) {
+    if (!elts[i].key) continue;
+    pairs.emplace_back(elts[i].key, elts[i].val ? elts[i].val : "");
+  }
+  std::string payload;
+  wire::append_pairs(payload, pairs);
+  return payload;
+}
+
+}  // namespace
+
+int translate_script_alias(request_rec* r) {
+  auto* sc = static_cast<ServerConfig*>(ap_get_module_config(r->server->module_config,
+                                                             &wsgid_module));
+  if (!sc || !r->uri || r->uri[0] != '/') return DECLINED;
+  const auto* aliases = reinterpret_cast<const ScriptAlias*>(sc->aliases->elts);
+  for (int i = 0; i < sc->aliases->nelts; ++i) {
+    const ScriptAlias& a = aliases[i];
+    const char* filename = nullptr;
+    if (a.regex) {
+      ap_regmatch_t m[AP_MAX_REG_MATCH];
+      if (ap_regexec(a.regex, r->uri, AP_MAX_REG_MATCH, m, 0) != 0) continue;
+      filename = ap_pregsub(r->pool, a.application, r->uri, AP_MAX_REG_MATCH, m);
+      if (!filename) continue;
+      filename = apr_pstrcat(r->pool, filename, r->uri + m[0].rm_eo, nullptr);
+    } else {
+      const std::size_t n = prefix_match(r->uri, a.location);
+      if (n == 0) continue;
+      filename = apr_pstrcat(r->pool, a.application, r->uri + n, nullptr);
+    }
+    r->filename = const_cast<char*>(filename);
+    r->handler = kHandlerName;
+    auto* match = static_cast<Match*>(apr_pcalloc(r->pool, sizeof(Match)));
+    match->alias = &a;
+    ap_set_module_config(r->request_config, &wsgid_module, match);
+    return OK;
+  }
+  return DECLINED;
+}
+
+int handle_wsgi_request(request_rec* r) {
+  if (!r->handler || (std::strcmp(r->handler, kHandlerName) != 0 &&
+                      std::strcmp(r->handler, "application/x-httpd-wsgi") != 0)) {
+    return DECLINED;
+  }
+  if (r->finfo.filetype != APR_REG) {
+    log_request(r, APLOG_ERR, 0, "WSGID0101",
+                "WSGI script %s does not exist or is not a regular file: check the path in "
+                "WSGIScriptAlias",
+                r->filename);
+    return HTTP_NOT_FOUND;
+  }
+  const auto* dc = static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config,
+                                                                      &wsgid_module));
+  const auto* match = static_cast<const Match*>(ap_get_module_config(r->request_config,
+                                                                     &wsgid_module));
+  const ScriptAlias* a = match ? match->alias : nullptr;
+  auto choose = [](const char* from_alias, const char* from_dir, const char* fallback) {
+    return from_alias ? from_alias : from_dir ? from_dir : fallback;
+  };
+  const char* process_group = choose(a ? a->process_group : nullptr, dc->process_group, "");
+  const char* application_group =
+      choose(a ? a->application_group : nullptr, dc->application_group, nullptr);
+  const char* callable = choose(a ? a->callable_object : nullptr, dc->callable_object,
+                                "application");
+  const int pass_auth_alias = a ? a->pass_authorization : kUnset;
+  const bool pass_authorization = pass_auth_alias != kUnset ? pass_auth_alias == 1
+                                                            : dc->pass_authorization == 1;
+  if (std::strcmp(process_group, "%{GLOBAL}") == 0) process_group = "";
+
+  const GlobalConfig& gc = global_config();
+  if (!*process_group) {
+    if (gc.restrict_embedded == 1) {
+      log_request(r, APLOG_ERR, 0, "WSGID0102",
+                  "%s would run embedded in an httpd worker, but WSGIRestrictEmbedded is On: "
+                  "delegate it to a daemon group with WSGIProcessGroup or process-group=",
+                  r->filename);
+    } else {
+      log_request(r, APLOG_ERR, 0, "WSGID0103",
+                  "%s has no daemon process group and this build runs applications only in "
+                  "daemon mode: add WSGIDaemonProcess and WSGIProcessGroup (or process-group=)",
+                  r->filename);
+    }
+    return HTTP_INTERNAL_SERVER_ERROR;
+  }
+  const DaemonGroup* group = find_group(process_group);
+  if (!group || !group_visible_from(*group, r->server)) {
+    if (group) {
+      log_request(r, APLOG_ERR, 0, "WSGID0104",
+                  "daemon process group '%s' is declared in another VirtualHost and cannot serve "
+                  "%s: declare the group in this VirtualHost or at server scope",
+                  process_group, r->filename);
+    } else {
+      log_request(r, APLOG_ERR, 0, "WSGID0104",
+                  "no daemon process group '%s' is declared for %s: add WSGIDaemonProcess for it "
+                  "or fix the group name",
+                  process_group, r->filename);
+    }
+    return HTTP_INTERNAL_SERVER_ERROR;
+  }
+  // mod_wsgi answers chunked request bodies with 411 unless WSGIChunkedRequest is On.
+  if (const int rc = ap_setup_client_block(r, REQUEST_CHUNKED_ERROR); rc != OK) return rc;
+
+  const std::string head =
+      build_request_head(r, process_group, application_group, callable, pass_authorization);
+  return exchange_with_daemon(r, *group, head);
+}
+
+}  // namespace wsgid

@@ -1,0 +1,12 @@
+// The worker side: maps URLs to WSGI scripts (translate_name) and hands each request to its
+// daemon group over the framed protocol (handler). No Python here.
+#pragma once
+
+#include <httpd.h>
+
+namespace wsgid {
+
+int translate_script_alias(request_rec* r);
+int handle_wsgi_request(request_rec* r);
+
+}  // namespace wsgid
