@@ -2,6 +2,7 @@
 # a large body to a client that goes away. Query strings carry the parameters.
 import os
 import signal
+import uuid
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -38,6 +39,15 @@ def application(environ, start_response):
         return _die_after_first_chunk(b"b" * 10000)
     if path == "/slow":
         time.sleep(int(query or "50") / 1000.0)
+        body = b"slept %d" % os.getpid()
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+    if path == "/slow-marked":
+        # Leaves a file per arrival so a test can tell that the request is inside the app.
+        params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        with open(os.path.join(SCRATCH, "arrived-%s-%s" % (params["mark"], uuid.uuid4().hex)), "w"):
+            pass
+        time.sleep(int(params.get("ms", "1000")) / 1000.0)
         body = b"slept %d" % os.getpid()
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
         return [body]

@@ -122,6 +122,11 @@ def pgrp_of(pid: int) -> int | None:
     return int(f[2]) if f else None
 
 
+def _start_time(pid: int) -> int | None:
+    f = _stat_fields(pid)
+    return int(f[19]) if f else None
+
+
 def is_zombie(pid: int) -> bool:
     f = _stat_fields(pid)
     return f is None or f[0] in ("Z", "X")
@@ -345,9 +350,12 @@ DocumentRoot {self.tmp}/htdocs
         raise HarnessError(f"httpd ({self.flavour}) not listening after {timeout}s\n{self.all_logs()}")
 
     def stop(self, timeout: float = 20.0):
-        """SIGTERM the parent, wait with a deadline, then SIGKILL the whole process group."""
+        """SIGTERM the parent, wait with a deadline, then SIGKILL whatever is left of it."""
         if self.proc is None:
             return
+        # Remember every descendant now: a daemon that left the process group (setsid) must
+        # not outlive the test either.
+        known = self.descendants() if self.proc.poll() is None else []
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGTERM)
             try:
@@ -356,26 +364,40 @@ DocumentRoot {self.tmp}/htdocs
                 self.stragglers.append(f"parent {self.proc.pid} ignored SIGTERM for {timeout}s")
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
-        self._kill_group_leftovers()
+        self._kill_leftovers(known)
 
-    def _kill_group_leftovers(self):
-        # The parent reaps its children before it exits; anything still in its process group
-        # afterwards is a bug worth reporting, and must not outlive the test.
+    def descendants(self) -> list[int]:
+        found, frontier = [], [self.pid]
+        while frontier:
+            kids = [p for p in all_pids() if ppid_of(p) in frontier]
+            found += kids
+            frontier = kids
+        return found
+
+    def _kill_leftovers(self, known: list[int]):
+        # The parent reaps its children before it exits; anything of it still running afterwards
+        # is a bug worth reporting, and must not outlive the test.
         pgid = self.proc.pid
+        starts = {p: _start_time(p) for p in known}
 
         def alive():
-            return [p for p in all_pids() if pgrp_of(p) == pgid and not is_zombie(p)]
+            in_group = {p for p in all_pids() if pgrp_of(p) == pgid and not is_zombie(p)}
+            # Same pid and same start time: the very process we saw, not a reused pid.
+            escaped = {p for p, t in starts.items() if t is not None and _start_time(p) == t
+                       and not is_zombie(p)}
+            return sorted(in_group | escaped)
 
         try:
-            poll(lambda: not alive(), timeout=5, what="httpd's process group to empty")
+            poll(lambda: not alive(), timeout=5, what="httpd's processes to exit")
         except TimeoutError:
             left = alive()
             self.stragglers.append("processes left after httpd exit: "
                                    + ", ".join(f"{p} {cmdline(p)!r}" for p in left))
-            try:
-                os.killpg(pgid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            for p in left:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def graceful_restart(self):
         os.kill(self.pid, signal.SIGUSR1)
@@ -395,6 +417,11 @@ DocumentRoot {self.tmp}/htdocs
         """Daemon processes: children whose title is `(wsgi:NAME)` (needs display-name=%{GROUP})."""
         tag = f"(wsgi:{group})" if group else "(wsgi:"
         return [p for p in self.children() if cmdline(p).startswith(tag)]
+
+    def python_pids(self) -> list[int]:
+        """Children that have Python mapped (wsgid_python.so or libpython), whatever their title."""
+        return [p for p in self.children()
+                if any("wsgid_python" in lib or "libpython" in lib for lib in maps_libraries(p))]
 
     def worker_pids(self) -> list[int]:
         return [p for p in self.children() if not cmdline(p).startswith("(wsgi:")]
@@ -547,6 +574,7 @@ class Outcome:
     started: float
     ok: bool
     detail: str
+    body: bytes = b""
 
 
 class Load:
@@ -586,7 +614,7 @@ class Load:
             try:
                 r = http_request(self.port, "GET", self.path, host=self.host, timeout=self.timeout,
                                  headers={"Connection": "close"})
-                outcome = Outcome(started, r.status == 200, f"{r.status} {r.body[:120]!r}")
+                outcome = Outcome(started, r.status == 200, f"{r.status} {r.body[:120]!r}", r.body)
             except Exception as e:
                 outcome = Outcome(started, False, repr(e))
             with self.lock:

@@ -1,0 +1,62 @@
+"""Worker children of an httpd that runs WSGI only in daemon mode cost no more memory than
+workers of an httpd with no WSGI module at all (mod_wsgi links libpython into every worker)."""
+
+import statistics
+
+import pytest
+
+import httpd_harness as hh
+
+DAEMON_ONLY = """
+WSGIRestrictEmbedded On
+WSGIDaemonProcess mem processes=1 threads=4 display-name=%{GROUP}
+WSGIScriptAlias /app @APPS@/hello.wsgi process-group=mem application-group=%{GLOBAL}
+"""
+
+TOLERANCE_KIB = 1024
+
+
+def warm_up(server, paths, rounds=40):
+    for _ in range(rounds):
+        for path in paths:
+            r = server.get(path)
+            assert r.status == 200, (path, r.status)
+
+
+def worker_rss(server):
+    workers = hh.poll(lambda: (lambda w: w if len(w) >= 2 else None)(server.worker_pids()), 10,
+                      what="2 worker children")
+    return {pid: hh.memory_kib(pid) for pid in workers}
+
+
+@pytest.mark.mod_wsgi_differs("mod_wsgi maps and relocates libpython in every worker")
+def test_daemon_mode_workers_cost_no_more_than_workers_without_wsgi(httpd_factory, flavour):
+    plain = httpd_factory("", "none", name="no-wsgi")
+    wsgi = httpd_factory(DAEMON_ONLY, flavour)
+    for server in (plain, wsgi):
+        (server.tmp / "htdocs" / "static.txt").write_text("static\n")
+    wsgi.wait_ok("/app")
+    # Same static traffic through both; the WSGI one also proxies requests to its daemon.
+    warm_up(plain, ["/static.txt"])
+    warm_up(wsgi, ["/static.txt", "/app"])
+    plain_mem, wsgi_mem = worker_rss(plain), worker_rss(wsgi)
+    plain_rss = statistics.median(m["Rss"] for m in plain_mem.values())
+    wsgi_rss = statistics.median(m["Rss"] for m in wsgi_mem.values())
+    print(f"\nworker RSS, median KiB: no WSGI module {plain_rss}, {flavour} daemon-only {wsgi_rss}, "
+          f"difference {wsgi_rss - plain_rss:+} KiB")
+    print(f"worker PSS, KiB: no WSGI {[m['Pss'] for m in plain_mem.values()]}, "
+          f"{flavour} {[m['Pss'] for m in wsgi_mem.values()]}")
+    for pid in wsgi_mem:
+        libs = hh.maps_libraries(pid)
+        print(f"worker {pid} maps libpython: {any('libpython' in lib for lib in libs)}")
+    assert wsgi_rss - plain_rss <= TOLERANCE_KIB, \
+        f"daemon-only workers use {wsgi_rss - plain_rss} KiB more RSS than workers without WSGI"
+
+
+@pytest.mark.mod_wsgi_differs("mod_wsgi links libpython into httpd itself")
+def test_workers_and_parent_do_not_map_libpython(httpd_factory, flavour):
+    server = httpd_factory(DAEMON_ONLY, flavour)
+    server.wait_ok("/app")
+    mapped = {pid: sorted(lib for lib in hh.maps_libraries(pid) if "libpython" in lib or "wsgid_python" in lib)
+              for pid in [server.pid] + server.worker_pids()}
+    assert not any(mapped.values()), mapped
