@@ -17,7 +17,7 @@ inline constexpr int kUnset = -1;
 // One WSGIDaemonProcess. Options keep mod_wsgi's names and defaults.
 struct DaemonGroup {
   const char* name = nullptr;
-  server_rec* server = nullptr;  // the server or VirtualHost that declared it
+  server_rec* server = nullptr;      // the server or VirtualHost that declared it
   const char* defined_in = nullptr;  // "file:line", for messages
   int processes = 1;
   bool multiprocess_option = false;  // processes= given explicitly
@@ -99,5 +99,6 @@ void* merge_dir_config(apr_pool_t* p, void* base, void* add);
 }  // namespace wsgid
 
 extern "C" {
-extern module AP_MODULE_DECLARE_DATA wsgid_module;
+// The one symbol httpd looks up; everything else stays hidden.
+extern __attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA wsgid_module;
 }

@@ -132,13 +132,6 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, int index, int startup_dela
   close_inherited_fds(g.listen_fd);
   if (g.umask != kUnset) umask(static_cast<mode_t>(g.umask));
 
-  if (startup_delay_seconds > 0) {
-    // Back-off after failed starts, taken in the child so the httpd parent never blocks.
-    timespec delay{startup_delay_seconds, 0};
-    while (nanosleep(&delay, &delay) != 0 && errno == EINTR) {
-    }
-  }
-
   // The filter is read while we may still read root-only files; applied after Python starts.
   SeccompFilter filter;
   if (g.seccomp_filter) {
@@ -154,6 +147,12 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, int index, int startup_dela
   prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
   if (getppid() != parent) _exit(0);
   change_directory(s, g);
+  if (startup_delay_seconds > 0) {
+    // Back-off after failed starts, taken in the child so the httpd parent never blocks.
+    timespec delay{startup_delay_seconds, 0};
+    while (nanosleep(&delay, &delay) != 0 && errno == EINTR) {
+    }
+  }
 
   const std::string so = python_library_path();
   // RTLD_GLOBAL: Python's C extension modules resolve libpython's symbols from the global scope.
@@ -185,8 +184,8 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, int index, int startup_dela
   spec.maximum_requests = g.maximum_requests;
   spec.graceful_timeout = g.graceful_timeout;
   spec.shutdown_timeout = g.shutdown_timeout;
-  spec.socket_timeout = g.socket_timeout > 0 ? g.socket_timeout
-                                             : static_cast<double>(apr_time_sec(s->timeout));
+  spec.socket_timeout =
+      g.socket_timeout > 0 ? g.socket_timeout : static_cast<double>(apr_time_sec(s->timeout));
   spec.request_timeout = g.request_timeout;
   spec.inactivity_timeout = g.inactivity_timeout;
   spec.python_home = g.python_home;

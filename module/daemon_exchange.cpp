@@ -191,9 +191,9 @@ class Exchange {
           break;
         case wire::FrameType::kResponseBody:
           if (!head_seen_) return protocol_error("body before the response head");
-          APR_BRIGADE_INSERT_TAIL(
-              bb_, apr_bucket_heap_create(payload.data(), payload.size(), nullptr,
-                                          r_->connection->bucket_alloc));
+          APR_BRIGADE_INSERT_TAIL(bb_,
+                                  apr_bucket_heap_create(payload.data(), payload.size(), nullptr,
+                                                         r_->connection->bucket_alloc));
           if (const int rc = pass(); rc != OK) return rc;
           break;
         case wire::FrameType::kResponseEnd:
@@ -300,8 +300,8 @@ class Exchange {
 
   int protocol_error(const char* what) {
     log_request(r_, APLOG_ERR, 0, "WSGID0108",
-                "daemon group '%s' broke the wsgid protocol (%s): dropping the connection",
-                g_.name, what);
+                "daemon group '%s' broke the wsgid protocol (%s): dropping the connection", g_.name,
+                what);
     if (head_seen_) return broken_response();
     done_ = true;
     return HTTP_BAD_GATEWAY;
@@ -341,7 +341,8 @@ class Exchange {
 
 }  // namespace
 
-int exchange_with_daemon(request_rec* r, const DaemonGroup& group, const std::string& head_payload) {
+int exchange_with_daemon(request_rec* r, const DaemonGroup& group,
+                         const std::string& head_payload) {
   Fd fd(connect_daemon(r, group));
   if (fd.get() < 0) return HTTP_SERVICE_UNAVAILABLE;
   Exchange exchange(r, group, fd.get());

@@ -94,8 +94,8 @@ void daemon_maintenance(int reason, void* data, int status) {
       apr_proc_other_child_unregister(data);
       slot->running = false;
       if (httpd_stopping()) return;
-      const bool startup_failed = reason == APR_OC_REASON_DEATH &&
-                                  status == WSGID_EXIT_STARTUP_FAILURE;
+      const bool startup_failed =
+          reason == APR_OC_REASON_DEATH && status == WSGID_EXIT_STARTUP_FAILURE;
       slot->startup_failures = startup_failed ? slot->startup_failures + 1 : 0;
       const int level = status == 0 ? APLOG_INFO : APLOG_ERR;
       log_server(g_generation->server, level, 0, status == 0 ? "WSGID0210" : "WSGID0211",
@@ -283,7 +283,8 @@ int start_daemon_groups(apr_pool_t* pconf, apr_pool_t* /*ptemp*/, server_rec* s)
       g.gid = getegid();
     }
     if (!g.python_home) g.python_home = gc.python_home;
-    if (gc.python_path->nelts) g.python_path = apr_array_append(pconf, g.python_path, gc.python_path);
+    if (gc.python_path->nelts)
+      g.python_path = apr_array_append(pconf, g.python_path, gc.python_path);
     if (!attach_socket(gen, g, prefix)) return HTTP_INTERNAL_SERVER_ERROR;
   }
   release_unused_sockets(gen->registry);

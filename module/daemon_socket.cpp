@@ -46,7 +46,8 @@ int create_daemon_socket(server_rec* s, const char* group, const char* path, int
     close(fd);
     return -1;
   }
-  if (chmod(path, 0600) != 0 || (geteuid() == 0 && chown(path, owner, static_cast<gid_t>(-1)) != 0)) {
+  if (chmod(path, 0600) != 0 ||
+      (geteuid() == 0 && chown(path, owner, static_cast<gid_t>(-1)) != 0)) {
     log_server(s, APLOG_CRIT, errno, "WSGID0202",
                "cannot set owner/mode of socket %s for daemon group '%s'", path, group);
     close(fd);
@@ -54,8 +55,8 @@ int create_daemon_socket(server_rec* s, const char* group, const char* path, int
     return -1;
   }
   if (listen(fd, backlog) != 0) {
-    log_server(s, APLOG_CRIT, errno, "WSGID0202", "cannot listen on socket %s for daemon group '%s'",
-               path, group);
+    log_server(s, APLOG_CRIT, errno, "WSGID0202",
+               "cannot listen on socket %s for daemon group '%s'", path, group);
     close(fd);
     unlink(path);
     return -1;

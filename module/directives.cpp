@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "config.hpp"
+#include "suggest.hpp"
 
 namespace wsgid {
 namespace {
@@ -31,14 +32,28 @@ const char* fail(cmd_parms* cmd, const char* code, const char* fmt, ...) {
   return apr_psprintf(cmd->pool, "%s %s: %s", code, cmd->cmd->name, msg);
 }
 
+constexpr const char* kAliasOptions =
+    "process-group, application-group, callable-object, pass-authorization";
+
+const char* unknown_option(cmd_parms* cmd, const char* name, const char* valid) {
+  const std::string_view near = nearest_option(name, valid);
+  if (!near.empty()) {
+    return fail(cmd, "WSGID0001",
+                "option '%s' is not known (did you mean '%.*s'?); valid options are: %s", name,
+                static_cast<int>(near.size()), near.data(), valid);
+  }
+  return fail(cmd, "WSGID0001", "option '%s' is not known; valid options are: %s", name, valid);
+}
+
 const char* parse_long(cmd_parms* cmd, const char* option, const char* value, long min, long max,
                        long& out) {
   errno = 0;
   char* end = nullptr;
   const long v = std::strtol(value, &end, 10);
   if (*value == '\0' || *end != '\0' || errno == ERANGE || v < min || v > max) {
-    return fail(cmd, "WSGID0002", "option %s=%s is not valid: expected a whole number from %ld to %ld",
-                option, value, min, max);
+    return fail(cmd, "WSGID0002",
+                "option %s=%s is not valid: expected a whole number from %ld to %ld", option, value,
+                min, max);
   }
   out = v;
   return nullptr;
@@ -167,9 +182,8 @@ const char* set_daemon_option(cmd_parms* cmd, DaemonGroup& g, const char* name, 
     return nullptr;
   }
   if (n == "display-name") {
-    g.display_name = std::strcmp(value, "%{GROUP}") == 0
-                         ? apr_psprintf(cmd->pool, "(wsgi:%s)", g.name)
-                         : value;
+    g.display_name =
+        std::strcmp(value, "%{GROUP}") == 0 ? apr_psprintf(cmd->pool, "(wsgi:%s)", g.name) : value;
     return nullptr;
   }
   if (n == "python-home") {
@@ -179,7 +193,8 @@ const char* set_daemon_option(cmd_parms* cmd, DaemonGroup& g, const char* name, 
   if (n == "python-path") {
     char* rest = apr_pstrdup(cmd->pool, value);
     char* state = nullptr;
-    for (char* part = apr_strtok(rest, ":", &state); part; part = apr_strtok(nullptr, ":", &state)) {
+    for (char* part = apr_strtok(rest, ":", &state); part;
+         part = apr_strtok(nullptr, ":", &state)) {
       *static_cast<const char**>(apr_array_push(g.python_path)) = part;
     }
     return nullptr;
@@ -196,8 +211,7 @@ const char* set_daemon_option(cmd_parms* cmd, DaemonGroup& g, const char* name, 
     g.seccomp_filter = ap_server_root_relative(cmd->pool, value);
     return nullptr;
   }
-  return fail(cmd, "WSGID0001", "option '%s' is not known; valid options are: %s", name,
-              kDaemonOptions);
+  return unknown_option(cmd, name, kDaemonOptions);
 }
 
 const char* cmd_daemon_process(cmd_parms* cmd, void* /*mconfig*/, const char* args) {
@@ -227,8 +241,8 @@ const char* cmd_daemon_process(cmd_parms* cmd, void* /*mconfig*/, const char* ar
     const char* opt = nullptr;
     const char* value = nullptr;
     if (!split_option(cmd->pool, word, opt, value)) {
-      return fail(cmd, "WSGID0001", "'%s' is not an option=value pair; valid options are: %s",
-                  word, kDaemonOptions);
+      return fail(cmd, "WSGID0001", "'%s' is not an option=value pair; valid options are: %s", word,
+                  kDaemonOptions);
     }
     if (const char* err = set_daemon_option(cmd, *g, opt, value)) return err;
   }
@@ -258,10 +272,7 @@ const char* parse_alias_options(cmd_parms* cmd, const char* args, ScriptAlias& a
     } else if (n == "pass-authorization") {
       if (const char* err = parse_on_off(cmd, name, value, a.pass_authorization)) return err;
     } else {
-      return fail(cmd, "WSGID0001",
-                  "option '%s' is not known; valid options are: process-group, "
-                  "application-group, callable-object, pass-authorization",
-                  name);
+      return unknown_option(cmd, name, kAliasOptions);
     }
   }
   return nullptr;
@@ -299,8 +310,8 @@ const char* add_alias(cmd_parms* cmd, const char* args, bool match) {
     }
   }
   if (const char* err = parse_alias_options(cmd, args, a)) return err;
-  auto* sc = static_cast<ServerConfig*>(ap_get_module_config(cmd->server->module_config,
-                                                             &wsgid_module));
+  auto* sc =
+      static_cast<ServerConfig*>(ap_get_module_config(cmd->server->module_config, &wsgid_module));
   *static_cast<ScriptAlias*>(apr_array_push(sc->aliases)) = a;
   return note_preload(a);
 }
@@ -384,7 +395,7 @@ const char* cmd_global_flag(cmd_parms* cmd, void*, int on) {
   if (const char* err = ap_check_cmd_context(cmd, GLOBAL_ONLY)) return err;
   GlobalConfig& gc = global_config();
   (std::strcmp(cmd->cmd->name, "WSGIRestrictEmbedded") == 0 ? gc.restrict_embedded
-                                                             : gc.lazy_initialization) = on;
+                                                            : gc.lazy_initialization) = on;
   return nullptr;
 }
 
@@ -399,7 +410,8 @@ const char* cmd_global_string(cmd_parms* cmd, void*, const char* value) {
   } else {
     char* rest = apr_pstrdup(cmd->pool, value);
     char* state = nullptr;
-    for (char* part = apr_strtok(rest, ":", &state); part; part = apr_strtok(nullptr, ":", &state)) {
+    for (char* part = apr_strtok(rest, ":", &state); part;
+         part = apr_strtok(nullptr, ":", &state)) {
       *static_cast<const char**>(apr_array_push(gc.python_path)) = part;
     }
   }
@@ -441,7 +453,8 @@ const command_rec kDirectives[] = {
                 "Interpreter the application runs in: %{GLOBAL}, %{SERVER}, %{RESOURCE} or a name"),
     WSGID_TAKE1("WSGICallableObject", cmd_dir_string, OR_FILEINFO | ACCESS_CONF | RSRC_CONF,
                 "Name of the WSGI callable in the script (default: application)"),
-    WSGID_FLAG("WSGIPassAuthorization", cmd_pass_authorization, OR_FILEINFO | ACCESS_CONF | RSRC_CONF,
+    WSGID_FLAG("WSGIPassAuthorization", cmd_pass_authorization,
+               OR_FILEINFO | ACCESS_CONF | RSRC_CONF,
                "Pass the Authorization header to the application: On or Off"),
     WSGID_FLAG("WSGIRestrictEmbedded", cmd_global_flag, RSRC_CONF,
                "Refuse to run applications in httpd's worker processes: On or Off"),

@@ -34,15 +34,14 @@ void register_hooks(apr_pool_t* /*p*/) {
 
 }  // namespace
 
-module AP_MODULE_DECLARE_DATA wsgid_module = {
-    STANDARD20_MODULE_STUFF,
-    wsgid::create_dir_config,
-    wsgid::merge_dir_config,
-    wsgid::create_server_config,
-    wsgid::merge_server_config,
-    wsgid::kDirectives,
-    register_hooks,
+module AP_MODULE_DECLARE_DATA wsgid_module = {STANDARD20_MODULE_STUFF,
+                                              wsgid::create_dir_config,
+                                              wsgid::merge_dir_config,
+                                              wsgid::create_server_config,
+                                              wsgid::merge_server_config,
+                                              wsgid::kDirectives,
+                                              register_hooks,
 #if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
-    AP_MODULE_FLAG_NONE
+                                              AP_MODULE_FLAG_NONE
 #endif
 };

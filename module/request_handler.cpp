@@ -82,8 +82,7 @@ std::string build_request_head(request_rec* r, const char* process_group,
     }
   }
   apr_table_setn(env, "mod_wsgi.process_group", process_group);
-  apr_table_setn(env, "mod_wsgi.application_group",
-                 expand_application_group(r, application_group));
+  apr_table_setn(env, "mod_wsgi.application_group", expand_application_group(r, application_group));
   apr_table_setn(env, "mod_wsgi.callable_object", callable);
   apr_table_setn(env, "mod_wsgi.request_handler", kHandlerName);
   apr_table_setn(env, "mod_wsgi.request_start",
@@ -104,8 +103,8 @@ std::string build_request_head(request_rec* r, const char* process_group,
 }  // namespace
 
 int translate_script_alias(request_rec* r) {
-  auto* sc = static_cast<ServerConfig*>(ap_get_module_config(r->server->module_config,
-                                                             &wsgid_module));
+  auto* sc =
+      static_cast<ServerConfig*>(ap_get_module_config(r->server->module_config, &wsgid_module));
   if (!sc || !r->uri || r->uri[0] != '/') return DECLINED;
   const auto* aliases = reinterpret_cast<const ScriptAlias*>(sc->aliases->elts);
   for (int i = 0; i < sc->aliases->nelts; ++i) {
@@ -144,10 +143,10 @@ int handle_wsgi_request(request_rec* r) {
                 r->filename);
     return HTTP_NOT_FOUND;
   }
-  const auto* dc = static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config,
-                                                                      &wsgid_module));
-  const auto* match = static_cast<const Match*>(ap_get_module_config(r->request_config,
-                                                                     &wsgid_module));
+  const auto* dc =
+      static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config, &wsgid_module));
+  const auto* match =
+      static_cast<const Match*>(ap_get_module_config(r->request_config, &wsgid_module));
   const ScriptAlias* a = match ? match->alias : nullptr;
   auto choose = [](const char* from_alias, const char* from_dir, const char* fallback) {
     return from_alias ? from_alias : from_dir ? from_dir : fallback;
@@ -155,11 +154,11 @@ int handle_wsgi_request(request_rec* r) {
   const char* process_group = choose(a ? a->process_group : nullptr, dc->process_group, "");
   const char* application_group =
       choose(a ? a->application_group : nullptr, dc->application_group, nullptr);
-  const char* callable = choose(a ? a->callable_object : nullptr, dc->callable_object,
-                                "application");
+  const char* callable =
+      choose(a ? a->callable_object : nullptr, dc->callable_object, "application");
   const int pass_auth_alias = a ? a->pass_authorization : kUnset;
-  const bool pass_authorization = pass_auth_alias != kUnset ? pass_auth_alias == 1
-                                                            : dc->pass_authorization == 1;
+  const bool pass_authorization =
+      pass_auth_alias != kUnset ? pass_auth_alias == 1 : dc->pass_authorization == 1;
   if (std::strcmp(process_group, "%{GLOBAL}") == 0) process_group = "";
 
   const GlobalConfig& gc = global_config();
