@@ -1,11 +1,11 @@
-#include <cstring>
+// Thin entry point: everything lives in launcher/cli so it can be tested in-process.
 #include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/cli.hpp"
 
 int main(int argc, char** argv) {
-  if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
-    std::cout << "wsgid " << WSGID_VERSION << "\n";
-    return 0;
-  }
-  std::cerr << "usage: wsgid --version\n";
-  return 2;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  return wsgid::cli::run_cli(args, std::cout, std::cerr);
 }

@@ -1,0 +1,31 @@
+// Value checks the profile schema refers to by name. Each returns what is wrong (with the
+// accepted form) or nothing; path checks also rewrite relative paths to absolute ones.
+#pragma once
+
+#include "schema.hpp"
+
+namespace wsgid::profile::checks {
+
+std::optional<Problem> duration(toml::node& value, const CheckContext& context);
+std::optional<Problem> whole_seconds(toml::node& value, const CheckContext& context);
+std::optional<Problem> size(toml::node& value, const CheckContext& context);
+std::optional<Problem> listen(toml::node& value, const CheckContext& context);
+std::optional<Problem> site_name(toml::node& value, const CheckContext& context);
+std::optional<Problem> account_name(toml::node& value, const CheckContext& context);
+std::optional<Problem> host_name(toml::node& value, const CheckContext& context);
+std::optional<Problem> host_alias(toml::node& value, const CheckContext& context);
+std::optional<Problem> url_path(toml::node& value, const CheckContext& context);
+std::optional<Problem> env_name(toml::node& value, const CheckContext& context);
+std::optional<Problem> display_name(toml::node& value, const CheckContext& context);
+
+std::optional<Problem> app(toml::node& value, const CheckContext& context);
+std::optional<Problem> existing_directory(toml::node& value, const CheckContext& context);
+std::optional<Problem> python_path_entry(toml::node& value, const CheckContext& context);
+std::optional<Problem> python_home(toml::node& value, const CheckContext& context);
+std::optional<Problem> log_target(toml::node& value, const CheckContext& context);
+std::optional<Problem> log_file(toml::node& value, const CheckContext& context);
+
+// True for "package.module:callable".
+bool is_module_app(std::string_view app);
+
+}  // namespace wsgid::profile::checks

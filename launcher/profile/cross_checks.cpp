@@ -1,0 +1,154 @@
+#include "cross_checks.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <string>
+
+#include "codes.hpp"
+#include "listen_address.hpp"
+#include "sandbox/policy.hpp"
+
+namespace wsgid::profile {
+namespace {
+
+struct Seen {
+  std::string path;
+  int line = 0;
+};
+
+class UniqueValues {
+ public:
+  UniqueValues(std::string_view code, std::string_view what, const WalkInput& input,
+               std::vector<Diagnostic>& out)
+      : code_(code), what_(what), input_(input), out_(out) {}
+
+  // `key` is the normalised identity; `shown` is what the user wrote.
+  void add(const std::string& key, const std::string& shown, const toml::node& node,
+           const std::string& path, std::string_view fix) {
+    const auto& position = node.source().begin;
+    const auto [it, inserted] = seen_.try_emplace(key, Seen{path, static_cast<int>(position.line)});
+    if (inserted) return;
+    out_.push_back({std::string(code_), input_.file, static_cast<int>(position.line),
+                    static_cast<int>(position.column), path,
+                    std::string(what_) + " \"" + shown + "\" is already used by " +
+                        it->second.path +
+                        (it->second.line > 0 ? " (line " + std::to_string(it->second.line) + ")"
+                                             : std::string(" (its default)")) +
+                        "; " + std::string(fix)});
+  }
+
+ private:
+  std::string_view code_;
+  std::string_view what_;
+  const WalkInput& input_;
+  std::vector<Diagnostic>& out_;
+  std::map<std::string, Seen> seen_;
+};
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+void check_listen(const toml::table& root, const WalkInput& input, std::vector<Diagnostic>& out) {
+  const auto* listen = root.at_path("server.listen").as_array();
+  if (listen == nullptr) return;
+  UniqueValues unique(code::kDuplicateListen, "listen address", input, out);
+  std::size_t index = 0;
+  for (const toml::node& node : *listen) {
+    const std::string path = "server.listen[" + std::to_string(index++) + "]";
+    const auto text = node.value<std::string>();
+    const auto address = text ? parse_listen(*text) : std::nullopt;
+    if (!address) continue;
+    unique.add(address->to_string(), *text, node, path, "list each address once");
+  }
+}
+
+// The sandbox library owns the meaning of syscall and group names; its findings keep their
+// WSGID3xxx codes (docs/sandbox.md) and get this profile's positions.
+void check_sandbox(const toml::table& site, const std::string& site_path, const WalkInput& input,
+                   std::vector<Diagnostic>& out) {
+  const auto* table = site.get_as<toml::table>("sandbox");
+  if (table == nullptr) return;
+  const auto base = table->get_as<std::string>("seccomp");
+  if (base == nullptr ||
+      (base->get() != sandbox::kBaseDefault && base->get() != sandbox::kBaseOff)) {
+    return;  // the walker reported it
+  }
+  sandbox::Policy policy;
+  policy.base = base->get();
+  const auto names = [&](std::string_view key, std::vector<std::string>& into) {
+    if (const auto* array = table->get_as<toml::array>(key)) {
+      for (const toml::node& element : *array) {
+        into.push_back(element.value<std::string>().value_or(""));
+      }
+    }
+  };
+  names("allow", policy.allow);
+  names("deny", policy.deny);
+  for (const auto& error : sandbox::validate(policy)) {
+    if (error.field == sandbox::PolicyField::kBase) continue;
+    const std::string key(sandbox::field_name(error.field));
+    const auto* array = table->get_as<toml::array>(key);
+    const toml::node* node = array != nullptr && error.index < array->size()
+                                 ? array->get(error.index)
+                                 : static_cast<const toml::node*>(table);
+    if (node->is_string() && node->as_string()->get().empty()) continue;  // wrong type: reported
+    const auto& position = node->source().begin;
+    out.push_back({std::string(error.code), input.file, static_cast<int>(position.line),
+                   static_cast<int>(position.column),
+                   site_path + ".sandbox." + key + "[" + std::to_string(error.index) + "]",
+                   error.message});
+  }
+}
+
+}  // namespace
+
+void cross_check(const toml::table& root, const WalkInput& input, std::vector<Diagnostic>& out) {
+  check_listen(root, input, out);
+  const auto* sites = root.get_as<toml::array>("site");
+  if (sites == nullptr) return;
+  UniqueValues names(code::kDuplicateSite, "site name", input, out);
+  UniqueValues hosts(code::kDuplicateServerName, "server name", input, out);
+  std::size_t index = 0;
+  for (const toml::node& element : *sites) {
+    const std::string site_path = "site[" + std::to_string(index++) + "]";
+    const auto* site = element.as_table();
+    if (site == nullptr) continue;
+    if (const auto* name = site->get_as<std::string>("name")) {
+      names.add(lower(name->get()), name->get(), *name, site_path + ".name",
+                "give each site its own name");
+    }
+    if (const auto* host = site->get_as<std::string>("server_name")) {
+      hosts.add(lower(host->get()), host->get(), *host, site_path + ".server_name",
+                "a host name can belong to one site only");
+    }
+    if (const auto* aliases = site->get_as<toml::array>("aliases")) {
+      std::size_t alias_index = 0;
+      for (const toml::node& alias : *aliases) {
+        const std::string path = site_path + ".aliases[" + std::to_string(alias_index++) + "]";
+        if (const auto text = alias.value<std::string>()) {
+          hosts.add(lower(*text), *text, alias, path, "a host name can belong to one site only");
+        }
+      }
+    }
+    check_sandbox(*site, site_path, input, out);
+    // The app's mount and each static mount must be distinct URL prefixes within a site.
+    UniqueValues mounts(code::kDuplicateMount, "mount point", input, out);
+    if (const auto* mount = site->get_as<std::string>("mount")) {
+      mounts.add(mount->get(), mount->get(), *mount, site_path + ".mount",
+                 "mount the app and each static directory at different URL paths");
+    }
+    if (const auto* statics = site->get_as<toml::table>("static")) {
+      for (auto&& [url, dir] : *statics) {
+        mounts.add(std::string(url.str()), std::string(url.str()), dir,
+                   join_key_path(site_path + ".static", url.str()),
+                   "mount the app and each static directory at different URL paths");
+      }
+    }
+  }
+}
+
+}  // namespace wsgid::profile

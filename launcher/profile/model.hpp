@@ -1,0 +1,106 @@
+// The validated profile: what the renderer consumes. Every value here has passed the schema
+// checks, paths are absolute, and defaults are filled in.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "listen_address.hpp"
+
+namespace wsgid::profile {
+
+using Seconds = std::chrono::seconds;
+
+enum class LogTarget { kStdout, kStderr, kDirectory };
+enum class AccessLogFormat { kCommon, kCombined, kJson, kOff };
+
+struct Limits {
+  std::uint64_t request_body = 0;
+  int header_fields = 0;
+  std::uint64_t header_field_size = 0;
+  std::uint64_t request_line = 0;
+  Seconds timeout{};
+  Seconds keepalive_timeout{};
+  Seconds header_timeout{};
+  Seconds body_timeout{};
+  int min_rate = 0;  // bytes per second a client must keep up while sending
+};
+
+struct Server {
+  std::vector<ListenAddress> listen;
+  std::string server_name;
+  LogTarget logs = LogTarget::kStdout;
+  std::filesystem::path log_directory;  // when logs == kDirectory
+  AccessLogFormat access_log = AccessLogFormat::kCombined;
+  std::string log_level;
+  std::string user;
+  std::string group;
+  Seconds graceful_stop_timeout{};
+  Limits limits;
+  std::vector<std::string> raw_directives;
+};
+
+struct App {
+  enum class Kind { kScript, kModule } kind = Kind::kScript;
+  std::filesystem::path script;  // kScript
+  std::string module;            // kModule: "package.module"
+  std::string callable;          // kModule: attribute imported as `application`
+};
+
+struct StaticMount {
+  std::string url_path;
+  std::filesystem::path directory;
+};
+
+struct Daemon {
+  int processes = 1;
+  int threads = 1;
+  std::string user;   // empty: httpd's user
+  std::string group;  // empty: httpd's group
+  std::int64_t maximum_requests = 0;
+  std::optional<Seconds> graceful_timeout;
+  std::optional<Seconds> shutdown_timeout;
+  std::optional<Seconds> connect_timeout;
+  std::optional<Seconds> socket_timeout;
+  std::optional<Seconds> request_timeout;
+  std::optional<Seconds> queue_timeout;
+  std::optional<Seconds> inactivity_timeout;
+  std::optional<Seconds> cpu_time_limit;
+  int cpu_priority = 0;
+  std::string display_name;  // empty: the module's default
+};
+
+struct Sandbox {
+  bool seccomp = true;
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+  std::string action;  // "errno", "kill" or "log"
+};
+
+struct Site {
+  std::string name;
+  std::string server_name;
+  std::vector<std::string> aliases;
+  App app;
+  std::string mount;
+  std::optional<std::filesystem::path> python_home;
+  std::vector<std::filesystem::path> python_path;
+  std::vector<std::pair<std::string, std::string>> env;  // sorted by name
+  std::vector<StaticMount> statics;                      // sorted by URL path
+  std::optional<std::filesystem::path> error_log;
+  Daemon daemon;
+  Sandbox sandbox;
+};
+
+struct Profile {
+  std::filesystem::path file;  // absolute
+  Server server;
+  std::vector<Site> sites;
+};
+
+}  // namespace wsgid::profile

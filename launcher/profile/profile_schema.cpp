@@ -1,0 +1,183 @@
+#include "profile_schema.hpp"
+
+#include <array>
+
+#include "checks.hpp"
+
+namespace wsgid::profile {
+namespace {
+
+constexpr std::array<std::string_view, 4> kAccessLogFormats{"common", "combined", "json", "off"};
+constexpr std::array<std::string_view, 8> kLogLevels{"emerg", "alert",  "crit", "error",
+                                                     "warn",  "notice", "info", "debug"};
+constexpr std::array<std::string_view, 2> kSeccompModes{"default", "off"};
+constexpr std::array<std::string_view, 3> kSandboxActions{"errno", "kill", "log"};
+
+constexpr std::string_view kWholeSeconds = "a duration in whole seconds, such as \"30s\"";
+constexpr std::string_view kSize = "a size such as \"10MiB\" or a number of bytes";
+
+// Shorthands keep each table row on one line, readable as a table.
+constexpr FieldSpec seconds(std::string_view key, Default fallback = {}) {
+  return {.key = key,
+          .kinds = kString,
+          .fallback = fallback,
+          .accepted = kWholeSeconds,
+          .check = checks::whole_seconds};
+}
+constexpr FieldSpec integer(std::string_view key, std::int64_t fallback, std::int64_t min,
+                            std::int64_t max, std::string_view accepted) {
+  return {.key = key,
+          .kinds = kInteger,
+          .fallback = fallback,
+          .accepted = accepted,
+          .min = min,
+          .max = max};
+}
+constexpr FieldSpec string(std::string_view key, Default fallback, std::string_view accepted,
+                           Check check, bool required = false) {
+  return {.key = key,
+          .kinds = kString,
+          .required = required,
+          .fallback = fallback,
+          .accepted = accepted,
+          .check = check};
+}
+template <std::size_t N>
+constexpr FieldSpec choice(std::string_view key, std::string_view fallback,
+                           const std::array<std::string_view, N>& values,
+                           std::string_view accepted) {
+  return {
+      .key = key, .kinds = kString, .fallback = fallback, .accepted = accepted, .one_of = values};
+}
+constexpr FieldSpec strings(std::string_view key, std::string_view accepted, Check check) {
+  return {
+      .key = key, .kinds = kArray, .accepted = accepted, .check = check, .element_kinds = kString};
+}
+constexpr FieldSpec table(std::string_view key, const TableSpec& child) {
+  return {.key = key, .kinds = kTable, .accepted = "a table", .child = &child};
+}
+
+constexpr std::array kLimitsFields{
+    FieldSpec{.key = "request_body",
+              .kinds = kString | kInteger,
+              .fallback = "10MiB",
+              .accepted = kSize,
+              .check = checks::size},
+    integer("header_fields", 100, 1, 32767, "an integer from 1 to 32767"),
+    FieldSpec{.key = "header_field_size",
+              .kinds = kString | kInteger,
+              .fallback = "8KiB",
+              .accepted = kSize,
+              .check = checks::size},
+    FieldSpec{.key = "request_line",
+              .kinds = kString | kInteger,
+              .fallback = "8KiB",
+              .accepted = kSize,
+              .check = checks::size},
+    seconds("timeout", "60s"),
+    seconds("keepalive_timeout", "5s"),
+    seconds("header_timeout", "20s"),
+    seconds("body_timeout", "20s"),
+    integer("min_rate", 500, 1, 1'000'000'000, "bytes per second: an integer from 1 to 1000000000"),
+};
+constexpr TableSpec kLimits{.name = "server.limits", .fields = kLimitsFields};
+
+constexpr std::array kServerFields{
+    FieldSpec{.key = "listen",
+              .kinds = kString | kArray,
+              .fallback = "0.0.0.0:8080",
+              .accepted = "an address such as \"0.0.0.0:8080\", or a non-empty array of them",
+              .check = checks::listen,
+              .element_kinds = kString,
+              .min = 1},
+    string("server_name", "localhost", "a host name such as \"example.com\"", checks::host_name),
+    string("logs", "stdout", "\"stdout\", \"stderr\" or an existing directory", checks::log_target),
+    choice("access_log", "combined", kAccessLogFormats,
+           "one of \"common\", \"combined\", \"json\" or \"off\""),
+    choice("log_level", "warn", kLogLevels,
+           "one of \"emerg\", \"alert\", \"crit\", \"error\", \"warn\", \"notice\", \"info\" or "
+           "\"debug\""),
+    string("user", "www-data", "a user name such as \"www-data\"", checks::account_name),
+    string("group", "www-data", "a group name such as \"www-data\"", checks::account_name),
+    seconds("graceful_stop_timeout", "30s"),
+    table("limits", kLimits),
+    strings("raw_directives", "an array of httpd directive lines", nullptr),
+};
+constexpr TableSpec kServer{.name = "server", .fields = kServerFields};
+
+constexpr std::array kDaemonFields{
+    integer("processes", 1, 1, 256, "an integer from 1 to 256"),
+    integer("threads", 15, 1, 1024, "an integer from 1 to 1024"),
+    string("user", {}, "a user name such as \"shop\"", checks::account_name),
+    string("group", {}, "a group name such as \"shop\"", checks::account_name),
+    integer("maximum_requests", 0, 0, 1'000'000'000,
+            "an integer from 0 (never recycle) to 1000000000"),
+    seconds("graceful_timeout"),
+    seconds("shutdown_timeout"),
+    seconds("connect_timeout"),
+    seconds("socket_timeout"),
+    seconds("request_timeout"),
+    seconds("queue_timeout"),
+    seconds("inactivity_timeout"),
+    seconds("cpu_time_limit"),
+    integer("cpu_priority", 0, -20, 19, "an integer from -20 to 19"),
+    string("display_name", {}, "a process name such as \"shop-wsgi\" or \"%{GROUP}\"",
+           checks::display_name),
+};
+constexpr TableSpec kDaemon{.name = "site.daemon", .fields = kDaemonFields};
+
+constexpr std::array kSandboxFields{
+    choice("seccomp", "default", kSeccompModes, "\"default\" or \"off\""),
+    strings("allow", "an array of syscall groups or names such as [\"@network-io\"]", nullptr),
+    strings("deny", "an array of syscall groups or names such as [\"@mount\"]", nullptr),
+    choice("action", "errno", kSandboxActions, "\"errno\", \"kill\" or \"log\""),
+};
+constexpr TableSpec kSandbox{.name = "site.sandbox", .fields = kSandboxFields};
+
+constexpr FieldSpec kEnvValue{.key = "", .kinds = kString, .accepted = "a string"};
+constexpr TableSpec kEnv{
+    .name = "site.env", .key_check = checks::env_name, .value_field = &kEnvValue};
+
+constexpr FieldSpec kStaticValue{.key = "",
+                                 .kinds = kString,
+                                 .accepted = "the path of an existing directory",
+                                 .check = checks::existing_directory};
+constexpr TableSpec kStatic{
+    .name = "site.static", .key_check = checks::url_path, .value_field = &kStaticValue};
+
+constexpr std::array kSiteFields{
+    string("name", {}, "a site name such as \"shop\"", checks::site_name, true),
+    string("server_name", {}, "a host name such as \"shop.example.com\"", checks::host_name, true),
+    strings("aliases", "an array of host names such as [\"www.shop.example.com\"]",
+            checks::host_alias),
+    string("app", {}, "a WSGI script path such as \"app/wsgi.py\" or \"package.module:callable\"",
+           checks::app, true),
+    string("mount", "/", "a URL path such as \"/\" or \"/shop\"", checks::url_path),
+    string("python_home", {}, "the directory of a virtualenv or Python installation",
+           checks::python_home),
+    strings("python_path", "an array of existing directories", checks::python_path_entry),
+    table("env", kEnv),
+    table("static", kStatic),
+    string("error_log", {}, "a log file path", checks::log_file),
+    table("daemon", kDaemon),
+    table("sandbox", kSandbox),
+};
+constexpr TableSpec kSite{.name = "site", .fields = kSiteFields};
+
+constexpr std::array kRootFields{
+    table("server", kServer),
+    FieldSpec{.key = "site",
+              .kinds = kArray,
+              .required = true,
+              .accepted = "one or more [[site]] tables",
+              .child = &kSite,
+              .element_kinds = kTable,
+              .min = 1},
+};
+constexpr TableSpec kRoot{.name = "", .fields = kRootFields};
+
+}  // namespace
+
+const TableSpec& profile_schema() { return kRoot; }
+
+}  // namespace wsgid::profile

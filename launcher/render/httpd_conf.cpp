@@ -1,0 +1,199 @@
+#include "httpd_conf.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "capacity.hpp"
+#include "conf_writer.hpp"
+#include "directive_arg.hpp"
+
+namespace wsgid::render {
+namespace {
+
+using profile::AccessLogFormat;
+using profile::LogTarget;
+using profile::Profile;
+
+constexpr std::string_view kModulesDir = "/usr/lib/apache2/modules/";
+
+std::string path_arg(const std::filesystem::path& path) { return directive_arg(path.string()); }
+
+std::string number(std::int64_t value) { return std::to_string(value); }
+
+void load_module(ConfWriter& w, std::string_view name, std::string_view file) {
+  w.directive("LoadModule", std::string(name) + " " +
+                                directive_arg(std::string(kModulesDir) + std::string(file)));
+}
+
+bool any_static(const Profile& profile) {
+  return std::any_of(profile.sites.begin(), profile.sites.end(),
+                     [](const auto& site) { return !site.statics.empty(); });
+}
+
+std::string_view access_log_format(AccessLogFormat format) {
+  switch (format) {
+    case AccessLogFormat::kCommon:
+      return "%h %l %u %t \"%r\" %>s %b";
+    case AccessLogFormat::kJson:
+      // One JSON object per line; %v names the site's vhost so sites can be told apart.
+      return "{\"time\":\"%{%Y-%m-%dT%H:%M:%S%z}t\",\"site\":\"%v\",\"remote\":\"%a\","
+             "\"method\":\"%m\",\"path\":\"%U\",\"query\":\"%q\",\"protocol\":\"%H\","
+             "\"status\":%>s,\"bytes\":%B,\"duration_us\":%D,\"referer\":\"%{Referer}i\","
+             "\"user_agent\":\"%{User-Agent}i\"}";
+    case AccessLogFormat::kCombined:
+    case AccessLogFormat::kOff:
+      break;
+  }
+  return "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"";
+}
+
+void runtime(ConfWriter& w, const Profile& profile, const RenderOptions& options) {
+  const auto run = options.out_dir / "run";
+  w.directive("ServerRoot", path_arg(options.out_dir));
+  w.directive("DefaultRuntimeDir", path_arg(run));
+  w.directive("PidFile", path_arg(run / "httpd.pid"));
+  w.directive("Mutex", directive_arg("file:" + run.string()) + " default");
+  w.directive("DocumentRoot", path_arg(options.out_dir / "htdocs"));
+  if (options.wsgi_directives) w.directive("WSGISocketPrefix", path_arg(run / "wsgi"));
+  w.directive("User", directive_arg(profile.server.user));
+  w.directive("Group", directive_arg(profile.server.group));
+  w.directive("ServerName", directive_arg(profile.server.server_name));
+  for (const auto& address : profile.server.listen) w.directive("Listen", address.to_string());
+  w.blank();
+}
+
+void modules(ConfWriter& w, const Profile& profile, const RenderOptions& options) {
+  w.comment("Only the modules this profile needs.");
+  load_module(w, "mpm_event_module", "mod_mpm_event.so");
+  load_module(w, "authz_core_module", "mod_authz_core.so");
+  load_module(w, "reqtimeout_module", "mod_reqtimeout.so");
+  if (any_static(profile)) {
+    load_module(w, "alias_module", "mod_alias.so");
+    load_module(w, "mime_module", "mod_mime.so");
+  }
+  w.directive("LoadModule", "wsgid_module " + directive_arg(options.module_path));
+  if (any_static(profile)) w.directive("TypesConfig", directive_arg("/etc/mime.types"));
+  w.blank();
+}
+
+void hardening(ConfWriter& w, const Profile& profile) {
+  const auto& limits = profile.server.limits;
+  w.comment("Hardening: reveal nothing, refuse TRACE, deny the filesystem unless granted.");
+  w.directive("ServerTokens", "Prod");
+  w.directive("ServerSignature", "Off");
+  w.directive("TraceEnable", "Off");
+  w.directive("FileETag", "None");
+  w.open("Directory", "\"/\"");
+  w.directive("AllowOverride", "None");
+  w.directive("Options", "None");
+  w.directive("Require", "all denied");
+  w.close("Directory");
+  w.blank();
+  w.comment("Limits against slow or oversized requests.");
+  w.directive("Timeout", number(limits.timeout.count()));
+  w.directive("KeepAlive", "On");
+  w.directive("KeepAliveTimeout", number(limits.keepalive_timeout.count()));
+  // httpd refuses LimitRequestBody above 2 GiB - 1.
+  w.directive("LimitRequestBody", number(static_cast<std::int64_t>(std::min<std::uint64_t>(
+                                      limits.request_body, 2147483647ULL))));
+  w.directive("LimitRequestFields", number(limits.header_fields));
+  w.directive("LimitRequestFieldSize", number(static_cast<std::int64_t>(limits.header_field_size)));
+  w.directive("LimitRequestLine", number(static_cast<std::int64_t>(limits.request_line)));
+  const std::string rate = ",MinRate=" + number(limits.min_rate);
+  w.directive("RequestReadTimeout", "header=" + number(limits.header_timeout.count()) + rate +
+                                        " body=" + number(limits.body_timeout.count()) + rate);
+  w.directive("GracefulShutdownTimeout", number(profile.server.graceful_stop_timeout.count()));
+  w.blank();
+}
+
+void capacity(ConfWriter& w, const Profile& profile) {
+  const Capacity c = derive_capacity(profile);
+  w.comment("Capacity: twice the daemon groups' processes x threads, at least 50 workers.");
+  w.directive("StartServers", "1");
+  w.directive("ServerLimit", number(c.server_limit));
+  w.directive("ThreadLimit", number(c.threads_per_child));
+  w.directive("ThreadsPerChild", number(c.threads_per_child));
+  w.directive("MaxRequestWorkers", number(c.max_request_workers));
+  w.directive("MinSpareThreads", number(c.threads_per_child));
+  w.directive("MaxSpareThreads", number(c.max_request_workers));
+  w.blank();
+}
+
+void logging(ConfWriter& w, const Profile& profile) {
+  const auto& server = profile.server;
+  std::string error_log = "/dev/stderr";
+  std::string access_log = server.logs == LogTarget::kStdout ? "/dev/stdout" : "/dev/stderr";
+  if (server.logs == LogTarget::kDirectory) {
+    error_log = (server.log_directory / "error.log").string();
+    access_log = (server.log_directory / "access.log").string();
+  }
+  w.directive("ErrorLog", directive_arg(error_log));
+  w.directive("LogLevel", server.log_level);
+  if (server.access_log != AccessLogFormat::kOff) {
+    w.directive("LogFormat", directive_arg(access_log_format(server.access_log)) + " wsgid");
+    w.directive("CustomLog", directive_arg(access_log) + " wsgid");
+  }
+  w.blank();
+}
+
+void catch_all(ConfWriter& w, const Profile& profile) {
+  w.comment("Catch-all first vhost: a Host header naming no site is refused, so sites");
+  w.comment("cannot be reached by IP address or by a forged Host.");
+  w.open("VirtualHost", virtual_host_addresses(profile));
+  w.directive("ServerName", directive_arg("unknown-host.invalid"));
+  w.open("Location", "\"/\"");
+  w.directive("Require", "all denied");
+  w.close("Location");
+  w.close("VirtualHost");
+  w.blank();
+}
+
+}  // namespace
+
+std::string virtual_host_addresses(const Profile& profile) {
+  std::vector<std::string> addresses;
+  for (const auto& listen : profile.server.listen) {
+    std::string address =
+        (listen.is_wildcard() ? std::string("*") : listen.host) + ":" + std::to_string(listen.port);
+    if (std::find(addresses.begin(), addresses.end(), address) == addresses.end()) {
+      addresses.push_back(address);
+    }
+  }
+  std::string out;
+  for (const auto& address : addresses) out += (out.empty() ? "" : " ") + address;
+  return out;
+}
+
+std::string render_httpd_conf(const Profile& profile, const RenderOptions& options) {
+  ConfWriter w;
+  w.comment("Generated by wsgid from " + profile.file.string() + ".");
+  w.comment("Do not edit: change the profile and run `wsgid render` again.");
+  w.blank();
+  w.comment("Lets argument values contain a literal \"${\" (see render/directive_arg.hpp).");
+  w.directive("Define", std::string(kDollarDefine) + " $");
+  w.blank();
+  runtime(w, profile, options);
+  modules(w, profile, options);
+  hardening(w, profile);
+  capacity(w, profile);
+  if (options.wsgi_directives) {
+    w.comment("Python runs only in the daemon groups, never in httpd's own processes.");
+    w.directive("WSGIRestrictEmbedded", "On");
+    w.directive("WSGILazyInitialization", "On");
+    w.blank();
+  }
+  logging(w, profile);
+  if (!profile.server.raw_directives.empty()) {
+    w.comment("server.raw_directives from the profile, verbatim.");
+    for (const auto& line : profile.server.raw_directives) w.directive(line);
+    w.blank();
+  }
+  catch_all(w, profile);
+  for (const auto& site : profile.sites) {
+    w.directive("Include", path_arg(options.out_dir / "sites" / (site.name + ".conf")));
+  }
+  return w.text();
+}
+
+}  // namespace wsgid::render

@@ -1,0 +1,24 @@
+// One site: its VirtualHost (with its daemon group declared inside, so the group's daemons
+// log to the site's ErrorLog) plus the Python files generated for it.
+#pragma once
+
+#include <vector>
+
+#include "render.hpp"
+#include "sandbox/policy.hpp"
+
+namespace wsgid::render {
+
+std::vector<RenderedFile> render_site(const profile::Site& site, const profile::Profile& profile,
+                                      const RenderOptions& options);
+
+// The WSGIDaemonProcess arguments: name then option=value tokens, each escaped.
+std::string daemon_process_arguments(const profile::Site& site,
+                                     const std::filesystem::path& out_dir);
+
+// "seccomp/NAME.bpf", relative to the render directory: the site's compiled filter.
+std::filesystem::path seccomp_filter_file(const profile::Site& site);
+
+sandbox::Policy sandbox_policy(const profile::Site& site);
+
+}  // namespace wsgid::render
