@@ -194,7 +194,12 @@ class Exchange {
           APR_BRIGADE_INSERT_TAIL(bb_,
                                   apr_bucket_heap_create(payload.data(), payload.size(), nullptr,
                                                          r_->connection->bucket_alloc));
-          if (const int rc = pass(); rc != OK) return rc;
+          // Frames that arrived together go to httpd together (at the end of this batch), so a
+          // small response ends up in one brigade with its EOS and gets a Content-Length.
+          pending_bytes_ += payload.size();
+          if (pending_bytes_ >= kPassThreshold) {
+            if (const int rc = pass(); rc != OK) return rc;
+          }
           break;
         case wire::FrameType::kResponseEnd:
           if (!head_seen_) return protocol_error("end before the response head");
@@ -218,7 +223,7 @@ class Exchange {
     if (decoder_.error() != wire::DecodeError::kNone) {
       return protocol_error(std::string(wire::describe(decoder_.error())).c_str());
     }
-    return OK;
+    return pending_bytes_ > 0 ? pass() : OK;
   }
 
   int apply_head(std::string_view payload) {
@@ -249,6 +254,7 @@ class Exchange {
   }
 
   int pass() {
+    pending_bytes_ = 0;
     const apr_status_t rv = ap_pass_brigade(r_->output_filters, bb_);
     apr_brigade_cleanup(bb_);
     if (rv != APR_SUCCESS || r_->connection->aborted) return client_gone(rv);
@@ -333,6 +339,8 @@ class Exchange {
   std::string out_;
   std::size_t out_pos_ = 0;
   wire::FrameDecoder decoder_;
+  static constexpr std::size_t kPassThreshold = 256 * 1024;
+  std::size_t pending_bytes_ = 0;
   bool body_pending_ = false;
   bool send_failed_ = false;
   bool head_seen_ = false;

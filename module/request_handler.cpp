@@ -27,15 +27,17 @@ struct Match {
 };
 
 // A URL prefix matches on whole path segments ("/app" matches "/app" and "/app/x", not
-// "/apple"); returns the matched length or 0.
+// "/apple"); returns how much of the URI it covers, or npos. "/" covers nothing, so the whole
+// URI becomes PATH_INFO.
+constexpr std::size_t kNoMatch = std::string_view::npos;
+
 std::size_t prefix_match(const char* uri, const char* location) {
   std::string_view loc(location);
-  while (loc.size() > 1 && loc.back() == '/') loc.remove_suffix(1);
+  while (!loc.empty() && loc.back() == '/') loc.remove_suffix(1);
   const std::string_view u(uri);
-  if (loc == "/") return u.starts_with('/') ? 1 : 0;
-  if (!u.starts_with(loc)) return 0;
+  if (!u.starts_with(loc)) return kNoMatch;
   if (u.size() == loc.size() || u[loc.size()] == '/') return loc.size();
-  return 0;
+  return kNoMatch;
 }
 
 const char* expand_application_group(request_rec* r, const char* group) {
@@ -118,7 +120,7 @@ int translate_script_alias(request_rec* r) {
       filename = apr_pstrcat(r->pool, filename, r->uri + m[0].rm_eo, nullptr);
     } else {
       const std::size_t n = prefix_match(r->uri, a.location);
-      if (n == 0) continue;
+      if (n == kNoMatch) continue;
       filename = apr_pstrcat(r->pool, a.application, r->uri + n, nullptr);
     }
     r->filename = const_cast<char*>(filename);
