@@ -1,0 +1,143 @@
+#include "connection.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstring>
+
+namespace wsgid::python {
+
+Connection::Connection(int fd, double timeout_seconds)
+    : fd_(fd),
+      timeout_ms_(timeout_seconds > 0 ? static_cast<int>(std::ceil(timeout_seconds * 1000)) : -1) {}
+
+Connection::~Connection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Connection::wait_for(short events) {
+  pollfd p{fd_, events, 0};
+  for (;;) {
+    const int r = ::poll(&p, 1, timeout_ms_);
+    if (r > 0) return;  // readable/writable, or an error the next call reports
+    if (r == 0) {
+      broken_ = true;
+      throw ConnectionError(ConnectionError::Kind::kTimeout,
+                            "no progress on the worker connection within socket-timeout");
+    }
+    if (errno != EINTR) {
+      broken_ = true;
+      throw ConnectionError(ConnectionError::Kind::kIo,
+                            std::string("poll on worker connection: ") + std::strerror(errno));
+    }
+  }
+}
+
+wire::FrameHeader Connection::read_frame(std::string_view& payload) {
+  wire::FrameHeader header;
+  char buf[64 * 1024];
+  for (;;) {
+    if (decoder_.next(header, payload)) return header;
+    if (decoder_.error() != wire::DecodeError::kNone) {
+      broken_ = true;
+      throw ConnectionError(ConnectionError::Kind::kProtocol,
+                            std::string("malformed frame from worker: ") +
+                                std::string(wire::describe(decoder_.error())));
+    }
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n > 0) {
+      decoder_.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+      continue;
+    }
+    if (n == 0) {
+      broken_ = true;
+      throw ConnectionError(ConnectionError::Kind::kPeerGone,
+                            decoder_.buffered() > 0 ? "worker closed the connection mid-frame"
+                                                    : "worker closed the connection");
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      wait_for(POLLIN);
+    } else if (errno == ECONNRESET) {
+      broken_ = true;
+      throw ConnectionError(ConnectionError::Kind::kPeerGone, "worker reset the connection");
+    } else if (errno != EINTR) {
+      broken_ = true;
+      throw ConnectionError(ConnectionError::Kind::kIo,
+                            std::string("read from worker: ") + std::strerror(errno));
+    }
+  }
+}
+
+std::string_view Connection::next_body_chunk() {
+  if (body_complete_) return {};
+  std::string_view payload;
+  const wire::FrameHeader h = read_frame(payload);
+  if (h.type == wire::FrameType::kRequestBody) return payload;
+  if (h.type == wire::FrameType::kRequestEnd) {
+    body_complete_ = true;
+    return {};
+  }
+  broken_ = true;
+  throw ConnectionError(
+      ConnectionError::Kind::kProtocol,
+      "unexpected frame type " + std::to_string(static_cast<int>(h.type)) + " in a request body");
+}
+
+void Connection::write_all(std::span<iovec> buffers) {
+  if (broken_) {
+    throw ConnectionError(ConnectionError::Kind::kPeerGone, "worker connection already broken");
+  }
+  std::size_t first = 0;
+  while (first < buffers.size()) {
+    if (buffers[first].iov_len == 0) {
+      ++first;
+      continue;
+    }
+    msghdr msg{};
+    msg.msg_iov = buffers.data() + first;
+    msg.msg_iovlen = std::min<std::size_t>(buffers.size() - first, IOV_MAX);
+    const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        wait_for(POLLOUT);
+        continue;
+      }
+      broken_ = true;
+      const auto kind = (errno == EPIPE || errno == ECONNRESET) ? ConnectionError::Kind::kPeerGone
+                                                                : ConnectionError::Kind::kIo;
+      throw ConnectionError(kind, std::string("write to worker: ") + std::strerror(errno));
+    }
+    auto left = static_cast<std::size_t>(n);
+    while (left > 0 && first < buffers.size()) {
+      iovec& v = buffers[first];
+      if (left >= v.iov_len) {
+        left -= v.iov_len;
+        v.iov_len = 0;
+        ++first;
+      } else {
+        v.iov_base = static_cast<char*>(v.iov_base) + left;
+        v.iov_len -= left;
+        left = 0;
+      }
+    }
+  }
+}
+
+void Connection::write_all(std::string_view bytes) {
+  iovec v{const_cast<char*>(bytes.data()), bytes.size()};
+  write_all(std::span<iovec>(&v, 1));
+}
+
+void append_body_header(std::string& out, std::uint32_t length) {
+  unsigned char h[wire::kHeaderSize];
+  wire::encode_header(wire::FrameType::kResponseBody, 0, length, h);
+  out.append(reinterpret_cast<const char*>(h), sizeof h);
+}
+
+}  // namespace wsgid::python

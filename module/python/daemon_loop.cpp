@@ -1,0 +1,504 @@
+#include "daemon_loop.hpp"
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "connection.hpp"
+#include "error_log.hpp"
+#include "interpreter.hpp"
+#include "script_loader.hpp"
+#include "wsgi_adapter.hpp"
+
+namespace wsgid::python {
+namespace {
+
+std::int64_t now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::int64_t seconds_ns(double s) { return static_cast<std::int64_t>(s * 1e9); }
+
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  ~UniqueFd() { reset(); }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  int get() const { return fd_; }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+void notify(int efd) {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(efd, &one, sizeof one);
+}
+
+sigset_t control_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+enum class DrainReason { kNone, kStop, kGraceful, kMaximumRequests, kRequestTimeout, kInactivity };
+
+const char* describe(DrainReason r) {
+  switch (r) {
+    case DrainReason::kNone:
+      return "none";
+    case DrainReason::kStop:
+      return "stop requested";
+    case DrainReason::kGraceful:
+      return "graceful restart";
+    case DrainReason::kMaximumRequests:
+      return "maximum-requests reached";
+    case DrainReason::kRequestTimeout:
+      return "request-timeout exceeded";
+    case DrainReason::kInactivity:
+      return "inactivity-timeout reached";
+  }
+  return "unknown";
+}
+
+// Per request thread: when its current request started (0 = idle), for request-timeout.
+struct ThreadSlot {
+  std::atomic<std::int64_t> started_ns{0};
+};
+
+class Daemon {
+ public:
+  explicit Daemon(const wsgid_daemon_spec& spec) : spec_(spec), listen_fd_(spec.listen_fd) {
+    settings_.multithread = spec.threads > 1;
+    settings_.multiprocess = spec.processes > 1 || spec.multiprocess_option != 0;
+    settings_.run_once = spec.threads == 1 && spec.maximum_requests == 1;
+  }
+
+  int run();
+
+ private:
+  bool start_up();
+  void request_thread(ThreadSlot& slot);
+  void serve(int fd, ThreadSlot& slot);
+  bool peer_allowed(int fd);
+  void request_drain(DrainReason reason);
+  DrainReason wait_for_drain_reason();
+  int drain(DrainReason reason);
+  std::string who() const {
+    return std::string("daemon group ") + (spec_.group_name ? spec_.group_name : "?") + " pid " +
+           std::to_string(::getpid());
+  }
+
+  const wsgid_daemon_spec& spec_;
+  GroupSettings settings_;
+  UniqueFd signal_fd_;
+  UniqueFd stop_fd_;                // readable once draining: request threads stop accepting
+  UniqueFd control_fd_;             // request threads -> main thread: a drain was asked for
+  UniqueFd done_fd_;                // the last request thread has finished
+  std::shared_mutex listen_mutex_;  // exclusive only to close listen_fd_ while threads poll it
+  int listen_fd_;
+  std::atomic<bool> draining_{false};
+  std::atomic<DrainReason> requested_{DrainReason::kNone};
+  std::atomic<long> accepted_{0};
+  std::atomic<int> running_threads_{0};
+  std::atomic<int> in_flight_{0};
+  std::atomic<std::int64_t> last_activity_ns_{now_ns()};
+  std::vector<std::unique_ptr<ThreadSlot>> slots_;
+  std::vector<std::thread> threads_;
+};
+
+bool Daemon::start_up() {
+  std::string error;
+  if (!start_python(spec_, error)) {
+    log_text(LogLevel::kError, "WSGID0513: " + who() + ": Python failed to start: " + error +
+                                   "; check python-home/python-path/lang/locale");
+    return false;
+  }
+  {
+    PyThreadState* main_state = thread_state_for("", error);
+    GilScope gil(main_state);
+    if (!adapter_types_ready()) {
+      PyErr_Print();
+      log_line(LogLevel::kError, "WSGID0513: " + who() + ": cannot create the WSGI types");
+      return false;
+    }
+  }
+  for (std::size_t i = 0; i < spec_.preload_count; ++i) {
+    const wsgid_preload& p = spec_.preload[i];
+    const std::string group = p.application_group ? p.application_group : "";
+    const std::string script = p.script_path ? p.script_path : "";
+    PyThreadState* state = thread_state_for(group, error);
+    if (state == nullptr) {
+      log_text(LogLevel::kError, "WSGID0512: " + error);
+      return false;
+    }
+    GilScope gil(state);
+    LoadFailure failure;
+    const bool ok = p.callable_object != nullptr
+                        ? static_cast<bool>(load_callable(script, p.callable_object, failure))
+                        : static_cast<bool>(load_script(script, failure));
+    if (!ok) {
+      log_text(LogLevel::kError, "WSGID0514: " + who() + ": preloading '" + script +
+                                     "' (application group '" + group +
+                                     "') failed: " + failure.code + ": " + failure.message);
+      return false;
+    }
+  }
+  if (spec_.apply_sandbox != nullptr) {
+    char err[1024] = {};
+    if (spec_.apply_sandbox(spec_.sandbox_ctx, err, sizeof err) != 0) {
+      err[sizeof err - 1] = '\0';
+      log_line(LogLevel::kError, "WSGID0515: " + who() + ": the sandbox could not be applied: " +
+                                     (err[0] ? err : "no reason given"));
+      return false;
+    }
+  }
+  return true;
+}
+
+// The worker may still be sending a body the application did not read. Taking a little of it
+// (up to RequestEnd) lets the worker finish its send instead of hitting a reset connection; a
+// large unread upload is cut off by closing instead.
+void discard_rest_of_body(Connection& conn) {
+  constexpr std::size_t kMaxDiscard = 256 * 1024;
+  std::size_t discarded = 0;
+  try {
+    while (!conn.body_complete() && discarded <= kMaxDiscard) {
+      discarded += conn.next_body_chunk().size();
+    }
+  } catch (const ConnectionError&) {
+    // The response is complete; a worker that stops sending the rest changes nothing.
+  }
+}
+
+bool Daemon::peer_allowed(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    log_line(LogLevel::kError, std::string("WSGID0504: cannot read the peer credentials of a "
+                                           "worker connection: ") +
+                                   std::strerror(errno));
+    return false;
+  }
+  for (std::size_t i = 0; i < spec_.allowed_peer_uid_count; ++i) {
+    if (spec_.allowed_peer_uids[i] == cred.uid) {
+      if (log_enabled(LogLevel::kDebug)) {
+        log_line(LogLevel::kDebug, "connection from worker pid " + std::to_string(cred.pid) +
+                                       " on fd " + std::to_string(fd));
+      }
+      return true;
+    }
+  }
+  log_line(LogLevel::kError,
+           "WSGID0504: " + who() + " refused a connection from pid " + std::to_string(cred.pid) +
+               " uid " + std::to_string(cred.uid) +
+               ": only httpd's worker user may connect; check the socket's permissions");
+  return false;
+}
+
+void Daemon::serve(int fd, ThreadSlot& slot) {
+  Connection conn(fd, spec_.socket_timeout);
+  if (!peer_allowed(fd)) return;
+  std::string head_payload;
+  RequestTarget target;
+  try {
+    std::string_view payload;
+    wire::FrameHeader h = conn.read_frame(payload);
+    if (h.type != wire::FrameType::kHello || !wire::parse_hello(payload)) {
+      log_line(LogLevel::kError, "WSGID0505: " + who() +
+                                     " dropped a worker connection: bad hello (different "
+                                     "mod_wsgid and wsgid_python versions? restart httpd)");
+      return;
+    }
+    h = conn.read_frame(payload);
+    // Copied: reading the body later reuses the decoder's buffer the payload points into.
+    head_payload.assign(payload);
+    wire::Pairs pairs;
+    if (h.type != wire::FrameType::kRequestHead || !wire::parse_pairs(head_payload, pairs)) {
+      log_line(LogLevel::kError,
+               "WSGID0505: " + who() + " dropped a worker connection: expected a request head");
+      return;
+    }
+    target = request_target(pairs);
+    if (target.script.empty()) {
+      log_line(LogLevel::kError,
+               "WSGID0507: request without SCRIPT_FILENAME; the worker must name the script",
+               target.client);
+      send_internal_error(conn);
+      return;
+    }
+    slot.started_ns = now_ns();
+    ++in_flight_;
+    struct InFlight {
+      Daemon* d;
+      ThreadSlot& s;
+      ~InFlight() {
+        s.started_ns = 0;
+        d->last_activity_ns_ = now_ns();
+        --d->in_flight_;
+      }
+    } in_flight{this, slot};
+    std::string error;
+    PyThreadState* state = thread_state_for(target.application_group, error);
+    if (state == nullptr) {
+      log_text(LogLevel::kError, "WSGID0512: " + error, target.client);
+      send_internal_error(conn);
+      return;
+    }
+    bool complete = false;
+    {
+      GilScope gil(state);
+      complete = run_wsgi_request(conn, pairs, target, settings_);
+    }
+    if (complete) discard_rest_of_body(conn);
+  } catch (const ConnectionError& e) {
+    switch (e.kind()) {
+      case ConnectionError::Kind::kPeerGone:
+        log_line(LogLevel::kDebug, std::string("WSGID0506: ") + e.what(), target.client);
+        break;
+      case ConnectionError::Kind::kTimeout:
+        log_line(LogLevel::kError,
+                 std::string("WSGID0520: ") + e.what() + "; dropped (raise socket-timeout?)",
+                 target.client);
+        break;
+      default:
+        log_line(LogLevel::kError,
+                 "WSGID0505: " + who() + " dropped a worker connection: " + e.what(),
+                 target.client);
+    }
+  } catch (const std::exception& e) {
+    log_line(LogLevel::kError, std::string("WSGID0505: dropped a worker connection: ") + e.what(),
+             target.client);
+  }
+}
+
+void Daemon::request_drain(DrainReason reason) {
+  DrainReason expected = DrainReason::kNone;
+  if (requested_.compare_exchange_strong(expected, reason)) notify(control_fd_.get());
+}
+
+void Daemon::request_thread(ThreadSlot& slot) {
+  while (!draining_) {
+    int fd = -1;
+    {
+      std::shared_lock lock(listen_mutex_);
+      if (listen_fd_ < 0 || draining_) break;
+      pollfd p[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
+      if (::poll(p, 2, -1) < 0) continue;  // EINTR
+      if (p[1].revents != 0) break;
+      if ((p[0].revents & (POLLERR | POLLNVAL)) != 0) {
+        log_line(LogLevel::kError, "WSGID0519: " + who() + ": the listening socket failed");
+        request_drain(DrainReason::kStop);
+        break;
+      }
+      if ((p[0].revents & POLLIN) == 0) continue;
+      fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    }
+    if (fd < 0) {
+      // EAGAIN is normal: the other threads and processes of the group share the socket.
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED ||
+          errno == EPROTO) {
+        continue;
+      }
+      log_line(LogLevel::kError, std::string("WSGID0519: accept on the daemon socket failed: ") +
+                                     std::strerror(errno) + " (raise the open-files limit?)");
+      pollfd p{stop_fd_.get(), POLLIN, 0};
+      ::poll(&p, 1, 100);  // back off instead of spinning while the condition lasts
+      continue;
+    }
+    const long n = ++accepted_;
+    if (spec_.maximum_requests > 0 && n >= spec_.maximum_requests) {
+      request_drain(DrainReason::kMaximumRequests);
+    }
+    serve(fd, slot);
+  }
+  release_thread_states();
+  if (--running_threads_ == 0) notify(done_fd_.get());
+}
+
+DrainReason Daemon::wait_for_drain_reason() {
+  for (;;) {
+    if (const DrainReason r = requested_.load(); r != DrainReason::kNone) return r;
+    const std::int64_t now = now_ns();
+    std::int64_t wait_ns = -1;
+    if (spec_.request_timeout > 0) {
+      const std::int64_t limit = seconds_ns(spec_.request_timeout);
+      wait_ns = limit;
+      for (const auto& s : slots_) {
+        const std::int64_t started = s->started_ns.load();
+        if (started == 0) continue;
+        if (now - started >= limit) {
+          log_line(LogLevel::kError, "WSGID0518: " + who() +
+                                         ": a request has run longer than request-timeout (" +
+                                         std::to_string(spec_.request_timeout) + "s); recycling");
+          return DrainReason::kRequestTimeout;
+        }
+        wait_ns = std::min(wait_ns, started + limit - now);
+      }
+    }
+    if (spec_.inactivity_timeout > 0) {
+      const std::int64_t limit = seconds_ns(spec_.inactivity_timeout);
+      const std::int64_t idle = now - last_activity_ns_.load();
+      if (in_flight_ == 0 && idle >= limit) return DrainReason::kInactivity;
+      const std::int64_t left = in_flight_ == 0 ? limit - idle : limit;
+      wait_ns = wait_ns < 0 ? left : std::min(wait_ns, left);
+    }
+    pollfd p[2] = {{signal_fd_.get(), POLLIN, 0}, {control_fd_.get(), POLLIN, 0}};
+    const int timeout_ms = wait_ns < 0 ? -1 : static_cast<int>(wait_ns / 1'000'000 + 1);
+    if (::poll(p, 2, timeout_ms) <= 0) continue;
+    if (p[0].revents != 0) {
+      signalfd_siginfo info{};
+      if (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
+        return info.ssi_signo == SIGUSR1 ? DrainReason::kGraceful : DrainReason::kStop;
+      }
+    }
+    // control_fd_: loop round to read requested_.
+  }
+}
+
+int Daemon::drain(DrainReason reason) {
+  const bool stopping = reason == DrainReason::kStop;
+  double timeout = stopping ? spec_.shutdown_timeout : spec_.graceful_timeout;
+  if (reason == DrainReason::kRequestTimeout && timeout <= 0) timeout = 5;  // it is stuck
+  draining_ = true;
+  notify(stop_fd_.get());
+  {
+    std::unique_lock lock(listen_mutex_);
+    ::close(listen_fd_);  // never shutdown(): the next generation of daemons shares it
+    listen_fd_ = -1;
+  }
+  log_line(LogLevel::kNotice, "wsgid: " + who() + " draining (" + describe(reason) + "), " +
+                                  std::to_string(in_flight_.load()) + " requests in flight");
+  std::optional<std::int64_t> deadline;
+  if (timeout > 0) deadline = now_ns() + seconds_ns(timeout);
+  while (running_threads_ > 0) {
+    int timeout_ms = -1;
+    if (deadline) {
+      const std::int64_t left = *deadline - now_ns();
+      if (left <= 0) {
+        log_line(LogLevel::kError,
+                 "WSGID0517: " + who() + ": " + std::to_string(in_flight_.load()) +
+                     " requests still running after " + std::to_string(timeout) +
+                     "s of draining; forcing exit (raise graceful-timeout/shutdown-timeout?)");
+        ::_exit(0);
+      }
+      timeout_ms = static_cast<int>(left / 1'000'000 + 1);
+    }
+    pollfd p[2] = {{done_fd_.get(), POLLIN, 0}, {signal_fd_.get(), POLLIN, 0}};
+    if (::poll(p, 2, timeout_ms) <= 0) continue;
+    if (p[1].revents != 0) {
+      signalfd_siginfo info{};
+      if (::read(signal_fd_.get(), &info, sizeof info) == sizeof info &&
+          info.ssi_signo != SIGUSR1 && spec_.shutdown_timeout > 0) {
+        // A stop during a graceful drain shortens it to shutdown-timeout.
+        const std::int64_t stop_deadline = now_ns() + seconds_ns(spec_.shutdown_timeout);
+        deadline = deadline ? std::min(*deadline, stop_deadline) : stop_deadline;
+        timeout = spec_.shutdown_timeout;
+      }
+    }
+  }
+  for (auto& t : threads_) t.join();
+  run_exit_functions();
+  log_line(LogLevel::kNotice, "wsgid: " + who() + " exiting (" + describe(reason) + ")");
+  return 0;
+}
+
+int Daemon::run() {
+  init_log_level();
+  if (spec_.threads < 1 || spec_.listen_fd < 0) {
+    log_line(LogLevel::kError, "WSGID0516: " + who() + ": invalid daemon spec (threads=" +
+                                   std::to_string(spec_.threads) +
+                                   ", listen_fd=" + std::to_string(spec_.listen_fd) + ")");
+    return WSGID_EXIT_STARTUP_FAILURE;
+  }
+  // Before any thread exists (Python's included), so that every thread inherits the mask and
+  // the signals arrive only through the signalfd.
+  sigset_t signals = control_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  signal_fd_ = UniqueFd(::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  stop_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  control_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  done_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (signal_fd_.get() < 0 || stop_fd_.get() < 0 || control_fd_.get() < 0 || done_fd_.get() < 0) {
+    log_line(LogLevel::kError, std::string("WSGID0513: ") + who() +
+                                   ": cannot create signalfd/eventfd: " + std::strerror(errno));
+    return WSGID_EXIT_STARTUP_FAILURE;
+  }
+  if (!start_up()) return WSGID_EXIT_STARTUP_FAILURE;
+
+  last_activity_ns_ = now_ns();
+  running_threads_ = spec_.threads;
+  for (int i = 0; i < spec_.threads; ++i) {
+    slots_.push_back(std::make_unique<ThreadSlot>());
+  }
+  for (int i = 0; i < spec_.threads; ++i) {
+    ThreadSlot& slot = *slots_[static_cast<std::size_t>(i)];
+    threads_.emplace_back([this, &slot] { request_thread(slot); });
+  }
+  log_line(LogLevel::kNotice,
+           "wsgid: " + who() + " ready, " + std::to_string(spec_.threads) + " threads");
+  return drain(wait_for_drain_reason());
+}
+
+}  // namespace
+
+int daemon_main(const wsgid_daemon_spec* spec) noexcept {
+  try {
+    if (spec == nullptr || spec->abi_version != WSGID_PYTHON_ABI_VERSION) {
+      log_line(LogLevel::kError,
+               "WSGID0516: mod_wsgid and wsgid_python.so disagree on the ABI version (got " +
+                   std::to_string(spec ? spec->abi_version : 0) + ", want " +
+                   std::to_string(WSGID_PYTHON_ABI_VERSION) +
+                   "); install both from the same build");
+      return WSGID_EXIT_STARTUP_FAILURE;
+    }
+    static Daemon* daemon = nullptr;  // lives until exit: threads may outlive a forced drain
+    daemon = new Daemon(*spec);
+    return daemon->run();
+  } catch (const std::exception& e) {
+    log_line(LogLevel::kError, std::string("WSGID0513: daemon failed: ") + e.what());
+  } catch (...) {
+    log_line(LogLevel::kError, "WSGID0513: daemon failed with an unknown error");
+  }
+  return WSGID_EXIT_STARTUP_FAILURE;
+}
+
+}  // namespace wsgid::python

@@ -1,0 +1,87 @@
+#include "error_log.hpp"
+
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace wsgid::python {
+namespace {
+
+std::atomic<int> g_max_level{static_cast<int>(LogLevel::kNotice)};
+
+constexpr const char* kLevelNames[] = {"emerg", "alert",  "crit", "error",
+                                       "warn",  "notice", "info", "debug"};
+
+void write_all(int fd, const char* data, std::size_t len) {
+  while (len > 0) {
+    const ssize_t n = ::write(fd, data, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;  // Nowhere left to report a failing error log.
+    }
+    data += n;
+    len -= static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace
+
+void init_log_level() {
+  const char* env = std::getenv("WSGID_LOG_LEVEL");
+  if (env == nullptr) return;
+  for (int i = 0; i < static_cast<int>(std::size(kLevelNames)); ++i) {
+    if (std::strcmp(env, kLevelNames[i]) == 0) g_max_level = i;
+  }
+}
+
+bool log_enabled(LogLevel level) { return static_cast<int>(level) <= g_max_level.load(); }
+
+void log_line(LogLevel level, std::string_view message, std::string_view client) {
+  if (!log_enabled(level)) return;
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  tm local{};
+  localtime_r(&now.tv_sec, &local);
+  char stamp[96];
+  // httpd's own layout: ctime-like, with microseconds before the year.
+  char day_time[32];
+  strftime(day_time, sizeof day_time, "%a %b %d %H:%M:%S", &local);
+  std::snprintf(stamp, sizeof stamp, "[%s.%06ld %d] ", day_time, now.tv_nsec / 1000,
+                local.tm_year + 1900);
+  std::string line;
+  line.reserve(message.size() + 128);
+  line += stamp;
+  line += "[wsgid:";
+  line += kLevelNames[static_cast<int>(level)];
+  line += "] [pid ";
+  line += std::to_string(::getpid());
+  line += ":tid ";
+  line += std::to_string(static_cast<long>(::syscall(SYS_gettid)));
+  line += "] ";
+  if (!client.empty()) {
+    line += "[client ";
+    line += client;
+    line += "] ";
+  }
+  line += message;
+  line += '\n';
+  write_all(2, line.data(), line.size());
+}
+
+void log_text(LogLevel level, std::string_view text, std::string_view client) {
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    log_line(level, text.substr(0, nl), client);
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+}
+
+}  // namespace wsgid::python

@@ -1,0 +1,133 @@
+#include "script_loader.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <utility>
+
+#include "python_error.hpp"
+
+namespace wsgid::python {
+namespace {
+
+// Loads run user code, which can let other threads take the GIL; this lock keeps two threads
+// from loading the same script at once. It is only ever waited for with the GIL released.
+std::mutex g_load_mutex;
+std::map<std::pair<PyInterpreterState*, std::string>, PyObject*> g_modules;
+
+class LoadLock {
+ public:
+  LoadLock() {
+    if (g_load_mutex.try_lock()) return;
+    Py_BEGIN_ALLOW_THREADS;
+    g_load_mutex.lock();
+    Py_END_ALLOW_THREADS;
+  }
+  ~LoadLock() { g_load_mutex.unlock(); }
+  LoadLock(const LoadLock&) = delete;
+  LoadLock& operator=(const LoadLock&) = delete;
+};
+
+std::string module_name(const std::string& path) {
+  PyRef hashlib = PyRef::steal(PyImport_ImportModule("hashlib"));
+  if (!hashlib) return {};
+  PyRef md5 = PyRef::steal(PyObject_GetAttrString(hashlib.get(), "md5"));
+  PyRef data =
+      PyRef::steal(PyBytes_FromStringAndSize(path.data(), static_cast<Py_ssize_t>(path.size())));
+  if (!md5 || !data) return {};
+  PyRef args = PyRef::steal(PyTuple_Pack(1, data.get()));
+  PyRef kwargs = PyRef::steal(Py_BuildValue("{s:O}", "usedforsecurity", Py_False));
+  if (!args || !kwargs) return {};
+  PyRef h = PyRef::steal(PyObject_Call(md5.get(), args.get(), kwargs.get()));
+  if (!h) return {};
+  PyRef hex = PyRef::steal(PyObject_CallMethod(h.get(), "hexdigest", nullptr));
+  const char* s = hex ? PyUnicode_AsUTF8(hex.get()) : nullptr;
+  return s != nullptr ? std::string("_mod_wsgi_") + s : std::string();
+}
+
+PyRef exec_script(const std::string& path, LoadFailure& failure) {
+  struct stat st {};
+  std::string why;
+  if (::stat(path.c_str(), &st) != 0) {
+    why = std::strerror(errno);
+  } else if (!S_ISREG(st.st_mode)) {
+    why = "not a regular file";
+  }
+  if (!why.empty()) {
+    failure = {"WSGID0501", "WSGI script '" + path + "' cannot be loaded: " + why +
+                                "; check the path in WSGIScriptAlias/WSGIImportScript and that "
+                                "the daemon's user can read it"};
+    return {};
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream source;
+  source << in.rdbuf();
+  if (!in) {
+    failure = {"WSGID0501", "WSGI script '" + path + "' cannot be read by the daemon's user: " +
+                                std::strerror(errno) + "; fix its permissions"};
+    return {};
+  }
+  const std::string name = module_name(path);
+  if (name.empty()) {
+    failure = {"WSGID0503",
+               "cannot name the module for WSGI script '" + path + "':\n" + take_exception_text()};
+    return {};
+  }
+  const std::string text = source.str();
+  PyRef code = PyRef::steal(Py_CompileString(text.c_str(), path.c_str(), Py_file_input));
+  PyRef module;
+  if (code) module = PyRef::steal(PyModule_New(name.c_str()));
+  PyObject* dict = module ? PyModule_GetDict(module.get()) : nullptr;
+  PyRef file = PyRef::steal(PyUnicode_DecodeFSDefault(path.c_str()));
+  PyObject* modules = PyImport_GetModuleDict();
+  if (dict == nullptr || !file || PyDict_SetItemString(dict, "__file__", file.get()) != 0 ||
+      PyDict_SetItemString(dict, "__builtins__", PyEval_GetBuiltins()) != 0 ||
+      PyDict_SetItemString(modules, name.c_str(), module.get()) != 0) {
+    failure = {"WSGID0503", "WSGI script '" + path + "' failed to load; fix the error below:\n" +
+                                take_exception_text()};
+    return {};
+  }
+  PyRef result = PyRef::steal(PyEval_EvalCode(code.get(), dict, dict));
+  if (!result) {
+    std::string trace = take_exception_text();
+    PyDict_DelItemString(modules, name.c_str());
+    PyErr_Clear();
+    failure = {"WSGID0503",
+               "WSGI script '" + path + "' raised an exception while loading; fix it:\n" + trace};
+    return {};
+  }
+  return module;
+}
+
+}  // namespace
+
+PyRef load_script(const std::string& path, LoadFailure& failure) {
+  PyInterpreterState* interp = PyThreadState_GetInterpreter(PyThreadState_Get());
+  LoadLock lock;
+  const auto key = std::make_pair(interp, path);
+  if (auto it = g_modules.find(key); it != g_modules.end()) return PyRef::borrow(it->second);
+  PyRef module = exec_script(path, failure);
+  if (module) g_modules.emplace(key, PyRef(module).release());
+  return module;
+}
+
+PyRef load_callable(const std::string& path, const std::string& callable, LoadFailure& failure) {
+  PyRef module = load_script(path, failure);
+  if (!module) return {};
+  PyRef app = PyRef::steal(PyObject_GetAttrString(module.get(), callable.c_str()));
+  if (!app || !PyCallable_Check(app.get())) {
+    PyErr_Clear();
+    failure = {"WSGID0502", "WSGI script '" + path + "' has no callable named '" + callable +
+                                "'; define it, or name the right one with callable-object= "
+                                "(WSGIScriptAlias) or WSGICallableObject"};
+    return {};
+  }
+  return app;
+}
+
+}  // namespace wsgid::python

@@ -1,0 +1,21 @@
+// WSGI script files loaded as modules named like mod_wsgi's (`_mod_wsgi_<md5 of path>`), once
+// per (interpreter, path), so every application group has its own copy of the app.
+#pragma once
+
+#include <string>
+
+#include "py_ref.hpp"
+
+namespace wsgid::python {
+
+struct LoadFailure {
+  std::string code;     // WSGID05xx
+  std::string message;  // what, where, how to fix; the traceback (if any) follows on new lines
+};
+
+// In the current interpreter, with the GIL. On failure returns null and fills `failure`
+// (the Python error is cleared).
+PyRef load_script(const std::string& path, LoadFailure& failure);
+PyRef load_callable(const std::string& path, const std::string& callable, LoadFailure& failure);
+
+}  // namespace wsgid::python

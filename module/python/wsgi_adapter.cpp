@@ -1,0 +1,516 @@
+#include "wsgi_adapter.hpp"
+
+#include <array>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "error_log.hpp"
+#include "file_wrapper.hpp"
+#include "log_object.hpp"
+#include "py_ref.hpp"
+#include "python_error.hpp"
+#include "script_loader.hpp"
+#include "wsgi_input.hpp"
+
+namespace wsgid::python {
+namespace {
+
+// Small body chunks are copied and sent with what precedes them in one write; bigger ones go
+// out by reference from the Python bytes object.
+constexpr std::size_t kCoalesceLimit = 64 * 1024;
+
+constexpr std::string_view kErrorBody =
+    "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n"
+    "<title>500 Internal Server Error</title>\n</head><body>\n<h1>Internal Server Error</h1>\n"
+    "<p>The server encountered an internal error or\nmisconfiguration and was unable to "
+    "complete\nyour request.</p>\n<p>More information about this error may be available\n"
+    "in the server error log.</p>\n</body></html>\n";
+
+struct Response {
+  Connection* conn = nullptr;
+  bool status_set = false;
+  bool headers_sent = false;  // the head is queued or written: the status is final
+  bool head_on_wire = false;  // the worker may already be relaying it: too late for a 500
+  std::uint16_t status = 0;
+  std::string reason;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string pending;  // whole frames not yet written
+  bool io_failed = false;
+  ConnectionError::Kind io_kind = ConnectionError::Kind::kIo;
+  std::string io_error;
+};
+
+void append_head(Response& r) {
+  std::vector<std::pair<std::string_view, std::string_view>> views;
+  views.reserve(r.headers.size());
+  for (const auto& [k, v] : r.headers) views.emplace_back(k, v);
+  wire::append_response_head(r.pending, r.status, r.reason, views);
+  r.headers_sent = true;
+}
+
+// Writes pending frames, then `data` as body frames of at most kMaxBodyPayload, in one
+// gathered write with the GIL released. Returns false (recorded in r) on I/O failure.
+bool flush(Response& r, std::string_view data = {}) {
+  if (r.io_failed) return false;
+  const std::size_t pieces = (data.size() + wire::kMaxBodyPayload - 1) / wire::kMaxBodyPayload;
+  std::vector<std::array<unsigned char, wire::kHeaderSize>> headers(pieces);
+  std::vector<iovec> iov;
+  iov.reserve(1 + 2 * pieces);
+  iov.push_back({r.pending.data(), r.pending.size()});
+  for (std::size_t i = 0; i < pieces; ++i) {
+    const std::size_t off = i * wire::kMaxBodyPayload;
+    const std::size_t len = std::min<std::size_t>(wire::kMaxBodyPayload, data.size() - off);
+    wire::encode_header(wire::FrameType::kResponseBody, 0, static_cast<std::uint32_t>(len),
+                        headers[i].data());
+    iov.push_back({headers[i].data(), headers[i].size()});
+    iov.push_back({const_cast<char*>(data.data() + off), len});
+  }
+  Connection* conn = r.conn;
+  bool ok = true;
+  Py_BEGIN_ALLOW_THREADS;
+  try {
+    conn->write_all(iov);
+  } catch (const ConnectionError& e) {
+    ok = false;
+    r.io_kind = e.kind();
+    r.io_error = e.what();
+  }
+  Py_END_ALLOW_THREADS;
+  r.pending.clear();
+  if (!ok) r.io_failed = true;
+  if (ok && r.headers_sent) r.head_on_wire = true;
+  return ok;
+}
+
+// `may_hold`: more body is known to follow at once, so a small chunk may wait in `pending`.
+bool send_body(Response& r, std::string_view data, bool may_hold) {
+  if (!r.headers_sent) append_head(r);
+  if (data.size() <= kCoalesceLimit) {
+    if (!data.empty()) {
+      append_body_header(r.pending, static_cast<std::uint32_t>(data.size()));
+      r.pending.append(data);
+    }
+    if (may_hold && r.pending.size() < kCoalesceLimit) return true;
+    return flush(r);
+  }
+  return flush(r, data);
+}
+
+bool finish(Response& r) {
+  if (!r.headers_sent) append_head(r);
+  wire::append_frame(r.pending, wire::FrameType::kResponseEnd, 0, {});
+  return flush(r);
+}
+
+void send_error_response(Response& r) {
+  r.pending.clear();
+  r.status = 500;
+  r.reason = "Internal Server Error";
+  r.headers = {{"Content-Type", "text/html; charset=iso-8859-1"},
+               {"Content-Length", std::to_string(kErrorBody.size())}};
+  append_head(r);
+  append_body_header(r.pending, static_cast<std::uint32_t>(kErrorBody.size()));
+  r.pending.append(kErrorBody);
+  finish(r);
+}
+
+// ---- validation of what start_response receives -------------------------------------------
+
+bool is_tchar(unsigned char c) {
+  return std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+
+// Latin-1 bytes of a str, or null with TypeError/ValueError set.
+bool latin1(PyObject* s, const char* what, std::string& out) {
+  if (!PyUnicode_Check(s)) {
+    PyErr_Format(PyExc_TypeError, "WSGID0508: %s must be str, not %.100s", what,
+                 Py_TYPE(s)->tp_name);
+    return false;
+  }
+  PyRef b = PyRef::steal(PyUnicode_AsLatin1String(s));
+  if (!b) {
+    PyErr_Clear();
+    PyErr_Format(PyExc_ValueError, "WSGID0508: %s %R is not latin-1 encodable", what, s);
+    return false;
+  }
+  out.assign(PyBytes_AS_STRING(b.get()), static_cast<std::size_t>(PyBytes_GET_SIZE(b.get())));
+  return true;
+}
+
+bool parse_status(PyObject* status, std::uint16_t& code, std::string& reason) {
+  std::string s;
+  if (!latin1(status, "status", s)) return false;
+  const bool shape_ok = s.size() >= 3 && std::isdigit(static_cast<unsigned char>(s[0])) &&
+                        std::isdigit(static_cast<unsigned char>(s[1])) &&
+                        std::isdigit(static_cast<unsigned char>(s[2])) && s[0] != '0' &&
+                        (s.size() == 3 || s[3] == ' ');
+  bool controls = false;
+  for (unsigned char c : s) controls |= (c < 0x20 && c != '\t') || c == 0x7f;
+  if (!shape_ok || controls) {
+    PyErr_Format(PyExc_ValueError,
+                 "WSGID0508: status %R is not '<3-digit code> <reason>' (e.g. '200 OK')", status);
+    return false;
+  }
+  code = static_cast<std::uint16_t>(std::stoi(s.substr(0, 3)));
+  reason = s.size() > 4 ? s.substr(4) : std::string();
+  return true;
+}
+
+bool parse_headers(PyObject* list, std::vector<std::pair<std::string, std::string>>& out) {
+  if (!PyList_Check(list)) {
+    PyErr_Format(PyExc_TypeError, "WSGID0508: response headers must be a list, not %.100s",
+                 Py_TYPE(list)->tp_name);
+    return false;
+  }
+  out.clear();
+  for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); ++i) {
+    PyObject* item = PyList_GET_ITEM(list, i);
+    if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
+      PyErr_Format(PyExc_TypeError, "WSGID0508: response header %R must be a (name, value) tuple",
+                   item);
+      return false;
+    }
+    std::string name, value;
+    if (!latin1(PyTuple_GET_ITEM(item, 0), "header name", name) ||
+        !latin1(PyTuple_GET_ITEM(item, 1), "header value", value)) {
+      return false;
+    }
+    bool name_ok = !name.empty();
+    for (unsigned char c : name) name_ok &= is_tchar(c);
+    bool value_ok = true;
+    for (unsigned char c : value) value_ok &= !((c < 0x20 && c != '\t') || c == 0x7f);
+    if (!name_ok || !value_ok) {
+      PyErr_Format(PyExc_ValueError,
+                   "WSGID0508: response header %R has a name that is not an HTTP token or a "
+                   "value with control characters (CR/LF)",
+                   item);
+      return false;
+    }
+    out.emplace_back(std::move(name), std::move(value));
+  }
+  return true;
+}
+
+// ---- start_response and write ---------------------------------------------------------------
+
+struct WriteObject {
+  PyObject_HEAD Response* response;  // null once the request is over
+};
+
+struct StartResponseObject {
+  PyObject_HEAD Response* response;
+  PyObject* write;
+};
+
+PyTypeObject g_write_type = {PyVarObject_HEAD_INIT(nullptr, 0)};
+PyTypeObject g_start_response_type = {PyVarObject_HEAD_INIT(nullptr, 0)};
+
+PyObject* write_call(PyObject* o, PyObject* args, PyObject* kwargs) {
+  Response* r = reinterpret_cast<WriteObject*>(o)->response;
+  PyObject* data = nullptr;
+  if (!PyArg_ParseTuple(args, "O:write", &data) ||
+      (kwargs != nullptr && PyDict_GET_SIZE(kwargs) > 0)) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "write() takes no keyword arguments");
+    return nullptr;
+  }
+  if (r == nullptr) {
+    PyErr_SetString(PyExc_RuntimeError, "write() called after the request finished");
+    return nullptr;
+  }
+  if (!PyBytes_Check(data)) {
+    PyErr_Format(PyExc_TypeError, "WSGID0511: write() needs bytes, not %.100s",
+                 Py_TYPE(data)->tp_name);
+    return nullptr;
+  }
+  if (!r->status_set) {
+    PyErr_SetString(PyExc_RuntimeError, "WSGID0511: write() called before start_response()");
+    return nullptr;
+  }
+  PyRef keep = PyRef::borrow(data);
+  if (!send_body(*r,
+                 std::string_view(PyBytes_AS_STRING(data),
+                                  static_cast<std::size_t>(PyBytes_GET_SIZE(data))),
+                 false)) {
+    PyErr_Format(PyExc_OSError, "response write failed: %s", r->io_error.c_str());
+    return nullptr;
+  }
+  Py_RETURN_NONE;
+}
+
+void write_dealloc(PyObject* o) { PyObject_Free(o); }
+
+PyObject* start_response_call(PyObject* o, PyObject* args, PyObject* kwargs) {
+  auto* self = reinterpret_cast<StartResponseObject*>(o);
+  static const char* kwlist[] = {"status", "response_headers", "exc_info", nullptr};
+  PyObject *status = nullptr, *headers = nullptr, *exc_info = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|O:start_response", const_cast<char**>(kwlist),
+                                   &status, &headers, &exc_info)) {
+    return nullptr;
+  }
+  Response* r = self->response;
+  if (r == nullptr) {
+    PyErr_SetString(PyExc_RuntimeError, "start_response() called after the request finished");
+    return nullptr;
+  }
+  if (exc_info != Py_None) {
+    if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) != 3) {
+      PyErr_SetString(PyExc_TypeError, "exc_info must be a (type, value, traceback) tuple");
+      return nullptr;
+    }
+    if (r->headers_sent) {
+      // PEP 3333: too late to change the response; re-raise the application's exception.
+      PyObject* t = PyTuple_GET_ITEM(exc_info, 0);
+      PyObject* v = PyTuple_GET_ITEM(exc_info, 1);
+      PyObject* tb = PyTuple_GET_ITEM(exc_info, 2);
+      Py_INCREF(t);
+      Py_INCREF(v);
+      Py_INCREF(tb);
+      PyErr_Restore(t, v, tb == Py_None ? (Py_DECREF(tb), nullptr) : tb);
+      return nullptr;
+    }
+  } else if (r->status_set) {
+    PyErr_SetString(PyExc_RuntimeError,
+                    "WSGID0511: start_response() called a second time without exc_info");
+    return nullptr;
+  }
+  std::uint16_t code = 0;
+  std::string reason;
+  std::vector<std::pair<std::string, std::string>> parsed;
+  if (!parse_status(status, code, reason) || !parse_headers(headers, parsed)) return nullptr;
+  r->status = code;
+  r->reason = std::move(reason);
+  r->headers = std::move(parsed);
+  r->status_set = true;
+  Py_INCREF(self->write);
+  return self->write;
+}
+
+void start_response_dealloc(PyObject* o) {
+  Py_XDECREF(reinterpret_cast<StartResponseObject*>(o)->write);
+  PyObject_Free(o);
+}
+
+PyRef make_start_response(Response* r, PyRef& write) {
+  auto* w = PyObject_New(WriteObject, &g_write_type);
+  if (w == nullptr) return {};
+  w->response = r;
+  write = PyRef::steal(reinterpret_cast<PyObject*>(w));
+  auto* s = PyObject_New(StartResponseObject, &g_start_response_type);
+  if (s == nullptr) return {};
+  s->response = r;
+  s->write = PyRef(write).release();
+  return PyRef::steal(reinterpret_cast<PyObject*>(s));
+}
+
+// ---- environ --------------------------------------------------------------------------------
+
+bool set_item(PyObject* d, const char* key, PyObject* value) {
+  return value != nullptr && PyDict_SetItemString(d, key, value) == 0;
+}
+
+PyRef build_environ(const wire::Pairs& head, const GroupSettings& settings, PyObject* input,
+                    PyObject* errors) {
+  PyRef env = PyRef::steal(PyDict_New());
+  if (!env) return {};
+  bool https = false;
+  for (const auto& [k, v] : head) {
+    PyRef key =
+        PyRef::steal(PyUnicode_DecodeLatin1(k.data(), static_cast<Py_ssize_t>(k.size()), nullptr));
+    PyRef value =
+        PyRef::steal(PyUnicode_DecodeLatin1(v.data(), static_cast<Py_ssize_t>(v.size()), nullptr));
+    if (!key || !value || PyDict_SetItem(env.get(), key.get(), value.get()) != 0) return {};
+    if (k == "HTTPS") https = (v == "1" || v == "on" || v == "ON" || v == "On");
+  }
+  PyRef version = PyRef::steal(Py_BuildValue("(ii)", 1, 0));
+  PyRef scheme = PyRef::steal(PyUnicode_FromString(https ? "https" : "http"));
+  if (!set_item(env.get(), "wsgi.version", version.get()) ||
+      !set_item(env.get(), "wsgi.url_scheme", scheme.get()) ||
+      !set_item(env.get(), "wsgi.input", input) || !set_item(env.get(), "wsgi.errors", errors) ||
+      !set_item(env.get(), "wsgi.multithread", settings.multithread ? Py_True : Py_False) ||
+      !set_item(env.get(), "wsgi.multiprocess", settings.multiprocess ? Py_True : Py_False) ||
+      !set_item(env.get(), "wsgi.run_once", settings.run_once ? Py_True : Py_False) ||
+      !set_item(env.get(), "wsgi.file_wrapper", file_wrapper_type()) ||
+      !set_item(env.get(), "wsgi.input_terminated", Py_True)) {
+    return {};
+  }
+  return env;
+}
+
+void log_io_failure(const Response& r, const RequestTarget& t) {
+  // A worker that goes away (client disconnected, httpd stopping) is routine: debug only.
+  const LogLevel level =
+      r.io_kind == ConnectionError::Kind::kPeerGone ? LogLevel::kDebug : LogLevel::kError;
+  log_line(level,
+           "WSGID0506: worker connection lost while serving '" + t.script + "': " + r.io_error,
+           t.client);
+}
+
+}  // namespace
+
+bool adapter_types_ready() {
+  g_write_type.tp_name = "wsgid.Write";
+  g_write_type.tp_basicsize = sizeof(WriteObject);
+  g_write_type.tp_dealloc = write_dealloc;
+  g_write_type.tp_flags = Py_TPFLAGS_DEFAULT;
+  g_write_type.tp_call = write_call;
+  g_start_response_type.tp_name = "wsgid.StartResponse";
+  g_start_response_type.tp_basicsize = sizeof(StartResponseObject);
+  g_start_response_type.tp_dealloc = start_response_dealloc;
+  g_start_response_type.tp_flags = Py_TPFLAGS_DEFAULT;
+  g_start_response_type.tp_call = start_response_call;
+  return PyType_Ready(&g_write_type) == 0 && PyType_Ready(&g_start_response_type) == 0;
+}
+
+RequestTarget request_target(const wire::Pairs& head) {
+  RequestTarget t;
+  t.callable = "application";
+  std::string_view addr, port;
+  for (const auto& [k, v] : head) {
+    if (k == "SCRIPT_FILENAME")
+      t.script = v;
+    else if (k == "mod_wsgi.application_group")
+      t.application_group = v;
+    else if (k == "mod_wsgi.callable_object" && !v.empty())
+      t.callable = v;
+    else if (k == "REMOTE_ADDR")
+      addr = v;
+    else if (k == "REMOTE_PORT")
+      port = v;
+  }
+  if (!addr.empty()) t.client = std::string(addr) + (port.empty() ? "" : ":") + std::string(port);
+  return t;
+}
+
+void send_internal_error(Connection& conn) {
+  Response r;
+  r.conn = &conn;
+  r.status = 500;
+  std::string out;
+  const std::pair<std::string_view, std::string_view> headers[] = {
+      {"Content-Type", "text/html; charset=iso-8859-1"}};
+  wire::append_response_head(out, 500, "Internal Server Error", headers);
+  wire::append_frame(out, wire::FrameType::kResponseBody, 0, kErrorBody);
+  wire::append_frame(out, wire::FrameType::kResponseEnd, 0, {});
+  try {
+    conn.write_all(out);
+  } catch (const ConnectionError&) {
+    // The worker is gone; it will report the failure on its side.
+  }
+}
+
+bool run_wsgi_request(Connection& conn, const wire::Pairs& head, const RequestTarget& target,
+                      const GroupSettings& settings) {
+  Response r;
+  r.conn = &conn;
+  PyRef errors = make_log(LogLevel::kError, target.client);
+  PyRef input = make_input(&conn);
+  PyRef write;
+  PyRef start_response = make_start_response(&r, write);
+  PyRef environ = (errors && input && start_response)
+                      ? build_environ(head, settings, input.get(), errors.get())
+                      : PyRef();
+  if (!environ) {
+    log_text(LogLevel::kError,
+             "WSGID0509: cannot build the WSGI environ:\n" + take_exception_text(), target.client);
+    send_error_response(r);
+    return !r.io_failed;
+  }
+
+  std::string app_error;  // traceback of the first failure in application code
+  LoadFailure load_failure;
+  PyRef app = load_callable(target.script, target.callable, load_failure);
+  PyRef result;
+  if (!app) {
+    log_text(LogLevel::kError, load_failure.code + ": " + load_failure.message, target.client);
+    app_error = "(logged above)";
+  } else {
+    result = PyRef::steal(
+        PyObject_CallFunctionObjArgs(app.get(), environ.get(), start_response.get(), nullptr));
+    if (!result) app_error = take_exception_text();
+  }
+
+  if (result) {
+    // A list or tuple tells us which chunk is last, so small ones can share one write.
+    const bool sized = PyList_CheckExact(result.get()) || PyTuple_CheckExact(result.get());
+    const Py_ssize_t count = sized ? PySequence_Fast_GET_SIZE(result.get()) : 0;
+    PyRef iter = PyRef::steal(PyObject_GetIter(result.get()));
+    if (!iter) app_error = take_exception_text();
+    for (Py_ssize_t index = 0; iter && !r.io_failed; ++index) {
+      PyRef item = PyRef::steal(PyIter_Next(iter.get()));
+      if (!item) {
+        if (PyErr_Occurred()) app_error = take_exception_text();
+        break;
+      }
+      if (!PyBytes_Check(item.get())) {
+        PyErr_Format(PyExc_TypeError,
+                     "WSGID0511: the response iterable yielded %.100s; it must yield bytes",
+                     Py_TYPE(item.get())->tp_name);
+        app_error = take_exception_text();
+        break;
+      }
+      if (PyBytes_GET_SIZE(item.get()) == 0) continue;
+      if (!r.status_set) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "WSGID0511: the application yielded body data before calling "
+                        "start_response()");
+        app_error = take_exception_text();
+        break;
+      }
+      send_body(r,
+                std::string_view(PyBytes_AS_STRING(item.get()),
+                                 static_cast<std::size_t>(PyBytes_GET_SIZE(item.get()))),
+                sized && index + 1 < count);
+    }
+    // PEP 3333: close() is called whatever happened, even on errors or a lost worker.
+    if (PyObject_HasAttrString(result.get(), "close")) {
+      PyRef closed = PyRef::steal(PyObject_CallMethod(result.get(), "close", nullptr));
+      if (!closed) {
+        const std::string trace = take_exception_text();
+        if (app_error.empty())
+          app_error = trace;
+        else
+          log_text(LogLevel::kError, "close() of the response iterable also failed:\n" + trace,
+                   target.client);
+      }
+    }
+  }
+  reinterpret_cast<StartResponseObject*>(start_response.get())->response = nullptr;
+  reinterpret_cast<WriteObject*>(write.get())->response = nullptr;
+  detach_input(input.get());
+  flush_log(errors.get());
+
+  if (r.io_failed) {
+    log_io_failure(r, target);
+    return false;
+  }
+  if (!app_error.empty()) {
+    if (app) {
+      log_text(LogLevel::kError,
+               std::string(r.head_on_wire ? "WSGID0510" : "WSGID0509") +
+                   ": exception in WSGI application '" + target.script + "' (callable '" +
+                   target.callable + "')" +
+                   (r.head_on_wire ? ", after the response started; response truncated" : "") +
+                   ":\n" + app_error,
+               target.client);
+    }
+    if (r.head_on_wire) return false;  // no ResponseEnd: the worker shows a broken response
+    send_error_response(r);
+    return !r.io_failed;
+  }
+  if (!r.status_set) {
+    log_line(LogLevel::kError,
+             "WSGID0511: WSGI application '" + target.script +
+                 "' returned without calling start_response()",
+             target.client);
+    send_error_response(r);
+    return !r.io_failed;
+  }
+  if (!finish(r)) {
+    log_io_failure(r, target);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace wsgid::python

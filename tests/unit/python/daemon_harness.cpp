@@ -1,0 +1,329 @@
+#include "daemon_harness.hpp"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <exception>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "python_abi.h"
+
+namespace wsgid::test {
+namespace {
+
+int remaining_ms(std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return static_cast<int>(std::max<long long>(0, left.count()));
+}
+
+[[noreturn]] void child_main(int listen_fd, const std::string& log_path, const DaemonOptions& o) {
+  const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0 || ::dup2(log_fd, 2) < 0) ::_exit(90);
+  void* so = ::dlopen(WSGID_PYTHON_SO, RTLD_NOW | RTLD_LOCAL);
+  if (so == nullptr) {
+    ::dprintf(2, "dlopen: %s\n", ::dlerror());
+    ::_exit(91);
+  }
+  using Entry = const wsgid_python_api* (*)();
+  auto entry = reinterpret_cast<Entry>(::dlsym(so, WSGID_PYTHON_ENTRY_SYMBOL));
+  if (entry == nullptr) ::_exit(92);
+  std::vector<uid_t> uids = o.allowed_uids;
+  if (uids.empty()) uids.push_back(::getuid());
+  std::vector<wsgid_preload> preloads;
+  for (const auto& p : o.preloads) {
+    preloads.push_back({p.script.c_str(), p.application_group.c_str(),
+                        p.callable ? p.callable->c_str() : nullptr});
+  }
+  std::vector<const char*> paths;
+  for (const auto& p : o.python_path) paths.push_back(p.c_str());
+  wsgid_daemon_spec spec{};
+  spec.abi_version = WSGID_PYTHON_ABI_VERSION;
+  spec.group_name = "testgroup";
+  spec.listen_fd = listen_fd;
+  spec.processes = o.processes;
+  spec.threads = o.threads;
+  spec.maximum_requests = o.maximum_requests;
+  spec.graceful_timeout = o.graceful_timeout;
+  spec.shutdown_timeout = o.shutdown_timeout;
+  spec.socket_timeout = o.socket_timeout;
+  spec.python_path = paths.data();
+  spec.python_path_count = paths.size();
+  spec.allowed_peer_uids = uids.data();
+  spec.allowed_peer_uid_count = uids.size();
+  spec.preload = preloads.data();
+  spec.preload_count = preloads.size();
+  ::_exit(entry()->daemon_main(&spec));
+}
+
+}  // namespace
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/wpyXXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string TempDir::write(const std::string& name, const std::string& content) const {
+  const std::string full = path_ + "/" + name;
+  std::ofstream(full, std::ios::binary) << content;
+  return full;
+}
+
+std::string Response::header(const std::string& name) const {
+  for (const auto& [k, v] : headers) {
+    if (strcasecmp(k.c_str(), name.c_str()) == 0) return v;
+  }
+  return {};
+}
+
+Client::~Client() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Client::Client(Client&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+
+void Client::send_raw(const std::string& bytes) {
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    const ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error(std::string("send: ") + std::strerror(errno));
+    }
+    off += static_cast<std::size_t>(n);
+  }
+}
+
+void Client::hello() {
+  std::string out;
+  wire::append_hello(out);
+  send_raw(out);
+}
+
+void Client::head(const Pairs& pairs) {
+  std::vector<std::pair<std::string_view, std::string_view>> views(pairs.begin(), pairs.end());
+  std::string payload, out;
+  wire::append_pairs(payload, views);
+  wire::append_frame(out, wire::FrameType::kRequestHead, 0, payload);
+  send_raw(out);
+}
+
+void Client::body(const std::string& data) {
+  for (std::size_t off = 0; off < data.size(); off += wire::kMaxBodyPayload) {
+    std::string out;
+    wire::append_frame(out, wire::FrameType::kRequestBody, 0,
+                       std::string_view(data).substr(off, wire::kMaxBodyPayload));
+    send_raw(out);
+  }
+}
+
+void Client::end() {
+  std::string out;
+  wire::append_frame(out, wire::FrameType::kRequestEnd, 0, {});
+  send_raw(out);
+}
+
+std::optional<Frame> Client::read_frame(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    wire::FrameHeader h;
+    std::string_view payload;
+    if (decoder_.next(h, payload)) return Frame{h.type, h.flags, std::string(payload)};
+    if (decoder_.error() != wire::DecodeError::kNone) {
+      throw std::runtime_error("daemon sent a malformed frame");
+    }
+    pollfd p{fd_, POLLIN, 0};
+    const int r = ::poll(&p, 1, remaining_ms(deadline));
+    if (r == 0) throw std::runtime_error("timed out waiting for a frame from the daemon");
+    if (r < 0) continue;
+    char buf[65536];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n == 0 || (n < 0 && errno == ECONNRESET)) return std::nullopt;
+    if (n < 0) continue;
+    decoder_.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+  }
+}
+
+Response Client::read_response(std::chrono::milliseconds timeout) {
+  Response r;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto f = read_frame(std::chrono::milliseconds(remaining_ms(deadline)));
+    if (!f) return r;
+    switch (f->type) {
+      case wire::FrameType::kResponseHead: {
+        wire::ResponseHead head;
+        if (!wire::parse_response_head(f->payload, head)) throw std::runtime_error("bad head");
+        r.status = head.status;
+        r.reason = head.reason;
+        for (const auto& [k, v] : head.headers) r.headers.emplace_back(k, v);
+        break;
+      }
+      case wire::FrameType::kResponseBody:
+        r.body += f->payload;
+        ++r.body_frames;
+        break;
+      case wire::FrameType::kResponseEnd:
+        r.ended = true;
+        return r;
+      default:
+        throw std::runtime_error("unexpected frame type from the daemon");
+    }
+  }
+}
+
+Response Client::request(const Pairs& pairs, const std::string& body) {
+  hello();
+  head(pairs);
+  if (!body.empty()) this->body(body);
+  end();
+  return read_response();
+}
+
+bool Client::closed_by_peer(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, remaining_ms(deadline)) <= 0) return false;
+    char buf[4096];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
+  }
+}
+
+Daemon::Daemon(const TempDir& dir, DaemonOptions options)
+    : socket_path_(dir.path() + "/d.sock"), log_path_(dir.path() + "/error.log") {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket_path_.c_str(), sizeof addr.sun_path - 1);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(fd, 64) != 0) {
+    throw std::runtime_error(std::string("daemon socket: ") + std::strerror(errno));
+  }
+  std::ofstream(log_path_).flush();
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) child_main(fd, log_path_, options);
+  ::close(fd);  // the daemon holds the only copy, as after httpd forks it
+  pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+}
+
+Daemon::~Daemon() {
+  const bool failed = ::testing::Test::HasFailure() || std::uncaught_exceptions() > 0;
+  if (!reaped_ && pid_ > 0) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      if (failed) std::fprintf(stderr, "daemon had already exited, wait status %d\n", status);
+    } else {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  if (pidfd_ >= 0) ::close(pidfd_);
+  if (failed) std::fprintf(stderr, "--- daemon log ---\n%s", log().c_str());
+}
+
+int Daemon::connect_error() const {
+  const int fd = try_connect();
+  if (fd < 0) return -fd;
+  ::close(fd);
+  return 0;
+}
+
+int Daemon::try_connect() const {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket_path_.c_str(), sizeof addr.sun_path - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return -err;
+  }
+  return fd;
+}
+
+Client Daemon::connect() const {
+  const int fd = try_connect();
+  if (fd < 0) throw std::runtime_error(std::string("connect: ") + std::strerror(-fd));
+  return Client(fd);
+}
+
+std::optional<int> Daemon::wait_exit(std::chrono::milliseconds timeout) {
+  pollfd p{pidfd_, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return std::nullopt;
+  int status = 0;
+  if (::waitpid(pid_, &status, 0) != pid_) return std::nullopt;
+  reaped_ = true;
+  return status;
+}
+
+std::string Daemon::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool Daemon::wait_for_log(const std::string& needle, std::chrono::milliseconds timeout) const {
+  // Polls the file with a deadline; the log has no change notification we could block on
+  // that works for every filesystem, and each check is cheap.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (log().find(needle) != std::string::npos) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    ::poll(nullptr, 0, 20);
+  }
+}
+
+Pairs cgi(const std::string& script, const std::string& method, const std::string& path_info,
+          const Pairs& extra) {
+  Pairs p = {{"REQUEST_METHOD", method},
+             {"SCRIPT_NAME", "/app"},
+             {"PATH_INFO", path_info},
+             {"QUERY_STRING", ""},
+             {"REQUEST_URI", "/app" + path_info},
+             {"SERVER_NAME", "localhost"},
+             {"SERVER_PORT", "8080"},
+             {"SERVER_PROTOCOL", "HTTP/1.1"},
+             {"REMOTE_ADDR", "127.0.0.1"},
+             {"REMOTE_PORT", "5555"},
+             {"HTTP_HOST", "localhost:8080"},
+             {"SCRIPT_FILENAME", script},
+             {"mod_wsgi.process_group", "testgroup"},
+             {"mod_wsgi.application_group", ""},
+             {"mod_wsgi.callable_object", "application"}};
+  for (const auto& [k, v] : extra) {
+    bool replaced = false;
+    for (auto& [pk, pv] : p) {
+      if (pk == k) {
+        pv = v;
+        replaced = true;
+      }
+    }
+    if (!replaced) p.emplace_back(k, v);
+  }
+  return p;
+}
+
+}  // namespace wsgid::test

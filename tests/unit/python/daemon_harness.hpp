@@ -1,0 +1,124 @@
+// Runs wsgid_python.so's daemon_main in a forked child on a UNIX socket in a short temp dir,
+// and speaks the wire protocol to it from the test process, as an httpd worker would.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "wire_protocol.hpp"
+
+namespace wsgid::test {
+
+using namespace std::chrono_literals;
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  // Writes `content` to path()/name and returns the full path.
+  std::string write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+struct Preload {
+  std::string script;
+  std::string application_group;
+  std::optional<std::string> callable;
+};
+
+struct DaemonOptions {
+  int threads = 2;
+  int processes = 1;
+  long maximum_requests = 0;
+  double graceful_timeout = 20;
+  double shutdown_timeout = 20;
+  double socket_timeout = 20;
+  std::vector<uid_t> allowed_uids;  // empty: {getuid()}
+  std::vector<Preload> preloads;
+  std::vector<std::string> python_path;
+};
+
+struct Frame {
+  wire::FrameType type{};
+  std::uint8_t flags = 0;
+  std::string payload;
+};
+
+struct Response {
+  int status = 0;
+  std::string reason;
+  Pairs headers;
+  std::string body;
+  int body_frames = 0;
+  bool ended = false;  // ResponseEnd arrived
+  std::string header(const std::string& name) const;
+};
+
+class Client {
+ public:
+  explicit Client(int fd) : fd_(fd) {}
+  ~Client();
+  Client(Client&& other) noexcept;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  void send_raw(const std::string& bytes);
+  void hello();
+  void head(const Pairs& pairs);
+  void body(const std::string& data);  // split into frames of at most kMaxBodyPayload
+  void end();
+  // The next frame, or nullopt when the daemon closed the connection. Fails the test on timeout.
+  std::optional<Frame> read_frame(std::chrono::milliseconds timeout = 20s);
+  // Frames until ResponseEnd or close.
+  Response read_response(std::chrono::milliseconds timeout = 20s);
+  // Hello + head + body + end, then the response.
+  Response request(const Pairs& pairs, const std::string& body = {});
+  // True once the daemon has closed its side.
+  bool closed_by_peer(std::chrono::milliseconds timeout = 20s);
+
+ private:
+  int fd_;
+  wire::FrameDecoder decoder_;
+};
+
+class Daemon {
+ public:
+  Daemon(const TempDir& dir, DaemonOptions options = {});
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  pid_t pid() const { return pid_; }
+  Client connect() const;
+  // 0 if a connection could be made (it is closed at once), else errno.
+  int connect_error() const;
+  // Exit status (as from waitpid) once the child is gone, or nullopt at the deadline.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout = 20s);
+  std::string log() const;
+  bool wait_for_log(const std::string& needle, std::chrono::milliseconds timeout = 20s) const;
+
+ private:
+  int try_connect() const;  // fd, or -errno
+  std::string socket_path_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+  int pidfd_ = -1;
+  bool reaped_ = false;
+};
+
+// CGI variables as httpd's worker sends them for a request to `script`.
+Pairs cgi(const std::string& script, const std::string& method = "GET",
+          const std::string& path_info = "/", const Pairs& extra = {});
+
+}  // namespace wsgid::test

@@ -1,0 +1,196 @@
+// The daemon's request loop: hello and peer checks, bad input, recycling and draining.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "daemon_harness.hpp"
+#include "python_abi.h"
+
+namespace wsgid::test {
+namespace {
+
+constexpr const char* kHelloApp = R"(
+def application(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [b'hello']
+)";
+
+int exit_code(const std::optional<int>& status) {
+  if (!status) return -1;
+  return WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
+}
+
+TEST(DaemonLoop, ServesARequestAndLogsReady) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  const Response r = client.request(cgi(app));
+  EXPECT_TRUE(r.ended);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.reason, "OK");
+  EXPECT_EQ(r.header("Content-Type"), "text/plain");
+  EXPECT_EQ(r.body, "hello");
+  EXPECT_TRUE(daemon.wait_for_log("wsgid: daemon group testgroup pid " +
+                                  std::to_string(daemon.pid()) + " ready, 2 threads"));
+  // v1: one request per connection.
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(DaemonLoop, WrongHelloDropsTheConnectionAndKeepsServing) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  Daemon daemon(dir);
+  {
+    auto client = daemon.connect();
+    std::string out;
+    wire::append_frame(out, wire::FrameType::kHello, 0, std::string("XXXX\x01\x00\x00\x00", 8));
+    client.send_raw(out);
+    EXPECT_TRUE(client.closed_by_peer());
+  }
+  EXPECT_TRUE(daemon.wait_for_log("WSGID0505"));
+  auto client = daemon.connect();
+  EXPECT_EQ(client.request(cgi(app)).body, "hello");
+}
+
+TEST(DaemonLoop, MalformedFrameDropsTheConnectionAndKeepsServing) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  Daemon daemon(dir);
+  {
+    auto client = daemon.connect();
+    client.hello();
+    client.send_raw(std::string("\xee\x00\x01\x00\x05\x00\x00\x00hello", 13));
+    EXPECT_TRUE(client.closed_by_peer());
+  }
+  {
+    // A truncated head: the worker goes away mid-frame.
+    auto client = daemon.connect();
+    client.hello();
+    client.send_raw(
+        std::string("\x02\x00\x00\x00\xff\x00\x00\x00"
+                    "abc",
+                    11));
+  }
+  EXPECT_TRUE(daemon.wait_for_log("malformed frame from worker"));
+  auto client = daemon.connect();
+  const Response r = client.request(cgi(app));
+  EXPECT_TRUE(r.ended);
+  EXPECT_EQ(r.body, "hello");
+}
+
+TEST(DaemonLoop, PeerWithAUidNotAllowedIsRefused) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  DaemonOptions options;
+  options.allowed_uids = {::getuid() + 4242};
+  Daemon daemon(dir, options);
+  auto client = daemon.connect();
+  client.hello();
+  client.head(cgi(app));
+  client.end();
+  EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_TRUE(daemon.wait_for_log("WSGID0504"));
+  EXPECT_TRUE(daemon.wait_for_log("uid " + std::to_string(::getuid())));
+}
+
+TEST(DaemonLoop, MaximumRequestsRecyclesWithExitZero) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  DaemonOptions options;
+  options.maximum_requests = 3;
+  Daemon daemon(dir, options);
+  for (int i = 0; i < 3; ++i) {
+    auto client = daemon.connect();
+    const Response r = client.request(cgi(app));
+    EXPECT_TRUE(r.ended) << "request " << i;
+    EXPECT_EQ(r.body, "hello");
+  }
+  EXPECT_EQ(exit_code(daemon.wait_exit()), 0);
+  EXPECT_NE(daemon.log().find("draining (maximum-requests reached)"), std::string::npos);
+  EXPECT_NE(daemon.log().find("exiting (maximum-requests reached)"), std::string::npos);
+}
+
+TEST(DaemonLoop, SigtermDrainsAnInFlightRequestThenExitsZero) {
+  TempDir dir;
+  const auto app = dir.write("slow.wsgi", R"(
+import atexit
+atexit.register(lambda: print('atexit ran'))
+def application(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    yield b'started;'
+    # Blocks until the test sends the body, i.e. until after SIGTERM.
+    yield environ['wsgi.input'].read()
+)");
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  client.hello();
+  client.head(cgi(app, "POST"));
+  auto head = client.read_frame();
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->type, wire::FrameType::kResponseHead);
+  auto first = client.read_frame();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->payload, "started;");
+
+  ASSERT_EQ(::kill(daemon.pid(), SIGTERM), 0);
+  EXPECT_TRUE(daemon.wait_for_log("draining (stop requested), 1 requests in flight"));
+  // Our copy of the listening socket is gone: nobody accepts on it any more.
+  EXPECT_EQ(daemon.connect_error(), ECONNREFUSED);
+  EXPECT_FALSE(daemon.wait_exit(0ms));
+
+  client.body("finished");
+  client.end();
+  const Response rest = client.read_response();
+  EXPECT_TRUE(rest.ended);
+  EXPECT_EQ(rest.body, "finished");
+  EXPECT_EQ(exit_code(daemon.wait_exit()), 0);
+  EXPECT_NE(daemon.log().find("atexit ran"), std::string::npos);
+  EXPECT_NE(daemon.log().find("exiting (stop requested)"), std::string::npos);
+}
+
+TEST(DaemonLoop, Sigusr1WithNothingInFlightExitsAtOnce) {
+  TempDir dir;
+  dir.write("app.wsgi", kHelloApp);
+  Daemon daemon(dir);
+  ASSERT_TRUE(daemon.wait_for_log(" ready, "));
+  ASSERT_EQ(::kill(daemon.pid(), SIGUSR1), 0);
+  EXPECT_EQ(exit_code(daemon.wait_exit()), 0);
+  EXPECT_NE(daemon.log().find("draining (graceful restart)"), std::string::npos);
+}
+
+TEST(DaemonLoop, ScriptNotFoundGives500AndNamesThePath) {
+  TempDir dir;
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  const Response r = client.request(cgi(dir.path() + "/missing.wsgi"));
+  EXPECT_TRUE(r.ended);
+  EXPECT_EQ(r.status, 500);
+  EXPECT_TRUE(daemon.wait_for_log("WSGID0501: WSGI script '" + dir.path() + "/missing.wsgi'"));
+}
+
+TEST(DaemonLoop, MissingCallableGives500AndSaysHowToFix) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  const Response r =
+      client.request(cgi(app, "GET", "/", {{"mod_wsgi.callable_object", "nothere"}}));
+  EXPECT_EQ(r.status, 500);
+  EXPECT_TRUE(
+      daemon.wait_for_log("WSGID0502: WSGI script '" + app + "' has no callable named 'nothere'"));
+}
+
+TEST(DaemonLoop, PreloadFailureExitsWithStartupFailureCode) {
+  TempDir dir;
+  const auto bad = dir.write("bad.py", "raise RuntimeError('broken at import')\n");
+  DaemonOptions options;
+  options.preloads = {{bad, "", std::nullopt}};
+  Daemon daemon(dir, options);
+  EXPECT_EQ(exit_code(daemon.wait_exit()), WSGID_EXIT_STARTUP_FAILURE);
+  EXPECT_NE(daemon.log().find("WSGID0514"), std::string::npos);
+  EXPECT_NE(daemon.log().find("broken at import"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wsgid::test
