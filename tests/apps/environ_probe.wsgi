@@ -21,6 +21,9 @@ def application(environ, start_response):
         "pid": os.getpid(),
         "thread": threading.get_ident(),
         "local_count": _local.count,
+        "script_name": environ.get("SCRIPT_NAME"),
+        "path_info": environ.get("PATH_INFO"),
+        "query_string": environ.get("QUERY_STRING"),
     }
     body = json.dumps(info).encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])

@@ -439,7 +439,8 @@ DocumentRoot {self.tmp}/htdocs
         return self.request("GET", path, **kw)
 
     def wait_ok(self, path: str = "/", host: str | None = None, timeout: float = 20.0) -> Response:
-        """Poll until `path` answers 200 (daemons may still be starting)."""
+        """Poll until `path` answers 200. Connection errors and 502/503/504 (daemons still
+        starting) are retried until the deadline; any other answer fails at once."""
         last = []
 
         def attempt():
@@ -449,12 +450,17 @@ DocumentRoot {self.tmp}/htdocs
                 last[:] = [repr(e)]
                 return None
             last[:] = [f"{r.status} {r.body[:200]!r}"]
-            return r if r.status == 200 else None
+            if r.status in (502, 503, 504):
+                return None
+            if r.status != 200:
+                raise HarnessError(f"GET {path} answered {r.status} {r.body[:300]!r}\n"
+                                   f"{self.all_logs(tail=4000)}")
+            return r
 
         try:
             return poll(attempt, timeout, interval=0.05, what=f"200 from {path}")
         except TimeoutError as e:
-            raise HarnessError(f"{e}; last answer: {last}\n{self.all_logs()}") from None
+            raise HarnessError(f"{e}; last answer: {last}\n{self.all_logs(tail=4000)}") from None
 
     # -- logs
 
@@ -469,14 +475,14 @@ DocumentRoot {self.tmp}/htdocs
         return poll(lambda: needle in self.read_log(name) and self.read_log(name), timeout,
                     what=f"{needle!r} in {name}")
 
-    def all_logs(self) -> str:
+    def all_logs(self, tail: int = 20000) -> str:
         parts = []
         for p in self.log_files():
             if p.name == "access.log":
                 continue
             text = p.read_text(errors="replace")
-            if len(text) > 20000:
-                text = "...\n" + text[-20000:]
+            if len(text) > tail:
+                text = "...\n" + text[-tail:]
             parts.append(f"----- {p} -----\n{text}")
         return "\n".join(parts)
 

@@ -1,6 +1,7 @@
 """PEP 3333 conformance through daemon mode: hello, and wsgiref.validate over every route shape."""
 
 import hashlib
+import json
 
 import pytest
 
@@ -10,7 +11,14 @@ CONF = """
 WSGIRestrictEmbedded On
 WSGIDaemonProcess conf processes=1 threads=4 display-name=%{GROUP}
 WSGIScriptAlias /v @APPS@/validated.wsgi process-group=conf application-group=%{GLOBAL}
+WSGIScriptAlias /probe @APPS@/environ_probe.wsgi process-group=conf application-group=%{GLOBAL}
 WSGIScriptAlias / @APPS@/hello.wsgi process-group=conf application-group=%{GLOBAL}
+"""
+
+ROOT_PROBE = """
+WSGIRestrictEmbedded On
+WSGIDaemonProcess root processes=1 threads=2 display-name=%{GROUP}
+WSGIScriptAlias / @APPS@/environ_probe.wsgi process-group=root application-group=%{GLOBAL}
 """
 
 VALIDATOR_COMPLAINTS = ("WSGIWarning", "AssertionError", "Traceback", "garbage collected",
@@ -74,3 +82,17 @@ WSGIScriptAlias / @APPS@/sha256_echo.wsgi process-group=sha application-group=%{
     r = server.request("POST", "/", body=body, headers={"Content-Type": "application/octet-stream"})
     assert r.status == 200, r.body[:300]
     assert r.body.decode().split() == [str(len(body)), hashlib.sha256(body).hexdigest()]
+
+
+@pytest.mark.parametrize("alias_at_root,path,script_name,path_info", [
+    (False, "/probe", "/probe", ""),
+    (False, "/probe/", "/probe", "/"),
+    (False, "/probe/a/b%20c", "/probe", "/a/b c"),
+    (True, "/", "", "/"),
+    (True, "/deep/path", "", "/deep/path"),
+], ids=["mount", "mount-slash", "mount-subpath", "root", "root-subpath"])
+def test_script_name_and_path_info(httpd_factory, flavour, alias_at_root, path, script_name, path_info):
+    server = httpd_factory(ROOT_PROBE if alias_at_root else CONF, flavour)
+    r = server.wait_ok(path + "?q=1")
+    info = json.loads(r.body)
+    assert (info["script_name"], info["path_info"], info["query_string"]) == (script_name, path_info, "q=1")

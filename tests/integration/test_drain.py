@@ -13,13 +13,13 @@ RESUMING = "AH00489"   # "... configured -- resuming normal operations", once pe
 CONF = """
 WSGIRestrictEmbedded On
 WSGIDaemonProcess d processes=2 threads=8 display-name=%{GROUP} graceful-timeout=15
-WSGIScriptAlias / @APPS@/misbehave.wsgi process-group=d application-group=%{GLOBAL}
+WSGIScriptAlias /m @APPS@/misbehave.wsgi process-group=d application-group=%{GLOBAL}
 """
 
 RECYCLE_CONF = """
 WSGIRestrictEmbedded On
 WSGIDaemonProcess r processes=2 threads=8 maximum-requests=20 display-name=%{GROUP}
-WSGIScriptAlias / @APPS@/misbehave.wsgi process-group=r application-group=%{GLOBAL}
+WSGIScriptAlias /m @APPS@/misbehave.wsgi process-group=r application-group=%{GLOBAL}
 """
 
 
@@ -30,8 +30,8 @@ def describe(failures):
 @pytest.mark.wsgid_only("mod_wsgi kills its daemons on any restart, failing in-flight requests")
 def test_graceful_restart_under_load_fails_nothing(httpd_factory, flavour):
     server = httpd_factory(CONF, flavour)
-    server.wait_ok("/slow?1")
-    with hh.Load(server.port, "/slow?20", clients=40, max_requests=6000, max_seconds=90) as load:
+    server.wait_ok("/m/slow?1")
+    with hh.Load(server.port, "/m/slow?20", clients=40, max_requests=6000, max_seconds=90) as load:
         load.wait_successes(200)
         restarts = server.read_log().count(RESUMING)
         server.graceful_restart()
@@ -48,8 +48,8 @@ def test_graceful_restart_under_load_fails_nothing(httpd_factory, flavour):
     "constant load its daemons are never recycled", strict=False)
 def test_maximum_requests_recycling_under_load_fails_nothing(httpd_factory, flavour):
     server = httpd_factory(RECYCLE_CONF, flavour)
-    server.wait_ok("/")
-    with hh.Load(server.port, "/slow?5", clients=40, max_requests=600, max_seconds=120) as load:
+    server.wait_ok("/m/")
+    with hh.Load(server.port, "/m/slow?5", clients=40, max_requests=600, max_seconds=120) as load:
         hh.poll(load.exhausted, timeout=150, interval=0.1, what="600 requests to complete")
     assert not load.failures(), describe(load.failures())
     pids = {o.body.split()[-1] for o in load.snapshot()}
@@ -61,12 +61,12 @@ def test_maximum_requests_recycling_under_load_fails_nothing(httpd_factory, flav
 
 def test_graceful_stop_finishes_in_flight_requests(httpd_factory, flavour):
     server = httpd_factory(CONF, flavour)
-    server.wait_ok("/slow?1")
+    server.wait_ok("/m/slow?1")
     results = []
 
     def slow_client():
         try:
-            results.append(server.get("/slow-marked?ms=1500&mark=stop", timeout=30).status)
+            results.append(server.get("/m/slow-marked?ms=1500&mark=stop", timeout=30).status)
         except Exception as e:
             results.append(repr(e))
 

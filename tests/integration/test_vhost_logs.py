@@ -13,13 +13,13 @@ WSGIRestrictEmbedded On
   ServerName a.test
   ErrorLog @TMP@/a_error.log
   WSGIDaemonProcess a processes=1 threads=2 display-name=%{GROUP}
-  WSGIScriptAlias / @APPS@/stderr_fds.wsgi process-group=a application-group=%{GLOBAL}
+  WSGIScriptAlias /app @APPS@/stderr_fds.wsgi process-group=a application-group=%{GLOBAL}
 </VirtualHost>
 <VirtualHost *:@PORT@>
   ServerName b.test
   ErrorLog @TMP@/b_error.log
   WSGIDaemonProcess b processes=1 threads=2 display-name=%{GROUP}
-  WSGIScriptAlias / @APPS@/stderr_fds.wsgi process-group=b application-group=%{GLOBAL}
+  WSGIScriptAlias /app @APPS@/stderr_fds.wsgi process-group=b application-group=%{GLOBAL}
 </VirtualHost>
 """
 
@@ -30,14 +30,14 @@ VHOSTS = {"a": "a.test", "b": "b.test"}
 def server(httpd_factory, flavour):
     server = httpd_factory(CONF, flavour)
     for name, host in VHOSTS.items():
-        server.wait_ok("/", host=host)
+        server.wait_ok("/app/", host=host)
     return server
 
 
 def test_each_apps_stderr_lands_only_in_its_own_log(server):
     tokens = {name: uuid.uuid4().hex for name in VHOSTS}
     for name, host in VHOSTS.items():
-        assert server.get(f"/stderr?{tokens[name]}", host=host).status == 200
+        assert server.get(f"/app/stderr?{tokens[name]}", host=host).status == 200
     for name in VHOSTS:
         own = f"{name}_error.log"
         for kind in ("py-stderr", "fd2-stderr"):
@@ -55,7 +55,7 @@ def test_daemon_holds_no_fd_on_the_other_vhosts_log(server):
         other = "b" if name == "a" else "a"
         other_log = str(server.tmp / f"{other}_error.log")
         own_log = str(server.tmp / f"{name}_error.log")
-        reported = json.loads(server.get("/fds", host=host).body)
+        reported = json.loads(server.get("/app/fds", host=host).body)
         assert reported["pid"] in server.daemon_pids(name)
         # What the app sees and what /proc shows from outside must agree.
         for fds in (reported["fds"], {str(k): v for k, v in hh.open_fds(reported["pid"]).items()}):
