@@ -95,7 +95,7 @@ void check_sandbox(const toml::table& site, const std::string& site_path, const 
     const toml::node* node = array != nullptr && error.index < array->size()
                                  ? array->get(error.index)
                                  : static_cast<const toml::node*>(table);
-    if (node->is_string() && node->as_string()->get().empty()) continue;  // wrong type: reported
+    if (!node->is_string() && node != table) continue;  // the walker reported its type
     const auto& position = node->source().begin;
     out.push_back({std::string(error.code), input.file, static_cast<int>(position.line),
                    static_cast<int>(position.column),

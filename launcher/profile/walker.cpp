@@ -1,6 +1,7 @@
 #include "walker.hpp"
 
 #include <algorithm>
+#include <sstream>
 #include <vector>
 
 #include "codes.hpp"
@@ -248,7 +249,9 @@ class Walker {
 
   void wrong_type(const toml::node& node, std::string_view accepted, const std::string& path) {
     std::string got = std::string(kind_name(node));
-    if (kind_of(node) & (kString | kInteger | kBoolean)) got += " " + describe_value(node);
+    if ((kind_of(node) & (kString | kInteger | kBoolean)) != 0 || node.is_floating_point()) {
+      got += " " + describe_value(node);
+    }
     report(node, code::kWrongType, path, "expected " + std::string(accepted) + ", got " + got);
   }
 
@@ -290,6 +293,11 @@ std::string describe_value(const toml::node& node) {
   if (const auto* text = node.as_string()) return quote(text->get());
   if (const auto* number = node.as_integer()) return std::to_string(number->get());
   if (const auto* flag = node.as_boolean()) return flag->get() ? "true" : "false";
+  if (const auto* real = node.as_floating_point()) {
+    std::ostringstream text;
+    text << real->get();
+    return text.str();
+  }
   return "a " + std::string(kind_name(node));
 }
 

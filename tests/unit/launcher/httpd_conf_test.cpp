@@ -1,0 +1,64 @@
+#include "render/httpd_conf.hpp"
+
+#include <gtest/gtest.h>
+
+#include "render_fixture.hpp"
+
+namespace wsgid::render {
+namespace {
+
+using wsgid::testing::load_valid_fixture;
+
+const RenderOptions kOptions{"/run/w", "/m/mod_wsgid.so", true};
+
+bool has_line(const std::string& text, const std::string& line) {
+  return text.find("\n" + line + "\n") != std::string::npos;
+}
+
+TEST(RenderHttpdConf, IsHardenedByDefault) {
+  const auto text = render_httpd_conf(load_valid_fixture("minimal"), kOptions);
+  for (const char* line :
+       {"ServerTokens Prod", "ServerSignature Off", "TraceEnable Off", "WSGIRestrictEmbedded On",
+        "WSGILazyInitialization On", "<Directory \"/\">", "    Require all denied",
+        "LimitRequestBody 10485760", "LimitRequestFields 100", "LimitRequestFieldSize 8192",
+        "RequestReadTimeout header=20,MinRate=500 body=20,MinRate=500",
+        "LoadModule mpm_event_module \"/usr/lib/apache2/modules/mod_mpm_event.so\"",
+        "LoadModule wsgid_module \"/m/mod_wsgid.so\"", "WSGISocketPrefix \"/run/w/run/wsgi\"",
+        "PidFile \"/run/w/run/httpd.pid\""}) {
+    EXPECT_TRUE(has_line(text, line)) << "missing: " << line << "\n" << text;
+  }
+}
+
+TEST(RenderHttpdConf, LoadsStaticFileModulesOnlyWhenASiteServesStaticFiles) {
+  const auto plain = render_httpd_conf(load_valid_fixture("minimal"), kOptions);
+  EXPECT_EQ(plain.find("alias_module"), std::string::npos);
+  const auto full = render_httpd_conf(load_valid_fixture("full"), kOptions);
+  EXPECT_NE(full.find("LoadModule alias_module"), std::string::npos);
+  EXPECT_NE(full.find("LoadModule mime_module"), std::string::npos);
+}
+
+TEST(RenderHttpdConf, PutsTheRefusingCatchAllBeforeEverySite) {
+  const auto text = render_httpd_conf(load_valid_fixture("two_sites"), kOptions);
+  const auto catch_all = text.find("ServerName \"unknown-host.invalid\"");
+  const auto first_site = text.find("Include \"/run/w/sites/shop.conf\"");
+  ASSERT_NE(catch_all, std::string::npos);
+  ASSERT_NE(first_site, std::string::npos);
+  EXPECT_LT(catch_all, first_site);
+  EXPECT_LT(first_site, text.find("Include \"/run/w/sites/api.conf\""));
+}
+
+TEST(RenderHttpdConf, OmitsWsgiDirectivesWhenAskedTo) {
+  RenderOptions options = kOptions;
+  options.wsgi_directives = false;
+  const auto text = render_httpd_conf(load_valid_fixture("minimal"), options);
+  EXPECT_EQ(text.find("\nWSGI"), std::string::npos) << text;
+}
+
+TEST(VirtualHostAddresses, UsesAStarForWildcardsAndListsEachAddressOnce) {
+  auto profile = load_valid_fixture("minimal");
+  profile.server.listen = {{"", 80}, {"0.0.0.0", 80}, {"127.0.0.1", 81}, {"[::]", 82}};
+  EXPECT_EQ(virtual_host_addresses(profile), "*:80 127.0.0.1:81 *:82");
+}
+
+}  // namespace
+}  // namespace wsgid::render
