@@ -1,7 +1,21 @@
-"""Drive serve.py: wait for its port file (deadline, no fixed sleep) and send the requests."""
+"""Drive serve.py: wait for its port file (deadline, no fixed sleep) and send the requests.
+
+With SERVER_PID set, give up as soon as that process has died instead of at the deadline."""
+import os
 import sys
 import time
 import urllib.request
+
+
+def server_alive():
+    pid = os.environ.get("SERVER_PID")
+    if not pid:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def main():
@@ -13,6 +27,8 @@ def main():
                 port = int(f.read())
             break
         except (FileNotFoundError, ValueError):
+            if not server_alive():
+                sys.exit("client: server died before publishing its port")
             if time.monotonic() > deadline:
                 sys.exit("client: server never published its port")
             time.sleep(0.05)
