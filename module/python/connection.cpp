@@ -20,20 +20,27 @@ Connection::~Connection() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+void Connection::fail(ConnectionError::Kind kind, const std::string& what) {
+  if (!broken_) {
+    broken_ = true;
+    failure_kind_ = kind;
+    failure_ = what;
+  }
+  throw ConnectionError(kind, what);
+}
+
 void Connection::wait_for(short events) {
   pollfd p{fd_, events, 0};
   for (;;) {
     const int r = ::poll(&p, 1, timeout_ms_);
     if (r > 0) return;  // readable/writable, or an error the next call reports
     if (r == 0) {
-      broken_ = true;
-      throw ConnectionError(ConnectionError::Kind::kTimeout,
-                            "no progress on the worker connection within socket-timeout");
+      fail(ConnectionError::Kind::kTimeout,
+           "no progress on the worker connection within socket-timeout");
     }
     if (errno != EINTR) {
-      broken_ = true;
-      throw ConnectionError(ConnectionError::Kind::kIo,
-                            std::string("poll on worker connection: ") + std::strerror(errno));
+      fail(ConnectionError::Kind::kIo,
+           std::string("poll on worker connection: ") + std::strerror(errno));
     }
   }
 }
@@ -44,10 +51,8 @@ wire::FrameHeader Connection::read_frame(std::string_view& payload) {
   for (;;) {
     if (decoder_.next(header, payload)) return header;
     if (decoder_.error() != wire::DecodeError::kNone) {
-      broken_ = true;
-      throw ConnectionError(ConnectionError::Kind::kProtocol,
-                            std::string("malformed frame from worker: ") +
-                                std::string(wire::describe(decoder_.error())));
+      fail(ConnectionError::Kind::kProtocol, std::string("malformed frame from worker: ") +
+                                                 std::string(wire::describe(decoder_.error())));
     }
     const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n > 0) {
@@ -55,20 +60,16 @@ wire::FrameHeader Connection::read_frame(std::string_view& payload) {
       continue;
     }
     if (n == 0) {
-      broken_ = true;
-      throw ConnectionError(ConnectionError::Kind::kPeerGone,
-                            decoder_.buffered() > 0 ? "worker closed the connection mid-frame"
-                                                    : "worker closed the connection");
+      fail(ConnectionError::Kind::kPeerGone, decoder_.buffered() > 0
+                                                 ? "worker closed the connection mid-frame"
+                                                 : "worker closed the connection");
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       wait_for(POLLIN);
     } else if (errno == ECONNRESET) {
-      broken_ = true;
-      throw ConnectionError(ConnectionError::Kind::kPeerGone, "worker reset the connection");
+      fail(ConnectionError::Kind::kPeerGone, "worker reset the connection");
     } else if (errno != EINTR) {
-      broken_ = true;
-      throw ConnectionError(ConnectionError::Kind::kIo,
-                            std::string("read from worker: ") + std::strerror(errno));
+      fail(ConnectionError::Kind::kIo, std::string("read from worker: ") + std::strerror(errno));
     }
   }
 }
@@ -82,16 +83,12 @@ std::string_view Connection::next_body_chunk() {
     body_complete_ = true;
     return {};
   }
-  broken_ = true;
-  throw ConnectionError(
-      ConnectionError::Kind::kProtocol,
-      "unexpected frame type " + std::to_string(static_cast<int>(h.type)) + " in a request body");
+  fail(ConnectionError::Kind::kProtocol,
+       "unexpected frame type " + std::to_string(static_cast<int>(h.type)) + " in a request body");
 }
 
 void Connection::write_all(std::span<iovec> buffers) {
-  if (broken_) {
-    throw ConnectionError(ConnectionError::Kind::kPeerGone, "worker connection already broken");
-  }
+  if (broken_) throw ConnectionError(failure_kind_, failure_);
   std::size_t first = 0;
   while (first < buffers.size()) {
     if (buffers[first].iov_len == 0) {
@@ -108,10 +105,9 @@ void Connection::write_all(std::span<iovec> buffers) {
         wait_for(POLLOUT);
         continue;
       }
-      broken_ = true;
       const auto kind = (errno == EPIPE || errno == ECONNRESET) ? ConnectionError::Kind::kPeerGone
                                                                 : ConnectionError::Kind::kIo;
-      throw ConnectionError(kind, std::string("write to worker: ") + std::strerror(errno));
+      fail(kind, std::string("write to worker: ") + std::strerror(errno));
     }
     auto left = static_cast<std::size_t>(n);
     while (left > 0 && first < buffers.size()) {

@@ -47,16 +47,22 @@ class Connection {
   void write_all(std::span<iovec> buffers);
   void write_all(std::string_view bytes);
 
-  // Set once a write failed or the peer vanished: nothing more can be sent.
+  // Set once a read or write failed or the peer vanished: the request cannot complete.
   bool broken() const { return broken_; }
+  // Why it broke (valid when broken()).
+  ConnectionError::Kind failure_kind() const { return failure_kind_; }
+  const std::string& failure() const { return failure_; }
 
  private:
   void wait_for(short events);
+  [[noreturn]] void fail(ConnectionError::Kind kind, const std::string& what);
   int fd_;
   int timeout_ms_;
   wire::FrameDecoder decoder_;
   bool body_complete_ = false;
   bool broken_ = false;
+  ConnectionError::Kind failure_kind_ = ConnectionError::Kind::kIo;
+  std::string failure_;
 };
 
 // Appends the header of a body frame carrying `length` bytes.

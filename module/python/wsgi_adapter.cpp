@@ -337,12 +337,12 @@ PyRef build_environ(const wire::Pairs& head, const GroupSettings& settings, PyOb
   return env;
 }
 
-void log_io_failure(const Response& r, const RequestTarget& t) {
+void log_connection_failure(const Connection& conn, const RequestTarget& t) {
   // A worker that goes away (client disconnected, httpd stopping) is routine: debug only.
   const LogLevel level =
-      r.io_kind == ConnectionError::Kind::kPeerGone ? LogLevel::kDebug : LogLevel::kError;
+      conn.failure_kind() == ConnectionError::Kind::kPeerGone ? LogLevel::kDebug : LogLevel::kError;
   log_line(level,
-           "WSGID0506: worker connection lost while serving '" + t.script + "': " + r.io_error,
+           "WSGID0506: worker connection lost while serving '" + t.script + "': " + conn.failure(),
            t.client);
 }
 
@@ -480,8 +480,9 @@ bool run_wsgi_request(Connection& conn, const wire::Pairs& head, const RequestTa
   detach_input(input.get());
   flush_log(errors.get());
 
-  if (r.io_failed) {
-    log_io_failure(r, target);
+  if (r.io_failed || conn.broken()) {
+    // The application's own error (if any) is only the echo of the lost connection.
+    log_connection_failure(conn, target);
     return false;
   }
   if (!app_error.empty()) {
@@ -507,7 +508,7 @@ bool run_wsgi_request(Connection& conn, const wire::Pairs& head, const RequestTa
     return !r.io_failed;
   }
   if (!finish(r)) {
-    log_io_failure(r, target);
+    log_connection_failure(conn, target);
     return false;
   }
   return true;

@@ -1,1 +1,116 @@
+// Interpreters: application groups as sub-interpreters, thread states kept per thread,
+// preloading, python-path.
 #include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include "daemon_harness.hpp"
+
+namespace wsgid::test {
+namespace {
+
+constexpr const char* kCounterApp = R"(
+import sys, threading
+local = threading.local()
+def application(environ, start_response):
+    local.count = getattr(local, 'count', 0) + 1
+    if not hasattr(sys, 'wsgid_marker'):
+        sys.wsgid_marker = environ['mod_wsgi.application_group'] or 'main'
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [('%s %d' % (sys.wsgid_marker, local.count)).encode()]
+)";
+
+Pairs in_group(const std::string& app, const std::string& group) {
+  return cgi(app, "GET", "/", {{"mod_wsgi.application_group", group}});
+}
+
+TEST(Interpreter, ThreadLocalDataSurvivesAcrossRequestsInEveryGroup) {
+  TempDir dir;
+  const auto app = dir.write("count.wsgi", kCounterApp);
+  DaemonOptions options;
+  options.threads = 1;
+  Daemon daemon(dir, options);
+  for (int i = 1; i <= 3; ++i) {
+    auto main_client = daemon.connect();
+    EXPECT_EQ(main_client.request(in_group(app, "")).body, "main " + std::to_string(i));
+    auto sub_client = daemon.connect();
+    EXPECT_EQ(sub_client.request(in_group(app, "sub")).body, "sub " + std::to_string(i));
+  }
+}
+
+TEST(Interpreter, ApplicationGroupsAreIsolatedSubInterpreters) {
+  TempDir dir;
+  const auto app = dir.write("count.wsgi", kCounterApp);
+  const auto probe = dir.write("probe.wsgi", R"(
+import sys
+def application(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [repr(getattr(sys, 'wsgid_marker', None)).encode()]
+)");
+  Daemon daemon(dir);
+  for (const std::string group : {"a", "b", ""}) {
+    auto client = daemon.connect();
+    const Response r = client.request(in_group(app, group));
+    EXPECT_EQ(r.body.substr(0, r.body.find(' ')), group.empty() ? "main" : group);
+  }
+  // sys is per interpreter: each group sees only its own marker.
+  for (const std::string group : {"a", "b", "", "fresh"}) {
+    auto client = daemon.connect();
+    const std::string expected =
+        group == "fresh" ? "None" : "'" + (group.empty() ? std::string("main") : group) + "'";
+    EXPECT_EQ(client.request(in_group(probe, group)).body, expected) << "group " << group;
+  }
+}
+
+TEST(Interpreter, PreloadsRunBeforeTheFirstRequest) {
+  TempDir dir;
+  const auto import_script = dir.write("setup.py", R"(
+import sys
+sys.preloaded = 'import script ran'
+print('preloading import script')
+)");
+  const auto app = dir.write("app.wsgi", R"(
+import sys
+print('loading app module in', sys.preloaded)
+def application(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [sys.preloaded.encode()]
+)");
+  DaemonOptions options;
+  options.preloads = {{import_script, "", std::nullopt}, {app, "", "application"}};
+  Daemon daemon(dir, options);
+  ASSERT_TRUE(daemon.wait_for_log(" ready, "));
+  const std::string log = daemon.log();
+  const auto import_at = log.find("preloading import script");
+  const auto app_at = log.find("loading app module in import script ran");
+  const auto ready_at = log.find(" ready, ");
+  EXPECT_LT(import_at, app_at);
+  EXPECT_LT(app_at, ready_at);
+  auto client = daemon.connect();
+  EXPECT_EQ(client.request(cgi(app)).body, "import script ran");
+  // The preloaded module is reused: loaded once.
+  const std::string after = daemon.log();
+  EXPECT_EQ(after.find("loading app module", app_at + 1), std::string::npos);
+}
+
+TEST(Interpreter, PythonPathEntriesComeFirstInEveryGroup) {
+  TempDir dir;
+  ::mkdir((dir.path() + "/lib").c_str(), 0755);
+  dir.write("lib/helper_mod.py", "VALUE = 'from python-path'\n");
+  const auto app = dir.write("app.wsgi", R"(
+import sys, helper_mod
+def application(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [('%s %s' % (helper_mod.VALUE, sys.path[0])).encode()]
+)");
+  DaemonOptions options;
+  options.python_path = {dir.path() + "/lib"};
+  Daemon daemon(dir, options);
+  for (const std::string group : {"", "other"}) {
+    auto client = daemon.connect();
+    EXPECT_EQ(client.request(in_group(app, group)).body, "from python-path " + dir.path() + "/lib");
+  }
+}
+
+}  // namespace
+}  // namespace wsgid::test
