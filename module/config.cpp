@@ -71,6 +71,10 @@ void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v) {
   c->application_group = pick(add->application_group, base->application_group);
   c->callable_object = pick(add->callable_object, base->callable_object);
   c->pass_authorization = pick_flag(add->pass_authorization, base->pass_authorization);
+  c->chunked_request = pick_flag(add->chunked_request, base->chunked_request);
+  c->error_override = pick_flag(add->error_override, base->error_override);
+  c->map_head_to_get =
+      add->map_head_to_get != MapHeadToGet::kUnset ? add->map_head_to_get : base->map_head_to_get;
   return c;
 }
 

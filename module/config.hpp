@@ -66,11 +66,16 @@ struct ServerConfig {
   apr_array_header_t* aliases = nullptr;  // ScriptAlias
 };
 
+enum class MapHeadToGet { kUnset = kUnset, kOff = 0, kOn = 1, kAuto = 2 };
+
 struct DirConfig {
   const char* process_group = nullptr;
   const char* application_group = nullptr;
   const char* callable_object = nullptr;
   int pass_authorization = kUnset;
+  int chunked_request = kUnset;  // WSGIChunkedRequest
+  int error_override = kUnset;   // WSGIErrorOverride
+  MapHeadToGet map_head_to_get = MapHeadToGet::kUnset;
 };
 
 // Server-scope settings and the daemon groups of the configuration being read. httpd reloads

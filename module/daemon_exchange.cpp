@@ -79,12 +79,19 @@ int connect_daemon(request_rec* r, const DaemonGroup& g) {
 
 class Exchange {
  public:
-  Exchange(request_rec* r, const DaemonGroup& g, int fd)
-      : r_(r), g_(g), fd_(fd), bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)) {
+  Exchange(request_rec* r, const DaemonGroup& g, int fd, const ExchangeOptions& options)
+      : r_(r),
+        g_(g),
+        fd_(fd),
+        options_(options),
+        bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)) {
     const int seconds = g.socket_timeout > 0 ? g.socket_timeout
                                              : static_cast<int>(apr_time_sec(r->server->timeout));
     timeout_ = apr_time_from_sec(seconds);
   }
+
+  // Set when the response was a 200 with a local Location: httpd serves that URL instead.
+  const char* redirect_to() const { return redirect_; }
 
   int run(const std::string& head_payload) {
     wire::append_hello(out_);
@@ -191,6 +198,7 @@ class Exchange {
           break;
         case wire::FrameType::kResponseBody:
           if (!head_seen_) return protocol_error("body before the response head");
+          if (mode_ != Mode::kPass) break;
           APR_BRIGADE_INSERT_TAIL(bb_,
                                   apr_bucket_heap_create(payload.data(), payload.size(), nullptr,
                                                          r_->connection->bucket_alloc));
@@ -203,8 +211,13 @@ class Exchange {
           break;
         case wire::FrameType::kResponseEnd:
           if (!head_seen_) return protocol_error("end before the response head");
-          APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_eos_create(r_->connection->bucket_alloc));
           done_ = true;
+          if (mode_ == Mode::kDiscard) return override_status_;
+          if (mode_ == Mode::kRedirect) {
+            redirect_ = apr_table_get(r_->headers_out, "Location");
+            return OK;
+          }
+          APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_eos_create(r_->connection->bucket_alloc));
           return pass();
         case wire::FrameType::kError: {
           wire::ErrorInfo e;
@@ -223,13 +236,19 @@ class Exchange {
     if (decoder_.error() != wire::DecodeError::kNone) {
       return protocol_error(std::string(wire::describe(decoder_.error())).c_str());
     }
-    return pending_bytes_ > 0 ? pass() : OK;
+    return pending_bytes_ > 0 && mode_ == Mode::kPass ? pass() : OK;
   }
 
   int apply_head(std::string_view payload) {
     wire::ResponseHead head;
     if (!wire::parse_response_head(payload, head)) return protocol_error("a malformed head");
     head_seen_ = true;
+    if (options_.error_override && ap_is_HTTP_ERROR(head.status)) {
+      // httpd's ErrorDocument replaces the application's body; its headers go with it.
+      mode_ = Mode::kDiscard;
+      override_status_ = head.status;
+      return OK;
+    }
     r_->status = head.status;
     r_->status_line = apr_psprintf(r_->pool, "%03u %.*s", head.status,
                                    static_cast<int>(head.reason.size()), head.reason.data());
@@ -250,6 +269,10 @@ class Exchange {
         apr_table_addn(r_->headers_out, key, value);
       }
     }
+    // mod_wsgi's daemon-mode convention: a 200 with a local Location asks httpd to serve that
+    // URL instead (e.g. a static file), as a GET; like mod_wsgi, any body is discarded.
+    const char* location = apr_table_get(r_->headers_out, "Location");
+    if (head.status == HTTP_OK && location && location[0] == '/') mode_ = Mode::kRedirect;
     return OK;
   }
 
@@ -262,7 +285,7 @@ class Exchange {
   }
 
   int flush_client() {
-    if (!head_seen_ || done_) return OK;
+    if (!head_seen_ || done_ || mode_ != Mode::kPass) return OK;
     APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_flush_create(r_->connection->bucket_alloc));
     return pass();
   }
@@ -288,8 +311,11 @@ class Exchange {
     return OK;
   }
 
+  // Whether the client has been sent (or promised) anything yet.
+  bool response_started() const { return head_seen_ && mode_ == Mode::kPass; }
+
   int daemon_closed() {
-    if (!head_seen_) {
+    if (!response_started()) {
       log_request(r_, APLOG_ERR, 0, "WSGID0106",
                   "daemon process of group '%s' closed the connection before sending response "
                   "headers: it died or was killed (see the group's error log)",
@@ -308,7 +334,7 @@ class Exchange {
     log_request(r_, APLOG_ERR, 0, "WSGID0108",
                 "daemon group '%s' broke the wsgid protocol (%s): dropping the connection", g_.name,
                 what);
-    if (head_seen_) return broken_response();
+    if (response_started()) return broken_response();
     done_ = true;
     return HTTP_BAD_GATEWAY;
   }
@@ -318,7 +344,7 @@ class Exchange {
                 "no data from daemon group '%s' for %" APR_TIME_T_FMT
                 " s (socket-timeout): the application is too slow or stuck",
                 g_.name, apr_time_sec(timeout_));
-    if (head_seen_) return broken_response();
+    if (response_started()) return broken_response();
     done_ = true;
     return HTTP_GATEWAY_TIME_OUT;
   }
@@ -326,14 +352,20 @@ class Exchange {
   int fail_io(const char* what, int err) {
     log_request(r_, APLOG_ERR, err, "WSGID0112", "%s on the connection to daemon group '%s' failed",
                 what, g_.name);
-    if (head_seen_) return broken_response();
+    if (response_started()) return broken_response();
     done_ = true;
     return HTTP_BAD_GATEWAY;
   }
 
+  enum class Mode { kPass, kDiscard, kRedirect };
+
   request_rec* r_;
   const DaemonGroup& g_;
   int fd_;
+  ExchangeOptions options_;
+  Mode mode_ = Mode::kPass;
+  int override_status_ = OK;
+  const char* redirect_ = nullptr;
   apr_bucket_brigade* bb_;
   apr_interval_time_t timeout_ = 0;
   std::string out_;
@@ -349,12 +381,22 @@ class Exchange {
 
 }  // namespace
 
-int exchange_with_daemon(request_rec* r, const DaemonGroup& group,
-                         const std::string& head_payload) {
-  Fd fd(connect_daemon(r, group));
-  if (fd.get() < 0) return HTTP_SERVICE_UNAVAILABLE;
-  Exchange exchange(r, group, fd.get());
-  return exchange.run(head_payload);
+int exchange_with_daemon(request_rec* r, const DaemonGroup& group, const std::string& head_payload,
+                         const ExchangeOptions& options) {
+  const char* redirect = nullptr;
+  {
+    Fd fd(connect_daemon(r, group));
+    if (fd.get() < 0) return HTTP_SERVICE_UNAVAILABLE;
+    Exchange exchange(r, group, fd.get(), options);
+    const int rc = exchange.run(head_payload);
+    if (rc != OK || !exchange.redirect_to()) return rc;
+    redirect = exchange.redirect_to();
+  }
+  r->method = "GET";
+  r->method_number = M_GET;
+  apr_table_unset(r->headers_in, "Content-Length");
+  ap_internal_redirect_handler(redirect, r);
+  return OK;
 }
 
 }  // namespace wsgid

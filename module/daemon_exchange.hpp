@@ -12,6 +12,11 @@
 
 namespace wsgid {
 
-int exchange_with_daemon(request_rec* r, const DaemonGroup& group, const std::string& head_payload);
+struct ExchangeOptions {
+  bool error_override = false;  // WSGIErrorOverride: 4xx/5xx become httpd's ErrorDocument
+};
+
+int exchange_with_daemon(request_rec* r, const DaemonGroup& group, const std::string& head_payload,
+                         const ExchangeOptions& options);
 
 }  // namespace wsgid

@@ -385,8 +385,30 @@ const char* cmd_dir_string(cmd_parms* cmd, void* mconfig, const char* value) {
   return nullptr;
 }
 
-const char* cmd_pass_authorization(cmd_parms* /*cmd*/, void* mconfig, int on) {
-  static_cast<DirConfig*>(mconfig)->pass_authorization = on;
+const char* cmd_dir_flag(cmd_parms* cmd, void* mconfig, int on) {
+  auto* dc = static_cast<DirConfig*>(mconfig);
+  const std::string_view n(cmd->cmd->name);
+  if (n == "WSGIPassAuthorization") {
+    dc->pass_authorization = on;
+  } else if (n == "WSGIChunkedRequest") {
+    dc->chunked_request = on;
+  } else {
+    dc->error_override = on;
+  }
+  return nullptr;
+}
+
+const char* cmd_map_head_to_get(cmd_parms* cmd, void* mconfig, const char* value) {
+  auto* dc = static_cast<DirConfig*>(mconfig);
+  if (!strcasecmp(value, "On")) {
+    dc->map_head_to_get = MapHeadToGet::kOn;
+  } else if (!strcasecmp(value, "Off")) {
+    dc->map_head_to_get = MapHeadToGet::kOff;
+  } else if (!strcasecmp(value, "Auto")) {
+    dc->map_head_to_get = MapHeadToGet::kAuto;
+  } else {
+    return fail(cmd, "WSGID0002", "'%s' is not valid: expected On, Off or Auto", value);
+  }
   return nullptr;
 }
 
@@ -453,9 +475,15 @@ const command_rec kDirectives[] = {
                 "Interpreter the application runs in: %{GLOBAL}, %{SERVER}, %{RESOURCE} or a name"),
     WSGID_TAKE1("WSGICallableObject", cmd_dir_string, OR_FILEINFO | ACCESS_CONF | RSRC_CONF,
                 "Name of the WSGI callable in the script (default: application)"),
-    WSGID_FLAG("WSGIPassAuthorization", cmd_pass_authorization,
-               OR_FILEINFO | ACCESS_CONF | RSRC_CONF,
+    WSGID_FLAG("WSGIPassAuthorization", cmd_dir_flag, OR_FILEINFO | ACCESS_CONF | RSRC_CONF,
                "Pass the Authorization header to the application: On or Off"),
+    WSGID_FLAG("WSGIChunkedRequest", cmd_dir_flag, OR_FILEINFO | ACCESS_CONF | RSRC_CONF,
+               "Accept chunked request bodies (read until the end): On or Off"),
+    WSGID_FLAG("WSGIErrorOverride", cmd_dir_flag, OR_FILEINFO | ACCESS_CONF | RSRC_CONF,
+               "Replace the application's 4xx/5xx bodies with httpd's ErrorDocument: On or Off"),
+    WSGID_TAKE1("WSGIMapHEADToGET", cmd_map_head_to_get, OR_FILEINFO | ACCESS_CONF | RSRC_CONF,
+                "Pass HEAD to the application as GET: On, Off or Auto (when output filters "
+                "may need the body)"),
     WSGID_FLAG("WSGIRestrictEmbedded", cmd_global_flag, RSRC_CONF,
                "Refuse to run applications in httpd's worker processes: On or Off"),
     WSGID_FLAG("WSGILazyInitialization", cmd_global_flag, RSRC_CONF,

@@ -73,10 +73,11 @@ void fix_script_name(request_rec* r) {
 
 std::string build_request_head(request_rec* r, const char* process_group,
                                const char* application_group, const char* callable,
-                               bool pass_authorization) {
+                               bool pass_authorization, bool head_as_get) {
   ap_add_common_vars(r);
   ap_add_cgi_vars(r);
   fix_script_name(r);
+  if (head_as_get) apr_table_setn(r->subprocess_env, "REQUEST_METHOD", "GET");
   apr_table_t* env = r->subprocess_env;
   if (pass_authorization) {
     if (const char* auth = apr_table_get(r->headers_in, "Authorization")) {
@@ -100,6 +101,17 @@ std::string build_request_head(request_rec* r, const char* process_group,
   std::string payload;
   wire::append_pairs(payload, pairs);
   return payload;
+}
+
+// WSGIMapHEADToGET: Auto passes HEAD as GET only when a content filter (mod_deflate, ...) may
+// need the real body to produce the right headers; otherwise the application sees HEAD.
+bool map_head_to_get(request_rec* r, MapHeadToGet setting) {
+  if (!r->header_only || setting == MapHeadToGet::kOff) return false;
+  if (setting == MapHeadToGet::kOn) return true;
+  for (ap_filter_t* f = r->output_filters; f; f = f->next) {
+    if (f->frec->ftype < AP_FTYPE_PROTOCOL) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -193,12 +205,17 @@ int handle_wsgi_request(request_rec* r) {
     }
     return HTTP_INTERNAL_SERVER_ERROR;
   }
-  // mod_wsgi answers chunked request bodies with 411 unless WSGIChunkedRequest is On.
-  if (const int rc = ap_setup_client_block(r, REQUEST_CHUNKED_ERROR); rc != OK) return rc;
+  // mod_wsgi answers chunked request bodies with 411 unless WSGIChunkedRequest is On; with it,
+  // the body is de-chunked and wsgi.input reads to its end.
+  const int chunked = dc->chunked_request == 1 ? REQUEST_CHUNKED_DECHUNK : REQUEST_CHUNKED_ERROR;
+  if (const int rc = ap_setup_client_block(r, chunked); rc != OK) return rc;
 
   const std::string head =
-      build_request_head(r, process_group, application_group, callable, pass_authorization);
-  return exchange_with_daemon(r, *group, head);
+      build_request_head(r, process_group, application_group, callable, pass_authorization,
+                         map_head_to_get(r, dc->map_head_to_get));
+  ExchangeOptions options;
+  options.error_override = dc->error_override == 1;
+  return exchange_with_daemon(r, *group, head, options);
 }
 
 }  // namespace wsgid
