@@ -332,6 +332,15 @@ DocumentRoot {self.tmp}/htdocs
                 continue
         raise HarnessError("could not find a free port in 4 attempts")
 
+    def config_test(self) -> subprocess.CompletedProcess:
+        """`apache2 -t` on the rendered config; does not start anything."""
+        self.port = self.port or free_port()
+        self.conf_path = self.tmp / "httpd.conf"
+        self.conf_path.write_text(self.render())
+        return subprocess.run([APACHE_BIN, "-d", str(self.tmp), "-f", str(self.conf_path), "-t"],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+                              cwd=str(self.tmp))
+
     def _wait_listening(self, timeout: float):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -650,3 +659,18 @@ class Load:
 
     def exhausted(self) -> bool:
         return all(not t.is_alive() for t in self.threads)
+
+
+def listening_socket_inodes(port: int) -> set[str]:
+    """Inodes of TCP sockets listening on `port` (from /proc/net/tcp and tcp6)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":
+                inodes.add(fields[9])
+    return inodes
