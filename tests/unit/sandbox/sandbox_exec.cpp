@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (i + 1 >= argc) {
-    std::cerr << "usage: sandbox_exec [--allow N]... [--deny N]... [--action A] (-- CMD... | --write F)\n";
+    std::cerr << "usage: sandbox_exec [--allow N]... [--deny N]... [--action A] (-- CMD... | "
+                 "--write F)\n";
     return 2;
   }
   const CompiledFilter compiled = compile(policy);
