@@ -93,6 +93,16 @@ TEST(Cli, RunExitsThreeForAnInvalidProfileWithoutStartingHttpd) {
   EXPECT_NE(r.err.find("9 errors"), std::string::npos);
 }
 
+TEST(Cli, ChecksEveryShippedProfileAsValid) {
+  std::vector<std::string> args{"check"};
+  for (const auto& entry : std::filesystem::directory_iterator(WSGID_PROFILES_DIR)) {
+    if (entry.path().extension() == ".toml") args.push_back(entry.path().string());
+  }
+  ASSERT_GE(args.size(), 5U);
+  const auto r = run(args);
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
 TEST(Cli, ListsTheSandboxsSyscallGroups) {
   const auto r = run({"seccomp", "groups"});
   EXPECT_EQ(r.code, 0);
