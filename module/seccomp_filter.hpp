@@ -1,9 +1,10 @@
-// A compiled seccomp filter (raw BPF, as `wsgid render` writes it or libseccomp's
-// seccomp_export_bpf produces) read from a file and applied to a daemon process. Plain
-// prctl/seccomp(2): the httpd side needs no libseccomp.
+// A daemon's compiled seccomp filter: read while the daemon may still read root-only files,
+// applied by the Python side after start-up and preloading. The reading and loading are
+// wsgid_filter_loader's (no libseccomp in httpd's processes); this adapts it to the ABI table.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,13 +14,14 @@ class SeccompFilter {
  public:
   bool load_file(const char* path, std::string& error);
   bool loaded() const { return !program_.empty(); }
-  // Sets PR_SET_NO_NEW_PRIVS and installs the filter on every thread of the process.
+  // Reports a trapped syscall on stderr (the group's error log) before the daemon dies, then
+  // sets PR_SET_NO_NEW_PRIVS and installs the filter on every thread.
   bool apply(std::string& error) const;
   // Adapter for wsgid_daemon_spec::apply_sandbox.
   static int apply_callback(void* self, char* err, std::size_t err_len);
 
  private:
-  std::vector<unsigned char> program_;
+  std::vector<std::uint8_t> program_;
   std::string path_;
 };
 
