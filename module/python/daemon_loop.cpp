@@ -147,8 +147,12 @@ class Daemon {
 bool Daemon::start_up() {
   std::string error;
   if (!start_python(spec_, error)) {
-    log_text(LogLevel::kError, "WSGID0513: " + who() + ": Python failed to start: " + error +
-                                   "; check python-home/python-path/lang/locale");
+    const std::string home = spec_.python_home ? spec_.python_home : "";
+    log_text(LogLevel::kError,
+             "WSGID0513: " + who() + ": Python failed to start: " + error +
+                 (home.empty() ? std::string("; check python-path, lang and locale")
+                               : "; check that python-home '" + home +
+                                     "' is a Python 3.11 installation or virtualenv"));
     return false;
   }
   {

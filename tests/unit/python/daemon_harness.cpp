@@ -60,6 +60,11 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) {
   spec.graceful_timeout = o.graceful_timeout;
   spec.shutdown_timeout = o.shutdown_timeout;
   spec.socket_timeout = o.socket_timeout;
+  spec.request_timeout = o.request_timeout;
+  spec.inactivity_timeout = o.inactivity_timeout;
+  spec.python_home = o.python_home.empty() ? nullptr : o.python_home.c_str();
+  spec.lang = o.lang.empty() ? nullptr : o.lang.c_str();
+  spec.locale = o.locale.empty() ? nullptr : o.locale.c_str();
   spec.python_path = paths.data();
   spec.python_path_count = paths.size();
   spec.allowed_peer_uids = uids.data();

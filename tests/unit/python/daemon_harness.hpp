@@ -44,6 +44,11 @@ struct DaemonOptions {
   double graceful_timeout = 20;
   double shutdown_timeout = 20;
   double socket_timeout = 20;
+  double request_timeout = 0;
+  double inactivity_timeout = 0;
+  std::string python_home;          // "" = unset
+  std::string lang;                 // "" = unset
+  std::string locale;               // "" = unset
   std::vector<uid_t> allowed_uids;  // empty: {getuid()}
   std::vector<Preload> preloads;
   std::vector<std::string> python_path;

@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <regex>
+
 #include "daemon_harness.hpp"
 #include "python_abi.h"
 
@@ -190,6 +192,114 @@ TEST(DaemonLoop, PreloadFailureExitsWithStartupFailureCode) {
   EXPECT_EQ(exit_code(daemon.wait_exit()), WSGID_EXIT_STARTUP_FAILURE);
   EXPECT_NE(daemon.log().find("WSGID0514"), std::string::npos);
   EXPECT_NE(daemon.log().find("broken at import"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wsgid::test
+
+namespace wsgid::test {
+namespace {
+
+TEST(DaemonLoop, LogLinesUseHttpdsErrorLogFormat) {
+  TempDir dir;
+  Daemon daemon(dir);
+  ASSERT_TRUE(daemon.wait_for_log(" ready, "));
+  const std::string log = daemon.log();
+  const std::string line = log.substr(0, log.find('\n'));
+  // [Sat Nov 21 05:28:50.123456 2026] [wsgid:notice] [pid 123:tid 456] message
+  const std::regex format(
+      R"(^\[(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) )"
+      R"([ 0-9]\d \d\d:\d\d:\d\d\.\d{6} \d{4}\] \[wsgid:notice\] \[pid \d+:tid \d+\] wsgid: .*$)");
+  EXPECT_TRUE(std::regex_match(line, format)) << line;
+}
+
+TEST(DaemonLoop, PeerGoneMidRequestIsLoggedAtDebugOnly) {
+  TempDir dir;
+  const auto app = dir.write("stream.wsgi", R"(
+def application(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    environ['wsgi.input'].read()
+    return [b'never']
+)");
+  DaemonOptions options;
+  options.threads = 1;  // so the next request is served only after the broken one
+  ::setenv("WSGID_LOG_LEVEL", "debug", 1);
+  Daemon daemon(dir, options);
+  ::unsetenv("WSGID_LOG_LEVEL");
+  {
+    auto client = daemon.connect();
+    client.hello();
+    client.head(cgi(app, "POST"));
+    client.body("partial");
+  }  // the worker goes away mid-body
+  const auto ok = dir.write("ok.wsgi", R"(
+def application(environ, start_response):
+    start_response('200 OK', [])
+    return [b'fine']
+)");
+  auto next = daemon.connect();
+  EXPECT_EQ(next.request(cgi(ok)).body, "fine");
+  EXPECT_EQ(daemon.log().find("[wsgid:error]"), std::string::npos) << daemon.log();
+  EXPECT_NE(daemon.log().find("[wsgid:debug]"), std::string::npos);
+  EXPECT_NE(daemon.log().find("WSGID0506: worker connection lost while serving"), std::string::npos)
+      << daemon.log();
+}
+
+TEST(DaemonLoop, RequestsStuckPastTheDrainDeadlineForceExit) {
+  TempDir dir;
+  const auto app = dir.write("stuck.wsgi", R"(
+import threading
+def application(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    yield b'started'
+    threading.Event().wait()  # never finishes
+)");
+  DaemonOptions options;
+  options.shutdown_timeout = 0.3;
+  Daemon daemon(dir, options);
+  auto client = daemon.connect();
+  client.hello();
+  client.head(cgi(app));
+  client.end();
+  ASSERT_TRUE(client.read_frame());  // head
+  ASSERT_TRUE(client.read_frame());  // "started"
+  ASSERT_EQ(::kill(daemon.pid(), SIGTERM), 0);
+  EXPECT_EQ(exit_code(daemon.wait_exit()), 0);
+  EXPECT_NE(daemon.log().find("WSGID0517"), std::string::npos);
+  const Response rest = client.read_response();
+  EXPECT_FALSE(rest.ended);  // the client sees a broken response, never a complete one
+}
+
+TEST(DaemonLoop, RequestTimeoutRecyclesTheProcess) {
+  TempDir dir;
+  const auto app = dir.write("stuck.wsgi", R"(
+import threading
+def application(environ, start_response):
+    threading.Event().wait()
+)");
+  DaemonOptions options;
+  options.request_timeout = 0.3;
+  options.graceful_timeout = 0.3;
+  Daemon daemon(dir, options);
+  auto client = daemon.connect();
+  client.hello();
+  client.head(cgi(app));
+  client.end();
+  EXPECT_EQ(exit_code(daemon.wait_exit()), 0);
+  EXPECT_NE(daemon.log().find("WSGID0518"), std::string::npos);
+  EXPECT_NE(daemon.log().find("draining (request-timeout exceeded)"), std::string::npos);
+}
+
+TEST(DaemonLoop, InactivityTimeoutRecyclesAnIdleProcess) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  DaemonOptions options;
+  options.inactivity_timeout = 0.3;
+  Daemon daemon(dir, options);
+  auto client = daemon.connect();
+  EXPECT_EQ(client.request(cgi(app)).body, "hello");
+  EXPECT_EQ(exit_code(daemon.wait_exit()), 0);
+  EXPECT_NE(daemon.log().find("draining (inactivity-timeout reached)"), std::string::npos);
 }
 
 }  // namespace

@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
 
 #include "daemon_harness.hpp"
+#include "python_abi.h"
 
 namespace wsgid::test {
 namespace {
@@ -110,6 +114,59 @@ def application(environ, start_response):
     auto client = daemon.connect();
     EXPECT_EQ(client.request(in_group(app, group)).body, "from python-path " + dir.path() + "/lib");
   }
+}
+
+}  // namespace
+}  // namespace wsgid::test
+
+namespace wsgid::test {
+namespace {
+
+TEST(Interpreter, VirtualenvHomeMakesSysPrefixTheVenv) {
+  TempDir dir;
+  const std::string venv = dir.path() + "/venv";
+  ASSERT_EQ(std::system(("/usr/bin/python3 -m venv --without-pip " + venv).c_str()), 0);
+  dir.write("venv/lib/python3.11/site-packages/venv_only_mod.py", "WHERE = 'venv'\n");
+  const auto app = dir.write("app.wsgi", R"(
+import sys, json, venv_only_mod
+def application(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [('%s|%s|%s' % (sys.prefix, sys.base_prefix, venv_only_mod.WHERE)).encode()]
+)");
+  DaemonOptions options;
+  options.python_home = venv;
+  Daemon daemon(dir, options);
+  auto client = daemon.connect();
+  EXPECT_EQ(client.request(cgi(app)).body, venv + "|/usr|venv");
+}
+
+TEST(Interpreter, BadPythonHomeIsAStartupFailure) {
+  TempDir dir;
+  DaemonOptions options;
+  options.python_home = dir.path() + "/no-such-home";
+  Daemon daemon(dir, options);
+  const auto status = daemon.wait_exit();
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), WSGID_EXIT_STARTUP_FAILURE);
+  EXPECT_NE(daemon.log().find("WSGID0513"), std::string::npos);
+}
+
+TEST(Interpreter, LangAndLocaleApply) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", R"(
+import locale, os
+def application(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [('%s %s %s' % (os.environ.get('LANG'), os.environ.get('LC_ALL'),
+                           locale.setlocale(locale.LC_CTYPE))).encode()]
+)");
+  DaemonOptions options;
+  options.lang = "C.UTF-8";
+  options.locale = "C.UTF-8";
+  Daemon daemon(dir, options);
+  auto client = daemon.connect();
+  EXPECT_EQ(client.request(cgi(app)).body, "C.UTF-8 C.UTF-8 C.UTF-8");
 }
 
 }  // namespace
