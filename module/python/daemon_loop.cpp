@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 #include <vector>
 
 #include "connection.hpp"
+#include "control_signals.hpp"
 #include "error_log.hpp"
 #include "interpreter.hpp"
 #include "script_loader.hpp"
@@ -66,16 +66,6 @@ class UniqueFd {
 void notify(int efd) {
   const std::uint64_t one = 1;
   [[maybe_unused]] ssize_t n = ::write(efd, &one, sizeof one);
-}
-
-sigset_t control_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGUSR1);
-  sigaddset(&set, SIGHUP);
-  sigaddset(&set, SIGINT);
-  return set;
 }
 
 enum class DrainReason { kNone, kStop, kGraceful, kMaximumRequests, kRequestTimeout, kInactivity };
@@ -128,7 +118,7 @@ class Daemon {
 
   const wsgid_daemon_spec& spec_;
   GroupSettings settings_;
-  UniqueFd signal_fd_;
+  UniqueFd signal_fd_;              // control signals, one byte each (see control_signals.hpp)
   UniqueFd stop_fd_;                // readable once draining: request threads stop accepting
   UniqueFd control_fd_;             // request threads -> main thread: a drain was asked for
   UniqueFd done_fd_;                // the last request thread has finished
@@ -388,9 +378,8 @@ DrainReason Daemon::wait_for_drain_reason() {
     const int timeout_ms = wait_ns < 0 ? -1 : static_cast<int>(wait_ns / 1'000'000 + 1);
     if (::poll(p, 2, timeout_ms) <= 0) continue;
     if (p[0].revents != 0) {
-      signalfd_siginfo info{};
-      if (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
-        return info.ssi_signo == SIGUSR1 ? DrainReason::kGraceful : DrainReason::kStop;
+      if (const int signo = read_control_signal(signal_fd_.get()); signo != 0) {
+        return signo == SIGUSR1 ? DrainReason::kGraceful : DrainReason::kStop;
       }
     }
     // control_fd_: loop round to read requested_.
@@ -428,9 +417,8 @@ int Daemon::drain(DrainReason reason) {
     pollfd p[2] = {{done_fd_.get(), POLLIN, 0}, {signal_fd_.get(), POLLIN, 0}};
     if (::poll(p, 2, timeout_ms) <= 0) continue;
     if (p[1].revents != 0) {
-      signalfd_siginfo info{};
-      if (::read(signal_fd_.get(), &info, sizeof info) == sizeof info &&
-          info.ssi_signo != SIGUSR1 && spec_.shutdown_timeout > 0) {
+      const int signo = read_control_signal(signal_fd_.get());
+      if (signo != 0 && signo != SIGUSR1 && spec_.shutdown_timeout > 0) {
         // A stop during a graceful drain shortens it to shutdown-timeout.
         const std::int64_t stop_deadline = now_ns() + seconds_ns(spec_.shutdown_timeout);
         deadline = deadline ? std::min(*deadline, stop_deadline) : stop_deadline;
@@ -452,18 +440,14 @@ int Daemon::run() {
                                    ", listen_fd=" + std::to_string(spec_.listen_fd) + ")");
     return WSGID_EXIT_STARTUP_FAILURE;
   }
-  // Before any thread exists (Python's included), so that every thread inherits the mask and
-  // the signals arrive only through the signalfd.
-  sigset_t signals = control_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
-  signal_fd_ = UniqueFd(::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  signal_fd_ = UniqueFd(install_control_signals());
   stop_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   control_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   done_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (signal_fd_.get() < 0 || stop_fd_.get() < 0 || control_fd_.get() < 0 || done_fd_.get() < 0) {
-    log_line(LogLevel::kError, std::string("WSGID0513: ") + who() +
-                                   ": cannot create signalfd/eventfd: " + std::strerror(errno));
+    log_line(LogLevel::kError,
+             std::string("WSGID0513: ") + who() +
+                 ": cannot set up signal handling/eventfds: " + std::strerror(errno));
     return WSGID_EXIT_STARTUP_FAILURE;
   }
   if (!start_up()) return WSGID_EXIT_STARTUP_FAILURE;

@@ -304,3 +304,37 @@ TEST(DaemonLoop, InactivityTimeoutRecyclesAnIdleProcess) {
 
 }  // namespace
 }  // namespace wsgid::test
+
+namespace wsgid::test {
+namespace {
+
+TEST(DaemonLoop, ProcessesTheAppStartsCanBeStoppedWithSigterm) {
+  TempDir dir;
+  const auto app = dir.write("spawn.wsgi", R"(
+import os, signal, subprocess, time
+def application(environ, start_response):
+    # An exec'd child must not inherit a mask that blocks SIGTERM.
+    status = subprocess.run(['grep', 'SigBlk', '/proc/self/status'],
+                            capture_output=True, text=True).stdout.split()[1]
+    # A forked child must die of SIGTERM, not pass it to the daemon as a drain request.
+    pid = os.fork()
+    if pid == 0:
+        while True:
+            time.sleep(60)
+    os.kill(pid, signal.SIGTERM)
+    _, wait_status = os.waitpid(pid, 0)
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [('%s %s' % (status, os.WTERMSIG(wait_status) if os.WIFSIGNALED(wait_status)
+                        else 'exited')).encode()]
+)");
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  EXPECT_EQ(client.request(cgi(app)).body, "0000000000000000 15");
+  auto again = daemon.connect();
+  const auto ok = dir.write("ok.wsgi", kHelloApp);
+  EXPECT_EQ(again.request(cgi(ok)).body, "hello");
+  EXPECT_EQ(daemon.log().find("draining"), std::string::npos) << daemon.log();
+}
+
+}  // namespace
+}  // namespace wsgid::test
