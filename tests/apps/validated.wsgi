@@ -57,3 +57,6 @@ def _app(environ, start_response):
 
 
 application = validator(_app)
+# Unwrapped, so the server sees its own wsgi.file_wrapper object (its fast path); mounted with
+# callable-object=raw_application.
+raw_application = _app

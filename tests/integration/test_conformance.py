@@ -11,6 +11,7 @@ CONF = """
 WSGIRestrictEmbedded On
 WSGIDaemonProcess conf processes=1 threads=4 display-name=%{GROUP}
 WSGIScriptAlias /v @APPS@/validated.wsgi process-group=conf application-group=%{GLOBAL}
+WSGIScriptAlias /raw @APPS@/validated.wsgi process-group=conf application-group=%{GLOBAL} callable-object=raw_application
 WSGIScriptAlias /probe @APPS@/environ_probe.wsgi process-group=conf application-group=%{GLOBAL}
 WSGIScriptAlias / @APPS@/hello.wsgi process-group=conf application-group=%{GLOBAL}
 """
@@ -96,3 +97,13 @@ def test_script_name_and_path_info(httpd_factory, flavour, alias_at_root, path, 
     r = server.wait_ok(path + "?q=1")
     info = json.loads(r.body)
     assert (info["script_name"], info["path_info"], info["query_string"]) == (script_name, path_info, "q=1")
+
+
+def test_file_wrapper_fast_path_and_callable_object(server):
+    payload = hh.payload_bytes()
+    r = server.get("/raw/file")
+    assert r.status == 200
+    assert r.header("Content-Length") == str(len(payload))
+    assert r.body == payload
+    head = server.request("HEAD", "/raw/file")
+    assert head.status == 200 and head.body == b""
