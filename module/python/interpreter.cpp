@@ -26,6 +26,7 @@ std::mutex g_groups_mutex;
 std::map<std::string, PyInterpreterState*> g_groups;  // "" = main, in creation order of names
 
 thread_local std::unordered_map<PyInterpreterState*, PyThreadState*> t_states;
+thread_local std::unordered_map<std::string, PyThreadState*> t_by_group;
 
 bool file_exists(const std::string& path) {
   struct stat st {};
@@ -156,7 +157,9 @@ bool start_python(const wsgid_daemon_spec& spec, std::string& error) {
   return ok;
 }
 
-PyThreadState* thread_state_for(const std::string& group, std::string& error) {
+namespace {
+
+PyThreadState* thread_state_for_locked(const std::string& group, std::string& error) {
   std::lock_guard lock(g_groups_mutex);
   if (auto it = g_groups.find(group); it != g_groups.end()) return state_in(it->second);
   // Py_NewInterpreter needs the GIL: enter through this thread's main-interpreter state.
@@ -180,6 +183,16 @@ PyThreadState* thread_state_for(const std::string& group, std::string& error) {
   return sub;
 }
 
+}  // namespace
+
+PyThreadState* thread_state_for(const std::string& group, std::string& error) {
+  // Most requests go to a group this thread has served before: no shared lock for those.
+  if (auto it = t_by_group.find(group); it != t_by_group.end()) return it->second;
+  PyThreadState* state = thread_state_for_locked(group, error);
+  if (state != nullptr) t_by_group.emplace(group, state);
+  return state;
+}
+
 void release_thread_states() {
   for (auto& [interp, state] : t_states) {
     PyEval_RestoreThread(state);
@@ -187,6 +200,7 @@ void release_thread_states() {
     PyThreadState_DeleteCurrent();
   }
   t_states.clear();
+  t_by_group.clear();
 }
 
 void run_exit_functions() {

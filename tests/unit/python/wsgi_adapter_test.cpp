@@ -320,3 +320,25 @@ TEST_F(Failing, PrintAndWsgiErrorsLandInTheErrorLog) {
 
 }  // namespace
 }  // namespace wsgid::test
+
+namespace wsgid::test {
+namespace {
+
+TEST(WsgiAdapter, LargeChunksAreSplitIntoFramesOfAtMostOneMebibyte) {
+  TempDir dir;
+  const auto app = dir.write("big.wsgi", R"(
+def application(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'application/octet-stream')])
+    return [b'a' * (3 * 1024 * 1024 + 5), b'tail']
+)");
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  const Response r = client.request(cgi(app));
+  EXPECT_TRUE(r.ended);
+  EXPECT_EQ(r.body.size(), 3u * 1024 * 1024 + 9);
+  EXPECT_EQ(r.body.substr(r.body.size() - 5), "atail");
+  EXPECT_EQ(r.body_frames, 5);
+}
+
+}  // namespace
+}  // namespace wsgid::test
