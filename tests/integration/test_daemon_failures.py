@@ -1,11 +1,11 @@
 """Daemons that die or misbehave, and clients that do: what the client sees, what is logged."""
 
+import os
 import re
 import signal
+import socket
 import time
 import uuid
-import os
-import socket
 
 import pytest
 

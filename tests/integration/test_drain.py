@@ -2,7 +2,6 @@
 no request may fail."""
 
 import threading
-import time
 
 import pytest
 
