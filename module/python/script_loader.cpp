@@ -108,8 +108,11 @@ PyRef exec_script(const std::string& path, LoadFailure& failure) {
 
 PyRef load_script(const std::string& path, LoadFailure& failure) {
   PyInterpreterState* interp = PyThreadState_GetInterpreter(PyThreadState_Get());
-  LoadLock lock;
   const auto key = std::make_pair(interp, path);
+  // The table only changes with the GIL held (and the lock), so holding the GIL is enough to
+  // read it: a loaded script costs no lock, and a slow first load elsewhere blocks nobody.
+  if (auto it = g_modules.find(key); it != g_modules.end()) return PyRef::borrow(it->second);
+  LoadLock lock;
   if (auto it = g_modules.find(key); it != g_modules.end()) return PyRef::borrow(it->second);
   PyRef module = exec_script(path, failure);
   if (module) g_modules.emplace(key, PyRef(module).release());

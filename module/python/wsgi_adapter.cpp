@@ -1,6 +1,11 @@
 #include "wsgi_adapter.hpp"
 
+#include <strings.h>
+
 #include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <optional>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -36,6 +41,9 @@ struct Response {
   std::string reason;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string pending;  // whole frames not yet written
+  // From the application's Content-Length header: PEP 3333 says never send more than it.
+  std::optional<std::uint64_t> content_length;
+  std::uint64_t body_sent = 0;
   bool io_failed = false;
   ConnectionError::Kind io_kind = ConnectionError::Kind::kIo;
   std::string io_error;
@@ -86,6 +94,11 @@ bool flush(Response& r, std::string_view data = {}) {
 // `may_hold`: more body is known to follow at once, so a small chunk may wait in `pending`.
 bool send_body(Response& r, std::string_view data, bool may_hold) {
   if (!r.headers_sent) append_head(r);
+  if (r.content_length) {
+    data = data.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(
+                              data.size(), *r.content_length - r.body_sent)));
+  }
+  r.body_sent += data.size();
   if (data.size() <= kCoalesceLimit) {
     if (!data.empty()) {
       append_body_header(r.pending, static_cast<std::uint32_t>(data.size()));
@@ -281,6 +294,17 @@ PyObject* start_response_call(PyObject* o, PyObject* args, PyObject* kwargs) {
   r->status = code;
   r->reason = std::move(reason);
   r->headers = std::move(parsed);
+  r->content_length.reset();
+  for (const auto& [name, value] : r->headers) {
+    if (strcasecmp(name.c_str(), "Content-Length") != 0) continue;
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long n = std::strtoull(value.c_str(), &end, 10);
+    if (!value.empty() && std::isdigit(static_cast<unsigned char>(value[0])) && *end == '\0' &&
+        errno == 0) {
+      r->content_length = n;
+    }
+  }
   r->status_set = true;
   Py_INCREF(self->write);
   return self->write;
@@ -335,6 +359,13 @@ PyRef build_environ(const wire::Pairs& head, const GroupSettings& settings, PyOb
     return {};
   }
   return env;
+}
+
+bool is_head_request(const wire::Pairs& head) {
+  for (const auto& [k, v] : head) {
+    if (k == "REQUEST_METHOD") return v == "HEAD";
+  }
+  return false;
 }
 
 void log_connection_failure(const Connection& conn, const RequestTarget& t) {
@@ -431,8 +462,10 @@ bool run_wsgi_request(Connection& conn, const wire::Pairs& head, const RequestTa
   }
 
   if (result) {
-    // A list or tuple tells us which chunk is last, so small ones can share one write.
+    // A list or tuple tells us which chunk is last, so small ones can share one write; a file
+    // has no reason to stream block by block either. Generators go out chunk by chunk.
     const bool sized = PyList_CheckExact(result.get()) || PyTuple_CheckExact(result.get());
+    const bool file = is_file_wrapper(result.get());
     const Py_ssize_t count = sized ? PySequence_Fast_GET_SIZE(result.get()) : 0;
     PyRef iter = PyRef::steal(PyObject_GetIter(result.get()));
     if (!iter) app_error = take_exception_text();
@@ -460,7 +493,7 @@ bool run_wsgi_request(Connection& conn, const wire::Pairs& head, const RequestTa
       send_body(r,
                 std::string_view(PyBytes_AS_STRING(item.get()),
                                  static_cast<std::size_t>(PyBytes_GET_SIZE(item.get()))),
-                sized && index + 1 < count);
+                file || (sized && index + 1 < count));
     }
     // PEP 3333: close() is called whatever happened, even on errors or a lost worker.
     if (PyObject_HasAttrString(result.get(), "close")) {
@@ -506,6 +539,19 @@ bool run_wsgi_request(Connection& conn, const wire::Pairs& head, const RequestTa
              target.client);
     send_error_response(r);
     return !r.io_failed;
+  }
+  const bool bodyless =
+      is_head_request(head) || r.status < 200 || r.status == 204 || r.status == 304;
+  if (r.content_length && r.body_sent < *r.content_length && !bodyless) {
+    // Ending here would leave the client waiting for bytes that never come; without
+    // ResponseEnd the worker shows the response as broken instead.
+    flush(r);
+    log_line(LogLevel::kError,
+             "WSGID0521: WSGI application '" + target.script + "' sent " +
+                 std::to_string(r.body_sent) + " bytes but declared Content-Length " +
+                 std::to_string(*r.content_length) + "; response truncated",
+             target.client);
+    return false;
   }
   if (!finish(r)) {
     log_connection_failure(conn, target);

@@ -342,3 +342,42 @@ def application(environ, start_response):
 
 }  // namespace
 }  // namespace wsgid::test
+
+namespace wsgid::test {
+namespace {
+
+constexpr const char* kLengthApp = R"(
+def application(environ, start_response):
+    n = environ['PATH_INFO'].strip('/')
+    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', '5')])
+    return [b'x' * int(n)]
+)";
+
+TEST(WsgiAdapter, BodyBeyondContentLengthIsNotSent) {
+  TempDir dir;
+  const auto app = dir.write("len.wsgi", kLengthApp);
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  const Response r = client.request(cgi(app, "GET", "/9"));
+  EXPECT_TRUE(r.ended);
+  EXPECT_EQ(r.body, "xxxxx");
+}
+
+TEST(WsgiAdapter, BodyShortOfContentLengthIsABrokenResponse) {
+  TempDir dir;
+  const auto app = dir.write("len.wsgi", kLengthApp);
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  const Response r = client.request(cgi(app, "GET", "/2"));
+  EXPECT_FALSE(r.ended);
+  EXPECT_EQ(r.body, "xx");
+  EXPECT_TRUE(daemon.wait_for_log("WSGID0521"));
+  // HEAD legitimately sends no body.
+  auto head = daemon.connect();
+  const Response h = head.request(cgi(app, "HEAD", "/0"));
+  EXPECT_TRUE(h.ended);
+  EXPECT_EQ(h.header("Content-Length"), "5");
+}
+
+}  // namespace
+}  // namespace wsgid::test
