@@ -58,8 +58,12 @@ const char* expand_application_group(request_rec* r, const char* group) {
   return group;
 }
 
-// WSGI wants SCRIPT_NAME without a trailing slash; the slash moves to PATH_INFO.
+// WSGI wants SCRIPT_NAME without a trailing slash; the slash moves to PATH_INFO. PATH_INFO is
+// always present, empty when the URL is exactly the mount point, as in mod_wsgi.
 void fix_script_name(request_rec* r) {
+  if (!apr_table_get(r->subprocess_env, "PATH_INFO")) {
+    apr_table_setn(r->subprocess_env, "PATH_INFO", "");
+  }
   const char* script_name = apr_table_get(r->subprocess_env, "SCRIPT_NAME");
   if (!script_name) return;
   std::size_t n = std::strlen(script_name);
