@@ -171,3 +171,24 @@ def application(environ, start_response):
 
 }  // namespace
 }  // namespace wsgid::test
+
+namespace wsgid::test {
+namespace {
+
+TEST(Interpreter, PlainPythonHomeIsUsedAsHome) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", R"(
+import sys
+def application(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [('%s %s' % (sys.prefix, sys.argv)).encode()]
+)");
+  DaemonOptions options;
+  options.python_home = "/usr";
+  Daemon daemon(dir, options);
+  auto client = daemon.connect();
+  EXPECT_EQ(client.request(cgi(app)).body, "/usr ['mod_wsgi']");
+}
+
+}  // namespace
+}  // namespace wsgid::test
