@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "error_log.hpp"
+
 namespace wsgid::python {
 
 Connection::Connection(int fd, double timeout_seconds)
@@ -128,6 +130,33 @@ void Connection::write_all(std::span<iovec> buffers) {
 void Connection::write_all(std::string_view bytes) {
   iovec v{const_cast<char*>(bytes.data()), bytes.size()};
   write_all(std::span<iovec>(&v, 1));
+}
+
+void log_connection_failure(ConnectionError::Kind kind, std::string_view what,
+                            std::string_view context, std::string_view client) {
+  std::string line;
+  LogLevel level = LogLevel::kError;
+  switch (kind) {
+    case ConnectionError::Kind::kPeerGone:
+      level = LogLevel::kDebug;
+      line = "WSGID0506: ";
+      break;
+    case ConnectionError::Kind::kTimeout:
+      line = "WSGID0520: ";
+      break;
+    case ConnectionError::Kind::kProtocol:
+      line = "WSGID0505: ";
+      break;
+    case ConnectionError::Kind::kIo:
+      line = "WSGID0506: ";
+      break;
+  }
+  if (!log_enabled(level)) return;
+  line.append(context);
+  line += ": ";
+  line.append(what);
+  if (kind == ConnectionError::Kind::kTimeout) line += " (raise socket-timeout if that is normal)";
+  log_line(level, line, client);
 }
 
 void append_body_header(std::string& out, std::uint32_t length) {

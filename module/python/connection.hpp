@@ -65,6 +65,12 @@ class Connection {
   std::string failure_;
 };
 
+// Logs a connection that failed, with the code and level its kind calls for: a worker that
+// went away is routine (debug, WSGID0506); a timeout (WSGID0520), a protocol violation
+// (WSGID0505) or an I/O error (WSGID0506) is an error. `context` says what was going on.
+void log_connection_failure(ConnectionError::Kind kind, std::string_view what,
+                            std::string_view context, std::string_view client);
+
 // Appends the header of a body frame carrying `length` bytes.
 void append_body_header(std::string& out, std::uint32_t length);
 

@@ -283,20 +283,8 @@ void Daemon::serve(int fd, ThreadSlot& slot) {
     }
     if (complete) discard_rest_of_body(conn);
   } catch (const ConnectionError& e) {
-    switch (e.kind()) {
-      case ConnectionError::Kind::kPeerGone:
-        log_line(LogLevel::kDebug, std::string("WSGID0506: ") + e.what(), target.client);
-        break;
-      case ConnectionError::Kind::kTimeout:
-        log_line(LogLevel::kError,
-                 std::string("WSGID0520: ") + e.what() + "; dropped (raise socket-timeout?)",
-                 target.client);
-        break;
-      default:
-        log_line(LogLevel::kError,
-                 "WSGID0505: " + who() + " dropped a worker connection: " + e.what(),
-                 target.client);
-    }
+    log_connection_failure(e.kind(), e.what(), who() + " dropped a worker connection",
+                           target.client);
   } catch (const std::exception& e) {
     log_line(LogLevel::kError, std::string("WSGID0505: dropped a worker connection: ") + e.what(),
              target.client);

@@ -369,12 +369,9 @@ bool is_head_request(const wire::Pairs& head) {
 }
 
 void log_connection_failure(const Connection& conn, const RequestTarget& t) {
-  // A worker that goes away (client disconnected, httpd stopping) is routine: debug only.
-  const LogLevel level =
-      conn.failure_kind() == ConnectionError::Kind::kPeerGone ? LogLevel::kDebug : LogLevel::kError;
-  log_line(level,
-           "WSGID0506: worker connection lost while serving '" + t.script + "': " + conn.failure(),
-           t.client);
+  python::log_connection_failure(conn.failure_kind(), conn.failure(),
+                                 "worker connection failed while serving '" + t.script + "'",
+                                 t.client);
 }
 
 }  // namespace

@@ -241,7 +241,8 @@ def application(environ, start_response):
   EXPECT_EQ(next.request(cgi(ok)).body, "fine");
   EXPECT_EQ(daemon.log().find("[wsgid:error]"), std::string::npos) << daemon.log();
   EXPECT_NE(daemon.log().find("[wsgid:debug]"), std::string::npos);
-  EXPECT_NE(daemon.log().find("WSGID0506: worker connection lost while serving"), std::string::npos)
+  EXPECT_NE(daemon.log().find("WSGID0506: worker connection failed while serving"),
+            std::string::npos)
       << daemon.log();
 }
 

@@ -148,7 +148,7 @@ def application(environ, start_response):
   EXPECT_TRUE(
       daemon.wait_for_log("input failed: OSError request body read failed: no progress "
                           "on the worker connection within socket-timeout"));
-  EXPECT_TRUE(daemon.wait_for_log("WSGID0506"));
+  EXPECT_TRUE(daemon.wait_for_log("WSGID0520: worker connection failed while serving"));
   // The daemon is still serving.
   const auto ok = dir.write("ok.wsgi", R"(
 def application(environ, start_response):
