@@ -68,7 +68,15 @@ void notify(int efd) {
   [[maybe_unused]] ssize_t n = ::write(efd, &one, sizeof one);
 }
 
-enum class DrainReason { kNone, kStop, kGraceful, kMaximumRequests, kRequestTimeout, kInactivity };
+enum class DrainReason {
+  kNone,
+  kStop,
+  kGraceful,
+  kMaximumRequests,
+  kRequestTimeout,
+  kInactivity,
+  kScriptModified
+};
 
 const char* describe(DrainReason r) {
   switch (r) {
@@ -84,6 +92,8 @@ const char* describe(DrainReason r) {
       return "request-timeout exceeded";
     case DrainReason::kInactivity:
       return "inactivity-timeout reached";
+    case DrainReason::kScriptModified:
+      return "WSGI script modified";
   }
   return "unknown";
 }
@@ -280,6 +290,11 @@ void Daemon::serve(int fd, ThreadSlot& slot) {
     {
       GilScope gil(state);
       complete = run_wsgi_request(conn, pairs, target, settings_);
+    }
+    if (std::string modified; take_modified_script(modified)) {
+      log_line(LogLevel::kNotice,
+               "wsgid: " + who() + ": WSGI script '" + modified + "' changed; recycling");
+      request_drain(DrainReason::kScriptModified);
     }
     if (complete) discard_rest_of_body(conn);
   } catch (const ConnectionError& e) {

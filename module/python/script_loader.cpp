@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -18,7 +19,33 @@ namespace {
 // Loads run user code, which can let other threads take the GIL; this lock keeps two threads
 // from loading the same script at once. It is only ever waited for with the GIL released.
 std::mutex g_load_mutex;
-std::map<std::pair<PyInterpreterState*, std::string>, PyObject*> g_modules;
+
+struct LoadedScript {
+  PyObject* module;
+  timespec mtime;  // of the file that was executed
+};
+std::map<std::pair<PyInterpreterState*, std::string>, LoadedScript> g_modules;
+
+// Set once: the first script seen changed on disk since it was loaded.
+std::atomic<bool> g_modified{false};
+std::mutex g_modified_mutex;
+std::string g_modified_path;
+
+bool same_time(const timespec& a, const timespec& b) {
+  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+// mod_wsgi's daemon-mode reloading: a touched script recycles the process. Reloading the
+// module in place would re-run code that must run once (Django's settings.configure()).
+void check_modified(const std::string& path, const LoadedScript& loaded) {
+  struct stat st {};
+  if (g_modified.load(std::memory_order_relaxed) || ::stat(path.c_str(), &st) != 0 ||
+      same_time(st.st_mtim, loaded.mtime)) {
+    return;
+  }
+  std::lock_guard lock(g_modified_mutex);
+  if (!g_modified.exchange(true)) g_modified_path = path;
+}
 
 class LoadLock {
  public:
@@ -50,7 +77,7 @@ std::string module_name(const std::string& path) {
   return s != nullptr ? std::string("_mod_wsgi_") + s : std::string();
 }
 
-PyRef exec_script(const std::string& path, LoadFailure& failure) {
+PyRef exec_script(const std::string& path, LoadFailure& failure, timespec& mtime) {
   struct stat st {};
   std::string why;
   if (::stat(path.c_str(), &st) != 0) {
@@ -64,6 +91,7 @@ PyRef exec_script(const std::string& path, LoadFailure& failure) {
                                 "the daemon's user can read it"};
     return {};
   }
+  mtime = st.st_mtim;
   std::ifstream in(path, std::ios::binary);
   std::ostringstream source;
   source << in.rdbuf();
@@ -111,12 +139,26 @@ PyRef load_script(const std::string& path, LoadFailure& failure) {
   const auto key = std::make_pair(interp, path);
   // The table only changes with the GIL held (and the lock), so holding the GIL is enough to
   // read it: a loaded script costs no lock, and a slow first load elsewhere blocks nobody.
-  if (auto it = g_modules.find(key); it != g_modules.end()) return PyRef::borrow(it->second);
+  if (auto it = g_modules.find(key); it != g_modules.end()) {
+    check_modified(path, it->second);
+    return PyRef::borrow(it->second.module);
+  }
   LoadLock lock;
-  if (auto it = g_modules.find(key); it != g_modules.end()) return PyRef::borrow(it->second);
-  PyRef module = exec_script(path, failure);
-  if (module) g_modules.emplace(key, PyRef(module).release());
+  if (auto it = g_modules.find(key); it != g_modules.end()) {
+    return PyRef::borrow(it->second.module);
+  }
+  timespec mtime{};
+  PyRef module = exec_script(path, failure, mtime);
+  if (module) g_modules.emplace(key, LoadedScript{PyRef(module).release(), mtime});
   return module;
+}
+
+bool take_modified_script(std::string& path) {
+  if (!g_modified.load()) return false;
+  std::lock_guard lock(g_modified_mutex);
+  if (g_modified_path.empty()) return false;
+  path = std::exchange(g_modified_path, std::string());
+  return true;
 }
 
 PyRef load_callable(const std::string& path, const std::string& callable, LoadFailure& failure) {

@@ -1,5 +1,6 @@
 // WSGI script files loaded as modules named like mod_wsgi's (`_mod_wsgi_<md5 of path>`), once
-// per (interpreter, path), so every application group has its own copy of the app.
+// per (interpreter, path), so every application group has its own copy of the app. Each use
+// checks the file's mtime so that touching a script recycles the daemon, as in mod_wsgi.
 #pragma once
 
 #include <string>
@@ -17,5 +18,9 @@ struct LoadFailure {
 // (the Python error is cleared).
 PyRef load_script(const std::string& path, LoadFailure& failure);
 PyRef load_callable(const std::string& path, const std::string& callable, LoadFailure& failure);
+
+// True once, with the path, after a loaded script's file changed on disk (its mtime): the
+// daemon then recycles, as mod_wsgi's daemon mode does when a WSGI script is touched.
+bool take_modified_script(std::string& path);
 
 }  // namespace wsgid::python

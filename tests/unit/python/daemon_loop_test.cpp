@@ -1,6 +1,8 @@
 // The daemon's request loop: hello and peer checks, bad input, recycling and draining.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <regex>
@@ -335,6 +337,30 @@ def application(environ, start_response):
   const auto ok = dir.write("ok.wsgi", kHelloApp);
   EXPECT_EQ(again.request(cgi(ok)).body, "hello");
   EXPECT_EQ(daemon.log().find("draining"), std::string::npos) << daemon.log();
+}
+
+}  // namespace
+}  // namespace wsgid::test
+
+namespace wsgid::test {
+namespace {
+
+TEST(DaemonLoop, TouchingTheScriptRecyclesTheDaemon) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  Daemon daemon(dir);
+  {
+    auto client = daemon.connect();
+    EXPECT_EQ(client.request(cgi(app)).body, "hello");
+  }
+  // A new mtime, whatever the filesystem's timestamp granularity.
+  const timespec later[2] = {{0, UTIME_OMIT}, {::time(nullptr) + 100, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, app.c_str(), later, 0), 0);
+  auto client = daemon.connect();
+  EXPECT_TRUE(client.request(cgi(app)).ended);
+  EXPECT_EQ(exit_code(daemon.wait_exit()), 0);
+  EXPECT_NE(daemon.log().find("WSGI script '" + app + "' changed; recycling"), std::string::npos);
+  EXPECT_NE(daemon.log().find("draining (WSGI script modified)"), std::string::npos);
 }
 
 }  // namespace
