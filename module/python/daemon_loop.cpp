@@ -101,6 +101,8 @@ const char* describe(DrainReason r) {
 // Per request thread: when its current request started (0 = idle), for request-timeout.
 struct ThreadSlot {
   std::atomic<std::int64_t> started_ns{0};
+  std::mutex mutex;     // guards `request`
+  std::string request;  // what it is serving, for the request-timeout log line
 };
 
 class Daemon {
@@ -268,6 +270,11 @@ void Daemon::serve(int fd, ThreadSlot& slot) {
       send_internal_error(conn);
       return;
     }
+    {
+      std::lock_guard lock(slot.mutex);
+      slot.request = "'" + target.script + "'" +
+                     (target.client.empty() ? std::string() : " for client " + target.client);
+    }
     slot.started_ns = now_ns();
     ++in_flight_;
     struct InFlight {
@@ -362,9 +369,15 @@ DrainReason Daemon::wait_for_drain_reason() {
         const std::int64_t started = s->started_ns.load();
         if (started == 0) continue;
         if (now - started >= limit) {
-          log_line(LogLevel::kError, "WSGID0518: " + who() +
-                                         ": a request has run longer than request-timeout (" +
-                                         std::to_string(spec_.request_timeout) + "s); recycling");
+          std::string request;
+          {
+            std::lock_guard lock(s->mutex);
+            request = s->request;
+          }
+          log_line(LogLevel::kError, "WSGID0518: " + who() + ": the request to " + request +
+                                         " has run longer than request-timeout (" +
+                                         std::to_string(spec_.request_timeout) +
+                                         "s); recycling the process");
           return DrainReason::kRequestTimeout;
         }
         wait_ns = std::min(wait_ns, started + limit - now);

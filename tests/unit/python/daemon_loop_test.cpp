@@ -289,7 +289,11 @@ def application(environ, start_response):
   client.head(cgi(app));
   client.end();
   EXPECT_EQ(exit_code(daemon.wait_exit()), 0);
-  EXPECT_NE(daemon.log().find("WSGID0518"), std::string::npos);
+  EXPECT_NE(
+      daemon.log().find("WSGID0518: daemon group testgroup pid " + std::to_string(daemon.pid()) +
+                        ": the request to '" + app + "' for client 127.0.0.1:5555 has run longer"),
+      std::string::npos)
+      << daemon.log();
   EXPECT_NE(daemon.log().find("draining (request-timeout exceeded)"), std::string::npos);
 }
 
