@@ -433,6 +433,12 @@ bool run_wsgi_request(Connection& conn, const wire::Pairs& head, const RequestTa
   r.conn = &conn;
   PyRef errors = make_log(LogLevel::kError, target.client);
   PyRef input = make_input(&conn);
+  // Last, once the response is complete: another application thread may still be reading
+  // this body, and waking it breaks the connection's read side.
+  struct InputDetach {
+    PyObject* input;
+    ~InputDetach() { detach_input(input); }
+  } input_detach{input.get()};
   PyRef write;
   PyRef start_response = make_start_response(&r, write);
   PyRef environ = (errors && input && start_response)
@@ -507,7 +513,6 @@ bool run_wsgi_request(Connection& conn, const wire::Pairs& head, const RequestTa
   }
   reinterpret_cast<StartResponseObject*>(start_response.get())->response = nullptr;
   reinterpret_cast<WriteObject*>(write.get())->response = nullptr;
-  detach_input(input.get());
   flush_log(errors.get());
 
   if (r.io_failed || conn.broken()) {

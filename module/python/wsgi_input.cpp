@@ -1,6 +1,9 @@
 #include "wsgi_input.hpp"
 
+#include <sys/socket.h>
+
 #include <new>
+#include <thread>
 #include <string>
 
 namespace wsgid::python {
@@ -184,9 +187,21 @@ PyRef make_input(Connection* conn) {
 }
 
 void detach_input(PyObject* input) {
-  if (input != nullptr && Py_TYPE(input) == &g_input_type) {
-    reinterpret_cast<InputObject*>(input)->conn = nullptr;
+  if (input == nullptr || Py_TYPE(input) != &g_input_type) return;
+  auto* self = reinterpret_cast<InputObject*>(input);
+  if (self->busy && self->conn != nullptr) {
+    // Another Python thread of the application is blocked reading this body, outside the
+    // GIL, through a connection that is about to be closed. Wake it (the read fails) and wait
+    // until it has let go, so it never touches a freed connection.
+    ::shutdown(self->conn->fd(), SHUT_RD);
+    PyRef keep = PyRef::borrow(input);
+    while (self->busy) {
+      Py_BEGIN_ALLOW_THREADS;
+      std::this_thread::yield();
+      Py_END_ALLOW_THREADS;
+    }
   }
+  self->conn = nullptr;
 }
 
 }  // namespace wsgid::python

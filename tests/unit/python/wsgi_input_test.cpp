@@ -161,3 +161,48 @@ def application(environ, start_response):
 
 }  // namespace
 }  // namespace wsgid::test
+
+namespace wsgid::test {
+namespace {
+
+TEST(WsgiInput, AThreadStillReadingWhenTheRequestEndsIsWokenSafely) {
+  TempDir dir;
+  const auto app = dir.write("thread.wsgi", R"(
+import threading
+results = []
+about_to_read = threading.Event()
+def reader(stream):
+    about_to_read.set()
+    try:
+        results.append(stream.read())
+    except OSError as e:
+        results.append('reader woken: %s' % type(e).__name__)
+def application(environ, start_response):
+    path = environ['PATH_INFO']
+    if path == '/result':
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return [repr(results).encode()]
+    threading.Thread(target=reader, args=(environ['wsgi.input'],), daemon=True).start()
+    about_to_read.wait()
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [b'returned']
+)");
+  Daemon daemon(dir);
+  {
+    auto client = daemon.connect();
+    client.hello();
+    client.head(cgi(app, "POST", "/start"));
+    const Response r = client.read_response();
+    EXPECT_TRUE(r.ended);
+    EXPECT_EQ(r.body, "returned");
+  }
+  auto client = daemon.connect();
+  const Response r = client.request(cgi(app, "GET", "/result"));
+  EXPECT_TRUE(r.ended);
+  // Either the thread had not started reading (b'') or it was woken with an error.
+  EXPECT_TRUE(r.body == "[b'']" || r.body == "['reader woken: OSError']" || r.body == "[]")
+      << r.body;
+}
+
+}  // namespace
+}  // namespace wsgid::test
