@@ -63,6 +63,8 @@ PyObject* log_flush(PyObject* o, PyObject*) {
 }
 
 PyObject* log_false(PyObject*, PyObject*) { Py_RETURN_FALSE; }
+// fd 2 is the group's error log: faulthandler and friends that want a descriptor write there.
+PyObject* log_fileno(PyObject*, PyObject*) { return PyLong_FromLong(2); }
 PyObject* log_true(PyObject*, PyObject*) { Py_RETURN_TRUE; }
 
 PyObject* log_closed(PyObject*, void*) { Py_RETURN_FALSE; }
@@ -73,6 +75,7 @@ PyMethodDef kLogMethods[] = {
     {"writelines", log_writelines, METH_O, "Write each string of an iterable."},
     {"flush", log_flush, METH_NOARGS, "Write out a partial line."},
     {"isatty", log_false, METH_NOARGS, nullptr},
+    {"fileno", log_fileno, METH_NOARGS, "2: the daemon group's error log."},
     {"readable", log_false, METH_NOARGS, nullptr},
     {"seekable", log_false, METH_NOARGS, nullptr},
     {"writable", log_true, METH_NOARGS, nullptr},

@@ -212,6 +212,8 @@ def application(environ, start_response):
         environ['wsgi.errors'].write('to wsgi.errors\n')
         print('to stdout', 'two args')
         print('to stderr', file=sys.stderr)
+        import faulthandler
+        faulthandler.dump_traceback(file=sys.stderr)  # needs fileno()
         start_response('200 OK', [('Content-Type', 'text/plain')])
         return [b'']
     start_response('404 Not Found', [('Content-Type', 'text/plain')])
@@ -316,6 +318,7 @@ TEST_F(Failing, PrintAndWsgiErrorsLandInTheErrorLog) {
   EXPECT_TRUE(daemon_.wait_for_log("[wsgid:error] [pid " + std::to_string(daemon_.pid())));
   EXPECT_TRUE(daemon_.wait_for_log("] to stdout two args\n"));
   EXPECT_TRUE(daemon_.wait_for_log("] to stderr\n"));
+  EXPECT_TRUE(daemon_.wait_for_log("fail.wsgi\", line"));  // faulthandler wrote to fd 2
 }
 
 }  // namespace
