@@ -43,6 +43,7 @@ struct DaemonGroup {
   int listen_backlog = 100;
   int umask = kUnset;
   const char* seccomp_filter = nullptr;
+  bool seccomp_learning = false;  // seccomp-notify=log: log denied calls and let them run
   // Scripts loaded at daemon start: WSGIImportScript first, then preloaded applications.
   apr_array_header_t* imports = nullptr;   // wsgid_preload
   apr_array_header_t* preloads = nullptr;  // wsgid_preload

@@ -136,7 +136,7 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, int index, int startup_dela
   SeccompFilter filter;
   if (g.seccomp_filter) {
     std::string error;
-    if (!filter.load_file(g.seccomp_filter, error)) {
+    if (!filter.load_file(g.seccomp_filter, g.seccomp_learning, error)) {
       startup_failure(s, 0, "WSGID0206", error.c_str(), g);
     }
   }

@@ -104,7 +104,7 @@ constexpr const char* kDaemonOptions =
     "processes, threads, user, group, home, display-name, python-home, python-path, lang, "
     "locale, maximum-requests, graceful-timeout, shutdown-timeout, connect-timeout, "
     "socket-timeout, request-timeout, queue-timeout, inactivity-timeout, listen-backlog, umask, "
-    "seccomp-filter";
+    "seccomp-filter, seccomp-notify";
 
 const char* set_daemon_option(cmd_parms* cmd, DaemonGroup& g, const char* name, const char* value) {
   const std::string_view n(name);
@@ -205,6 +205,16 @@ const char* set_daemon_option(cmd_parms* cmd, DaemonGroup& g, const char* name, 
   }
   if (n == "locale") {
     g.locale = value;
+    return nullptr;
+  }
+  if (n == "seccomp-notify") {
+    if (std::strcmp(value, "kill") != 0 && std::strcmp(value, "log") != 0) {
+      return fail(cmd, "WSGID0002",
+                  "option seccomp-notify=%s is not valid: expected kill (log the denied call, "
+                  "kill the process) or log (learning mode: log it and let it run)",
+                  value);
+    }
+    g.seccomp_learning = std::strcmp(value, "log") == 0;
     return nullptr;
   }
   if (n == "seccomp-filter") {

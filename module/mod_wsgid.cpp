@@ -24,11 +24,12 @@ void child_init(apr_pool_t* /*pchild*/, server_rec* /*s*/) {
 }
 
 void register_hooks(apr_pool_t* /*p*/) {
-  static const char* const before_alias[] = {"mod_alias.c", nullptr};
+  // After mod_alias, as mod_wsgi: an Alias (static files) wins over a WSGIScriptAlias of "/".
+  static const char* const after_alias[] = {"mod_alias.c", nullptr};
   ap_hook_pre_config(pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_LAST);
   ap_hook_child_init(child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
-  ap_hook_translate_name(wsgid::translate_script_alias, nullptr, before_alias, APR_HOOK_MIDDLE);
+  ap_hook_translate_name(wsgid::translate_script_alias, after_alias, nullptr, APR_HOOK_MIDDLE);
   ap_hook_handler(wsgid::handle_wsgi_request, nullptr, nullptr, APR_HOOK_MIDDLE);
 }
 

@@ -8,8 +8,9 @@
 
 namespace wsgid {
 
-bool SeccompFilter::load_file(const char* path, std::string& error) {
+bool SeccompFilter::load_file(const char* path, bool learning, std::string& error) {
   path_ = path;
+  learning_ = learning;
   if (sandbox::read_filter_file(path_, program_, error)) return true;
   error = "seccomp-filter=" + path_ + ": " + error;
   program_.clear();
@@ -17,10 +18,16 @@ bool SeccompFilter::load_file(const char* path, std::string& error) {
 }
 
 bool SeccompFilter::apply(std::string& error) const {
+  // Filters compiled to trap (rather than notify) still get their syscall logged.
   if (!sandbox::install_sigsys_reporter(STDERR_FILENO, error)) return false;
-  if (sandbox::load_filter(program_, error)) return true;
-  error = "seccomp-filter=" + path_ + ": " + error;
-  return false;
+  const int listener = sandbox::load_filter_with_listener(program_, error);
+  if (listener < 0) {
+    error = "seccomp-filter=" + path_ + ": " + error;
+    return false;
+  }
+  return sandbox::start_denial_reporter(
+      listener, STDERR_FILENO, learning_ ? sandbox::DenialMode::kLog : sandbox::DenialMode::kKill,
+      error);
 }
 
 int SeccompFilter::apply_callback(void* self, char* err, std::size_t err_len) {

@@ -12,10 +12,11 @@ namespace wsgid {
 
 class SeccompFilter {
  public:
-  bool load_file(const char* path, std::string& error);
+  bool load_file(const char* path, bool learning, std::string& error);
   bool loaded() const { return !program_.empty(); }
-  // Reports a trapped syscall on stderr (the group's error log) before the daemon dies, then
-  // sets PR_SET_NO_NEW_PRIVS and installs the filter on every thread.
+  // Sets PR_SET_NO_NEW_PRIVS, installs the filter on every thread, and starts the reporter that
+  // writes each call the filter hands to it to stderr (the group's error log), then kills the
+  // caller, or in learning mode lets the call run.
   bool apply(std::string& error) const;
   // Adapter for wsgid_daemon_spec::apply_sandbox.
   static int apply_callback(void* self, char* err, std::size_t err_len);
@@ -23,6 +24,7 @@ class SeccompFilter {
  private:
   std::vector<std::uint8_t> program_;
   std::string path_;
+  bool learning_ = false;
 };
 
 }  // namespace wsgid

@@ -70,6 +70,7 @@ std::string daemon_process_arguments(const Site& site, const std::filesystem::pa
   // accept cpu-time-limit/cpu-priority yet; they are rendered once it does.
   if (site.sandbox.seccomp) {
     args += option("seccomp-filter", (out_dir / seccomp_filter_file(site)).string());
+    if (site.sandbox.action == "log") args += option("seccomp-notify", "log");
   }
   return args;
 }
@@ -111,7 +112,11 @@ std::vector<RenderedFile> render_site(const Site& site, const profile::Profile& 
   }
 
   if (site.sandbox.seccomp) {
-    const auto compiled = sandbox::compile(sandbox_policy(site));
+    // "kill" and "log" hand denied calls to the daemon's reporter, which writes each to the
+    // site's error log by name, then kills the caller or (learning mode) lets the call run.
+    sandbox::CompileOptions compile_options;
+    compile_options.report_via_notify = true;
+    const auto compiled = sandbox::compile(sandbox_policy(site), compile_options);
     if (!compiled.ok()) {
       throw std::runtime_error("cannot compile the seccomp policy of site \"" + site.name +
                                "\": " + compiled.error);

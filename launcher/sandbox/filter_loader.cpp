@@ -12,6 +12,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <sys/ioctl.h>
+#include <pthread.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -51,6 +55,9 @@ struct FdCloser {
 };
 
 std::atomic<int> g_report_fd{-1};
+
+// Asked before the filter is in place: once it is, the reporter may not be allowed seccomp(2).
+seccomp_notif_sizes g_notif_sizes{};
 
 // Async-signal-safe: fixed buffer, no allocation, only write/sigaction/kill.
 void append(char*& out, const char* end, const char* text) {
@@ -133,8 +140,11 @@ bool read_filter_file(const std::string& path, std::vector<std::uint8_t>& progra
   return true;
 }
 
-bool load_filter(std::span<const std::uint8_t> program, std::string& error) {
-  if (!check_size(program.size(), "program", error)) return false;
+namespace {
+
+// Installs the program; returns the syscall's result (a listener fd with NEW_LISTENER).
+long install(std::span<const std::uint8_t> program, unsigned long flags, std::string& error) {
+  if (!check_size(program.size(), "program", error)) return -1;
   // Copy into properly aligned instructions; the byte buffer carries no alignment guarantee.
   std::vector<sock_filter> instructions(program.size() / sizeof(sock_filter));
   std::memcpy(instructions.data(), program.data(), program.size());
@@ -147,7 +157,7 @@ bool load_filter(std::span<const std::uint8_t> program, std::string& error) {
             "; the kernel must be Linux 3.5 or newer";
     return false;
   }
-  const long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog);
+  const long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
   if (rc < 0) {
     error =
         "WSGID3025: the kernel refused the seccomp filter: " + std::string(std::strerror(errno)) +
@@ -155,15 +165,36 @@ bool load_filter(std::span<const std::uint8_t> program, std::string& error) {
                            "is needed); re-render the site (wsgid render)"
                          : "; seccomp must be enabled in the kernel and allowed by the "
                            "container runtime");
-    return false;
+    return -1;
   }
-  if (rc > 0) {
+  if (rc > 0 && !(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)) {
     error = "WSGID3026: thread " + std::to_string(rc) +
             " could not take the seccomp filter (it runs under a different filter); load the "
             "filter before starting threads that install their own";
-    return false;
+    return -1;
   }
-  return true;
+  return rc;
+}
+
+}  // namespace
+
+bool load_filter(std::span<const std::uint8_t> program, std::string& error) {
+  return install(program, SECCOMP_FILTER_FLAG_TSYNC, error) == 0;
+}
+
+int load_filter_with_listener(std::span<const std::uint8_t> program, std::string& error) {
+  if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &g_notif_sizes) != 0) {
+    error = "WSGID3025: the kernel has no seccomp user notifications (Linux 5.0+ needed): " +
+            std::string(std::strerror(errno));
+    return -1;
+  }
+  // TSYNC_ESRCH: with a listener, a thread that cannot be synchronised is an error (ESRCH)
+  // instead of its id, so the return value can be the listener fd.
+  const long rc = install(program,
+                          SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH |
+                              SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                          error);
+  return rc < 0 ? -1 : static_cast<int>(rc);
 }
 
 bool load_filter_file(const std::string& path, std::string& error) {
@@ -181,6 +212,115 @@ bool install_sigsys_reporter(int log_fd, std::string& error) {
     error = "WSGID3027: cannot install the SIGSYS handler: " + std::string(std::strerror(errno));
     return false;
   }
+  return true;
+}
+
+}  // namespace wsgid::sandbox
+
+namespace wsgid::sandbox {
+namespace {
+
+struct SyscallEntry {
+  long nr;
+  const char* name;
+};
+
+constexpr SyscallEntry kSyscallNames[] = {
+#include "syscall_names.inc"
+};
+
+struct Reporter {
+  int listener;
+  int log_fd;
+  DenialMode mode;
+};
+
+void write_line(int fd, const std::string& line) {
+  std::size_t done = 0;
+  while (done < line.size()) {
+    const ssize_t n = write(fd, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+// Kills the process that made the call: this one when the thread is ours, else a child that
+// inherited the filter. Only calls the filter always allows the reporter (see policy.cpp): a
+// denied call of its own would wait for an answer only this thread can give.
+// SIGKILL, because the caller may block every other signal (CPython does around vfork), and a
+// blocked SIGSYS would leave it waiting for an answer forever.
+void kill_caller(pid_t tid) {
+  if (syscall(SYS_tgkill, getpid(), tid, SIGKILL) != 0) kill(tid, SIGKILL);
+}
+
+void* run_reporter(void* arg) {
+  const Reporter reporter = *static_cast<Reporter*>(arg);
+  delete static_cast<Reporter*>(arg);
+  const seccomp_notif_sizes sizes = g_notif_sizes;
+  std::vector<unsigned char> req_buf(
+      std::max<std::size_t>(sizes.seccomp_notif, sizeof(seccomp_notif)));
+  std::vector<unsigned char> resp_buf(
+      std::max<std::size_t>(sizes.seccomp_notif_resp, sizeof(seccomp_notif_resp)));
+  std::vector<bool> logged(1024, false);
+  for (;;) {
+    std::fill(req_buf.begin(), req_buf.end(), 0);
+    auto* req = reinterpret_cast<seccomp_notif*>(req_buf.data());
+    if (ioctl(reporter.listener, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) {
+      if (errno == EINTR || errno == ENOENT) continue;  // ENOENT: the caller died meanwhile
+      return nullptr;
+    }
+    const long nr = req->data.nr;
+    const auto caller = static_cast<pid_t>(req->pid);
+    const std::string what = std::string(syscall_name(nr)) + " (" + std::to_string(nr) +
+                             ") in thread " + std::to_string(caller);
+    if (reporter.mode == DenialMode::kKill) {
+      write_line(reporter.log_fd, "WSGID3031: seccomp denied syscall " + what +
+                                      "; killing the process (allow it in the site's sandbox if "
+                                      "the application needs it)\n");
+      kill_caller(caller);
+      continue;
+    }
+    if (nr >= 0 && static_cast<std::size_t>(nr) < logged.size() && !logged[nr]) {
+      logged[nr] = true;
+      write_line(reporter.log_fd, "WSGID3032: seccomp (learning mode) allowed syscall " + what +
+                                      " that the policy denies; add it to sandbox.allow to keep "
+                                      "it under action \"kill\" or \"errno\"\n");
+    }
+    std::fill(resp_buf.begin(), resp_buf.end(), 0);
+    auto* resp = reinterpret_cast<seccomp_notif_resp*>(resp_buf.data());
+    resp->id = req->id;
+    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    ioctl(reporter.listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
+  }
+}
+
+}  // namespace
+
+const char* syscall_name(long nr) {
+  for (const SyscallEntry& e : kSyscallNames) {
+    if (e.nr == nr) return e.name;
+  }
+  return "unknown";
+}
+
+bool start_denial_reporter(int listener_fd, int log_fd, DenialMode mode, std::string& error) {
+  // The reporter takes no process signals: they stay with the threads that handle them.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t thread;
+  auto* arg = new Reporter{listener_fd, log_fd, mode};
+  const int rc = pthread_create(&thread, nullptr, run_reporter, arg);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (rc != 0) {
+    delete arg;
+    close(listener_fd);
+    error =
+        "WSGID3027: cannot start the seccomp denial reporter: " + std::string(std::strerror(rc));
+    return false;
+  }
+  pthread_detach(thread);
   return true;
 }
 

@@ -2,6 +2,10 @@
 // running architecture; special cases for clone/clone3 keep threads possible whatever is denied.
 #include "policy.hpp"
 
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -104,14 +108,51 @@ int add_clone_rules(scmp_filter_ctx ctx, const std::set<std::string>& allowed) {
                           SCMP_SYS(clone3), 0);
 }
 
+// The denial reporter must never be denied itself: a denied call of its own would wait for a
+// notification only it can answer. Narrow rules keep what it needs whatever the policy says.
+int add_reporter_rules(scmp_filter_ctx ctx, const std::set<std::string>& allowed) {
+  if (!allowed.contains("ioctl")) {
+    for (unsigned long request : {static_cast<unsigned long>(SECCOMP_IOCTL_NOTIF_RECV),
+                                  static_cast<unsigned long>(SECCOMP_IOCTL_NOTIF_SEND),
+                                  static_cast<unsigned long>(SECCOMP_IOCTL_NOTIF_ID_VALID)}) {
+      if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                                    SCMP_A1(SCMP_CMP_EQ, request));
+          rc < 0) {
+        return rc;
+      }
+    }
+  }
+  for (const char* name : {"kill", "tgkill"}) {
+    if (allowed.contains(name)) continue;
+    const int nr = seccomp_syscall_resolve_name(name);
+    const unsigned signal_arg = std::string_view(name) == "kill" ? 1 : 2;
+    for (scmp_datum_t sig : {scmp_datum_t{SIGSYS}, scmp_datum_t{SIGKILL}}) {
+      if (int rc =
+              seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_CMP(signal_arg, SCMP_CMP_EQ, sig));
+          rc < 0) {
+        return rc;
+      }
+    }
+  }
+  for (const char* name : {"write", "futex", "getpid", "exit", "exit_group"}) {
+    if (allowed.contains(name)) continue;
+    if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name(name), 0);
+        rc < 0) {
+      return rc;
+    }
+  }
+  return 0;
+}
+
 std::uint32_t default_action(Policy::Action action, const CompileOptions& options) {
   switch (action) {
     case Policy::Action::kErrno:
       return SCMP_ACT_ERRNO(EPERM);
     case Policy::Action::kKill:
+      if (options.report_via_notify) return SCMP_ACT_NOTIFY;
       return options.kill_via_trap ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS;
     case Policy::Action::kLog:
-      return SCMP_ACT_LOG;
+      return options.report_via_notify ? SCMP_ACT_NOTIFY : SCMP_ACT_LOG;
   }
   return SCMP_ACT_KILL_PROCESS;
 }
@@ -242,6 +283,12 @@ CompiledFilter compile(const Policy& policy, const CompileOptions& options) {
   if (int rc = add_clone_rules(ctx.get(), allowed); rc < 0) {
     out.error = failure("rules for clone/clone3", rc);
     return out;
+  }
+  if (options.report_via_notify && policy.action != Policy::Action::kErrno) {
+    if (int rc = add_reporter_rules(ctx.get(), allowed); rc < 0) {
+      out.error = failure("rules for the denial reporter", rc);
+      return out;
+    }
   }
   if (std::string error = export_program(ctx.get(), out.program); !error.empty()) {
     out.program.clear();

@@ -58,6 +58,12 @@ struct CompileOptions {
   // handler (install_sigsys_reporter in filter_loader.hpp) can log the syscall number before
   // the process dies. Ignored for the other actions.
   bool kill_via_trap = false;
+  // With actions kill and log: answer denied calls with SECCOMP_RET_USER_NOTIF, for a
+  // DenialReporter (filter_loader.hpp) that logs each one by name, then kills the caller (kill)
+  // or lets the call run (log). Unlike a SIGSYS handler this works while the caller blocks
+  // signals, which CPython does around vfork() in subprocess. The few calls the reporter itself
+  // makes (its seccomp ioctls, kill with SIGKILL or SIGSYS) stay allowed whatever the policy says.
+  bool report_via_notify = false;
 };
 
 struct CompiledFilter {
