@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "python_abi.h"
+#include "scoreboard.h"
 
 namespace wsgid {
 
@@ -50,6 +51,7 @@ struct DaemonGroup {
   // Set in post_config.
   const char* socket_path = nullptr;
   int listen_fd = -1;
+  wsgid_group_slot* slot = nullptr;  // in the shared scoreboard; nullptr if none was free
 };
 
 // One WSGIScriptAlias or WSGIScriptAliasMatch.

@@ -124,8 +124,8 @@ std::vector<T> to_vector(const apr_array_header_t* a) {
 
 }  // namespace
 
-void run_daemon_child(server_rec* s, DaemonGroup& g, int index, int startup_delay_seconds,
-                      uid_t worker_uid) {
+void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_slot,
+                      int startup_delay_seconds, uid_t worker_uid) {
   reset_signals();
   set_process_title(s->process, g.display_name);
   redirect_logs(s, g);
@@ -201,7 +201,9 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, int index, int startup_dela
     spec.apply_sandbox = &SeccompFilter::apply_callback;
     spec.sandbox_ctx = &filter;
   }
-  (void)index;
+  spec.process_slot = shared_slot;
+  spec.group_slot = g.slot;
+  spec.log_level = g.server->log.level;
   const int rc = api->daemon_main(&spec);
   _exit(rc);
 }

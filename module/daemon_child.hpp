@@ -8,7 +8,8 @@
 
 namespace wsgid {
 
-[[noreturn]] void run_daemon_child(server_rec* main_server, DaemonGroup& group, int index,
-                                   int startup_delay_seconds, uid_t worker_uid);
+[[noreturn]] void run_daemon_child(server_rec* main_server, DaemonGroup& group,
+                                   wsgid_process_slot* shared_slot, int startup_delay_seconds,
+                                   uid_t worker_uid);
 
 }  // namespace wsgid

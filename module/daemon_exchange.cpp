@@ -92,6 +92,7 @@ class Exchange {
 
   // Set when the response was a 200 with a local Location: httpd serves that URL instead.
   const char* redirect_to() const { return redirect_; }
+  int gateway_error() const { return gateway_error_; }
 
   int run(const std::string& head_payload) {
     wire::append_hello(out_);
@@ -315,6 +316,7 @@ class Exchange {
   bool response_started() const { return head_seen_ && mode_ == Mode::kPass; }
 
   int daemon_closed() {
+    gateway_error_ = WSGID_GATEWAY_DAEMON_DIED;
     if (!response_started()) {
       log_request(r_, APLOG_ERR, 0, "WSGID0106",
                   "daemon process of group '%s' closed the connection before sending response "
@@ -331,6 +333,7 @@ class Exchange {
   }
 
   int protocol_error(const char* what) {
+    gateway_error_ = WSGID_GATEWAY_PROTOCOL;
     log_request(r_, APLOG_ERR, 0, "WSGID0108",
                 "daemon group '%s' broke the wsgid protocol (%s): dropping the connection", g_.name,
                 what);
@@ -340,6 +343,7 @@ class Exchange {
   }
 
   int timed_out() {
+    gateway_error_ = WSGID_GATEWAY_TIMEOUT;
     log_request(r_, APLOG_ERR, 0, "WSGID0111",
                 "no data from daemon group '%s' for %" APR_TIME_T_FMT
                 " s (socket-timeout): the application is too slow or stuck",
@@ -350,6 +354,7 @@ class Exchange {
   }
 
   int fail_io(const char* what, int err) {
+    gateway_error_ = WSGID_GATEWAY_PROTOCOL;
     log_request(r_, APLOG_ERR, err, "WSGID0112", "%s on the connection to daemon group '%s' failed",
                 what, g_.name);
     if (response_started()) return broken_response();
@@ -366,6 +371,7 @@ class Exchange {
   Mode mode_ = Mode::kPass;
   int override_status_ = OK;
   const char* redirect_ = nullptr;
+  int gateway_error_ = -1;
   apr_bucket_brigade* bb_;
   apr_interval_time_t timeout_ = 0;
   std::string out_;
@@ -382,13 +388,17 @@ class Exchange {
 }  // namespace
 
 int exchange_with_daemon(request_rec* r, const DaemonGroup& group, const std::string& head_payload,
-                         const ExchangeOptions& options) {
+                         const ExchangeOptions& options, ExchangeResult& result) {
   const char* redirect = nullptr;
   {
     Fd fd(connect_daemon(r, group));
-    if (fd.get() < 0) return HTTP_SERVICE_UNAVAILABLE;
+    if (fd.get() < 0) {
+      result.gateway_error = WSGID_GATEWAY_CONNECT_FAILED;
+      return HTTP_SERVICE_UNAVAILABLE;
+    }
     Exchange exchange(r, group, fd.get(), options);
     const int rc = exchange.run(head_payload);
+    result.gateway_error = exchange.gateway_error();
     if (rc != OK || !exchange.redirect_to()) return rc;
     redirect = exchange.redirect_to();
   }

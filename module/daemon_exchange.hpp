@@ -16,7 +16,12 @@ struct ExchangeOptions {
   bool error_override = false;  // WSGIErrorOverride: 4xx/5xx become httpd's ErrorDocument
 };
 
+// What went wrong on the worker's side, for the scoreboard: a wsgid_gateway_error, or -1.
+struct ExchangeResult {
+  int gateway_error = -1;
+};
+
 int exchange_with_daemon(request_rec* r, const DaemonGroup& group, const std::string& head_payload,
-                         const ExchangeOptions& options);
+                         const ExchangeOptions& options, ExchangeResult& result);
 
 }  // namespace wsgid

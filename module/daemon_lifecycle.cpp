@@ -19,6 +19,7 @@
 #include "daemon_child.hpp"
 #include "daemon_socket.hpp"
 #include "log.hpp"
+#include "scoreboard.hpp"
 
 namespace wsgid {
 namespace {
@@ -35,10 +36,17 @@ struct SocketEntry {
   bool in_use;
 };
 
+// A previous generation's daemon, still finishing its requests.
+struct DrainingDaemon {
+  pid_t pid;
+  wsgid_group_slot* group;
+  wsgid_process_slot* process;
+};
+
 struct Registry {
   apr_pool_t* pool;
   apr_array_header_t* sockets;   // SocketEntry
-  apr_array_header_t* draining;  // pid_t of previous generations' daemons
+  apr_array_header_t* draining;  // DrainingDaemon
   int next_socket_id;
 };
 
@@ -49,7 +57,7 @@ Registry* registry(process_rec* process) {
   auto* r = static_cast<Registry*>(apr_pcalloc(process->pool, sizeof(Registry)));
   r->pool = process->pool;
   r->sockets = apr_array_make(process->pool, 4, sizeof(SocketEntry));
-  r->draining = apr_array_make(process->pool, 4, sizeof(pid_t));
+  r->draining = apr_array_make(process->pool, 4, sizeof(DrainingDaemon));
   apr_pool_userdata_set(r, "wsgid.registry", apr_pool_cleanup_null, process->pool);
   return r;
 }
@@ -60,6 +68,7 @@ struct DaemonSlot {
   apr_proc_t proc;
   bool running;
   int startup_failures;
+  wsgid_process_slot* shared;  // this process's scoreboard slot, or nullptr
 };
 
 struct Generation {
@@ -93,6 +102,8 @@ void daemon_maintenance(int reason, void* data, int status) {
     case APR_OC_REASON_LOST: {
       apr_proc_other_child_unregister(data);
       slot->running = false;
+      release_process_slot(slot->group->slot, slot->shared, status);
+      slot->shared = nullptr;
       if (httpd_stopping()) return;
       const bool startup_failed =
           reason == APR_OC_REASON_DEATH && status == WSGID_EXIT_STARTUP_FAILURE;
@@ -117,11 +128,15 @@ void daemon_maintenance(int reason, void* data, int status) {
 void spawn(DaemonSlot* slot) {
   Generation* gen = g_generation;
   const int delay = backoff_seconds(slot->startup_failures);
+  slot->shared = claim_process_slot(slot->group->slot, slot->group->threads);
   const apr_status_t rv = apr_proc_fork(&slot->proc, gen->pconf);
   if (rv == APR_INCHILD) {
-    run_daemon_child(gen->server, *slot->group, slot->index, delay, gen->worker_uid);
+    run_daemon_child(gen->server, *slot->group, slot->shared, delay, gen->worker_uid);
   }
+  if (slot->shared) store(slot->shared->pid, slot->proc.pid);
   if (rv != APR_INPARENT) {
+    if (slot->shared) store(slot->shared->state, WSGID_PROCESS_EMPTY);
+    slot->shared = nullptr;
     log_server(gen->server, APLOG_CRIT, rv, "WSGID0212",
                "cannot fork daemon process %d of group '%s'", slot->index + 1, slot->group->name);
     return;
@@ -131,36 +146,44 @@ void spawn(DaemonSlot* slot) {
 }
 
 // A previous generation's daemon: reap it when it has drained; never restart it.
-void draining_maintenance(int reason, void* data, int /*status*/) {
+struct DrainingWatch {
+  apr_proc_t proc;
+  DrainingDaemon daemon;
+};
+
+void draining_maintenance(int reason, void* data, int status) {
   if (reason != APR_OC_REASON_DEATH && reason != APR_OC_REASON_LOST) return;
-  auto* proc = static_cast<apr_proc_t*>(data);
+  auto* watch = static_cast<DrainingWatch*>(data);
   apr_proc_other_child_unregister(data);
+  release_process_slot(watch->daemon.group, watch->daemon.process, status);
   if (!g_generation) return;
-  apr_array_header_t* pids = g_generation->registry->draining;
-  auto* p = reinterpret_cast<pid_t*>(pids->elts);
-  for (int i = 0; i < pids->nelts; ++i) {
-    if (p[i] == proc->pid) {
-      p[i] = p[pids->nelts - 1];
-      --pids->nelts;
+  apr_array_header_t* list = g_generation->registry->draining;
+  auto* d = reinterpret_cast<DrainingDaemon*>(list->elts);
+  for (int i = 0; i < list->nelts; ++i) {
+    if (d[i].pid == watch->proc.pid) {
+      d[i] = d[list->nelts - 1];
+      --list->nelts;
       break;
     }
   }
 }
 
 void watch_draining(Generation* gen) {
-  const auto* pids = reinterpret_cast<const pid_t*>(gen->registry->draining->elts);
+  const auto* d = reinterpret_cast<const DrainingDaemon*>(gen->registry->draining->elts);
   for (int i = 0; i < gen->registry->draining->nelts; ++i) {
-    auto* proc = static_cast<apr_proc_t*>(apr_pcalloc(gen->pconf, sizeof(apr_proc_t)));
-    proc->pid = pids[i];
-    apr_proc_other_child_register(proc, draining_maintenance, proc, nullptr, gen->pconf);
+    auto* watch = static_cast<DrainingWatch*>(apr_pcalloc(gen->pconf, sizeof(DrainingWatch)));
+    watch->proc.pid = d[i].pid;
+    watch->daemon = d[i];
+    apr_proc_other_child_register(&watch->proc, draining_maintenance, watch, nullptr, gen->pconf);
   }
 }
 
 // Waits for every daemon we know of to exit, SIGKILLing those still there at the deadline,
 // so that httpd's exit means its daemons are gone too.
-void reap_all(const apr_array_header_t* pids_arr, apr_interval_time_t grace) {
-  std::vector<pid_t> pids(reinterpret_cast<const pid_t*>(pids_arr->elts),
-                          reinterpret_cast<const pid_t*>(pids_arr->elts) + pids_arr->nelts);
+void reap_all(const apr_array_header_t* draining, apr_interval_time_t grace) {
+  std::vector<pid_t> pids;
+  const auto* d = reinterpret_cast<const DrainingDaemon*>(draining->elts);
+  for (int i = 0; i < draining->nelts; ++i) pids.push_back(d[i].pid);
   const apr_time_t deadline = apr_time_now() + grace;
   while (!pids.empty()) {
     std::erase_if(pids, [](pid_t pid) {
@@ -192,14 +215,15 @@ apr_status_t generation_cleanup(void* data) {
     // Restart: the old daemon finishes what it has and exits while the next generation takes
     // new connections from the same socket. Stop: the workers are done, so it can go.
     kill(slot->proc.pid, restarting ? SIGUSR1 : SIGTERM);
-    *static_cast<pid_t*>(apr_array_push(reg->draining)) = slot->proc.pid;
+    *static_cast<DrainingDaemon*>(apr_array_push(reg->draining)) =
+        DrainingDaemon{slot->proc.pid, slot->group->slot, slot->shared};
   }
   if (restarting) {
     g_generation = nullptr;
     return APR_SUCCESS;
   }
-  const auto* pids = reinterpret_cast<const pid_t*>(reg->draining->elts);
-  for (int i = 0; i < reg->draining->nelts; ++i) kill(pids[i], SIGTERM);
+  const auto* draining = reinterpret_cast<const DrainingDaemon*>(reg->draining->elts);
+  for (int i = 0; i < reg->draining->nelts; ++i) kill(draining[i].pid, SIGTERM);
   reap_all(reg->draining, apr_time_from_sec(grace + 1));
   reg->draining->nelts = 0;
   auto* sockets = reinterpret_cast<SocketEntry*>(reg->sockets->elts);
@@ -272,6 +296,10 @@ int start_daemon_groups(apr_pool_t* pconf, apr_pool_t* /*ptemp*/, server_rec* s)
   for (int i = 0; i < gen->registry->sockets->nelts; ++i) sockets[i].in_use = false;
 
   const char* prefix = gc.socket_prefix ? gc.socket_prefix : ap_runtime_dir_relative(pconf, "wsgi");
+  wsgid_scoreboard* board = scoreboard(s->process);
+  if (board) {
+    for (wsgid_group_slot& slot : board->groups) store(slot.configured, 0);
+  }
   auto** groups = reinterpret_cast<DaemonGroup**>(gc.groups->elts);
   for (int i = 0; i < gc.groups->nelts; ++i) {
     DaemonGroup& g = *groups[i];
@@ -286,6 +314,11 @@ int start_daemon_groups(apr_pool_t* pconf, apr_pool_t* /*ptemp*/, server_rec* s)
     if (gc.python_path->nelts)
       g.python_path = apr_array_append(pconf, g.python_path, gc.python_path);
     if (!attach_socket(gen, g, prefix)) return HTTP_INTERNAL_SERVER_ERROR;
+    g.slot = claim_group_slot(board, g.name);
+    if (g.slot) {
+      store(g.slot->configured, 1);
+      store(g.slot->processes, g.processes);
+    }
   }
   release_unused_sockets(gen->registry);
   watch_draining(gen);

@@ -1,11 +1,14 @@
 // The module record: directive table and hook registration, nothing else.
 #include <httpd.h>
 #include <http_config.h>
+#include <http_protocol.h>
 #include <http_request.h>
 
 #include "config.hpp"
 #include "daemon_lifecycle.hpp"
 #include "directives.hpp"
+#include "health_handlers.hpp"
+#include "request_id.hpp"
 #include "request_handler.hpp"
 
 namespace {
@@ -31,6 +34,8 @@ void register_hooks(apr_pool_t* /*p*/) {
   ap_hook_child_init(child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_translate_name(wsgid::translate_script_alias, after_alias, nullptr, APR_HOOK_MIDDLE);
   ap_hook_handler(wsgid::handle_wsgi_request, nullptr, nullptr, APR_HOOK_MIDDLE);
+  ap_hook_handler(wsgid::handle_health_request, nullptr, nullptr, APR_HOOK_MIDDLE);
+  ap_hook_post_read_request(wsgid::assign_request_id, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
 }
 
 }  // namespace

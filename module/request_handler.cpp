@@ -15,6 +15,7 @@
 #include "config.hpp"
 #include "daemon_exchange.hpp"
 #include "log.hpp"
+#include "scoreboard.hpp"
 
 namespace wsgid {
 namespace {
@@ -94,6 +95,12 @@ std::string build_request_head(request_rec* r, const char* process_group,
   apr_table_setn(env, "mod_wsgi.request_handler", kHandlerName);
   apr_table_setn(env, "mod_wsgi.request_start",
                  apr_psprintf(r->pool, "%" APR_TIME_T_FMT, r->request_time));
+  // The daemon measures how long the request waited for a free thread from here.
+  apr_table_setn(env, "mod_wsgi.queue_start",
+                 apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_now()));
+  if (const char* id = apr_table_get(env, "WSGID_REQUEST_ID")) {
+    apr_table_setn(env, "mod_wsgi.request_id", id);
+  }
   const apr_array_header_t* arr = apr_table_elts(env);
   const auto* elts = reinterpret_cast<const apr_table_entry_t*>(arr->elts);
   std::vector<std::pair<std::string_view, std::string_view>> pairs;
@@ -116,6 +123,17 @@ bool map_head_to_get(request_rec* r, MapHeadToGet setting) {
     if (f->frec->ftype < AP_FTYPE_PROTOCOL) return true;
   }
   return false;
+}
+
+void record_request(wsgid_group_slot* slot, int status, apr_time_t started, int gateway_error) {
+  if (!slot) return;
+  const int status_class = status >= 100 && status < 600 ? status / 100 : 0;
+  add(slot->requests_by_class[status_class], 1);
+  const apr_time_t elapsed = apr_time_now() - started;
+  wsgid_histogram_observe(&slot->duration, static_cast<uint64_t>(elapsed > 0 ? elapsed : 0));
+  if (gateway_error >= 0 && gateway_error < WSGID_GATEWAY_ERRORS) {
+    add(slot->gateway_errors[gateway_error], 1);
+  }
 }
 
 }  // namespace
@@ -219,7 +237,10 @@ int handle_wsgi_request(request_rec* r) {
                          map_head_to_get(r, dc->map_head_to_get));
   ExchangeOptions options;
   options.error_override = dc->error_override == 1;
-  return exchange_with_daemon(r, *group, head, options);
+  ExchangeResult result;
+  const int rc = exchange_with_daemon(r, *group, head, options, result);
+  record_request(group->slot, rc == OK ? r->status : rc, r->request_time, result.gateway_error);
+  return rc;
 }
 
 }  // namespace wsgid

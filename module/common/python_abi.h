@@ -12,11 +12,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "scoreboard.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define WSGID_PYTHON_ABI_VERSION 1u
+#define WSGID_PYTHON_ABI_VERSION 2u
 #define WSGID_PYTHON_ENTRY_SYMBOL "wsgid_python_entry"
 
 /* Exit status of a daemon process that could not start (Python failed to initialise, the
@@ -61,6 +63,16 @@ typedef struct wsgid_daemon_spec {
    * err, in which case the daemon logs it and exits WSGID_EXIT_STARTUP_FAILURE. */
   int (*apply_sandbox)(void *ctx, char *err, size_t err_len);
   void *sandbox_ctx;
+  /* ABI 2: this process's slot and its group's slot in the shared scoreboard (scoreboard.h),
+   * or NULL when there is none (tests, more processes than slots). The daemon sets its state
+   * READY before its first accept and DRAINING when it stops accepting, keeps busy_threads and
+   * requests current, observes the group's queue_wait (from the request's
+   * mod_wsgi.queue_start, microseconds since the epoch) and writes exit_reason before it exits. */
+  wsgid_process_slot *process_slot;
+  wsgid_group_slot *group_slot;
+  /* ABI 2: httpd's LogLevel for the group's server, as APLOG_* numbers (3 error .. 7 debug);
+   * lines above it are not written. */
+  int log_level;
 } wsgid_daemon_spec;
 
 typedef struct wsgid_python_api {

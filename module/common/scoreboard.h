@@ -1,0 +1,117 @@
+/* wsgid's scoreboard: daemon-group state and counters in memory shared by the httpd parent,
+ * its worker children and every daemon process. The parent maps it once for its whole life
+ * (it survives graceful restarts) and owns the layout; everyone updates their own fields with
+ * atomic operations (the __atomic builtins, relaxed order: these are statistics, not locks).
+ *
+ *   parent  : assigns group and process slots, process state STARTING on fork, EMPTY on death,
+ *             restarts[] by the exit reason the daemon left in its slot
+ *   worker  : requests_by_class[], duration, gateway_errors[] (after each request)
+ *   daemon  : its process slot's state READY/DRAINING, busy_threads, requests, exit_reason,
+ *             and the group's queue_wait histogram
+ *
+ * Plain C: mod_wsgid.so and wsgid_python.so both include it (see python_abi.h). Any layout
+ * change bumps WSGID_SCOREBOARD_VERSION and WSGID_PYTHON_ABI_VERSION. */
+#ifndef WSGID_SCOREBOARD_H
+#define WSGID_SCOREBOARD_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WSGID_SCOREBOARD_MAGIC 0x42534757u /* "WGSB" */
+#define WSGID_SCOREBOARD_VERSION 1u
+#define WSGID_SCOREBOARD_MAX_GROUPS 64
+#define WSGID_SCOREBOARD_MAX_PROCESSES 64 /* per group, old generations included */
+#define WSGID_GROUP_NAME_MAX 64
+
+/* Histogram upper bounds in microseconds; the last bucket is +Inf. */
+#define WSGID_HISTOGRAM_BUCKETS 12
+#define WSGID_HISTOGRAM_BOUNDS_US \
+  {5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000}
+
+enum wsgid_process_state {
+  WSGID_PROCESS_EMPTY = 0,
+  WSGID_PROCESS_STARTING = 1, /* forked; Python starting, preloading */
+  WSGID_PROCESS_READY = 2,    /* accepting requests */
+  WSGID_PROCESS_DRAINING = 3  /* finishing in-flight requests, accepting no more */
+};
+
+/* Why a daemon process ended; the daemon writes it just before exiting. A process that dies
+ * without writing one (a crash, a kill, the seccomp reporter) counts as WSGID_EXIT_CRASH. */
+enum wsgid_exit_reason {
+  WSGID_EXIT_CRASH = 0,
+  WSGID_EXIT_STARTUP_FAILED = 1,
+  WSGID_EXIT_MAXIMUM_REQUESTS = 2,
+  WSGID_EXIT_REQUEST_TIMEOUT = 3,
+  WSGID_EXIT_INACTIVITY_TIMEOUT = 4,
+  WSGID_EXIT_RELOAD = 5,         /* script changed */
+  WSGID_EXIT_SHUTDOWN = 6,       /* httpd stop or graceful restart */
+  WSGID_EXIT_CPU_TIME_LIMIT = 7,
+  WSGID_EXIT_MEMORY_LIMIT = 8,
+  WSGID_EXIT_REASONS = 9
+};
+
+/* Causes of the 5xx responses the worker itself produces (each also logged with a code). */
+enum wsgid_gateway_error {
+  WSGID_GATEWAY_CONNECT_FAILED = 0,   /* 503, WSGID0105 */
+  WSGID_GATEWAY_DAEMON_DIED = 1,      /* 502 or broken response, WSGID0106/0107 */
+  WSGID_GATEWAY_PROTOCOL = 2,         /* 502, WSGID0108, WSGID0112 */
+  WSGID_GATEWAY_TIMEOUT = 3,          /* 504, WSGID0111 */
+  WSGID_GATEWAY_ERRORS = 4
+};
+
+typedef struct wsgid_histogram {
+  uint64_t buckets[WSGID_HISTOGRAM_BUCKETS]; /* not cumulative: one increment per observation */
+  uint64_t count;
+  uint64_t sum_us;
+} wsgid_histogram;
+
+typedef struct wsgid_process_slot {
+  int32_t pid;
+  int32_t state;        /* enum wsgid_process_state */
+  int32_t threads;      /* request threads of the process */
+  int32_t busy_threads; /* threads inside a request */
+  int32_t exit_reason;  /* enum wsgid_exit_reason */
+  uint32_t reserved;
+  uint64_t requests; /* completed by this process */
+} wsgid_process_slot;
+
+typedef struct wsgid_group_slot {
+  char name[WSGID_GROUP_NAME_MAX]; /* "" when the slot is free */
+  int32_t configured;              /* 1 while the current configuration declares the group */
+  int32_t processes;               /* processes= of the current configuration */
+  uint64_t requests_by_class[6];   /* [1]..[5]: 1xx..5xx; [0]: anything else */
+  wsgid_histogram duration;        /* whole request, as the worker saw it */
+  wsgid_histogram queue_wait;      /* worker connect to daemon accept */
+  uint64_t restarts[WSGID_EXIT_REASONS];
+  uint64_t gateway_errors[WSGID_GATEWAY_ERRORS];
+  wsgid_process_slot processes_slots[WSGID_SCOREBOARD_MAX_PROCESSES];
+} wsgid_group_slot;
+
+typedef struct wsgid_scoreboard {
+  uint32_t magic;
+  uint32_t version;
+  wsgid_group_slot groups[WSGID_SCOREBOARD_MAX_GROUPS];
+} wsgid_scoreboard;
+
+/* Helpers every side uses, so the bucketing is the same everywhere. */
+static inline int wsgid_histogram_bucket(uint64_t us) {
+  static const uint64_t bounds[] = WSGID_HISTOGRAM_BOUNDS_US;
+  int i = 0;
+  while (i < WSGID_HISTOGRAM_BUCKETS - 1 && us > bounds[i]) ++i;
+  return i;
+}
+
+static inline void wsgid_histogram_observe(wsgid_histogram *h, uint64_t us) {
+  __atomic_fetch_add(&h->buckets[wsgid_histogram_bucket(us)], 1, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&h->count, 1, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&h->sum_us, us, __ATOMIC_RELAXED);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WSGID_SCOREBOARD_H */
