@@ -8,7 +8,8 @@ packages=(
   apache2 apache2-dev libapache2-mod-wsgi-py3
   python3 python3-dev libpython3.11-dev python3-pytest python3-flask python3-django
   libseccomp-dev libtomlplusplus-dev libboost-dev libboost-filesystem-dev
-  libgtest-dev googletest procps psmisc curl
+  libgtest-dev googletest procps psmisc curl strace
+  prometheus  # for promtool, which checks the metrics format in the tests
 )
 
 missing=()
@@ -24,5 +25,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Packages like apache2 and prometheus start their services when installed; the tests start
+# their own servers on free ports, so keep the packaged ones from starting (as container
+# builds do) unless the machine already has a policy.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod +x "$policy"
+  trap '$sudo rm -f "$policy"' EXIT
+fi
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
