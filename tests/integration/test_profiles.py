@@ -1,0 +1,59 @@
+"""Every shipped profile runs with `wsgid run` and serves its site(s), as the README promises."""
+
+import pytest
+
+import httpd_harness as hh
+import launcher_harness as lh
+
+pytestmark = pytest.mark.wsgid_only("the launcher is wsgid's")
+
+
+@pytest.fixture
+def launch():
+    runs = []
+
+    def start(name):
+        tmp = hh.make_tmp()
+        lh.copy_tree_readable(hh.REPO_ROOT / "profiles", tmp / "profile")
+        run = lh.Launched(tmp=tmp, profile=tmp / "profile" / name)
+        runs.append(run)
+        return run.start()
+
+    yield start
+    for run in runs:
+        try:
+            run.stop()
+        finally:
+            hh.shutil.rmtree(run.tmp, ignore_errors=True)
+
+
+def test_hello_answers_on_localhost_and_127_0_0_1(launch):
+    run = launch("hello.toml")
+    assert b"Hello" in run.wait_ok("/", host="localhost").body
+    assert b"Hello" in run.wait_ok("/", host="127.0.0.1").body
+
+
+def test_unknown_hosts_are_refused(launch):
+    run = launch("hello.toml")
+    run.wait_ok("/")
+    assert run.get("/", host="evil.example").status in (403, 421)
+
+
+def test_flask_profile_passes_its_environment_to_the_app(launch):
+    run = launch("flask.toml")
+    assert run.wait_ok("/").status == 200
+
+
+def test_django_profile_serves_pages_and_static_files(launch):
+    run = launch("django.toml")
+    assert run.wait_ok("/").status == 200
+    static = run.get("/static/style.css")
+    assert static.status == 200 and b"font-family" in static.body
+
+
+def test_two_sites_are_told_apart_by_host(launch):
+    run = launch("two-sites.toml")
+    hello = run.wait_ok("/", host="hello.localhost")
+    flask = run.wait_ok("/", host="flask.localhost")
+    assert b"Hello" in hello.body
+    assert hello.body != flask.body
