@@ -3,12 +3,12 @@
 # when a kubectl is installed (Debian 12 has none), `wsgid check` of the ConfigMap's profile in
 # the image, and the image run under the Deployment's constraints (read-only root, uid 10001,
 # all capabilities dropped, no-new-privileges, default seccomp, /tmp a tmpfs) answering the
-# probe, even with an app that fails every request: the probe never touches the app.
+# probes, even with an app that fails every request: the probe never touches the app.
 source "$(dirname "$0")/lib.sh"
 
 k8s=$repo/deploy/k8s
 /usr/bin/python3 "$here/validate_k8s.py" "$k8s"
-read -r probe_path probe_host probe_port < <(/usr/bin/python3 "$here/validate_k8s.py" "$k8s" --print-probe)
+read -r ready_path live_path probe_host probe_port < <(/usr/bin/python3 "$here/validate_k8s.py" "$k8s" --print-probe)
 
 if command -v kubectl >/dev/null; then
   kinds=$(kubectl kustomize "$k8s" | awk '/^kind:/ { print $2 }' | sort | tr '\n' ' ')
@@ -32,8 +32,9 @@ trap 'remove_container "$cid"' EXIT
 cid=$(start_container --read-only --tmpfs /tmp:rw,size=64m --user 10001:10001 --cap-drop ALL \
   --security-opt no-new-privileges \
   -v "$k8s/site.toml:/etc/wsgid/site.toml:ro" -v "$broken:/srv/app:ro")
-wait_serving "$cid" "$probe_path" "$probe_host" 30
+wait_serving "$cid" "$ready_path" "$probe_host" 30
 port=$(published_port "$cid")
+[ "$(http_status "http://127.0.0.1:$port$live_path" "$probe_host")" = 200 ] || fail "liveness $live_path"
 app_status=$(http_status "http://127.0.0.1:$port/" "$probe_host")
 [ "$app_status" -ge 500 ] || fail "the broken app answered $app_status, expected a 5xx"
-ok "probe GET $probe_path (Host $probe_host) answers 200 under the pod's constraints while the app itself fails ($app_status)"
+ok "readiness $ready_path and liveness $live_path (Host $probe_host) answer 200 under the pod's constraints while the app itself fails ($app_status)"

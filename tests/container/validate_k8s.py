@@ -10,12 +10,13 @@
    HPA targets the Deployment, the ConfigMap the generator makes is the one mounted, the
    profile key is projected to the path the container's args name.
 3. Policy (issue 6): non-root, read-only root, all capabilities dropped, no privilege
-   escalation, seccomp RuntimeDefault, requests and limits, readiness/liveness probes on the
-   profile's static health mount with a Host the profile serves, a rollout that never drops
+   escalation, seccomp RuntimeDefault, requests and limits, readiness/liveness probes that
+   cannot reach the app (mod_wsgid's wsgid-ready/wsgid-health handlers, or a static mount) with
+   a Host the profile serves, a rollout that never drops
    below the desired ready pods, terminationGracePeriodSeconds > preStop + graceful_stop_timeout + the launcher's
    escalation.
 
-Usage: validate_k8s.py DIR [--print-probe]   (--print-probe prints "PATH HOST PORT" for the
+Usage: validate_k8s.py DIR [--print-probe]   (--print-probe prints "READY LIVE HOST PORT" for the
 shell test that then probes a container run with the same constraints).
 """
 
@@ -280,34 +281,62 @@ def main():
     if pdb["spec"].get("maxUnavailable") not in (1, "1") and "minAvailable" not in pdb["spec"]:
         error("pdb.yaml", "policy: one pod at a time")
 
-    # Probes: the profile's static health mount, a Host the profile serves, the http port.
-    statics = {}
-    names = set()
+    # Probes must not reach the app: each path is either a mod_wsgid handler location from the
+    # profile's raw_directives (<Location "P"> SetHandler wsgid-ready|wsgid-health) or under a
+    # static mount below /-/. Liveness must not use wsgid-ready, which is 503 while a pod starts
+    # or drains: the kubelet would restart pods for doing their job.
+    statics, names, handlers = {}, set(), {}
+    server = profile.get("server", {})
+    raw = server.get("raw_directives", [])
+    for i, line in enumerate(raw):
+        match = re.fullmatch(r'\s*<Location\s+"?([^">]+)"?\s*>\s*', line)
+        if match:
+            for inner in raw[i + 1:]:
+                if re.fullmatch(r"\s*</Location>\s*", inner):
+                    break
+                handler = re.fullmatch(r"\s*SetHandler\s+(wsgid-(?:ready|health))\s*", inner)
+                if handler:
+                    handlers[match[1]] = handler[1]
     for site in profile.get("site", []):
         statics.update(site.get("static", {}))
         names.add(site.get("server_name"))
         names.update(site.get("aliases", []))
-    health_mounts = [url for url in statics if url.startswith("/-/health")]
-    probe_info = None
-    for kind in ("readinessProbe", "livenessProbe"):
+    static_health = [url for url in statics if url.startswith("/-/")]
+    probe_info = {}
+    for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
         probe = container.get(kind)
-        if not probe or "httpGet" not in probe:
-            error("deployment.yaml", f"policy: needs an httpGet {kind}")
+        if not probe:
+            if kind != "startupProbe":
+                error("deployment.yaml", f"policy: needs a {kind}")
+            continue
+        if "httpGet" not in probe:
+            error("deployment.yaml", f"policy: {kind} should be an httpGet")
             continue
         get = probe["httpGet"]
+        path = get.get("path", "/")
         host = next((h["value"] for h in get.get("httpHeaders", []) if h["name"].lower() == "host"), None)
-        if not any(get.get("path", "").startswith(url + "/") for url in health_mounts):
-            error("deployment.yaml", f"{kind} path {get.get('path')!r} is not under a static "
-                  f"health mount of the profile ({health_mounts or 'none'}): it would reach the app")
+        handler = handlers.get(path)
+        if handler is None and not any(path.startswith(url + "/") for url in static_health):
+            error("deployment.yaml", f"{kind} path {path!r} is neither a wsgid-ready/wsgid-health "
+                  f"location ({handlers or 'none'}) nor under a static /-/ mount "
+                  f"({static_health or 'none'}) of the profile: it would reach the app")
+        if kind == "livenessProbe" and handler == "wsgid-ready":
+            error("deployment.yaml", "livenessProbe must not use wsgid-ready (503 while starting "
+                  "or draining would get pods restarted); use wsgid-health")
+        if kind == "readinessProbe" and handler == "wsgid-health":
+            # A warning while mod_wsgid's daemons do not yet publish their state to wsgid-ready.
+            print("validate_k8s: warning: readinessProbe uses wsgid-health, which is 200 before "
+                  "the daemons accept; use a wsgid-ready location once it reports daemon state",
+                  file=sys.stderr)
         if host not in names:
             error("deployment.yaml", f"{kind} Host {host!r} is no server_name/alias of the profile "
                   f"({sorted(names)}): the catch-all vhost would answer 403")
         port = ports.get(get["port"], get["port"])
-        listen = profile.get("server", {}).get("listen", "0.0.0.0:8080")
+        listen = server.get("listen", "0.0.0.0:8080")
         listen = [listen] if isinstance(listen, str) else listen
         if not any(l.rsplit(":", 1)[1] == str(port) for l in listen):
             error("deployment.yaml", f"{kind} port {port} is not one the profile listens on ({listen})")
-        probe_info = (get["path"], host, port)
+        probe_info[kind] = (path, host, port)
 
     grace = pod.get("terminationGracePeriodSeconds", 30)
     drain = duration_seconds(profile.get("server", {}).get("graceful_stop_timeout", "30s"))
@@ -323,8 +352,9 @@ def main():
               f"{pause} s + graceful_stop_timeout {drain} s + the launcher's {ESCALATION_SECONDS} s "
               "SIGTERM-to-SIGKILL escalation, or draining pods are SIGKILLed by the kubelet")
 
-    if "--print-probe" in sys.argv and probe_info and not errors:
-        print(*probe_info)
+    if "--print-probe" in sys.argv and not errors:
+        ready, live = probe_info["readinessProbe"], probe_info["livenessProbe"]
+        print(ready[0], live[0], ready[1], ready[2])
     return finish()
 
 
