@@ -26,6 +26,7 @@
 #include "control_signals.hpp"
 #include "error_log.hpp"
 #include "interpreter.hpp"
+#include "process_status.hpp"
 #include "script_loader.hpp"
 #include "wsgi_adapter.hpp"
 
@@ -78,6 +79,24 @@ enum class DrainReason {
   kScriptModified
 };
 
+wsgid_exit_reason exit_reason(DrainReason r) {
+  switch (r) {
+    case DrainReason::kMaximumRequests:
+      return WSGID_EXIT_MAXIMUM_REQUESTS;
+    case DrainReason::kRequestTimeout:
+      return WSGID_EXIT_REQUEST_TIMEOUT;
+    case DrainReason::kInactivity:
+      return WSGID_EXIT_INACTIVITY_TIMEOUT;
+    case DrainReason::kScriptModified:
+      return WSGID_EXIT_RELOAD;
+    case DrainReason::kNone:
+    case DrainReason::kStop:
+    case DrainReason::kGraceful:
+      break;
+  }
+  return WSGID_EXIT_SHUTDOWN;
+}
+
 const char* describe(DrainReason r) {
   switch (r) {
     case DrainReason::kNone:
@@ -107,18 +126,20 @@ struct ThreadSlot {
 
 class Daemon {
  public:
-  explicit Daemon(const wsgid_daemon_spec& spec) : spec_(spec), listen_fd_(spec.listen_fd) {
+  explicit Daemon(const wsgid_daemon_spec& spec)
+      : spec_(spec), status_(spec.process_slot, spec.group_slot), listen_fd_(spec.listen_fd) {
     settings_.multithread = spec.threads > 1;
     settings_.multiprocess = spec.processes > 1 || spec.multiprocess_option != 0;
     settings_.run_once = spec.threads == 1 && spec.maximum_requests == 1;
   }
 
   int run();
+  void failed_to_start() const { status_.exiting(WSGID_EXIT_STARTUP_FAILED); }
 
  private:
   bool start_up();
   void request_thread(ThreadSlot& slot);
-  void serve(int fd, ThreadSlot& slot);
+  void serve(int fd, ThreadSlot& slot, std::int64_t accepted_us);
   bool peer_allowed(int fd);
   void request_drain(DrainReason reason);
   DrainReason wait_for_drain_reason();
@@ -130,6 +151,7 @@ class Daemon {
 
   const wsgid_daemon_spec& spec_;
   GroupSettings settings_;
+  ProcessStatus status_;
   UniqueFd signal_fd_;              // control signals, one byte each (see control_signals.hpp)
   UniqueFd stop_fd_;                // readable once draining: request threads stop accepting
   UniqueFd control_fd_;             // request threads -> main thread: a drain was asked for
@@ -239,11 +261,15 @@ bool Daemon::peer_allowed(int fd) {
   return false;
 }
 
-void Daemon::serve(int fd, ThreadSlot& slot) {
+void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
   Connection conn(fd, spec_.socket_timeout);
   if (!peer_allowed(fd)) return;
   std::string head_payload;
   RequestTarget target;
+  // Both outlive the try block, so a dropped connection is logged with the request's id and
+  // the thread counts as busy until then.
+  std::optional<RequestLogScope> request_log;
+  std::optional<ProcessStatus::Request> busy;
   try {
     std::string_view payload;
     wire::FrameHeader h = conn.read_frame(payload);
@@ -262,7 +288,15 @@ void Daemon::serve(int fd, ThreadSlot& slot) {
                "WSGID0505: " + who() + " dropped a worker connection: expected a request head");
       return;
     }
+    busy.emplace(status_);
     target = request_target(pairs);
+    for (const auto& [k, v] : pairs) {
+      if (k == "mod_wsgi.request_id") {
+        request_log.emplace(v);
+      } else if (k == "mod_wsgi.queue_start") {
+        status_.observe_queue_wait(v, accepted_us);
+      }
+    }
     if (target.script.empty()) {
       log_line(LogLevel::kError,
                "WSGID0507: request without SCRIPT_FILENAME; the worker must name the script",
@@ -315,7 +349,10 @@ void Daemon::serve(int fd, ThreadSlot& slot) {
 
 void Daemon::request_drain(DrainReason reason) {
   DrainReason expected = DrainReason::kNone;
-  if (requested_.compare_exchange_strong(expected, reason)) notify(control_fd_.get());
+  if (requested_.compare_exchange_strong(expected, reason)) {
+    status_.draining();  // decided: the main thread closes the listening socket next
+    notify(control_fd_.get());
+  }
 }
 
 void Daemon::request_thread(ThreadSlot& slot) {
@@ -335,6 +372,7 @@ void Daemon::request_thread(ThreadSlot& slot) {
       if ((p[0].revents & POLLIN) == 0) continue;
       fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     }
+    const std::int64_t accepted_us = realtime_us();
     if (fd < 0) {
       // EAGAIN is normal: the other threads and processes of the group share the socket.
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED ||
@@ -351,7 +389,7 @@ void Daemon::request_thread(ThreadSlot& slot) {
     if (spec_.maximum_requests > 0 && n >= spec_.maximum_requests) {
       request_drain(DrainReason::kMaximumRequests);
     }
-    serve(fd, slot);
+    serve(fd, slot, accepted_us);
   }
   release_thread_states();
   if (--running_threads_ == 0) notify(done_fd_.get());
@@ -407,6 +445,7 @@ int Daemon::drain(DrainReason reason) {
   double timeout = stopping ? spec_.shutdown_timeout : spec_.graceful_timeout;
   if (reason == DrainReason::kRequestTimeout && timeout <= 0) timeout = 5;  // it is stuck
   draining_ = true;
+  status_.draining();
   notify(stop_fd_.get());
   {
     std::unique_lock lock(listen_mutex_);
@@ -426,6 +465,7 @@ int Daemon::drain(DrainReason reason) {
                  "WSGID0517: " + who() + ": " + std::to_string(in_flight_.load()) +
                      " requests still running after " + std::to_string(timeout) +
                      "s of draining; forcing exit (raise graceful-timeout/shutdown-timeout?)");
+        status_.exiting(exit_reason(reason));
         ::_exit(0);
       }
       timeout_ms = static_cast<int>(left / 1'000'000 + 1);
@@ -445,15 +485,18 @@ int Daemon::drain(DrainReason reason) {
   for (auto& t : threads_) t.join();
   run_exit_functions();
   log_line(LogLevel::kNotice, "wsgid: " + who() + " exiting (" + describe(reason) + ")");
+  status_.exiting(exit_reason(reason));
   return 0;
 }
 
 int Daemon::run() {
-  init_log_level();
+  init_log_level(spec_.log_level);
+  status_.starting(spec_.threads);
   if (spec_.threads < 1 || spec_.listen_fd < 0) {
     log_line(LogLevel::kError, "WSGID0516: " + who() + ": invalid daemon spec (threads=" +
                                    std::to_string(spec_.threads) +
                                    ", listen_fd=" + std::to_string(spec_.listen_fd) + ")");
+    failed_to_start();
     return WSGID_EXIT_STARTUP_FAILURE;
   }
   signal_fd_ = UniqueFd(install_control_signals());
@@ -464,9 +507,14 @@ int Daemon::run() {
     log_line(LogLevel::kError,
              std::string("WSGID0513: ") + who() +
                  ": cannot set up signal handling/eventfds: " + std::strerror(errno));
+    failed_to_start();
     return WSGID_EXIT_STARTUP_FAILURE;
   }
-  if (!start_up()) return WSGID_EXIT_STARTUP_FAILURE;
+  if (!start_up()) {
+    failed_to_start();
+    return WSGID_EXIT_STARTUP_FAILURE;
+  }
+  status_.ready();  // the threads' first accept follows
 
   last_activity_ns_ = now_ns();
   running_threads_ = spec_.threads;
@@ -485,6 +533,7 @@ int Daemon::run() {
 }  // namespace
 
 int daemon_main(const wsgid_daemon_spec* spec) noexcept {
+  static Daemon* daemon = nullptr;  // lives until exit: threads may outlive a forced drain
   try {
     if (spec == nullptr || spec->abi_version != WSGID_PYTHON_ABI_VERSION) {
       log_line(LogLevel::kError,
@@ -494,7 +543,6 @@ int daemon_main(const wsgid_daemon_spec* spec) noexcept {
                    "); install both from the same build");
       return WSGID_EXIT_STARTUP_FAILURE;
     }
-    static Daemon* daemon = nullptr;  // lives until exit: threads may outlive a forced drain
     daemon = new Daemon(*spec);
     return daemon->run();
   } catch (const std::exception& e) {
@@ -502,6 +550,7 @@ int daemon_main(const wsgid_daemon_spec* spec) noexcept {
   } catch (...) {
     log_line(LogLevel::kError, "WSGID0513: daemon failed with an unknown error");
   }
+  if (daemon != nullptr) daemon->failed_to_start();
   return WSGID_EXIT_STARTUP_FAILURE;
 }
 

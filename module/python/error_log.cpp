@@ -4,6 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -15,6 +16,8 @@ namespace wsgid::python {
 namespace {
 
 std::atomic<int> g_max_level{static_cast<int>(LogLevel::kNotice)};
+
+thread_local std::string t_request_id;
 
 constexpr const char* kLevelNames[] = {"emerg", "alert",  "crit", "error",
                                        "warn",  "notice", "info", "debug"};
@@ -33,7 +36,8 @@ void write_all(int fd, const char* data, std::size_t len) {
 
 }  // namespace
 
-void init_log_level() {
+void init_log_level(int aplog_level) {
+  g_max_level = std::clamp(aplog_level, 0, static_cast<int>(LogLevel::kDebug));
   const char* env = std::getenv("WSGID_LOG_LEVEL");
   if (env == nullptr) return;
   for (int i = 0; i < static_cast<int>(std::size(kLevelNames)); ++i) {
@@ -43,7 +47,28 @@ void init_log_level() {
 
 bool log_enabled(LogLevel level) { return static_cast<int>(level) <= g_max_level.load(); }
 
+LogLevel max_log_level() { return static_cast<LogLevel>(g_max_level.load()); }
+
+RequestLogScope::RequestLogScope(std::string_view id) {
+  constexpr std::size_t kMaxLength = 128;
+  t_request_id.assign(id.substr(0, kMaxLength));
+  // Spaces, brackets and control characters could end the field early or forge a new line.
+  for (char& c : t_request_id) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == '[' || c == ']') c = '_';
+  }
+}
+
+RequestLogScope::~RequestLogScope() { t_request_id.clear(); }
+
+const std::string& current_request_id() { return t_request_id; }
+
 void log_line(LogLevel level, std::string_view message, std::string_view client) {
+  log_line_for(level, message, client, t_request_id);
+}
+
+void log_line_for(LogLevel level, std::string_view message, std::string_view client,
+                  std::string_view request_id) {
   if (!log_enabled(level)) return;
   timespec now{};
   clock_gettime(CLOCK_REALTIME, &now);
@@ -70,15 +95,25 @@ void log_line(LogLevel level, std::string_view message, std::string_view client)
     line += client;
     line += "] ";
   }
+  if (!request_id.empty()) {
+    line += "[request ";
+    line += request_id;
+    line += "] ";
+  }
   line += message;
   line += '\n';
   write_all(2, line.data(), line.size());
 }
 
 void log_text(LogLevel level, std::string_view text, std::string_view client) {
+  log_text_for(level, text, client, t_request_id);
+}
+
+void log_text_for(LogLevel level, std::string_view text, std::string_view client,
+                  std::string_view request_id) {
   while (!text.empty()) {
     const auto nl = text.find('\n');
-    log_line(level, text.substr(0, nl), client);
+    log_line_for(level, text.substr(0, nl), client, request_id);
     if (nl == std::string_view::npos) break;
     text.remove_prefix(nl + 1);
   }

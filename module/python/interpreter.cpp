@@ -12,6 +12,7 @@
 #include "error_log.hpp"
 #include "file_wrapper.hpp"
 #include "log_object.hpp"
+#include "logging_handler.hpp"
 #include "py_ref.hpp"
 #include "python_error.hpp"
 #include "wsgi_input.hpp"
@@ -43,12 +44,14 @@ void make_libpython_global() {
   }
 }
 
-// With the GIL, in the interpreter being set up: logs for stdout/stderr, python-path.
+// With the GIL, in the interpreter being set up: logs for stdout/stderr and logging,
+// python-path.
 bool setup_interpreter(std::string& error) {
   if (!install_std_streams()) {
     error = "cannot replace sys.stdout/sys.stderr:\n" + take_exception_text();
     return false;
   }
+  if (!install_logging_handler(error)) return false;
   if (g_python_path.empty()) return true;
   PyRef paths = PyRef::steal(PyList_New(0));
   for (const auto& p : g_python_path) {

@@ -9,15 +9,24 @@ namespace {
 struct LogObject {
   PyObject_HEAD LogLevel level;
   std::string client;
+  // wsgi.errors: its request's id, whichever thread writes. sys.stdout/sys.stderr: "", and
+  // each line carries the id of the request the writing thread is serving, if any.
+  std::string request_id;
   std::string pending;  // text after the last newline
 };
+
+void write_line(const LogObject* self, std::string_view text) {
+  log_line_for(self->level, text, self->client,
+               self->request_id.empty() ? std::string_view(current_request_id())
+                                        : std::string_view(self->request_id));
+}
 
 void emit_lines(LogObject* self) {
   std::size_t start = 0;
   for (;;) {
     const auto nl = self->pending.find('\n', start);
     if (nl == std::string::npos) break;
-    log_line(self->level, std::string_view(self->pending).substr(start, nl - start), self->client);
+    write_line(self, std::string_view(self->pending).substr(start, nl - start));
     start = nl + 1;
   }
   self->pending.erase(0, start);
@@ -25,8 +34,9 @@ void emit_lines(LogObject* self) {
 
 void log_dealloc(PyObject* o) {
   auto* self = reinterpret_cast<LogObject*>(o);
-  if (!self->pending.empty()) log_line(self->level, self->pending, self->client);
+  if (!self->pending.empty()) write_line(self, self->pending);
   self->client.~basic_string();
+  self->request_id.~basic_string();
   self->pending.~basic_string();
   PyObject_Free(o);
 }
@@ -100,11 +110,12 @@ bool log_type_ready() {
   return PyType_Ready(&g_log_type) == 0;
 }
 
-PyRef make_log(LogLevel level, std::string_view client) {
+PyRef make_log(LogLevel level, std::string_view client, std::string_view request_id) {
   auto* self = PyObject_New(LogObject, &g_log_type);
   if (self == nullptr) return {};
   self->level = level;
   new (&self->client) std::string(client);
+  new (&self->request_id) std::string(request_id);
   new (&self->pending) std::string();
   return PyRef::steal(reinterpret_cast<PyObject*>(self));
 }
@@ -113,7 +124,7 @@ void flush_log(PyObject* o) {
   if (o == nullptr || Py_TYPE(o) != &g_log_type) return;
   auto* self = reinterpret_cast<LogObject*>(o);
   if (self->pending.empty()) return;
-  log_line(self->level, self->pending, self->client);
+  write_line(self, self->pending);
   self->pending.clear();
 }
 

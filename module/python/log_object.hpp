@@ -13,7 +13,8 @@ namespace wsgid::python {
 // Once, with the GIL, before any Log object is created (the type is shared by interpreters).
 bool log_type_ready();
 
-PyRef make_log(LogLevel level, std::string_view client);
+// `request_id` "": each line takes the id of the request its writing thread serves.
+PyRef make_log(LogLevel level, std::string_view client, std::string_view request_id = {});
 
 // Flushes the partial line of a Log object (no-op for anything else).
 void flush_log(PyObject* log);

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <utility>
 
+#include "logging_handler.hpp"
 #include "python_error.hpp"
 
 namespace wsgid::python {
@@ -149,7 +150,10 @@ PyRef load_script(const std::string& path, LoadFailure& failure) {
   }
   timespec mtime{};
   PyRef module = exec_script(path, failure, mtime);
-  if (module) g_modules.emplace(key, LoadedScript{PyRef(module).release(), mtime});
+  if (module) {
+    g_modules.emplace(key, LoadedScript{PyRef(module).release(), mtime});
+    attach_logging_handler_to_root();
+  }
   return module;
 }
 

@@ -431,7 +431,7 @@ bool run_wsgi_request(Connection& conn, const wire::Pairs& head, const RequestTa
                       const GroupSettings& settings) {
   Response r;
   r.conn = &conn;
-  PyRef errors = make_log(LogLevel::kError, target.client);
+  PyRef errors = make_log(LogLevel::kError, target.client, current_request_id());
   PyRef input = make_input(&conn);
   // Last, once the response is complete: another application thread may still be reading
   // this body, and waking it breaks the connection's read side.

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <sstream>
 #include <stdexcept>
 
@@ -71,6 +73,9 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) {
   spec.allowed_peer_uid_count = uids.size();
   spec.preload = preloads.data();
   spec.preload_count = preloads.size();
+  spec.log_level = o.log_level;
+  spec.process_slot = o.process_slot;
+  spec.group_slot = o.group_slot;
   ::_exit(entry()->daemon_main(&spec));
 }
 
@@ -298,6 +303,43 @@ bool Daemon::wait_for_log(const std::string& needle, std::chrono::milliseconds t
     if (log().find(needle) != std::string::npos) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     ::poll(nullptr, 0, 20);
+  }
+}
+
+SharedGroupSlot::SharedGroupSlot() {
+  void* p = ::mmap(nullptr, sizeof(wsgid_group_slot), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::runtime_error(std::string("mmap: ") + std::strerror(errno));
+  group_ = new (p) wsgid_group_slot{};
+  std::strncpy(group_->name, "testgroup", sizeof group_->name - 1);
+  group_->configured = 1;
+  group_->processes = 1;
+  process()->state = WSGID_PROCESS_STARTING;
+}
+
+SharedGroupSlot::~SharedGroupSlot() { ::munmap(group_, sizeof(wsgid_group_slot)); }
+
+int SharedGroupSlot::state() const { return __atomic_load_n(&process()->state, __ATOMIC_RELAXED); }
+int SharedGroupSlot::busy_threads() const {
+  return __atomic_load_n(&process()->busy_threads, __ATOMIC_RELAXED);
+}
+std::uint64_t SharedGroupSlot::requests() const {
+  return __atomic_load_n(&process()->requests, __ATOMIC_RELAXED);
+}
+int SharedGroupSlot::exit_reason() const {
+  return __atomic_load_n(&process()->exit_reason, __ATOMIC_RELAXED);
+}
+std::uint64_t SharedGroupSlot::queue_wait_count() const {
+  return __atomic_load_n(&group_->queue_wait.count, __ATOMIC_RELAXED);
+}
+
+bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  // The daemon signals nothing when it updates shared memory: check it with a deadline.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    ::poll(nullptr, 0, 5);
   }
 }
 

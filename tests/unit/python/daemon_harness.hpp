@@ -5,11 +5,14 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "scoreboard.h"
 #include "wire_protocol.hpp"
 
 namespace wsgid::test {
@@ -52,6 +55,33 @@ struct DaemonOptions {
   std::vector<uid_t> allowed_uids;  // empty: {getuid()}
   std::vector<Preload> preloads;
   std::vector<std::string> python_path;
+  int log_level = 5;  // APLOG_NOTICE: the daemon's own notices are tested for
+  wsgid_process_slot* process_slot = nullptr;
+  wsgid_group_slot* group_slot = nullptr;
+};
+
+// A group's scoreboard slot in memory shared with the daemons the test forks, as the httpd
+// parent's scoreboard is: process slot 0 starts in state STARTING, as after the parent's fork.
+class SharedGroupSlot {
+ public:
+  SharedGroupSlot();
+  ~SharedGroupSlot();
+  SharedGroupSlot(const SharedGroupSlot&) = delete;
+  SharedGroupSlot& operator=(const SharedGroupSlot&) = delete;
+  wsgid_group_slot* group() const { return group_; }
+  wsgid_process_slot* process() const { return &group_->processes_slots[0]; }
+  // Relaxed atomic reads, as the parent and the workers read them.
+  int state() const;
+  int busy_threads() const;
+  std::uint64_t requests() const;
+  int exit_reason() const;
+  std::uint64_t queue_wait_count() const;
+  // Polls `read` until it equals `want` or the deadline passes; true if it did.
+  template <typename Read, typename T>
+  bool wait_for(Read read, T want, std::chrono::milliseconds timeout = 20s) const;
+
+ private:
+  wsgid_group_slot* group_;
 };
 
 struct Frame {
@@ -121,6 +151,13 @@ class Daemon {
   int pidfd_ = -1;
   bool reaped_ = false;
 };
+
+bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+
+template <typename Read, typename T>
+bool SharedGroupSlot::wait_for(Read read, T want, std::chrono::milliseconds timeout) const {
+  return poll_until([&] { return read() == want; }, timeout);
+}
 
 // CGI variables as httpd's worker sends them for a request to `script`.
 Pairs cgi(const std::string& script, const std::string& method = "GET",

@@ -224,10 +224,9 @@ def application(environ, start_response):
     return [b'never']
 )");
   DaemonOptions options;
-  options.threads = 1;  // so the next request is served only after the broken one
-  ::setenv("WSGID_LOG_LEVEL", "debug", 1);
+  options.threads = 1;    // so the next request is served only after the broken one
+  options.log_level = 7;  // debug
   Daemon daemon(dir, options);
-  ::unsetenv("WSGID_LOG_LEVEL");
   {
     auto client = daemon.connect();
     client.hello();
