@@ -76,7 +76,8 @@ DecodeError decode_header(const unsigned char in[kHeaderSize], FrameHeader& out)
 
 // A list of (key, value) byte strings: u32 count, then per pair u32 klen, key, u32 vlen, value.
 using Pairs = std::vector<std::pair<std::string_view, std::string_view>>;
-void append_pairs(std::string& out, std::span<const std::pair<std::string_view, std::string_view>> pairs);
+void append_pairs(std::string& out,
+                  std::span<const std::pair<std::string_view, std::string_view>> pairs);
 // Views point into `payload`. Returns false on any inconsistency (counts, lengths, trailing bytes).
 bool parse_pairs(std::string_view payload, Pairs& out);
 
