@@ -70,6 +70,19 @@ Limits build_limits(const toml::table& t) {
   return limits;
 }
 
+Health build_health(const toml::table& t) {
+  const auto endpoint = [&](std::string_view key) {
+    std::string path = text(t, key);
+    return path == "off" ? std::string() : path;
+  };
+  Health health;
+  health.liveness = endpoint("liveness");
+  health.readiness = endpoint("readiness");
+  health.metrics = endpoint("metrics");
+  health.allow = texts(t, "allow");
+  return health;
+}
+
 Server build_server(const toml::table& t) {
   Server server;
   const toml::node& listen = at(t, "listen");
@@ -96,6 +109,7 @@ Server build_server(const toml::table& t) {
   server.group = text(t, "group");
   server.graceful_stop_timeout = seconds(t, "graceful_stop_timeout");
   server.limits = build_limits(subtable(t, "limits"));
+  server.health = build_health(subtable(t, "health"));
   server.raw_directives = texts(t, "raw_directives");
   return server;
 }

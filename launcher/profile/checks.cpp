@@ -4,6 +4,7 @@
 #include <string>
 #include <system_error>
 
+#include "client_network.hpp"
 #include "codes.hpp"
 #include "listen_address.hpp"
 #include "python_home.hpp"
@@ -144,6 +145,33 @@ std::optional<Problem> display_name(toml::node& value, const CheckContext&) {
   return matches(value, kName, code::kBadDisplayName,
                  "a process name: \"%{GROUP}\" or 1 to 64 letters, digits, spaces and "
                  "._:()/-, such as \"shop-wsgi\"");
+}
+
+std::optional<Problem> endpoint_path(toml::node& value, const CheckContext& context) {
+  // "/" would hand the whole URL space of every site to the endpoint.
+  const std::string text = text_of(value);
+  if (text == "off" || (text != "/" && !url_path(value, context))) return std::nullopt;
+  return problem(code::kBadUrlPath, value,
+                 "\"off\" or a URL path other than \"/\", starting with '/' without a trailing "
+                 "'/', spaces, '?', '#' or '.'/'..' segments, such as \"/-/healthz\"");
+}
+
+std::optional<Problem> client_network(toml::node& value, const CheckContext&) {
+  if (text_of(value) == kEveryClient) return std::nullopt;
+  const auto parsed = parse_client_network(text_of(value));
+  if (parsed.network) return std::nullopt;
+  if (parsed.everyone) {
+    return Problem{code::kBadClientNetwork,
+                   describe_value(value) +
+                       " has prefix length 0, which httpd does not accept; write \"all\" to "
+                       "allow every client"};
+  }
+  if (!parsed.canonical.empty()) {
+    return Problem{code::kBadClientNetwork,
+                   describe_value(value) + " has address bits set beyond its prefix length; " +
+                       "write the network itself: \"" + parsed.canonical + "\""};
+  }
+  return problem(code::kBadClientNetwork, value, kClientNetworkAccepted);
 }
 
 std::optional<Problem> app(toml::node& value, const CheckContext& context) {

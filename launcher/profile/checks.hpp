@@ -17,6 +17,8 @@ std::optional<Problem> host_alias(toml::node& value, const CheckContext& context
 std::optional<Problem> url_path(toml::node& value, const CheckContext& context);
 std::optional<Problem> env_name(toml::node& value, const CheckContext& context);
 std::optional<Problem> display_name(toml::node& value, const CheckContext& context);
+std::optional<Problem> endpoint_path(toml::node& value, const CheckContext& context);
+std::optional<Problem> client_network(toml::node& value, const CheckContext& context);
 
 std::optional<Problem> app(toml::node& value, const CheckContext& context);
 std::optional<Problem> existing_directory(toml::node& value, const CheckContext& context);

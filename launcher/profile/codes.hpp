@@ -32,5 +32,7 @@ inline constexpr std::string_view kDuplicateListen = "WSGID1025";
 inline constexpr std::string_view kBadPathCharacter = "WSGID1026";
 inline constexpr std::string_view kDuplicateMount = "WSGID1027";
 inline constexpr std::string_view kBadDisplayName = "WSGID1028";
+inline constexpr std::string_view kBadClientNetwork = "WSGID1029";
+inline constexpr std::string_view kHealthPathConflict = "WSGID1030";
 
 }  // namespace wsgid::profile::code

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "checks.hpp"
 #include "codes.hpp"
 #include "listen_address.hpp"
 #include "sandbox/policy.hpp"
@@ -104,10 +105,89 @@ void check_sandbox(const toml::table& site, const std::string& site_path, const 
   }
 }
 
+// Health endpoints are <Location>s that answer their path and every URL below it, in every
+// virtual host: they must not hide each other, nor a whole site mount or static directory.
+struct Endpoint {
+  std::string key_path;  // "server.health.metrics"
+  std::string path;
+  const toml::node* node;
+};
+
+bool within(std::string_view inner, std::string_view outer) {
+  return inner == outer || (inner.starts_with(outer) && inner.size() > outer.size() &&
+                            (outer == "/" || inner[outer.size()] == '/'));
+}
+
+std::string where(const toml::node& node) {
+  const auto line = node.source().begin.line;
+  return line > 0 ? "(line " + std::to_string(line) + ")" : "(its default)";
+}
+
+std::vector<Endpoint> health_endpoints(const toml::table& root) {
+  std::vector<Endpoint> endpoints;
+  const auto* health = root.at_path("server.health").as_table();
+  if (health == nullptr) return endpoints;
+  for (const std::string_view key : {"liveness", "readiness", "metrics"}) {
+    const auto* value = health->get_as<std::string>(key);
+    if (value == nullptr || value->get() == "off") continue;
+    toml::value<std::string> copy{value->get()};
+    if (checks::endpoint_path(copy, {})) continue;  // the walker reported it
+    endpoints.push_back({"server.health." + std::string(key), value->get(), value});
+  }
+  return endpoints;
+}
+
+void report_overlap(const toml::node& node, const std::string& path, const std::string& shown,
+                    std::string_view relation, const Endpoint& endpoint, std::string_view fix,
+                    const WalkInput& input, std::vector<Diagnostic>& out) {
+  const auto& position = node.source().begin;
+  out.push_back({std::string(code::kHealthPathConflict), input.file,
+                 static_cast<int>(position.line), static_cast<int>(position.column), path,
+                 shown + " " + std::string(relation) + " " + endpoint.key_path + " \"" +
+                     endpoint.path + "\" " + where(*endpoint.node) + std::string(fix)});
+}
+
+void check_health_endpoints(const std::vector<Endpoint>& endpoints, const WalkInput& input,
+                            std::vector<Diagnostic>& out) {
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    for (std::size_t j = i + 1; j < endpoints.size(); ++j) {
+      const Endpoint& a = endpoints[i];
+      const Endpoint& b = endpoints[j];
+      if (!within(a.path, b.path) && !within(b.path, a.path)) continue;
+      // Reported where the author wrote a path: a default has no position to point at.
+      const bool at_b = b.node->source().begin.line > 0 || a.node->source().begin.line == 0;
+      const Endpoint& here = at_b ? b : a;
+      const Endpoint& other = at_b ? a : b;
+      const std::string_view relation = a.path == b.path                ? "is the same as"
+                                        : within(here.path, other.path) ? "lies under"
+                                                                        : "contains";
+      report_overlap(*here.node, here.key_path, "path \"" + here.path + "\"", relation, other,
+                     "; a health endpoint answers its path and every URL below it, so give each "
+                     "endpoint a path outside the others",
+                     input, out);
+    }
+  }
+}
+
+void check_mount_against_health(const std::vector<Endpoint>& endpoints, const toml::node& node,
+                                const std::string& mount, const std::string& path,
+                                const WalkInput& input, std::vector<Diagnostic>& out) {
+  for (const Endpoint& endpoint : endpoints) {
+    if (!within(mount, endpoint.path)) continue;
+    report_overlap(node, path, "mount point \"" + mount + "\"",
+                   mount == endpoint.path ? "is the same as" : "lies under", endpoint,
+                   ", which answers its path and every URL below it, so the site would never see "
+                   "these requests; move one of them",
+                   input, out);
+  }
+}
+
 }  // namespace
 
 void cross_check(const toml::table& root, const WalkInput& input, std::vector<Diagnostic>& out) {
   check_listen(root, input, out);
+  const std::vector<Endpoint> endpoints = health_endpoints(root);
+  check_health_endpoints(endpoints, input, out);
   const auto* sites = root.get_as<toml::array>("site");
   if (sites == nullptr) return;
   UniqueValues names(code::kDuplicateSite, "site name", input, out);
@@ -140,12 +220,14 @@ void cross_check(const toml::table& root, const WalkInput& input, std::vector<Di
     if (const auto* mount = site->get_as<std::string>("mount")) {
       mounts.add(mount->get(), mount->get(), *mount, site_path + ".mount",
                  "mount the app and each static directory at different URL paths");
+      check_mount_against_health(endpoints, *mount, mount->get(), site_path + ".mount", input, out);
     }
     if (const auto* statics = site->get_as<toml::table>("static")) {
       for (auto&& [url, dir] : *statics) {
-        mounts.add(std::string(url.str()), std::string(url.str()), dir,
-                   join_key_path(site_path + ".static", url.str()),
+        const std::string static_path = join_key_path(site_path + ".static", url.str());
+        mounts.add(std::string(url.str()), std::string(url.str()), dir, static_path,
                    "mount the app and each static directory at different URL paths");
+        check_mount_against_health(endpoints, dir, std::string(url.str()), static_path, input, out);
       }
     }
   }

@@ -31,6 +31,17 @@ struct Limits {
   int min_rate = 0;  // bytes per second a client must keep up while sending
 };
 
+// The module's own endpoints, answered in httpd's workers for any Host header; an empty
+// path means the endpoint is off.
+struct Health {
+  std::string liveness;
+  std::string readiness;
+  std::string metrics;
+  std::vector<std::string> allow;  // IP addresses and CIDR networks, as written
+
+  bool any() const { return !liveness.empty() || !readiness.empty() || !metrics.empty(); }
+};
+
 struct Server {
   std::vector<ListenAddress> listen;
   std::string server_name;
@@ -42,6 +53,7 @@ struct Server {
   std::string group;
   Seconds graceful_stop_timeout{};
   Limits limits;
+  Health health;
   std::vector<std::string> raw_directives;
 };
 

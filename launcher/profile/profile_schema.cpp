@@ -82,6 +82,26 @@ constexpr std::array kLimitsFields{
 };
 constexpr TableSpec kLimits{.name = "server.limits", .fields = kLimitsFields};
 
+// Loopback and the private ranges: where probes and scrapers inside a cluster come from.
+constexpr std::array<std::string_view, 5> kDefaultHealthClients{"127.0.0.0/8", "::1", "10.0.0.0/8",
+                                                                "172.16.0.0/12", "192.168.0.0/16"};
+constexpr std::string_view kEndpointAccepted = "a URL path such as \"/-/healthz\", or \"off\"";
+
+constexpr std::array kHealthFields{
+    string("liveness", "/-/healthz", kEndpointAccepted, checks::endpoint_path),
+    string("readiness", "/-/readyz", kEndpointAccepted, checks::endpoint_path),
+    string("metrics", "/-/metrics", kEndpointAccepted, checks::endpoint_path),
+    FieldSpec{.key = "allow",
+              .kinds = kArray,
+              .fallback = std::span<const std::string_view>(kDefaultHealthClients),
+              .accepted = "a non-empty array of IP addresses, CIDR networks or \"all\", such as "
+                          "[\"127.0.0.1\", \"10.0.0.0/8\"]",
+              .check = checks::client_network,
+              .element_kinds = kString,
+              .min = 1},
+};
+constexpr TableSpec kHealth{.name = "server.health", .fields = kHealthFields};
+
 constexpr std::array kServerFields{
     FieldSpec{.key = "listen",
               .kinds = kString | kArray,
@@ -101,6 +121,7 @@ constexpr std::array kServerFields{
     string("group", "www-data", "a group name such as \"www-data\"", checks::account_name),
     seconds("graceful_stop_timeout", "30s"),
     table("limits", kLimits),
+    table("health", kHealth),
     strings("raw_directives", "an array of httpd directive lines", nullptr),
 };
 constexpr TableSpec kServer{.name = "server", .fields = kServerFields};

@@ -38,7 +38,9 @@ struct CheckContext {
 // absolute), so later stages never repeat the interpretation.
 using Check = std::optional<Problem> (*)(toml::node& value, const CheckContext& context);
 
-using Default = std::variant<std::monostate, std::int64_t, bool, std::string_view>;
+// An array default (a span of strings) is inserted as a TOML array of those strings.
+using Default = std::variant<std::monostate, std::int64_t, bool, std::string_view,
+                             std::span<const std::string_view>>;
 
 struct TableSpec;
 

@@ -264,6 +264,11 @@ class Walker {
           } else if constexpr (std::is_same_v<T, std::string_view>) {
             table.insert(field.key, std::string(value));
             return true;
+          } else if constexpr (std::is_same_v<T, std::span<const std::string_view>>) {
+            toml::array array;
+            for (const std::string_view element : value) array.push_back(std::string(element));
+            table.insert(field.key, std::move(array));
+            return true;
           } else {
             table.insert(field.key, value);
             return true;

@@ -77,6 +77,11 @@ TEST(LoadProfile, FillsEveryDefaultForAMinimalProfile) {
   EXPECT_EQ(p.server.limits.header_fields, 100);
   EXPECT_EQ(p.server.limits.header_field_size, 8192U);
   EXPECT_EQ(p.server.limits.header_timeout, seconds(20));
+  EXPECT_EQ(p.server.health.liveness, "/-/healthz");
+  EXPECT_EQ(p.server.health.readiness, "/-/readyz");
+  EXPECT_EQ(p.server.health.metrics, "/-/metrics");
+  EXPECT_EQ(p.server.health.allow, (std::vector<std::string>{"127.0.0.0/8", "::1", "10.0.0.0/8",
+                                                             "172.16.0.0/12", "192.168.0.0/16"}));
   ASSERT_EQ(p.sites.size(), 1U);
   const Site& s = p.sites[0];
   EXPECT_EQ(s.app.kind, App::Kind::kScript);
@@ -107,6 +112,11 @@ TEST(LoadProfile, ReadsEveryKeyOfAFullProfile) {
   EXPECT_EQ(p.server.limits.timeout, seconds(120));
   EXPECT_EQ(p.server.limits.min_rate, 1000);
   EXPECT_EQ(p.server.raw_directives.size(), 2U);
+  EXPECT_EQ(p.server.health.liveness, "/-/live");
+  EXPECT_EQ(p.server.health.readiness, "/-/ready");
+  EXPECT_EQ(p.server.health.metrics, "") << "\"off\" is an empty path";
+  EXPECT_EQ(p.server.health.allow,
+            (std::vector<std::string>{"127.0.0.1", "10.42.0.0/16", "fd00::/8"}));
   const Site& s = p.sites.at(0);
   EXPECT_EQ(s.aliases, (std::vector<std::string>{"www.shop.example.com", "*.shop.example.org"}));
   EXPECT_EQ(s.mount, "/shop");
