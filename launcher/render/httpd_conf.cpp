@@ -7,6 +7,7 @@
 #include "capacity.hpp"
 #include "conf_writer.hpp"
 #include "directive_arg.hpp"
+#include "health_locations.hpp"
 
 namespace wsgid::render {
 namespace {
@@ -34,10 +35,11 @@ bool any_static(const Profile& profile) {
 std::string_view access_log_format(AccessLogFormat format) {
   switch (format) {
     case AccessLogFormat::kCommon:
-      return "%h %l %u %t \"%r\" %>s %b";
+      return "%h %l %u %t \"%r\" %>s %b %{WSGID_REQUEST_ID}e";
     case AccessLogFormat::kJson:
       // One JSON object per line; %v names the site's vhost so sites can be told apart.
-      return "{\"time\":\"%{%Y-%m-%dT%H:%M:%S%z}t\",\"site\":\"%v\",\"remote\":\"%a\","
+      return "{\"time\":\"%{%Y-%m-%dT%H:%M:%S%z}t\",\"request_id\":\"%{WSGID_REQUEST_ID}e\","
+             "\"site\":\"%v\",\"remote\":\"%a\","
              "\"method\":\"%m\",\"path\":\"%U\",\"query\":\"%q\",\"protocol\":\"%H\","
              "\"status\":%>s,\"bytes\":%B,\"duration_us\":%D,\"referer\":\"%{Referer}i\","
              "\"user_agent\":\"%{User-Agent}i\"}";
@@ -45,7 +47,9 @@ std::string_view access_log_format(AccessLogFormat format) {
     case AccessLogFormat::kOff:
       break;
   }
-  return "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"";
+  // The request id (mod_wsgid sets it for every request, honouring a sane X-Request-ID) comes
+  // last, so tools reading the classic fields are not disturbed.
+  return "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" %{WSGID_REQUEST_ID}e";
 }
 
 void runtime(ConfWriter& w, const Profile& profile, const RenderOptions& options) {
@@ -68,6 +72,7 @@ void modules(ConfWriter& w, const Profile& profile, const RenderOptions& options
   load_module(w, "mpm_event_module", "mod_mpm_event.so");
   load_module(w, "authz_core_module", "mod_authz_core.so");
   load_module(w, "reqtimeout_module", "mod_reqtimeout.so");
+  if (profile.server.health.any()) load_module(w, "authz_host_module", "mod_authz_host.so");
   if (any_static(profile)) {
     load_module(w, "alias_module", "mod_alias.so");
     load_module(w, "mime_module", "mod_mime.so");
@@ -145,6 +150,7 @@ void catch_all(ConfWriter& w, const Profile& profile) {
   w.open("Location", "\"/\"");
   w.directive("Require", "all denied");
   w.close("Location");
+  health_locations(w, profile.server.health);
   w.close("VirtualHost");
   w.blank();
 }

@@ -4,6 +4,7 @@
 
 #include "conf_writer.hpp"
 #include "directive_arg.hpp"
+#include "health_locations.hpp"
 #include "httpd_conf.hpp"
 
 namespace wsgid::render {
@@ -150,6 +151,9 @@ std::vector<RenderedFile> render_site(const Site& site, const profile::Profile& 
   w.directive("Require", "all granted");
   w.close("Files");
   w.close("Directory");
+  // mod_wsgid leaves a URL whose <Location> sets a wsgid-* handler to that handler, so a site
+  // mounted at "/" does not swallow these.
+  health_locations(w, profile.server.health);
   w.close("VirtualHost");
   files.insert(files.begin(), {std::filesystem::path("sites") / (site.name + ".conf"), w.text()});
   return files;

@@ -47,6 +47,44 @@ TEST(RenderHttpdConf, PutsTheRefusingCatchAllBeforeEverySite) {
   EXPECT_LT(first_site, text.find("Include \"/run/w/sites/api.conf\""));
 }
 
+TEST(RenderHttpdConf, AnswersHealthEndpointsInTheCatchAllAfterItsDeny) {
+  const auto text = render_httpd_conf(load_valid_fixture("minimal"), kOptions);
+  const auto deny = text.find("    <Location \"/\">\n        Require all denied\n");
+  const auto health = text.find("    <Location \"/-/healthz\">\n        SetHandler wsgid-health\n");
+  ASSERT_NE(deny, std::string::npos) << text;
+  ASSERT_NE(health, std::string::npos) << text;
+  EXPECT_LT(deny, health);
+  EXPECT_LT(health, text.find("</VirtualHost>"));
+  EXPECT_TRUE(has_line(text,
+                       "LoadModule authz_host_module "
+                       "\"/usr/lib/apache2/modules/mod_authz_host.so\""));
+}
+
+TEST(RenderHttpdConf, NeedsNoHostAuthorizationWhenEveryHealthEndpointIsOff) {
+  auto profile = load_valid_fixture("minimal");
+  profile.server.health.liveness.clear();
+  profile.server.health.readiness.clear();
+  profile.server.health.metrics.clear();
+  const auto text = render_httpd_conf(profile, kOptions);
+  EXPECT_EQ(text.find("authz_host_module"), std::string::npos) << text;
+  EXPECT_EQ(text.find("SetHandler"), std::string::npos) << text;
+}
+
+TEST(RenderHttpdConf, LogsTheRequestIdInEveryAccessLogFormat) {
+  auto profile = load_valid_fixture("minimal");
+  for (const auto format : {profile::AccessLogFormat::kCommon, profile::AccessLogFormat::kCombined,
+                            profile::AccessLogFormat::kJson}) {
+    profile.server.access_log = format;
+    const auto text = render_httpd_conf(profile, kOptions);
+    const auto line = text.substr(text.find("\nLogFormat "));
+    EXPECT_NE(line.find("%{WSGID_REQUEST_ID}e"), std::string::npos) << line;
+  }
+  profile.server.access_log = profile::AccessLogFormat::kJson;
+  EXPECT_NE(
+      render_httpd_conf(profile, kOptions).find("\\\"request_id\\\":\\\"%{WSGID_REQUEST_ID}e\\\""),
+      std::string::npos);
+}
+
 TEST(RenderHttpdConf, OmitsWsgiDirectivesWhenAskedTo) {
   RenderOptions options = kOptions;
   options.wsgi_directives = false;

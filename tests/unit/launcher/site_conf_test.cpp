@@ -22,6 +22,16 @@ TEST(RenderSite, DeclaresTheDaemonGroupInsideTheSitesVirtualHost) {
   EXPECT_LT(daemon, end);
 }
 
+TEST(RenderSite, AnswersTheHealthEndpointsInTheSitesVirtualHost) {
+  const auto profile = load_valid_fixture("minimal");
+  const auto text = render_site(profile.sites[0], profile, kOptions).at(0).content;
+  for (const char* handler : {"wsgid-health", "wsgid-ready", "wsgid-metrics"}) {
+    const auto at = text.find(std::string("SetHandler ") + handler);
+    ASSERT_NE(at, std::string::npos) << handler << "\n" << text;
+    EXPECT_LT(at, text.find("</VirtualHost>"));
+  }
+}
+
 TEST(RenderSite, ImportsTheEnvironmentBeforeTheAppWithBothGroupsLiteral) {
   const auto profile = load_valid_fixture("two_sites");
   const auto files = render_site(profile.sites[1], profile, kOptions);
