@@ -21,6 +21,7 @@
 #   WSGID_CONTAINER_CACHE=DIR   persistent cache: dockerd data root (base image, layers) and
 #                               the debootstrap tarball; default /var/tmp/wsgid-container
 #   WSGID_CONTAINER_FRESH=1     rebuild the base image even when cached
+#   WSGID_CONTAINER_CONTEXT=worktree  build the working tree instead of HEAD (git archive)
 #   WSGID_CONTAINER_ENGINE=podman  use podman (runtime runc, cgroupfs) instead of dockerd
 set -euo pipefail
 
@@ -210,15 +211,23 @@ EOF
 fi
 
 # --- 4. image and tests ---------------------------------------------------------------------
-step "building $image (compiles and runs the unit tests)"
+# The committed tree (HEAD), so what CI checks is what was committed, not whatever is half
+# edited in the working tree; WSGID_CONTAINER_CONTEXT=worktree builds the working tree instead.
+context=$root
+if [ "${WSGID_CONTAINER_CONTEXT:-head}" = head ] && git -C "$root" rev-parse --verify -q HEAD >/dev/null; then
+  context="$run/src"
+  mkdir -p "$context"
+  git -C "$root" archive --format=tar HEAD | tar -x -C "$context"
+fi
+step "building $image from $([ "$context" = "$root" ] && echo "the working tree" || echo "HEAD $(git -C "$root" rev-parse --short HEAD)") (compiles and runs the unit tests)"
 build_started=$SECONDS
 $DOCKER build --network host -t "$image" \
   --build-arg REVISION="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)" \
   --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-  "$root" >"$run/build.log" 2>&1 || { tail -60 "$run/build.log" >&2; fail "docker build"; }
+  "$context" >"$run/build.log" 2>&1 || { tail -60 "$run/build.log" >&2; fail "docker build"; }
 echo "built in $((SECONDS - build_started)) s; image size $($DOCKER image inspect -f '{{.Size}}' "$image" | awk '{printf "%.1f MB", $1/1e6}')"
 
-export WSGID_CI_IMAGE=$image
+export WSGID_CI_IMAGE=$image WSGID_CI_SOURCE=$context
 for t in "$root"/tests/container/test_*.sh; do
   step "$(basename "$t")"
   bash "$t" || fail "$(basename "$t")"

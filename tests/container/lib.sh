@@ -3,12 +3,15 @@
 #   DOCKER_HOST       the private engine's socket
 #   WSGID_CI_IMAGE    the image under test
 #   WSGID_CI_RUN      a scratch directory removed after the run
+#   WSGID_CI_SOURCE   the source tree the image was built from (default: this checkout)
 # Every wait polls with a deadline; every container carries the label wsgid.ci=1 so the CI
 # script can remove whatever a failing test leaves behind.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# The tree the image was built from (container-ci.sh builds HEAD by default).
+source_tree=${WSGID_CI_SOURCE:-$repo}
 image=${WSGID_CI_IMAGE:?set by scripts/container-ci.sh}
 scratch=${WSGID_CI_RUN:?set by scripts/container-ci.sh}
 

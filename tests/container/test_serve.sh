@@ -51,7 +51,7 @@ tools=$($DOCKER run --rm --label wsgid.ci=1 --entrypoint bash "$image" -c \
   'for t in gcc cc c++ g++ cmake make ld as apxs pip; do command -v $t; done; true')
 [ -z "$tools" ] || fail "toolchain in the runtime image: $tools"
 modules=$($DOCKER run --rm --label wsgid.ci=1 --entrypoint ls "$image" /usr/lib/apache2/modules | tr '\n' ' ')
-expected=$(grep -ho 'mod_[a-z0-9_]*\.so' "$repo"/launcher/render/*.cpp | sort -u | tr '\n' ' ')
+expected=$(grep -ho 'mod_[a-z0-9_]*\.so' "$source_tree"/launcher/render/*.cpp | sort -u | tr '\n' ' ')
 for m in $modules; do
   case " $expected wsgid_python.so " in *" $m "*) ;; *) fail "unexpected httpd module $m" ;; esac
 done
