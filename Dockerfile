@@ -84,8 +84,7 @@ RUN set -eu; \
            /tmp/runtime-packages /usr/share/doc/* /usr/share/man/* /usr/share/info/*; \
     useradd --system --uid 10001 --user-group --home-dir /nonexistent --no-create-home \
             --shell /usr/sbin/nologin wsgid; \
-    mkdir -p /etc/wsgid /srv/app /usr/share/wsgid/health; \
-    echo ok > /usr/share/wsgid/health/ok
+    mkdir -p /etc/wsgid /srv/app
 
 COPY --from=build /out/sbin/apache2 /usr/sbin/apache2
 COPY --from=build /out/modules/ /usr/lib/apache2/modules/
@@ -106,12 +105,12 @@ USER 10001:10001
 WORKDIR /srv/app
 EXPOSE 8080
 
-# Healthy while httpd answers without a server error. The example profile maps /-/health to a
-# static file, so the probe reaches neither the app nor its daemons; with a profile lacking that
-# mount the request reaches the app, and anything but a 5xx still counts as healthy.
-# bash's /dev/tcp keeps curl out of the image.
+# Healthy while httpd answers without a server error. /-/healthz is the launcher's default
+# liveness endpoint ([server.health]): answered by mod_wsgid in httpd's workers, without Python
+# and whatever the Host; a profile that turns it off sends the probe to its app instead, where
+# any answer but a 5xx still counts. bash's /dev/tcp keeps curl out of the image.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${WSGID_HEALTH_PORT:-8080} && printf 'GET %s HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n' \"${WSGID_HEALTH_PATH:-/-/health/ok}\" \"${WSGID_HEALTH_HOST:-localhost}\" >&3 && read -r _ code _ <&3 && [ \"$code\" -ge 200 ] && [ \"$code\" -lt 500 ]"]
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${WSGID_HEALTH_PORT:-8080} && printf 'GET %s HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n' \"${WSGID_HEALTH_PATH:-/-/healthz}\" \"${WSGID_HEALTH_HOST:-localhost}\" >&3 && read -r _ code _ <&3 && [ \"$code\" -ge 200 ] && [ \"$code\" -lt 500 ]"]
 
 # Exec form: wsgid is PID 1 and receives `docker stop`'s SIGTERM itself (graceful drain).
 ENTRYPOINT ["/usr/local/bin/wsgid", "run"]

@@ -112,6 +112,10 @@ wait_for_engine() {
   done
 }
 
+# Long steps run in the background and are waited for: `wait` returns at once on SIGTERM/INT,
+# so the trap (and the cleanup that stops the engine) runs promptly, not after the step.
+in_bg() { "$@" & wait $!; }
+
 step "starting a private $engine daemon"
 if [ "$engine" = docker ]; then
   DOCKER=/usr/bin/docker   # Debian's client, whatever else is first on PATH
@@ -162,7 +166,7 @@ else
   tarball="$cache/bookworm-minbase-r$base_recipe.tar"
   if [ "${WSGID_CONTAINER_FRESH:-0}" = 1 ] || [ ! -s "$tarball" ]; then
     rootfs="$run/rootfs"
-    debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$run/debootstrap.log" 2>&1 ||
+    in_bg debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$run/debootstrap.log" 2>&1 ||
       { tail -30 "$run/debootstrap.log" >&2; fail "debootstrap"; }
     # "slim" as the usual images are: no docs, man pages or locales now or in later layers,
     # no downloaded .debs or package lists kept.
@@ -221,7 +225,7 @@ if [ "${WSGID_CONTAINER_CONTEXT:-head}" = head ] && git -C "$root" rev-parse --v
 fi
 step "building $image from $([ "$context" = "$root" ] && echo "the working tree" || echo "HEAD $(git -C "$root" rev-parse --short HEAD)") (compiles and runs the unit tests)"
 build_started=$SECONDS
-$DOCKER build --network host -t "$image" \
+in_bg $DOCKER build --network host -t "$image" \
   --build-arg REVISION="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)" \
   --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
   "$context" >"$run/build.log" 2>&1 || { tail -60 "$run/build.log" >&2; fail "docker build"; }
@@ -230,5 +234,5 @@ echo "built in $((SECONDS - build_started)) s; image size $($DOCKER image inspec
 export WSGID_CI_IMAGE=$image WSGID_CI_SOURCE=$context
 for t in "$root"/tests/container/test_*.sh; do
   step "$(basename "$t")"
-  bash "$t" || fail "$(basename "$t")"
+  in_bg bash "$t" || fail "$(basename "$t")"
 done

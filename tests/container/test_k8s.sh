@@ -9,6 +9,8 @@ source "$(dirname "$0")/lib.sh"
 k8s=$repo/deploy/k8s
 /usr/bin/python3 "$here/validate_k8s.py" "$k8s"
 read -r ready_path live_path probe_host probe_port < <(/usr/bin/python3 "$here/validate_k8s.py" "$k8s" --print-probe)
+# No Host header in the probes: the kubelet then sends the pod's IP, which names no site.
+[ "$probe_host" = - ] && probe_host=10.244.1.7
 
 if command -v kubectl >/dev/null; then
   kinds=$(kubectl kustomize "$k8s" | awk '/^kind:/ { print $2 }' | sort | tr '\n' ' ')
@@ -35,6 +37,6 @@ cid=$(start_container --read-only --tmpfs /tmp:rw,size=64m --user 10001:10001 --
 wait_serving "$cid" "$ready_path" "$probe_host" 30
 port=$(published_port "$cid")
 [ "$(http_status "http://127.0.0.1:$port$live_path" "$probe_host")" = 200 ] || fail "liveness $live_path"
-app_status=$(http_status "http://127.0.0.1:$port/" "$probe_host")
+app_status=$(http_status "http://127.0.0.1:$port/" localhost)
 [ "$app_status" -ge 500 ] || fail "the broken app answered $app_status, expected a 5xx"
 ok "readiness $ready_path and liveness $live_path (Host $probe_host) answer 200 under the pod's constraints while the app itself fails ($app_status)"

@@ -21,9 +21,10 @@ ok "built-in example serves (docker run to first 200: ${startup_ms} ms)"
 
 [ "$(http_status "http://127.0.0.1:$port/" 127.0.0.1)" = 200 ] || fail "Host 127.0.0.1 not served"
 [ "$(http_status "http://127.0.0.1:$port/static/site.css")" = 200 ] || fail "static file"
-[ "$(curl -sf -m 5 -H 'Host: localhost' "http://127.0.0.1:$port/-/health/ok")" = ok ] || fail "health file"
 [ "$(http_status "http://127.0.0.1:$port/" unknown.example)" = 403 ] || fail "unknown Host not refused"
-ok "Host 127.0.0.1, static files, /-/health/ok; unknown Host refused"
+[ "$(http_status "http://127.0.0.1:$port/-/healthz" unknown.example)" = 200 ] || fail "/-/healthz"
+[ "$(http_status "http://127.0.0.1:$port/-/readyz" unknown.example)" = 200 ] || fail "/-/readyz"
+ok "Host 127.0.0.1, static files; unknown Host refused; /-/healthz and /-/readyz answer any Host"
 
 uids=$($DOCKER top "$cid" -eo pid,uid,comm | awk 'NR > 1 { print $2 }' | sort -u | tr '\n' ' ')
 [ "$uids" = "10001 " ] || fail "processes run as uids: $uids"

@@ -11,7 +11,8 @@
    profile key is projected to the path the container's args name.
 3. Policy (issue 6): non-root, read-only root, all capabilities dropped, no privilege
    escalation, seccomp RuntimeDefault, requests and limits, readiness/liveness probes that
-   cannot reach the app (mod_wsgid's wsgid-ready/wsgid-health handlers, or a static mount) with
+   cannot reach the app (the profile's [server.health] endpoints, wsgid-ready/wsgid-health locations, or a
+   static /-/ mount) with
    a Host the profile serves, a rollout that never drops
    below the desired ready pods, terminationGracePeriodSeconds > preStop + graceful_stop_timeout + the launcher's
    escalation.
@@ -287,6 +288,15 @@ def main():
     # or drains: the kubelet would restart pods for doing their job.
     statics, names, handlers = {}, set(), {}
     server = profile.get("server", {})
+    # [server.health]: rendered in every virtual host, so any Host header reaches them.
+    health = server.get("health", {})
+    any_host = set()
+    for key, default, handler in (("liveness", "/-/healthz", "wsgid-health"),
+                                  ("readiness", "/-/readyz", "wsgid-ready")):
+        path = health.get(key, default)
+        if path != "off":
+            handlers[path] = handler
+            any_host.add(path)
     raw = server.get("raw_directives", [])
     for i, line in enumerate(raw):
         match = re.fullmatch(r'\s*<Location\s+"?([^">]+)"?\s*>\s*', line)
@@ -315,7 +325,7 @@ def main():
         get = probe["httpGet"]
         path = get.get("path", "/")
         host = next((h["value"] for h in get.get("httpHeaders", []) if h["name"].lower() == "host"), None)
-        handler = handlers.get(path)
+        handler = next((h for p, h in handlers.items() if path == p or path.startswith(p + "/")), None)
         if handler is None and not any(path.startswith(url + "/") for url in static_health):
             error("deployment.yaml", f"{kind} path {path!r} is neither a wsgid-ready/wsgid-health "
                   f"location ({handlers or 'none'}) nor under a static /-/ mount "
@@ -328,7 +338,7 @@ def main():
             print("validate_k8s: warning: readinessProbe uses wsgid-health, which is 200 before "
                   "the daemons accept; use a wsgid-ready location once it reports daemon state",
                   file=sys.stderr)
-        if host not in names:
+        if host not in names and path not in any_host:
             error("deployment.yaml", f"{kind} Host {host!r} is no server_name/alias of the profile "
                   f"({sorted(names)}): the catch-all vhost would answer 403")
         port = ports.get(get["port"], get["port"])
@@ -354,7 +364,8 @@ def main():
 
     if "--print-probe" in sys.argv and not errors:
         ready, live = probe_info["readinessProbe"], probe_info["livenessProbe"]
-        print(ready[0], live[0], ready[1], ready[2])
+        # "-": no Host header needed (a [server.health] endpoint answers in every vhost).
+        print(ready[0], live[0], ready[1] or "-", ready[2])
     return finish()
 
 
