@@ -12,10 +12,12 @@ namespace {
 constexpr std::array<std::string_view, 0> kNoOptions{};
 constexpr std::array<std::string_view, 3> kRenderOptions{"--out", "--module", "--listen"};
 constexpr std::array<std::string_view, 3> kRunOptions{"--out", "--module", "--listen"};
-constexpr std::array<CommandSpec, 4> kCommands{{
+constexpr std::array<std::string_view, 1> kStatusOptions{"--listen"};
+constexpr std::array<CommandSpec, 5> kCommands{{
     {"check", kNoOptions, 1, 1000},
     {"render", kRenderOptions, 1, 1},
     {"run", kRunOptions, 1, 1},
+    {"status", kStatusOptions, 1, 1},
     {"seccomp", kNoOptions, 1, 1},
 }};
 
@@ -23,6 +25,7 @@ constexpr std::string_view kUsage =
     "usage: wsgid check PROFILE...\n"
     "       wsgid render PROFILE --out DIR [--listen ADDR:PORT] [--module PATH]\n"
     "       wsgid run PROFILE [--out DIR] [--listen ADDR:PORT] [--module PATH]\n"
+    "       wsgid status PROFILE [--listen ADDR:PORT]\n"
     "       wsgid seccomp groups\n"
     "       wsgid --help | --version\n";
 
@@ -33,11 +36,14 @@ constexpr std::string_view kHelp =
     "  check PROFILE...      validate profiles; print every problem with file:line:col\n"
     "  render PROFILE        write DIR/httpd.conf and DIR/sites/* (needs --out DIR)\n"
     "  run PROFILE           render, check with apache2 -t, and run httpd in the foreground\n"
+    "  status PROFILE        ask the running instance (its first listen address) whether it\n"
+    "                        is ready, and print its daemon groups' figures; exit 1 if not\n"
     "  seccomp groups        list the syscall groups a sandbox section may name\n"
     "\n"
     "options:\n"
     "  --out DIR             where to render (run: default is a fresh directory under /tmp)\n"
-    "  --listen ADDR:PORT    replace the profile's listen addresses (e.g. 127.0.0.1:8080)\n"
+    "  --listen ADDR:PORT    replace the profile's listen addresses (e.g. 127.0.0.1:8080);\n"
+    "                        status: the address to ask (wildcards are asked on loopback)\n"
     "  --module PATH         mod_wsgid.so to load (default: $WSGID_MODULE, the build tree's,\n"
     "                        then /usr/lib/apache2/modules/mod_wsgid.so)\n"
     "\n"
@@ -64,6 +70,7 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
   if (arguments.command == "check") return check_command(arguments, out, err);
   if (arguments.command == "render") return render_command(arguments, out, err);
   if (arguments.command == "run") return run_command(arguments, out, err);
+  if (arguments.command == "status") return status_command(arguments, out, err);
   return seccomp_command(arguments, out, err);
 }
 
