@@ -24,6 +24,7 @@ void reset_global_config(apr_pool_t* pconf) {
   g_config.pool = pconf;
   g_config.groups = apr_array_make(pconf, 4, sizeof(DaemonGroup*));
   g_config.python_path = apr_array_make(pconf, 2, sizeof(const char*));
+  g_config.python_warnings = apr_array_make(pconf, 2, sizeof(const char*));
 }
 
 DaemonGroup* find_group(const char* name) {
@@ -73,6 +74,7 @@ void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v) {
   c->pass_authorization = pick_flag(add->pass_authorization, base->pass_authorization);
   c->chunked_request = pick_flag(add->chunked_request, base->chunked_request);
   c->error_override = pick_flag(add->error_override, base->error_override);
+  c->script_reloading = pick_flag(add->script_reloading, base->script_reloading);
   c->map_head_to_get =
       add->map_head_to_get != MapHeadToGet::kUnset ? add->map_head_to_get : base->map_head_to_get;
   return c;

@@ -45,6 +45,15 @@ struct DaemonGroup {
   int umask = kUnset;
   const char* seccomp_filter = nullptr;
   bool seccomp_learning = false;  // seccomp-notify=log: log denied calls and let them run
+  int cpu_time_limit = 0;         // seconds of CPU time before a graceful recycle
+  int cpu_priority = 0;           // setpriority() nice value
+  bool cpu_priority_set = false;
+  const char* chroot = nullptr;  // absolute, no trailing '/'
+  long long memory_limit = 0;    // resident bytes before a graceful recycle
+  int restart_interval = 0;      // seconds
+  int startup_timeout = 0;       // seconds
+  int deadlock_timeout = 300;    // seconds; mod_wsgi's default
+  long stack_size = 0;           // bytes; 0: the system's default
   // Scripts loaded at daemon start: WSGIImportScript first, then preloaded applications.
   apr_array_header_t* imports = nullptr;   // wsgid_preload
   apr_array_header_t* preloads = nullptr;  // wsgid_preload
@@ -79,6 +88,7 @@ struct DirConfig {
   int chunked_request = kUnset;  // WSGIChunkedRequest
   int error_override = kUnset;   // WSGIErrorOverride
   MapHeadToGet map_head_to_get = MapHeadToGet::kUnset;
+  int script_reloading = kUnset;  // WSGIScriptReloading (default On)
 };
 
 // Server-scope settings and the daemon groups of the configuration being read. httpd reloads
@@ -91,6 +101,14 @@ struct GlobalConfig {
   const char* socket_prefix = nullptr;
   const char* python_home = nullptr;
   apr_array_header_t* python_path = nullptr;  // const char*
+  // Python start-up settings applied in every daemon (kUnset: Python's default).
+  apr_array_header_t* python_warnings = nullptr;  // const char*, WSGIPythonWarnings
+  int python_optimize = kUnset;
+  int dont_write_bytecode = kUnset;
+  int use_hash_seed = kUnset;  // 0: random, 1: hash_seed
+  unsigned long hash_seed = 0;
+  int restrict_stdin = kUnset;
+  int restrict_stdout = kUnset;
 };
 
 GlobalConfig& global_config();

@@ -11,10 +11,12 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -80,17 +82,69 @@ void redirect_logs(server_rec* s, const DaemonGroup& g) {
   }
 }
 
+std::string python_library_path() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&python_library_path), &info) && info.dli_fname) {
+    std::string dir(info.dli_fname);
+    dir.erase(dir.find_last_of('/') + 1);
+    return dir + "wsgid_python.so";
+  }
+  return "wsgid_python.so";
+}
+
+// chroot= happens here, between looking up the user's groups (which reads /etc/group outside
+// the jail) and dropping root (chroot needs it).
 void switch_identity(server_rec* s, const DaemonGroup& g) {
-  if (geteuid() != 0) return;  // httpd was not started as root: nothing to switch
+  if (geteuid() != 0) {
+    // httpd was not started as root: nothing to switch, and no right to chroot.
+    if (g.chroot) {
+      startup_failure(
+          s, 0, "WSGID0207",
+          apr_psprintf(s->process->pool, "chroot=%s needs httpd to be started as root", g.chroot),
+          g);
+    }
+    return;
+  }
   if (g.uid == 0) startup_failure(s, 0, "WSGID0203", "it would run as root; set user=", g);
   const passwd* pw = getpwuid(g.uid);
-  if (setgid(g.gid) != 0 || initgroups(pw ? pw->pw_name : "nobody", g.gid) != 0 ||
-      setuid(g.uid) != 0) {
+  const std::string user = pw ? pw->pw_name : "nobody";
+  int count = 32;
+  std::vector<gid_t> groups(static_cast<std::size_t>(count));
+  if (getgrouplist(user.c_str(), g.gid, groups.data(), &count) < 0) {
+    groups.resize(static_cast<std::size_t>(count));
+    if (getgrouplist(user.c_str(), g.gid, groups.data(), &count) < 0) count = 0;
+  }
+  groups.resize(static_cast<std::size_t>(count));
+  if (groups.empty()) groups.push_back(g.gid);
+  if (g.chroot && (chroot(g.chroot) != 0 || chdir("/") != 0)) {
+    startup_failure(s, errno, "WSGID0207",
+                    apr_psprintf(s->process->pool, "cannot chroot to %s", g.chroot), g);
+  }
+  if (setgroups(groups.size(), groups.data()) != 0 || setgid(g.gid) != 0 || setuid(g.uid) != 0) {
     startup_failure(s, errno, "WSGID0203", "cannot switch to the configured user and group", g);
   }
   if (setuid(0) == 0) startup_failure(s, 0, "WSGID0203", "root privileges could be regained", g);
 }
 
+// cpu-priority= before dropping root, so that a negative (higher) priority can be given.
+void set_priority(server_rec* s, const DaemonGroup& g) {
+  if (!g.cpu_priority_set) return;
+  if (setpriority(PRIO_PROCESS, 0, g.cpu_priority) != 0) {
+    log_server(s, APLOG_WARNING, errno, "WSGID0208",
+               "daemon group '%s' (pid %d) cannot set cpu-priority=%d; it keeps the priority "
+               "it inherited",
+               g.name, static_cast<int>(getpid()), g.cpu_priority);
+  }
+}
+
+// The worker names scripts as httpd sees them; inside the jail they are below its root.
+const char* path_in_chroot(const DaemonGroup& g, const char* path) {
+  if (!g.chroot || !path || std::strcmp(g.chroot, "/") == 0) return path;
+  const std::size_t n = std::strlen(g.chroot);
+  return std::strncmp(path, g.chroot, n) == 0 && path[n] == '/' ? path + n : path;
+}
+
+// After chroot=, home= and the user's home directory are paths inside the jail.
 void change_directory(server_rec* s, const DaemonGroup& g) {
   if (g.home) {
     if (chdir(g.home) != 0) {
@@ -105,14 +159,21 @@ void change_directory(server_rec* s, const DaemonGroup& g) {
   }
 }
 
-std::string python_library_path() {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&python_library_path), &info) && info.dli_fname) {
-    std::string dir(info.dli_fname);
-    dir.erase(dir.find_last_of('/') + 1);
-    return dir + "wsgid_python.so";
+const wsgid_python_api* load_python_api(server_rec* s, const DaemonGroup& g) {
+  const std::string so = python_library_path();
+  // RTLD_GLOBAL: Python's C extension modules resolve libpython's symbols from the global scope.
+  void* handle = dlopen(so.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  if (!handle) startup_failure(s, 0, "WSGID0205", dlerror(), g);
+  using Entry = const wsgid_python_api* (*)();
+  auto entry = reinterpret_cast<Entry>(dlsym(handle, WSGID_PYTHON_ENTRY_SYMBOL));
+  const wsgid_python_api* api = entry ? entry() : nullptr;
+  if (!api || api->abi_version != WSGID_PYTHON_ABI_VERSION) {
+    startup_failure(s, 0, "WSGID0205",
+                    apr_psprintf(s->process->pool, "%s is not a matching wsgid_python.so (ABI %u)",
+                                 so.c_str(), api ? api->abi_version : 0u),
+                    g);
   }
-  return "wsgid_python.so";
+  return api;
 }
 
 template <typename T>
@@ -141,6 +202,10 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
     }
   }
 
+  set_priority(s, g);
+  // Loaded before chroot= so neither it nor libpython need to exist inside the jail.
+  const wsgid_python_api* api = load_python_api(s, g);
+
   const pid_t parent = getppid();
   switch_identity(s, g);
   // An httpd parent killed outright must not leave daemons holding the socket forever.
@@ -154,23 +219,12 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
     }
   }
 
-  const std::string so = python_library_path();
-  // RTLD_GLOBAL: Python's C extension modules resolve libpython's symbols from the global scope.
-  void* handle = dlopen(so.c_str(), RTLD_NOW | RTLD_GLOBAL);
-  if (!handle) startup_failure(s, 0, "WSGID0205", dlerror(), g);
-  using Entry = const wsgid_python_api* (*)();
-  auto entry = reinterpret_cast<Entry>(dlsym(handle, WSGID_PYTHON_ENTRY_SYMBOL));
-  const wsgid_python_api* api = entry ? entry() : nullptr;
-  if (!api || api->abi_version != WSGID_PYTHON_ABI_VERSION) {
-    startup_failure(s, 0, "WSGID0205",
-                    apr_psprintf(s->process->pool, "%s is not a matching wsgid_python.so (ABI %u)",
-                                 so.c_str(), api ? api->abi_version : 0u),
-                    g);
-  }
-
   const std::vector<const char*> python_path = to_vector<const char*>(g.python_path);
   std::vector<wsgid_preload> preloads = to_vector<wsgid_preload>(g.imports);
   for (const wsgid_preload& p : to_vector<wsgid_preload>(g.preloads)) preloads.push_back(p);
+  for (wsgid_preload& p : preloads) p.script_path = path_in_chroot(g, p.script_path);
+  const GlobalConfig& gc = global_config();
+  const std::vector<const char*> warn_options = to_vector<const char*>(gc.python_warnings);
   std::vector<uid_t> peers{worker_uid, 0};
   if (geteuid() != worker_uid) peers.push_back(geteuid());
 
@@ -204,6 +258,21 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   spec.process_slot = shared_slot;
   spec.group_slot = g.slot;
   spec.log_level = g.server->log.level;
+  spec.cpu_time_limit = g.cpu_time_limit;
+  spec.memory_limit = static_cast<std::uint64_t>(g.memory_limit);
+  spec.restart_interval = g.restart_interval;
+  spec.startup_timeout = g.startup_timeout;
+  spec.deadlock_timeout = g.deadlock_timeout;
+  spec.stack_size = static_cast<std::size_t>(g.stack_size);
+  spec.chroot = g.chroot;
+  spec.warn_options = warn_options.data();
+  spec.warn_option_count = warn_options.size();
+  spec.optimize = gc.python_optimize;
+  spec.dont_write_bytecode = gc.dont_write_bytecode;
+  spec.use_hash_seed = gc.use_hash_seed;
+  spec.hash_seed = gc.hash_seed;
+  spec.restrict_stdin = gc.restrict_stdin;
+  spec.restrict_stdout = gc.restrict_stdout;
   const int rc = api->daemon_main(&spec);
   _exit(rc);
 }

@@ -5,6 +5,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <climits>
@@ -104,7 +105,32 @@ constexpr const char* kDaemonOptions =
     "processes, threads, user, group, home, display-name, python-home, python-path, lang, "
     "locale, maximum-requests, graceful-timeout, shutdown-timeout, connect-timeout, "
     "socket-timeout, request-timeout, queue-timeout, inactivity-timeout, listen-backlog, umask, "
-    "seccomp-filter, seccomp-notify";
+    "seccomp-filter, seccomp-notify, cpu-time-limit, cpu-priority, chroot, memory-limit, "
+    "restart-interval, startup-timeout, deadlock-timeout, stack-size";
+
+// Below this a fresh interpreter alone would exceed the limit and every daemon would recycle
+// as soon as it started.
+constexpr long kMinMemoryLimit = 1024L * 1024;
+// CPython needs far more than PTHREAD_STACK_MIN for even shallow recursion.
+constexpr long kMinStackSize = 64L * 1024;
+constexpr long kMaxStackSize = 1024L * 1024 * 1024;
+
+const char* set_chroot(cmd_parms* cmd, DaemonGroup& g, const char* value) {
+  struct stat st {};
+  if (value[0] != '/' || ::stat(value, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return fail(cmd, "WSGID0020",
+                "option chroot=%s is not valid: expected the absolute path of an existing "
+                "directory (holding the Python installation, the scripts and whatever the "
+                "application opens; see directives.md)",
+                value);
+  }
+  char* dir = apr_pstrdup(cmd->pool, value);
+  for (std::size_t len = std::strlen(dir); len > 1 && dir[len - 1] == '/'; --len) {
+    dir[len - 1] = '\0';
+  }
+  g.chroot = dir;
+  return nullptr;
+}
 
 const char* set_daemon_option(cmd_parms* cmd, DaemonGroup& g, const char* name, const char* value) {
   const std::string_view n(name);
@@ -221,6 +247,40 @@ const char* set_daemon_option(cmd_parms* cmd, DaemonGroup& g, const char* name, 
     g.seccomp_filter = ap_server_root_relative(cmd->pool, value);
     return nullptr;
   }
+  if (n == "cpu-time-limit") return parse_int(cmd, name, value, 0, 86400 * 365, g.cpu_time_limit);
+  if (n == "cpu-priority") {
+    g.cpu_priority_set = true;
+    return parse_int(cmd, name, value, -20, 19, g.cpu_priority);
+  }
+  if (n == "restart-interval") {
+    return parse_int(cmd, name, value, 0, 86400 * 365, g.restart_interval);
+  }
+  if (n == "startup-timeout") return parse_int(cmd, name, value, 0, 86400, g.startup_timeout);
+  if (n == "deadlock-timeout") return parse_int(cmd, name, value, 0, 86400, g.deadlock_timeout);
+  if (n == "memory-limit") {
+    long v = 0;
+    if (parse_long(cmd, name, value, 0, LONG_MAX, v) != nullptr || (v > 0 && v < kMinMemoryLimit)) {
+      return fail(cmd, "WSGID0002",
+                  "option memory-limit=%s is not valid: expected 0 (no limit) or a resident size "
+                  "in bytes from %ld",
+                  value, kMinMemoryLimit);
+    }
+    g.memory_limit = v;
+    return nullptr;
+  }
+  if (n == "stack-size") {
+    long v = 0;
+    if (parse_long(cmd, name, value, 0, kMaxStackSize, v) != nullptr ||
+        (v > 0 && v < kMinStackSize)) {
+      return fail(cmd, "WSGID0002",
+                  "option stack-size=%s is not valid: expected 0 (the system's default) or a "
+                  "size in bytes from %ld to %ld",
+                  value, kMinStackSize, kMaxStackSize);
+    }
+    g.stack_size = v;
+    return nullptr;
+  }
+  if (n == "chroot") return set_chroot(cmd, g, value);
   return unknown_option(cmd, name, kDaemonOptions);
 }
 
@@ -402,6 +462,8 @@ const char* cmd_dir_flag(cmd_parms* cmd, void* mconfig, int on) {
     dc->pass_authorization = on;
   } else if (n == "WSGIChunkedRequest") {
     dc->chunked_request = on;
+  } else if (n == "WSGIScriptReloading") {
+    dc->script_reloading = on;
   } else {
     dc->error_override = on;
   }
@@ -426,8 +488,102 @@ const char* cmd_map_head_to_get(cmd_parms* cmd, void* mconfig, const char* value
 const char* cmd_global_flag(cmd_parms* cmd, void*, int on) {
   if (const char* err = ap_check_cmd_context(cmd, GLOBAL_ONLY)) return err;
   GlobalConfig& gc = global_config();
-  (std::strcmp(cmd->cmd->name, "WSGIRestrictEmbedded") == 0 ? gc.restrict_embedded
-                                                            : gc.lazy_initialization) = on;
+  const std::string_view n(cmd->cmd->name);
+  if (n == "WSGIRestrictEmbedded") {
+    gc.restrict_embedded = on;
+  } else if (n == "WSGILazyInitialization") {
+    gc.lazy_initialization = on;
+  } else if (n == "WSGIDontWriteBytecode") {
+    gc.dont_write_bytecode = on;
+  } else if (n == "WSGIRestrictStdin") {
+    gc.restrict_stdin = on;
+  } else {
+    gc.restrict_stdout = on;
+  }
+  return nullptr;
+}
+
+// Python's -W syntax, action:message:category:module:lineno. The action and line number are
+// checked here; the category can only be resolved by Python, which warns about a bad one at
+// start-up in the daemon's log.
+bool valid_warn_option(const char* value) {
+  std::string_view rest(value);
+  std::string_view fields[5];
+  std::size_t count = 0;
+  for (;;) {
+    const std::size_t colon = rest.find(':');
+    if (count == 5) return false;
+    fields[count++] = rest.substr(0, colon);
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+    return v;
+  };
+  const std::string_view action = trim(fields[0]);
+  bool known = false;
+  // Python accepts any prefix of an action's name ("i" is ignore), as its -W option does.
+  for (std::string_view a : {"default", "always", "ignore", "module", "once", "error"}) {
+    known = known || (!action.empty() && a.substr(0, action.size()) == action);
+  }
+  if (!known) return false;
+  if (count == 5) {
+    const std::string_view line = trim(fields[4]);
+    for (char c : line) {
+      if (c < '0' || c > '9') return false;
+    }
+  }
+  return true;
+}
+
+const char* cmd_python_warnings(cmd_parms* cmd, void*, const char* value) {
+  if (const char* err = ap_check_cmd_context(cmd, GLOBAL_ONLY)) return err;
+  if (!valid_warn_option(value)) {
+    return fail(cmd, "WSGID0021",
+                "'%s' is not a warning filter: expected Python's -W syntax "
+                "action[:message[:category[:module[:lineno]]]] with action one of default, "
+                "always, ignore, module, once, error (e.g. ignore::DeprecationWarning)",
+                value);
+  }
+  *static_cast<const char**>(apr_array_push(global_config().python_warnings)) = value;
+  return nullptr;
+}
+
+const char* cmd_python_optimize(cmd_parms* cmd, void*, const char* value) {
+  if (const char* err = ap_check_cmd_context(cmd, GLOBAL_ONLY)) return err;
+  char* end = nullptr;
+  const long v = std::strtol(value, &end, 10);
+  if (*value == '\0' || *end != '\0' || v < 0 || v > 2) {
+    return fail(cmd, "WSGID0002",
+                "'%s' is not valid: expected 0 (keep asserts), 1 (like python -O) or 2 (-OO, "
+                "also drops docstrings)",
+                value);
+  }
+  global_config().python_optimize = static_cast<int>(v);
+  return nullptr;
+}
+
+const char* cmd_python_hash_seed(cmd_parms* cmd, void*, const char* value) {
+  if (const char* err = ap_check_cmd_context(cmd, GLOBAL_ONLY)) return err;
+  GlobalConfig& gc = global_config();
+  if (!strcasecmp(value, "random")) {
+    gc.use_hash_seed = 0;
+    gc.hash_seed = 0;
+    return nullptr;
+  }
+  errno = 0;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(value, &end, 10);
+  if (*value < '0' || *value > '9' || *end != '\0' || errno == ERANGE || v > 4294967295ULL) {
+    return fail(cmd, "WSGID0002",
+                "'%s' is not valid: expected random or a seed from 0 to 4294967295 (as "
+                "PYTHONHASHSEED)",
+                value);
+  }
+  gc.use_hash_seed = 1;
+  gc.hash_seed = static_cast<unsigned long>(v);
   return nullptr;
 }
 
@@ -491,6 +647,8 @@ const command_rec kDirectives[] = {
                "Accept chunked request bodies (read until the end): On or Off"),
     WSGID_FLAG("WSGIErrorOverride", cmd_dir_flag, OR_FILEINFO | ACCESS_CONF | RSRC_CONF,
                "Replace the application's 4xx/5xx bodies with httpd's ErrorDocument: On or Off"),
+    WSGID_FLAG("WSGIScriptReloading", cmd_dir_flag, OR_FILEINFO | ACCESS_CONF | RSRC_CONF,
+               "Recycle the daemon when a loaded WSGI script changes: On (default) or Off"),
     WSGID_TAKE1("WSGIMapHEADToGET", cmd_map_head_to_get, OR_FILEINFO | ACCESS_CONF | RSRC_CONF,
                 "Pass HEAD to the application as GET: On, Off or Auto (when output filters "
                 "may need the body)"),
@@ -504,6 +662,18 @@ const command_rec kDirectives[] = {
                 "Python home (prefix or virtualenv) for daemons without python-home"),
     WSGID_TAKE1("WSGIPythonPath", cmd_global_string, RSRC_CONF,
                 "Extra sys.path entries (colon-separated) for every daemon"),
+    WSGID_TAKE1("WSGIPythonWarnings", cmd_python_warnings, RSRC_CONF,
+                "A Python warning filter for every daemon, as python -W (repeatable)"),
+    WSGID_TAKE1("WSGIPythonOptimize", cmd_python_optimize, RSRC_CONF,
+                "Python optimisation level in daemons: 0, 1 (-O) or 2 (-OO)"),
+    WSGID_FLAG("WSGIDontWriteBytecode", cmd_global_flag, RSRC_CONF,
+               "Do not write .pyc files in daemons: On or Off (default)"),
+    WSGID_TAKE1("WSGIPythonHashSeed", cmd_python_hash_seed, RSRC_CONF,
+                "Hash seed of daemons' Python: random or a number from 0 to 4294967295"),
+    WSGID_FLAG("WSGIRestrictStdin", cmd_global_flag, RSRC_CONF,
+               "Make any use of sys.stdin an error in daemons: On or Off (default)"),
+    WSGID_FLAG("WSGIRestrictStdout", cmd_global_flag, RSRC_CONF,
+               "Make any use of sys.stdout an error in daemons: On or Off (default)"),
     command_rec{},
 };
 

@@ -96,8 +96,9 @@ void histogram(std::string& out, const char* name, const std::string& group_labe
 }
 
 constexpr const char* kExitCauses[WSGID_EXIT_REASONS] = {
-    "crash",  "startup_failed", "maximum_requests", "request_timeout", "inactivity_timeout",
-    "reload", "shutdown",       "cpu_time_limit",   "memory_limit"};
+    "crash",   "startup_failed", "maximum_requests", "request_timeout", "inactivity_timeout",
+    "reload",  "shutdown",       "cpu_time_limit",   "memory_limit",    "restart_interval",
+    "deadlock"};
 
 struct GatewayCause {
   const char* status;

@@ -93,6 +93,12 @@ std::string build_request_head(request_rec* r, const char* process_group,
   apr_table_setn(env, "mod_wsgi.application_group", expand_application_group(r, application_group));
   apr_table_setn(env, "mod_wsgi.callable_object", callable);
   apr_table_setn(env, "mod_wsgi.request_handler", kHandlerName);
+  apr_table_setn(env, "mod_wsgi.script_reloading",
+                 static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config,
+                                                                    &wsgid_module))
+                             ->script_reloading == 0
+                     ? "0"
+                     : "1");
   apr_table_setn(env, "mod_wsgi.request_start",
                  apr_psprintf(r->pool, "%" APR_TIME_T_FMT, r->request_time));
   // The daemon measures how long the request waited for a free thread from here.

@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define WSGID_PYTHON_ABI_VERSION 2u
+#define WSGID_PYTHON_ABI_VERSION 3u
 #define WSGID_PYTHON_ENTRY_SYMBOL "wsgid_python_entry"
 
 /* Exit status of a daemon process that could not start (Python failed to initialise, the
@@ -73,6 +73,31 @@ typedef struct wsgid_daemon_spec {
   /* ABI 2: httpd's LogLevel for the group's server, as APLOG_* numbers (3 error .. 7 debug);
    * lines above it are not written. */
   int log_level;
+  /* ABI 3: recycling limits, all graceful (drain within graceful_timeout); 0 = none. */
+  double cpu_time_limit;   /* CPU seconds (user + system) this process may use */
+  uint64_t memory_limit;   /* resident set size in bytes */
+  double restart_interval; /* seconds since the process became ready */
+  /* ABI 3: not ready to accept within this many seconds of daemon_main: exit
+   * WSGID_EXIT_STARTUP_FAILURE. 0 = wait for ever. */
+  double startup_timeout;
+  /* ABI 3: the GIL not released for this many seconds: log and exit at once (exit_reason
+   * WSGID_EXIT_DEADLOCK) so the parent starts a fresh process. 0 = never. */
+  double deadlock_timeout;
+  size_t stack_size; /* ABI 3: stack of each request thread in bytes; 0 = the default */
+  /* ABI 3: the directory the process was chrooted into, or NULL. A SCRIPT_FILENAME below it is
+   * rewritten to the path inside it (the worker sends paths as httpd sees them). */
+  const char *chroot;
+  /* ABI 3: Python start-up (WSGIPythonWarnings, WSGIPythonOptimize, WSGIDontWriteBytecode,
+   * WSGIPythonHashSeed, WSGIRestrictStdin/Stdout). A value <= 0 leaves Python's default, except
+   * use_hash_seed, where -1 does. */
+  const char *const *warn_options; /* -W style filters, in order */
+  size_t warn_option_count;
+  int optimize;            /* 0..2 */
+  int dont_write_bytecode; /* 1: sys.dont_write_bytecode */
+  int use_hash_seed;       /* 0: random; 1: hash_seed; -1: PYTHONHASHSEED or random */
+  unsigned long hash_seed; /* 0..4294967295 */
+  int restrict_stdin;      /* 1: any use of sys.stdin raises, naming WSGIRestrictStdin */
+  int restrict_stdout;     /* 1: any use of sys.stdout raises, naming WSGIRestrictStdout */
 } wsgid_daemon_spec;
 
 typedef struct wsgid_python_api {

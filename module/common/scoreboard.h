@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 #define WSGID_SCOREBOARD_MAGIC 0x42534757u /* "WGSB" */
-#define WSGID_SCOREBOARD_VERSION 1u
+#define WSGID_SCOREBOARD_VERSION 2u
 #define WSGID_SCOREBOARD_MAX_GROUPS 64
 #define WSGID_SCOREBOARD_MAX_PROCESSES 64 /* per group, old generations included */
 #define WSGID_GROUP_NAME_MAX 64
@@ -50,7 +50,9 @@ enum wsgid_exit_reason {
   WSGID_EXIT_SHUTDOWN = 6,       /* httpd stop or graceful restart */
   WSGID_EXIT_CPU_TIME_LIMIT = 7,
   WSGID_EXIT_MEMORY_LIMIT = 8,
-  WSGID_EXIT_REASONS = 9
+  WSGID_EXIT_RESTART_INTERVAL = 9, /* restart-interval elapsed (version 2) */
+  WSGID_EXIT_DEADLOCK = 10,        /* deadlock-timeout: the GIL was held too long (version 2) */
+  WSGID_EXIT_REASONS = 11
 };
 
 /* Causes of the 5xx responses the worker itself produces (each also logged with a code). */

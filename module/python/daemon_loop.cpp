@@ -1,5 +1,6 @@
 #include "daemon_loop.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,11 +13,15 @@
 #include <atomic>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -76,7 +81,10 @@ enum class DrainReason {
   kMaximumRequests,
   kRequestTimeout,
   kInactivity,
-  kScriptModified
+  kScriptModified,
+  kCpuTimeLimit,
+  kMemoryLimit,
+  kRestartInterval
 };
 
 wsgid_exit_reason exit_reason(DrainReason r) {
@@ -89,6 +97,12 @@ wsgid_exit_reason exit_reason(DrainReason r) {
       return WSGID_EXIT_INACTIVITY_TIMEOUT;
     case DrainReason::kScriptModified:
       return WSGID_EXIT_RELOAD;
+    case DrainReason::kCpuTimeLimit:
+      return WSGID_EXIT_CPU_TIME_LIMIT;
+    case DrainReason::kMemoryLimit:
+      return WSGID_EXIT_MEMORY_LIMIT;
+    case DrainReason::kRestartInterval:
+      return WSGID_EXIT_RESTART_INTERVAL;
     case DrainReason::kNone:
     case DrainReason::kStop:
     case DrainReason::kGraceful:
@@ -113,9 +127,72 @@ const char* describe(DrainReason r) {
       return "inactivity-timeout reached";
     case DrainReason::kScriptModified:
       return "WSGI script modified";
+    case DrainReason::kCpuTimeLimit:
+      return "cpu-time-limit reached";
+    case DrainReason::kMemoryLimit:
+      return "memory-limit exceeded";
+    case DrainReason::kRestartInterval:
+      return "restart-interval elapsed";
   }
   return "unknown";
 }
+
+// CPU time (user + system) of the whole process, all threads.
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// Resident set size from /proc/self/statm (its second field, in pages); 0 if unreadable.
+std::uint64_t resident_bytes() {
+  const int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[128] = {};
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  unsigned long long size = 0, resident = 0;
+  if (std::sscanf(buf, "%llu %llu", &size, &resident) != 2) return 0;
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// How often the limits that can only be sampled (CPU time, RSS, the GIL probe) are looked at.
+constexpr std::int64_t kSampleIntervalNs = 250'000'000;
+
+// A thread with a chosen stack size (stack-size=), which std::thread cannot give.
+class SizedThread {
+ public:
+  SizedThread(std::size_t stack_size, std::function<void()> body)
+      : body_(std::make_unique<std::function<void()>>(std::move(body))) {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    if (stack_size > 0 && pthread_attr_setstacksize(&attr, stack_size) != 0) {
+      log_line(LogLevel::kWarn, "wsgid: stack-size=" + std::to_string(stack_size) +
+                                    " refused by the system; using the default");
+    }
+    const int rc = pthread_create(&thread_, &attr, &SizedThread::trampoline, body_.get());
+    pthread_attr_destroy(&attr);
+    if (rc != 0) throw std::runtime_error(std::string("pthread_create: ") + std::strerror(rc));
+    joinable_ = true;
+  }
+  ~SizedThread() { join(); }
+  SizedThread(const SizedThread&) = delete;
+  SizedThread& operator=(const SizedThread&) = delete;
+  void join() {
+    if (joinable_) pthread_join(thread_, nullptr);
+    joinable_ = false;
+  }
+
+ private:
+  static void* trampoline(void* arg) {
+    (*static_cast<std::function<void()>*>(arg))();
+    return nullptr;
+  }
+  std::unique_ptr<std::function<void()>> body_;
+  pthread_t thread_{};
+  bool joinable_ = false;
+};
 
 // Per request thread: when its current request started (0 = idle), for request-timeout.
 struct ThreadSlot {
@@ -143,6 +220,9 @@ class Daemon {
   bool peer_allowed(int fd);
   void request_drain(DrainReason reason);
   DrainReason wait_for_drain_reason();
+  std::optional<DrainReason> check_limits(std::int64_t now, std::int64_t& wait_ns);
+  void probe_gil();
+  void start_watchdog(UniqueFd& ready_fd, std::thread& watchdog);
   int drain(DrainReason reason);
   std::string who() const {
     return std::string("daemon group ") + (spec_.group_name ? spec_.group_name : "?") + " pid " +
@@ -165,7 +245,11 @@ class Daemon {
   std::atomic<int> in_flight_{0};
   std::atomic<std::int64_t> last_activity_ns_{now_ns()};
   std::vector<std::unique_ptr<ThreadSlot>> slots_;
-  std::vector<std::thread> threads_;
+  std::vector<std::unique_ptr<SizedThread>> threads_;
+  std::int64_t ready_ns_ = 0;
+  // deadlock-timeout: when the probe thread last held the GIL.
+  std::atomic<std::int64_t> gil_seen_ns_{0};
+  std::thread gil_probe_;
 };
 
 bool Daemon::start_up() {
@@ -289,6 +373,18 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
       return;
     }
     busy.emplace(status_);
+    std::string inner_script;
+    if (spec_.chroot != nullptr && std::strcmp(spec_.chroot, "/") != 0) {
+      // The worker names the script as httpd sees it; this process sees it inside chroot=.
+      const std::string_view root(spec_.chroot);
+      for (auto& [k, v] : pairs) {
+        if (k == "SCRIPT_FILENAME" && v.size() > root.size() && v.substr(0, root.size()) == root &&
+            v[root.size()] == '/') {
+          inner_script.assign(v.substr(root.size()));
+          v = inner_script;
+        }
+      }
+    }
     target = request_target(pairs);
     for (const auto& [k, v] : pairs) {
       if (k == "mod_wsgi.request_id") {
@@ -421,6 +517,7 @@ DrainReason Daemon::wait_for_drain_reason() {
         wait_ns = std::min(wait_ns, started + limit - now);
       }
     }
+    if (const auto r = check_limits(now, wait_ns)) return *r;
     if (spec_.inactivity_timeout > 0) {
       const std::int64_t limit = seconds_ns(spec_.inactivity_timeout);
       const std::int64_t idle = now - last_activity_ns_.load();
@@ -438,6 +535,99 @@ DrainReason Daemon::wait_for_drain_reason() {
     }
     // control_fd_: loop round to read requested_.
   }
+}
+
+// restart-interval, cpu-time-limit, memory-limit and deadlock-timeout. Lowers `wait_ns` to
+// when the next one is due.
+std::optional<DrainReason> Daemon::check_limits(std::int64_t now, std::int64_t& wait_ns) {
+  auto due_in = [&wait_ns](std::int64_t ns) {
+    ns = std::max<std::int64_t>(ns, 1'000'000);
+    wait_ns = wait_ns < 0 ? ns : std::min(wait_ns, ns);
+  };
+  if (spec_.restart_interval > 0) {
+    const std::int64_t left = ready_ns_ + seconds_ns(spec_.restart_interval) - now;
+    if (left <= 0) return DrainReason::kRestartInterval;
+    due_in(left);
+  }
+  if (spec_.cpu_time_limit > 0) {
+    const double used = process_cpu_seconds();
+    if (used >= spec_.cpu_time_limit) {
+      log_line(LogLevel::kNotice, "wsgid: " + who() + " used " + std::to_string(used) +
+                                      " CPU seconds, cpu-time-limit is " +
+                                      std::to_string(spec_.cpu_time_limit) + "; recycling");
+      return DrainReason::kCpuTimeLimit;
+    }
+    due_in(kSampleIntervalNs);
+  }
+  if (spec_.memory_limit > 0) {
+    const std::uint64_t rss = resident_bytes();
+    if (rss > spec_.memory_limit) {
+      log_line(LogLevel::kNotice, "wsgid: " + who() + " resident memory " + std::to_string(rss) +
+                                      " bytes exceeds memory-limit=" +
+                                      std::to_string(spec_.memory_limit) + "; recycling");
+      return DrainReason::kMemoryLimit;
+    }
+    due_in(kSampleIntervalNs);
+  }
+  if (spec_.deadlock_timeout > 0) {
+    const std::int64_t held = now - gil_seen_ns_.load();
+    if (held >= seconds_ns(spec_.deadlock_timeout)) {
+      // mod_wsgi's deadlock timer: nothing can run Python any more, so there is nothing to
+      // drain. Exit now; the parent starts a fresh process.
+      log_line(LogLevel::kError, "WSGID0523: " + who() +
+                                     ": the Python GIL has not been "
+                                     "released for " +
+                                     std::to_string(held / 1'000'000'000) + "s (deadlock-timeout=" +
+                                     std::to_string(spec_.deadlock_timeout) +
+                                     "s); exiting so that a fresh process replaces this one");
+      status_.exiting(WSGID_EXIT_DEADLOCK);
+      ::_exit(1);
+    }
+    due_in(kSampleIntervalNs);
+  }
+  return std::nullopt;
+}
+
+// deadlock-timeout: take the GIL now and then and note when we got it. If an application
+// thread holds it without ever releasing (a C extension stuck in a loop, a deadlock on the
+// GIL), this thread blocks and the main thread sees the time grow.
+void Daemon::probe_gil() {
+  std::string error;
+  PyThreadState* state = thread_state_for("", error);
+  if (state == nullptr) {
+    log_text(LogLevel::kError, "WSGID0512: deadlock-timeout cannot be watched: " + error);
+    gil_seen_ns_ = std::numeric_limits<std::int64_t>::max() / 2;
+    return;
+  }
+  while (!draining_) {
+    { GilScope gil(state); }
+    gil_seen_ns_ = now_ns();
+    pollfd p{stop_fd_.get(), POLLIN, 0};
+    ::poll(&p, 1, static_cast<int>(kSampleIntervalNs / 1'000'000));
+  }
+  release_thread_states();
+}
+
+// startup-timeout: a process that is not ready in time exits as a failed start, so the parent
+// restarts it with back-off.
+void Daemon::start_watchdog(UniqueFd& ready_fd, std::thread& watchdog) {
+  if (spec_.startup_timeout <= 0) return;
+  ready_fd = UniqueFd(::eventfd(0, EFD_CLOEXEC));
+  if (ready_fd.get() < 0) return;
+  watchdog = std::thread([this, fd = ready_fd.get()] {
+    const std::int64_t deadline = now_ns() + seconds_ns(spec_.startup_timeout);
+    for (;;) {
+      const std::int64_t left = deadline - now_ns();
+      if (left <= 0) break;
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left / 1'000'000 + 1)) > 0) return;
+    }
+    log_line(LogLevel::kError, "WSGID0524: " + who() + " was not ready within startup-timeout (" +
+                                   std::to_string(spec_.startup_timeout) +
+                                   "s); exiting as a failed start");
+    status_.exiting(WSGID_EXIT_STARTUP_FAILED);
+    ::_exit(WSGID_EXIT_STARTUP_FAILURE);
+  });
 }
 
 int Daemon::drain(DrainReason reason) {
@@ -482,7 +672,8 @@ int Daemon::drain(DrainReason reason) {
       }
     }
   }
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_) t->join();
+  if (gil_probe_.joinable()) gil_probe_.join();
   run_exit_functions();
   log_line(LogLevel::kNotice, "wsgid: " + who() + " exiting (" + describe(reason) + ")");
   status_.exiting(exit_reason(reason));
@@ -510,12 +701,22 @@ int Daemon::run() {
     failed_to_start();
     return WSGID_EXIT_STARTUP_FAILURE;
   }
-  if (!start_up()) {
+  UniqueFd ready_fd;
+  std::thread watchdog;
+  start_watchdog(ready_fd, watchdog);
+  const bool started = start_up();
+  if (watchdog.joinable()) {
+    notify(ready_fd.get());
+    watchdog.join();
+  }
+  if (!started) {
     failed_to_start();
     return WSGID_EXIT_STARTUP_FAILURE;
   }
   status_.ready();  // the threads' first accept follows
 
+  ready_ns_ = now_ns();
+  gil_seen_ns_ = ready_ns_;
   last_activity_ns_ = now_ns();
   running_threads_ = spec_.threads;
   for (int i = 0; i < spec_.threads; ++i) {
@@ -523,8 +724,10 @@ int Daemon::run() {
   }
   for (int i = 0; i < spec_.threads; ++i) {
     ThreadSlot& slot = *slots_[static_cast<std::size_t>(i)];
-    threads_.emplace_back([this, &slot] { request_thread(slot); });
+    threads_.push_back(
+        std::make_unique<SizedThread>(spec_.stack_size, [this, &slot] { request_thread(slot); }));
   }
+  if (spec_.deadlock_timeout > 0) gil_probe_ = std::thread([this] { probe_gil(); });
   log_line(LogLevel::kNotice,
            "wsgid: " + who() + " ready, " + std::to_string(spec_.threads) + " threads");
   return drain(wait_for_drain_reason());

@@ -21,6 +21,8 @@ namespace wsgid::python {
 namespace {
 
 std::vector<std::string> g_python_path;
+bool g_restrict_stdin = false;   // WSGIRestrictStdin On
+bool g_restrict_stdout = false;  // WSGIRestrictStdout On
 
 // Guards the group table. Taken only without the GIL, so it never orders against it.
 std::mutex g_groups_mutex;
@@ -44,11 +46,50 @@ void make_libpython_global() {
   }
 }
 
+// WSGIRestrictStdin/WSGIRestrictStdout On: the stream is replaced by an object on which any
+// use raises, naming the directive, as mod_wsgi's restricted streams do (its message names
+// only mod_wsgi). Portable code should not touch them in a web application.
+bool restrict_std_streams() {
+  if (!g_restrict_stdin && !g_restrict_stdout) return true;
+  PyRef globals = PyRef::steal(PyDict_New());
+  if (!globals || PyDict_SetItemString(globals.get(), "__builtins__", PyEval_GetBuiltins()) != 0 ||
+      PyDict_SetItemString(globals.get(), "restrict_stdin",
+                           g_restrict_stdin ? Py_True : Py_False) != 0 ||
+      PyDict_SetItemString(globals.get(), "restrict_stdout",
+                           g_restrict_stdout ? Py_True : Py_False) != 0) {
+    return false;
+  }
+  PyRef r = PyRef::steal(
+      PyRun_String("import sys\n"
+                   "class RestrictedStream:\n"
+                   "    def __init__(self, name, directive):\n"
+                   "        object.__setattr__(self, '_what', (name, directive))\n"
+                   "    def __getattr__(self, attr):\n"
+                   "        name, directive = object.__getattribute__(self, '_what')\n"
+                   "        raise OSError(f'sys.{name} access restricted by {directive} On; a web "
+                   "application '\n"
+                   "                      f'should not use it (set {directive} Off to allow it)')\n"
+                   "    def __setattr__(self, attr, value):\n"
+                   "        self.__getattr__(attr)\n"
+                   "    def __iter__(self):\n"
+                   "        return self.__getattr__('__iter__')\n"
+                   "if restrict_stdin:\n"
+                   "    sys.stdin = RestrictedStream('stdin', 'WSGIRestrictStdin')\n"
+                   "if restrict_stdout:\n"
+                   "    sys.stdout = RestrictedStream('stdout', 'WSGIRestrictStdout')\n",
+                   Py_file_input, globals.get(), globals.get()));
+  return static_cast<bool>(r);
+}
+
 // With the GIL, in the interpreter being set up: logs for stdout/stderr and logging,
 // python-path.
 bool setup_interpreter(std::string& error) {
   if (!install_std_streams()) {
     error = "cannot replace sys.stdout/sys.stderr:\n" + take_exception_text();
+    return false;
+  }
+  if (!restrict_std_streams()) {
+    error = "cannot restrict sys.stdin/sys.stdout:\n" + take_exception_text();
     return false;
   }
   if (!install_logging_handler(error)) return false;
@@ -94,6 +135,32 @@ PyThreadState* state_in(PyInterpreterState* interp) {
   return state;
 }
 
+// WSGIPythonWarnings, WSGIPythonOptimize, WSGIDontWriteBytecode, WSGIPythonHashSeed. PYTHON*
+// environment variables still apply where nothing was configured, as for python itself.
+bool apply_python_settings(const wsgid_daemon_spec& spec, PyConfig& config, std::string& error) {
+  for (std::size_t i = 0; i < spec.warn_option_count; ++i) {
+    if (spec.warn_options[i] == nullptr) continue;
+    wchar_t* w = Py_DecodeLocale(spec.warn_options[i], nullptr);
+    if (w == nullptr) {
+      error = std::string("WSGIPythonWarnings '") + spec.warn_options[i] +
+              "' cannot be decoded in the daemon's locale";
+      return false;
+    }
+    const PyStatus status = PyWideStringList_Append(&config.warnoptions, w);
+    PyMem_RawFree(w);
+    if (!check(status, "cannot add a WSGIPythonWarnings filter", error)) return false;
+  }
+  if (spec.optimize > 0) config.optimization_level = spec.optimize;
+  if (spec.dont_write_bytecode > 0) config.write_bytecode = 0;
+  if (spec.use_hash_seed >= 0) {
+    config.use_hash_seed = spec.use_hash_seed > 0 ? 1 : 0;
+    config.hash_seed = spec.use_hash_seed > 0 ? spec.hash_seed : 0;
+  }
+  g_restrict_stdin = spec.restrict_stdin > 0;
+  g_restrict_stdout = spec.restrict_stdout > 0;
+  return true;
+}
+
 }  // namespace
 
 bool start_python(const wsgid_daemon_spec& spec, std::string& error) {
@@ -123,6 +190,7 @@ bool start_python(const wsgid_daemon_spec& spec, std::string& error) {
     PyConfig* c;
     ~ConfigGuard() { PyConfig_Clear(c); }
   } guard{&config};
+  if (!apply_python_settings(spec, config, error)) return false;
   config.install_signal_handlers = 0;  // signals belong to the daemon loop's signalfd
   config.parse_argv = 0;
   char argv0[] = "mod_wsgi";

@@ -38,7 +38,7 @@ bool same_time(const timespec& a, const timespec& b) {
 
 // mod_wsgi's daemon-mode reloading: a touched script recycles the process. Reloading the
 // module in place would re-run code that must run once (Django's settings.configure()).
-void check_modified(const std::string& path, const LoadedScript& loaded) {
+void note_if_modified(const std::string& path, const LoadedScript& loaded) {
   struct stat st {};
   if (g_modified.load(std::memory_order_relaxed) || ::stat(path.c_str(), &st) != 0 ||
       same_time(st.st_mtim, loaded.mtime)) {
@@ -135,13 +135,13 @@ PyRef exec_script(const std::string& path, LoadFailure& failure, timespec& mtime
 
 }  // namespace
 
-PyRef load_script(const std::string& path, LoadFailure& failure) {
+PyRef load_script(const std::string& path, LoadFailure& failure, bool check_modified) {
   PyInterpreterState* interp = PyThreadState_GetInterpreter(PyThreadState_Get());
   const auto key = std::make_pair(interp, path);
   // The table only changes with the GIL held (and the lock), so holding the GIL is enough to
   // read it: a loaded script costs no lock, and a slow first load elsewhere blocks nobody.
   if (auto it = g_modules.find(key); it != g_modules.end()) {
-    check_modified(path, it->second);
+    if (check_modified) note_if_modified(path, it->second);
     return PyRef::borrow(it->second.module);
   }
   LoadLock lock;
@@ -165,8 +165,9 @@ bool take_modified_script(std::string& path) {
   return true;
 }
 
-PyRef load_callable(const std::string& path, const std::string& callable, LoadFailure& failure) {
-  PyRef module = load_script(path, failure);
+PyRef load_callable(const std::string& path, const std::string& callable, LoadFailure& failure,
+                    bool check_modified) {
+  PyRef module = load_script(path, failure, check_modified);
   if (!module) return {};
   PyRef app = PyRef::steal(PyObject_GetAttrString(module.get(), callable.c_str()));
   if (!app || !PyCallable_Check(app.get())) {

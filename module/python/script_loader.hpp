@@ -15,9 +15,11 @@ struct LoadFailure {
 };
 
 // In the current interpreter, with the GIL. On failure returns null and fills `failure`
-// (the Python error is cleared).
-PyRef load_script(const std::string& path, LoadFailure& failure);
-PyRef load_callable(const std::string& path, const std::string& callable, LoadFailure& failure);
+// (the Python error is cleared). With `check_modified` false (WSGIScriptReloading Off) an
+// already loaded script is used as it is, whatever happened to its file.
+PyRef load_script(const std::string& path, LoadFailure& failure, bool check_modified = true);
+PyRef load_callable(const std::string& path, const std::string& callable, LoadFailure& failure,
+                    bool check_modified = true);
 
 // True once, with the path, after a loaded script's file changed on disk (its mtime): the
 // daemon then recycles, as mod_wsgi's daemon mode does when a WSGI script is touched.

@@ -405,6 +405,8 @@ RequestTarget request_target(const wire::Pairs& head) {
       addr = v;
     else if (k == "REMOTE_PORT")
       port = v;
+    else if (k == "mod_wsgi.script_reloading")
+      t.script_reloading = v != "0";
   }
   if (!addr.empty()) t.client = std::string(addr) + (port.empty() ? "" : ":") + std::string(port);
   return t;
@@ -453,7 +455,7 @@ bool run_wsgi_request(Connection& conn, const wire::Pairs& head, const RequestTa
 
   std::string app_error;  // traceback of the first failure in application code
   LoadFailure load_failure;
-  PyRef app = load_callable(target.script, target.callable, load_failure);
+  PyRef app = load_callable(target.script, target.callable, load_failure, target.script_reloading);
   PyRef result;
   if (!app) {
     log_text(LogLevel::kError, load_failure.code + ": " + load_failure.message, target.client);

@@ -22,6 +22,7 @@ struct RequestTarget {
   std::string application_group;  // mod_wsgi.application_group, "" = main interpreter
   std::string callable;           // mod_wsgi.callable_object, default "application"
   std::string client;             // "REMOTE_ADDR:REMOTE_PORT" for log lines
+  bool script_reloading = true;   // mod_wsgi.script_reloading: "0" is WSGIScriptReloading Off
 };
 RequestTarget request_target(const wire::Pairs& head);
 

@@ -54,6 +54,8 @@ TEST(Prometheus, CountersHistogramsAndLabels) {
   wsgid_histogram_observe(&g->duration, 3000);      // 3 ms: first bucket
   wsgid_histogram_observe(&g->duration, 20000000);  // 20 s: +Inf only
   g->restarts[WSGID_EXIT_CRASH] = 1;
+  g->restarts[WSGID_EXIT_RESTART_INTERVAL] = 4;
+  g->restarts[WSGID_EXIT_DEADLOCK] = 2;
   g->gateway_errors[WSGID_GATEWAY_DAEMON_DIED] = 1;
   const wsgid_group_slot* groups[] = {g.get()};
   const std::string text = prometheus_text(groups, WorkerCounts{2, 48},
@@ -70,6 +72,10 @@ TEST(Prometheus, CountersHistogramsAndLabels) {
   EXPECT_NE(text.find("wsgid_request_duration_seconds_count{" + l + "} 2\n"), std::string::npos);
   EXPECT_NE(text.find("wsgid_request_duration_seconds_sum{" + l + "} 20.003\n"), std::string::npos);
   EXPECT_NE(text.find("wsgid_daemon_restarts_total{" + l + ",cause=\"crash\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("wsgid_daemon_restarts_total{" + l + ",cause=\"restart_interval\"} 4\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("wsgid_daemon_restarts_total{" + l + ",cause=\"deadlock\"} 2\n"),
             std::string::npos);
   EXPECT_NE(
       text.find("wsgid_gateway_errors_total{" + l + ",status=\"502\",cause=\"daemon_died\"} 1\n"),

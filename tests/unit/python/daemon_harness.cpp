@@ -64,6 +64,13 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) {
   spec.socket_timeout = o.socket_timeout;
   spec.request_timeout = o.request_timeout;
   spec.inactivity_timeout = o.inactivity_timeout;
+  spec.restart_interval = o.restart_interval;
+  spec.cpu_time_limit = o.cpu_time_limit;
+  spec.memory_limit = o.memory_limit;
+  spec.startup_timeout = o.startup_timeout;
+  spec.use_hash_seed = o.use_hash_seed;
+  spec.hash_seed = o.hash_seed;
+  spec.restrict_stdout = o.restrict_stdout ? 1 : 0;
   spec.python_home = o.python_home.empty() ? nullptr : o.python_home.c_str();
   spec.lang = o.lang.empty() ? nullptr : o.lang.c_str();
   spec.locale = o.locale.empty() ? nullptr : o.locale.c_str();

@@ -49,6 +49,13 @@ struct DaemonOptions {
   double socket_timeout = 20;
   double request_timeout = 0;
   double inactivity_timeout = 0;
+  double restart_interval = 0;
+  double cpu_time_limit = 0;
+  std::uint64_t memory_limit = 0;
+  double startup_timeout = 0;
+  int use_hash_seed = -1;
+  unsigned long hash_seed = 0;
+  bool restrict_stdout = false;
   std::string python_home;          // "" = unset
   std::string lang;                 // "" = unset
   std::string locale;               // "" = unset

@@ -254,5 +254,62 @@ TEST(ProcessStatus, QueueWaitIsObservedForEachRequestThatSaysWhenItQueued) {
   EXPECT_EQ(h.buckets[wsgid_histogram_bucket(h.sum_us)], 1u);
 }
 
+// Each graceful limit leaves its own cause in the scoreboard, so the parent counts restarts by
+// cause (wsgid_daemon_restarts_total{cause=...}).
+struct LimitCase {
+  const char* name;
+  void (*set)(DaemonOptions&);
+  int reason;
+  const char* logged;
+};
+
+class RecyclingLimit : public ::testing::TestWithParam<LimitCase> {};
+
+TEST_P(RecyclingLimit, RecyclesGracefullyWithItsOwnExitReason) {
+  TempDir dir;
+  dir.write("app.wsgi", kHelloApp);
+  SharedGroupSlot slot;
+  DaemonOptions options;
+  GetParam().set(options);
+  options.process_slot = slot.process();
+  options.group_slot = slot.group();
+  Daemon daemon(dir, options);
+  const auto status = daemon.wait_exit();
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
+  EXPECT_EQ(slot.exit_reason(), GetParam().reason);
+  EXPECT_NE(daemon.log().find(GetParam().logged), std::string::npos) << daemon.log();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Limits, RecyclingLimit,
+    ::testing::Values(
+        LimitCase{"restart_interval", [](DaemonOptions& o) { o.restart_interval = 0.2; },
+                  WSGID_EXIT_RESTART_INTERVAL, "draining (restart-interval elapsed)"},
+        // A fresh interpreter alone uses more than these.
+        LimitCase{"cpu_time_limit", [](DaemonOptions& o) { o.cpu_time_limit = 0.001; },
+                  WSGID_EXIT_CPU_TIME_LIMIT, "draining (cpu-time-limit reached)"},
+        LimitCase{"memory_limit", [](DaemonOptions& o) { o.memory_limit = 1024 * 1024; },
+                  WSGID_EXIT_MEMORY_LIMIT, "draining (memory-limit exceeded)"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(ProcessStatus, StartupTimeoutEndsASlowStartAsAFailedStart) {
+  TempDir dir;
+  const auto slow = dir.write("slow.py", "import time\ntime.sleep(60)\n");
+  SharedGroupSlot slot;
+  DaemonOptions options;
+  options.startup_timeout = 0.3;
+  options.preloads.push_back({slow, "", std::nullopt});
+  options.process_slot = slot.process();
+  options.group_slot = slot.group();
+  Daemon daemon(dir, options);
+  const auto status = daemon.wait_exit();
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == WSGID_EXIT_STARTUP_FAILURE);
+  EXPECT_EQ(slot.exit_reason(), WSGID_EXIT_STARTUP_FAILED);
+  EXPECT_NE(daemon.log().find("WSGID0524"), std::string::npos) << daemon.log();
+}
+
 }  // namespace
 }  // namespace wsgid::test
+
