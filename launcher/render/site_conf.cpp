@@ -67,8 +67,9 @@ std::string daemon_process_arguments(const Site& site, const std::filesystem::pa
   args += seconds_option("request-timeout", d.request_timeout);
   args += seconds_option("queue-timeout", d.queue_timeout);
   args += seconds_option("inactivity-timeout", d.inactivity_timeout);
-  // cpu_time_limit and cpu_priority are validated and kept in the model, but mod_wsgid does not
-  // accept cpu-time-limit/cpu-priority yet; they are rendered once it does.
+  args += seconds_option("cpu-time-limit", d.cpu_time_limit);
+  // 0 is the priority daemons inherit anyway; only a change is worth a word in the config.
+  if (d.cpu_priority != 0) args += option("cpu-priority", std::to_string(d.cpu_priority));
   if (site.sandbox.seccomp) {
     args += option("seccomp-filter", (out_dir / seccomp_filter_file(site)).string());
     if (site.sandbox.action == "log") args += option("seccomp-notify", "log");
