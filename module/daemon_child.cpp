@@ -242,6 +242,7 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
       g.socket_timeout > 0 ? g.socket_timeout : static_cast<double>(apr_time_sec(s->timeout));
   spec.request_timeout = g.request_timeout;
   spec.inactivity_timeout = g.inactivity_timeout;
+  spec.queue_timeout = g.queue_timeout;
   spec.python_home = g.python_home;
   spec.python_path = python_path.data();
   spec.python_path_count = python_path.size();

@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define WSGID_PYTHON_ABI_VERSION 3u
+#define WSGID_PYTHON_ABI_VERSION 4u
 #define WSGID_PYTHON_ENTRY_SYMBOL "wsgid_python_entry"
 
 /* Exit status of a daemon process that could not start (Python failed to initialise, the
@@ -98,6 +98,10 @@ typedef struct wsgid_daemon_spec {
   unsigned long hash_seed; /* 0..4294967295 */
   int restrict_stdin;      /* 1: any use of sys.stdin raises, naming WSGIRestrictStdin */
   int restrict_stdout;     /* 1: any use of sys.stdout raises, naming WSGIRestrictStdout */
+  /* ABI 4: a request that waited longer than this (from mod_wsgi.queue_start to accept) for a
+   * daemon thread is answered with an Error frame (503, WSGID0525) without running the app,
+   * as mod_wsgi's queue-timeout. 0 = no limit. */
+  double queue_timeout;
 } wsgid_daemon_spec;
 
 typedef struct wsgid_python_api {

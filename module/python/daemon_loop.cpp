@@ -386,12 +386,25 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
       }
     }
     target = request_target(pairs);
+    std::int64_t waited_us = -1;
     for (const auto& [k, v] : pairs) {
       if (k == "mod_wsgi.request_id") {
         request_log.emplace(v);
       } else if (k == "mod_wsgi.queue_start") {
-        status_.observe_queue_wait(v, accepted_us);
+        waited_us = status_.observe_queue_wait(v, accepted_us);
       }
+    }
+    if (spec_.queue_timeout > 0 && waited_us > spec_.queue_timeout * 1e6) {
+      // mod_wsgi's queue-timeout: the client has likely given up; do not run the app.
+      const std::string message = "the request waited " + std::to_string(waited_us / 1000) +
+                                  " ms for a daemon thread, over queue-timeout=" +
+                                  std::to_string(static_cast<long>(spec_.queue_timeout)) +
+                                  " s; add processes or threads";
+      log_line(LogLevel::kError, "WSGID0525: " + who() + ": " + message, target.client);
+      std::string frame;
+      wire::append_error(frame, 503, "WSGID0525", message);
+      conn.write_all(frame);
+      return;
     }
     if (target.script.empty()) {
       log_line(LogLevel::kError,

@@ -34,16 +34,19 @@ void ProcessStatus::exiting(wsgid_exit_reason reason) const {
   __atomic_store_n(&process_->exit_reason, static_cast<std::int32_t>(reason), __ATOMIC_RELAXED);
 }
 
-void ProcessStatus::observe_queue_wait(std::string_view queue_start,
-                                       std::int64_t accepted_us) const {
-  if (group_ == nullptr || queue_start.empty()) return;
+std::int64_t ProcessStatus::observe_queue_wait(std::string_view queue_start,
+                                               std::int64_t accepted_us) const {
+  if (queue_start.empty()) return -1;
   std::int64_t start = 0;
   const auto [end, ec] =
       std::from_chars(queue_start.data(), queue_start.data() + queue_start.size(), start);
-  if (ec != std::errc() || end != queue_start.data() + queue_start.size()) return;
+  if (ec != std::errc() || end != queue_start.data() + queue_start.size()) return -1;
   // The worker's clock and ours are the same clock, but it may step between the two reads.
   const std::int64_t waited = accepted_us > start ? accepted_us - start : 0;
-  wsgid_histogram_observe(&group_->queue_wait, static_cast<std::uint64_t>(waited));
+  if (group_ != nullptr) {
+    wsgid_histogram_observe(&group_->queue_wait, static_cast<std::uint64_t>(waited));
+  }
+  return waited;
 }
 
 ProcessStatus::Request::Request(const ProcessStatus& status) : process_(status.process_) {

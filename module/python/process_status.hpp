@@ -27,7 +27,8 @@ class ProcessStatus {
   // `queue_start`: the request head's mod_wsgi.queue_start (microseconds since the epoch, as
   // the worker took it before connecting); `accepted_us`: when this process accepted the
   // connection. Nothing is observed when the value is absent or not a number.
-  void observe_queue_wait(std::string_view queue_start, std::int64_t accepted_us) const;
+  // Records the wait in the group's histogram; returns it in microseconds (-1 if unknown).
+  std::int64_t observe_queue_wait(std::string_view queue_start, std::int64_t accepted_us) const;
 
   // One request being handled: busy while it lives, counted as completed when it ends.
   class Request {

@@ -70,3 +70,26 @@ WSGIScriptAlias /m @APPS@/misbehave.wsgi process-group=m application-group=%{GLO
     assert r.status == 504
     line = server.wait_log("WSGID0111")
     assert "socket-timeout" in line
+
+
+def test_request_queued_longer_than_queue_timeout_is_a_503_without_running_the_app(httpd_factory, flavour):
+    body = """
+WSGIRestrictEmbedded On
+WSGIDaemonProcess q threads=1 queue-timeout=1 display-name=%{GROUP}
+WSGIScriptAlias /m @APPS@/misbehave.wsgi process-group=q application-group=%{GLOBAL}
+"""
+    server = httpd_factory(body, flavour)
+    server.wait_ok("/m/")
+    result = {}
+    slow = threading.Thread(target=lambda: result.update(slow=server.get("/m/slow-marked?mark=q&ms=2500")))
+    slow.start()
+    scratch = server.tmp / "scratch"
+    hh.poll(lambda: scratch.exists() and any(p.name.startswith("arrived-q-") for p in scratch.iterdir()),
+            10, what="the slow request inside the only thread")
+    queued = server.get("/m/slow-marked?mark=late&ms=1")
+    slow.join(30)
+    assert result["slow"].status == 200
+    assert queued.status == 503
+    assert "queue-timeout=1" in server.wait_log("WSGID0525")
+    assert not any(p.name.startswith("arrived-late-") for p in scratch.iterdir()), \
+        "the queued request must not reach the app"

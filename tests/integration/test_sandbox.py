@@ -142,3 +142,21 @@ def test_unknown_group_in_a_policy_is_a_profile_error_with_its_position(tmp_path
     assert result.returncode == 3
     assert re.search(r"site\.toml:6:\d+: error WSGID3001: .*@proces.*did you mean \"@process\"",
                      result.stdout + result.stderr), result.stdout + result.stderr
+
+
+def test_a_daemon_whose_filter_cannot_load_never_serves(httpd_factory, flavour):
+    # A hand-written config naming a corrupt filter: the daemon must refuse to run unsandboxed.
+    body = """
+WSGIRestrictEmbedded On
+WSGIDaemonProcess s threads=1 connect-timeout=1 socket-timeout=2 seccomp-filter=@TMP@/bad.bpf
+WSGIScriptAlias / @APPS@/hello.wsgi process-group=s application-group=%{GLOBAL}
+"""
+    server = httpd_factory(body, flavour, start=False)
+    (server.tmp / "bad.bpf").write_bytes(b"not a BPF program")  # 17 bytes: not whole instructions
+    (server.tmp / "bad.bpf").chmod(0o644)
+    server.start()
+    log = server.wait_log("WSGID0206")
+    assert "bad.bpf" in log and "WSGID3022" in log
+    server.wait_log("during start-up")
+    assert server.get("/", timeout=30).status in (503, 504)
+    assert "Hello" not in server.read_log()
