@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <string_view>
 
@@ -49,6 +50,13 @@ int connect_daemon(request_rec* r, const DaemonGroup& g) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, g.socket_path, sizeof(addr.sun_path) - 1);
+  auto addr_len = static_cast<socklen_t>(sizeof(addr));
+  if (g.socket_path[0] == '@') {
+    // The abstract namespace (embedded mode's in-process daemon): "@name" is "\0name".
+    addr.sun_path[0] = '\0';
+    addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) +
+                                      std::min(std::strlen(g.socket_path), sizeof(addr.sun_path)));
+  }
   const apr_time_t deadline = apr_time_now() + apr_time_from_sec(std::max(g.connect_timeout, 1));
   int delay_ms = 1;
   int last_errno = 0;
@@ -58,7 +66,7 @@ int connect_daemon(request_rec* r, const DaemonGroup& g) {
       last_errno = errno;
       break;
     }
-    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) return fd;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), addr_len) == 0) return fd;
     last_errno = errno;
     close(fd);
     if (last_errno != EAGAIN && last_errno != ECONNREFUSED && last_errno != ENOENT &&

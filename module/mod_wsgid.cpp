@@ -7,6 +7,7 @@
 #include "config.hpp"
 #include "daemon_lifecycle.hpp"
 #include "directives.hpp"
+#include "embedded_daemon.hpp"
 #include "health_handlers.hpp"
 #include "request_id.hpp"
 #include "request_handler.hpp"
@@ -22,8 +23,9 @@ int post_config(apr_pool_t* pconf, apr_pool_t* /*plog*/, apr_pool_t* ptemp, serv
   return wsgid::start_daemon_groups(pconf, ptemp, s);
 }
 
-void child_init(apr_pool_t* /*pchild*/, server_rec* /*s*/) {
+void child_init(apr_pool_t* pchild, server_rec* s) {
   wsgid::close_daemon_sockets_in_worker();
+  wsgid::embedded_child_init(pchild, s);
 }
 
 void register_hooks(apr_pool_t* /*p*/) {

@@ -14,6 +14,7 @@
 
 #include "config.hpp"
 #include "daemon_exchange.hpp"
+#include "embedded_daemon.hpp"
 #include "log.hpp"
 #include "scoreboard.hpp"
 
@@ -93,12 +94,12 @@ std::string build_request_head(request_rec* r, const char* process_group,
   apr_table_setn(env, "mod_wsgi.application_group", expand_application_group(r, application_group));
   apr_table_setn(env, "mod_wsgi.callable_object", callable);
   apr_table_setn(env, "mod_wsgi.request_handler", kHandlerName);
-  apr_table_setn(env, "mod_wsgi.script_reloading",
-                 static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config,
-                                                                    &wsgid_module))
-                             ->script_reloading == 0
-                     ? "0"
-                     : "1");
+  apr_table_setn(
+      env, "mod_wsgi.script_reloading",
+      static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config, &wsgid_module))
+                  ->script_reloading == 0
+          ? "0"
+          : "1");
   apr_table_setn(env, "mod_wsgi.request_start",
                  apr_psprintf(r->pool, "%" APR_TIME_T_FMT, r->request_time));
   // The daemon measures how long the request waited for a free thread from here.
@@ -204,34 +205,34 @@ int handle_wsgi_request(request_rec* r) {
   if (std::strcmp(process_group, "%{GLOBAL}") == 0) process_group = "";
 
   const GlobalConfig& gc = global_config();
+  const DaemonGroup* group = nullptr;
   if (!*process_group) {
     if (gc.restrict_embedded == 1) {
       log_request(r, APLOG_ERR, 0, "WSGID0102",
                   "%s would run embedded in an httpd worker, but WSGIRestrictEmbedded is On: "
                   "delegate it to a daemon group with WSGIProcessGroup or process-group=",
                   r->filename);
-    } else {
-      log_request(r, APLOG_ERR, 0, "WSGID0103",
-                  "%s has no daemon process group and this build runs applications only in "
-                  "daemon mode: add WSGIDaemonProcess and WSGIProcessGroup (or process-group=)",
-                  r->filename);
+      return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return HTTP_INTERNAL_SERVER_ERROR;
-  }
-  const DaemonGroup* group = find_group(process_group);
-  if (!group || !group_visible_from(*group, r->server)) {
-    if (group) {
-      log_request(r, APLOG_ERR, 0, "WSGID0104",
-                  "daemon process group '%s' is declared in another VirtualHost and cannot serve "
-                  "%s: declare the group in this VirtualHost or at server scope",
-                  process_group, r->filename);
-    } else {
-      log_request(r, APLOG_ERR, 0, "WSGID0104",
-                  "no daemon process group '%s' is declared for %s: add WSGIDaemonProcess for it "
-                  "or fix the group name",
-                  process_group, r->filename);
+    // Embedded mode: this worker's in-process daemon, started on first use.
+    group = embedded_group(r);
+    if (!group) return HTTP_INTERNAL_SERVER_ERROR;
+  } else {
+    group = find_group(process_group);
+    if (!group || !group_visible_from(*group, r->server)) {
+      if (group) {
+        log_request(r, APLOG_ERR, 0, "WSGID0104",
+                    "daemon process group '%s' is declared in another VirtualHost and cannot "
+                    "serve %s: declare the group in this VirtualHost or at server scope",
+                    process_group, r->filename);
+      } else {
+        log_request(r, APLOG_ERR, 0, "WSGID0104",
+                    "no daemon process group '%s' is declared for %s: add WSGIDaemonProcess for "
+                    "it or fix the group name",
+                    process_group, r->filename);
+      }
+      return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return HTTP_INTERNAL_SERVER_ERROR;
   }
   // mod_wsgi answers chunked request bodies with 411 unless WSGIChunkedRequest is On; with it,
   // the body is de-chunked and wsgi.input reads to its end.

@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define WSGID_PYTHON_ABI_VERSION 4u
+#define WSGID_PYTHON_ABI_VERSION 5u
 #define WSGID_PYTHON_ENTRY_SYMBOL "wsgid_python_entry"
 
 /* Exit status of a daemon process that could not start (Python failed to initialise, the
@@ -102,6 +102,16 @@ typedef struct wsgid_daemon_spec {
    * daemon thread is answered with an Error frame (503, WSGID0525) without running the app,
    * as mod_wsgi's queue-timeout. 0 = no limit. */
   double queue_timeout;
+  /* ABI 5: embedded mode. 1: daemon_main runs on a thread of an httpd worker child (the
+   * "in-process daemon", see docs/architecture.md): it installs no signal handlers, never
+   * _exits the process (a drain that overruns its timeout returns, leaving its threads), does
+   * not watch deadlock-timeout or startup-timeout, and reads control_fd instead of signals.
+   * The caller blocks every signal on the calling thread before daemon_main; there is no
+   * scoreboard slot (process_slot and group_slot are NULL). */
+  int embedded;
+  /* ABI 5, embedded only: read end of a pipe owned by the caller (never closed by daemon_main).
+   * Each byte is a signal number: SIGUSR1 asks for a graceful drain, SIGTERM for a stop. */
+  int control_fd;
 } wsgid_daemon_spec;
 
 typedef struct wsgid_python_api {

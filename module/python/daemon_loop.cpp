@@ -60,6 +60,7 @@ class UniqueFd {
     return *this;
   }
   int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
   void reset() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -225,6 +226,7 @@ class Daemon {
   void start_watchdog(UniqueFd& ready_fd, std::thread& watchdog);
   int drain(DrainReason reason);
   std::string who() const {
+    if (spec_.embedded != 0) return "embedded Python in worker pid " + std::to_string(::getpid());
     return std::string("daemon group ") + (spec_.group_name ? spec_.group_name : "?") + " pid " +
            std::to_string(::getpid());
   }
@@ -582,7 +584,7 @@ std::optional<DrainReason> Daemon::check_limits(std::int64_t now, std::int64_t& 
     }
     due_in(kSampleIntervalNs);
   }
-  if (spec_.deadlock_timeout > 0) {
+  if (spec_.deadlock_timeout > 0 && spec_.embedded == 0) {
     const std::int64_t held = now - gil_seen_ns_.load();
     if (held >= seconds_ns(spec_.deadlock_timeout)) {
       // mod_wsgi's deadlock timer: nothing can run Python any more, so there is nothing to
@@ -624,7 +626,7 @@ void Daemon::probe_gil() {
 // startup-timeout: a process that is not ready in time exits as a failed start, so the parent
 // restarts it with back-off.
 void Daemon::start_watchdog(UniqueFd& ready_fd, std::thread& watchdog) {
-  if (spec_.startup_timeout <= 0) return;
+  if (spec_.startup_timeout <= 0 || spec_.embedded != 0) return;
   ready_fd = UniqueFd(::eventfd(0, EFD_CLOEXEC));
   if (ready_fd.get() < 0) return;
   watchdog = std::thread([this, fd = ready_fd.get()] {
@@ -669,6 +671,12 @@ int Daemon::drain(DrainReason reason) {
                      " requests still running after " + std::to_string(timeout) +
                      "s of draining; forcing exit (raise graceful-timeout/shutdown-timeout?)");
         status_.exiting(exit_reason(reason));
+        if (spec_.embedded != 0) {
+          // Never exit httpd's worker for it: the worker is exiting anyway and its threads
+          // stop with it.
+          (void)signal_fd_.release();
+          return 0;
+        }
         ::_exit(0);
       }
       timeout_ms = static_cast<int>(left / 1'000'000 + 1);
@@ -687,6 +695,7 @@ int Daemon::drain(DrainReason reason) {
   }
   for (auto& t : threads_) t->join();
   if (gil_probe_.joinable()) gil_probe_.join();
+  if (spec_.embedded != 0) (void)signal_fd_.release();
   run_exit_functions();
   log_line(LogLevel::kNotice, "wsgid: " + who() + " exiting (" + describe(reason) + ")");
   status_.exiting(exit_reason(reason));
@@ -703,7 +712,9 @@ int Daemon::run() {
     failed_to_start();
     return WSGID_EXIT_STARTUP_FAILURE;
   }
-  signal_fd_ = UniqueFd(install_control_signals());
+  // Embedded in an httpd worker, httpd owns the signals: drain requests come on a pipe (the
+  // same one-byte-per-signal format), which stays the caller's (released, never closed).
+  signal_fd_ = UniqueFd(spec_.embedded != 0 ? spec_.control_fd : install_control_signals());
   stop_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   control_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   done_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -723,6 +734,7 @@ int Daemon::run() {
     watchdog.join();
   }
   if (!started) {
+    if (spec_.embedded != 0) (void)signal_fd_.release();
     failed_to_start();
     return WSGID_EXIT_STARTUP_FAILURE;
   }
@@ -740,7 +752,9 @@ int Daemon::run() {
     threads_.push_back(
         std::make_unique<SizedThread>(spec_.stack_size, [this, &slot] { request_thread(slot); }));
   }
-  if (spec_.deadlock_timeout > 0) gil_probe_ = std::thread([this] { probe_gil(); });
+  if (spec_.deadlock_timeout > 0 && spec_.embedded == 0) {
+    gil_probe_ = std::thread([this] { probe_gil(); });
+  }
   log_line(LogLevel::kNotice,
            "wsgid: " + who() + " ready, " + std::to_string(spec_.threads) + " threads");
   return drain(wait_for_drain_reason());

@@ -83,6 +83,12 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) {
   spec.log_level = o.log_level;
   spec.process_slot = o.process_slot;
   spec.group_slot = o.group_slot;
+  if (o.embedded) {
+    spec.embedded = 1;
+    // O_RDWR: opening the FIFO neither blocks nor sees EOF while no writer is connected.
+    spec.control_fd = ::open(o.control_fifo.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (spec.control_fd < 0) ::_exit(93);
+  }
   ::_exit(entry()->daemon_main(&spec));
 }
 

@@ -65,6 +65,9 @@ struct DaemonOptions {
   int log_level = 5;  // APLOG_NOTICE: the daemon's own notices are tested for
   wsgid_process_slot* process_slot = nullptr;
   wsgid_group_slot* group_slot = nullptr;
+  // Embedded mode (ABI 5): control_fifo is a FIFO the daemon reads drain requests from.
+  bool embedded = false;
+  std::string control_fifo;
 };
 
 // A group's scoreboard slot in memory shared with the daemons the test forks, as the httpd

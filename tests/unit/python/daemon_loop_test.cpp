@@ -163,6 +163,46 @@ TEST(DaemonLoop, Sigusr1WithNothingInFlightExitsAtOnce) {
   EXPECT_NE(daemon.log().find("draining (graceful restart)"), std::string::npos);
 }
 
+// Embedded in an httpd worker (ABI 5), signals are httpd's: SIGTERM is not taken as a drain
+// request (it kills, as httpd's default would), and a drain is asked for on control_fd.
+TEST(DaemonLoop, EmbeddedInstallsNoSignalHandlers) {
+  TempDir dir;
+  dir.write("app.wsgi", kHelloApp);
+  const std::string fifo = dir.path() + "/control";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  DaemonOptions o;
+  o.embedded = true;
+  o.control_fifo = fifo;
+  Daemon daemon(dir, o);
+  ASSERT_TRUE(daemon.wait_for_log(" ready, "));
+  EXPECT_EQ(daemon.connect().request(cgi(dir.path() + "/app.wsgi")).status, 200);
+  EXPECT_NE(daemon.log().find("embedded Python in worker pid"), std::string::npos);
+  ASSERT_EQ(::kill(daemon.pid(), SIGTERM), 0);
+  const auto status = daemon.wait_exit();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGTERM);
+  EXPECT_EQ(daemon.log().find("draining"), std::string::npos);
+}
+
+TEST(DaemonLoop, EmbeddedDrainsOnAControlByteAndReturns) {
+  TempDir dir;
+  dir.write("app.wsgi", kHelloApp);
+  const std::string fifo = dir.path() + "/control";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  DaemonOptions o;
+  o.embedded = true;
+  o.control_fifo = fifo;
+  Daemon daemon(dir, o);
+  ASSERT_TRUE(daemon.wait_for_log(" ready, "));
+  const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  const unsigned char byte = SIGUSR1;
+  EXPECT_EQ(::write(fd, &byte, 1), 1);
+  ::close(fd);
+  EXPECT_EQ(exit_code(daemon.wait_exit()), 0);
+  EXPECT_NE(daemon.log().find("draining (graceful restart)"), std::string::npos);
+}
+
 TEST(DaemonLoop, ScriptNotFoundGives500AndNamesThePath) {
   TempDir dir;
   Daemon daemon(dir);

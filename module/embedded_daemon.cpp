@@ -1,0 +1,266 @@
+#include "embedded_daemon.hpp"
+
+#include <apr_strings.h>
+#include <ap_mpm.h>
+#include <http_log.h>
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "log.hpp"
+
+namespace wsgid {
+namespace {
+
+// How long the child-exit cleanup waits for the drain; the worker's own threads have finished
+// their requests by then, so this only bounds a slow atexit or a stuck start-up.
+constexpr int kStopWaitSeconds = 5;
+
+void write_byte(int fd, int signo) {
+  const unsigned char byte = static_cast<unsigned char>(signo);
+  [[maybe_unused]] const ssize_t n = ::write(fd, &byte, 1);
+}
+
+std::string python_library_path() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&python_library_path), &info) && info.dli_fname) {
+    std::string dir(info.dli_fname);
+    dir.erase(dir.find_last_of('/') + 1);
+    return dir + "wsgid_python.so";
+  }
+  return "wsgid_python.so";
+}
+
+template <typename T>
+std::vector<T> to_vector(const apr_array_header_t* a) {
+  if (!a) return {};
+  const T* e = reinterpret_cast<const T*>(a->elts);
+  return std::vector<T>(e, e + a->nelts);
+}
+
+int mpm_query(int what, int fallback) {
+  int value = 0;
+  return ap_mpm_query(what, &value) == APR_SUCCESS && value > 0 ? value : fallback;
+}
+
+// One per worker child, on the heap; a cleanup on the child pool stops it (and frees it once
+// its thread has finished).
+class Embedded {
+ public:
+  explicit Embedded(server_rec* s) : server_(s) {}
+  ~Embedded() = default;
+  Embedded(const Embedded&) = delete;
+  Embedded& operator=(const Embedded&) = delete;
+
+  const DaemonGroup* group(request_rec* r) {
+    std::call_once(once_, [this, r] { started_ = start(r); });
+    return started_ ? &group_ : nullptr;
+  }
+
+  // Asks the Python thread to drain and waits for it, bounded. True when it has stopped (or
+  // never started); false when it is still running and must be left alive (it reads spec_).
+  bool stop();
+
+ private:
+  bool start(request_rec* r);
+  bool fail(request_rec* r, int err, const char* what) {
+    log_request(r, APLOG_ERR, err, "WSGID0120",
+                "embedded mode cannot start in worker pid %d: %s; requests without a daemon "
+                "process group fail in this worker",
+                static_cast<int>(getpid()), what);
+    close_fds();
+    return false;
+  }
+  void close_fds() {
+    for (int* fd : {&listen_fd_, &control_[0], &control_[1], &done_fd_}) {
+      if (*fd >= 0) ::close(*fd);
+      *fd = -1;
+    }
+  }
+  server_rec* server_;
+  std::once_flag once_;
+  bool started_ = false;
+  DaemonGroup group_;
+  std::string socket_name_;
+  int listen_fd_ = -1;
+  int control_[2] = {-1, -1};
+  int done_fd_ = -1;
+  std::thread thread_;
+  wsgid_daemon_spec spec_{};
+  std::vector<const char*> python_path_;
+  std::vector<const char*> warn_options_;
+  std::vector<uid_t> peers_;
+};
+
+bool Embedded::start(request_rec* r) {
+  const std::string so = python_library_path();
+  // RTLD_GLOBAL: Python's C extension modules resolve libpython's symbols from the global scope.
+  void* handle = dlopen(so.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  if (!handle) return fail(r, 0, dlerror());
+  using Entry = const wsgid_python_api* (*)();
+  auto entry = reinterpret_cast<Entry>(dlsym(handle, WSGID_PYTHON_ENTRY_SYMBOL));
+  const wsgid_python_api* api = entry ? entry() : nullptr;
+  if (!api || api->abi_version != WSGID_PYTHON_ABI_VERSION) {
+    return fail(r, 0,
+                apr_psprintf(r->pool, "%s is not a matching wsgid_python.so (ABI %u)", so.c_str(),
+                             api ? api->abi_version : 0u));
+  }
+
+  // A private socket in the abstract namespace: nothing to create in, or clean up from, the
+  // file system, and it vanishes with the worker. SO_PEERCRED limits it to our own uid.
+  std::uint64_t nonce = 0;
+  if (getrandom(&nonce, sizeof nonce, 0) != sizeof nonce)
+    nonce = static_cast<std::uint64_t>(r->request_time);
+  socket_name_ = "@wsgid-embedded-" + std::to_string(getpid()) + "-" + std::to_string(nonce);
+  listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (listen_fd_ < 0) return fail(r, errno, "socket() failed");
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path + 1, socket_name_.data() + 1, socket_name_.size() - 1);
+  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + socket_name_.size());
+  const int threads = mpm_query(AP_MPMQ_MAX_THREADS, 1);
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      ::listen(listen_fd_, std::max(threads * 2, 16)) != 0) {
+    return fail(r, errno, "cannot listen on a private UNIX socket");
+  }
+  if (::pipe2(control_, O_CLOEXEC | O_NONBLOCK) != 0) return fail(r, errno, "pipe2() failed");
+  done_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (done_fd_ < 0) return fail(r, errno, "eventfd() failed");
+
+  const GlobalConfig& gc = global_config();
+  group_.name = "%{GLOBAL}";
+  group_.server = server_;
+  group_.socket_path = socket_name_.c_str();
+  group_.listen_fd = listen_fd_;
+  group_.threads = threads;
+
+  python_path_ = to_vector<const char*>(gc.python_path);
+  warn_options_ = to_vector<const char*>(gc.python_warnings);
+  peers_ = {geteuid()};
+  spec_.abi_version = WSGID_PYTHON_ABI_VERSION;
+  spec_.group_name = "%{GLOBAL}";
+  spec_.listen_fd = listen_fd_;
+  spec_.processes = mpm_query(AP_MPMQ_MAX_DAEMONS, 1);
+  spec_.threads = threads;
+  int forked = 0;
+  spec_.multiprocess_option =
+      ap_mpm_query(AP_MPMQ_IS_FORKED, &forked) == APR_SUCCESS && forked != AP_MPMQ_NOT_SUPPORTED
+          ? 1
+          : 0;
+  spec_.graceful_timeout = kStopWaitSeconds;
+  spec_.shutdown_timeout = kStopWaitSeconds;
+  spec_.socket_timeout = static_cast<double>(apr_time_sec(server_->timeout));
+  spec_.python_home = gc.python_home;
+  spec_.python_path = python_path_.data();
+  spec_.python_path_count = python_path_.size();
+  spec_.allowed_peer_uids = peers_.data();
+  spec_.allowed_peer_uid_count = peers_.size();
+  spec_.log_level = server_->log.level;
+  spec_.warn_options = warn_options_.data();
+  spec_.warn_option_count = warn_options_.size();
+  spec_.optimize = gc.python_optimize;
+  spec_.dont_write_bytecode = gc.dont_write_bytecode;
+  spec_.use_hash_seed = gc.use_hash_seed;
+  spec_.hash_seed = gc.hash_seed;
+  spec_.restrict_stdin = gc.restrict_stdin;
+  spec_.restrict_stdout = gc.restrict_stdout;
+  spec_.embedded = 1;
+  spec_.control_fd = control_[0];
+
+  // httpd owns the process's signals: the Python thread and every request thread it starts
+  // (which inherit its mask) block them all, so none is ever delivered to Python's threads.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  try {
+    thread_ = std::thread([this, api] {
+      const int rc = api->daemon_main(&spec_);
+      // A failed start leaves the socket open; closing it makes later connects fail fast.
+      if (rc != 0) ::shutdown(listen_fd_, SHUT_RDWR);
+      const std::uint64_t one = 1;
+      [[maybe_unused]] const ssize_t n = ::write(done_fd_, &one, sizeof one);
+    });
+  } catch (const std::exception& e) {
+    pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    return fail(r, 0, e.what());
+  }
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  log_server(server_, APLOG_INFO, 0, "WSGID0121",
+             "embedded Python starting in worker pid %d (%d threads)", static_cast<int>(getpid()),
+             threads);
+  return true;
+}
+
+bool Embedded::stop() {
+  if (!thread_.joinable()) return true;
+  write_byte(control_[1], SIGUSR1);
+  pollfd p{done_fd_, POLLIN, 0};
+  int rc = 0;
+  do {
+    rc = ::poll(&p, 1, kStopWaitSeconds * 1000 + 1000);
+  } while (rc < 0 && errno == EINTR);
+  if (rc > 0) {
+    thread_.join();
+    close_fds();
+    return true;
+  }
+  // Still starting or stuck: leave it to the process exit; its fds stay open for it.
+  log_server(server_, APLOG_WARNING, 0, "WSGID0122",
+             "embedded Python in worker pid %d did not stop within %d s; the worker exits "
+             "without waiting for it",
+             static_cast<int>(getpid()), kStopWaitSeconds + 1);
+  thread_.detach();
+  return false;
+}
+
+Embedded* g_embedded = nullptr;
+
+apr_status_t stop_embedded(void*) {
+  Embedded* e = std::exchange(g_embedded, nullptr);
+  if (e && e->stop()) delete e;  // otherwise leaked on purpose: its thread still uses it
+  return APR_SUCCESS;
+}
+
+}  // namespace
+
+void embedded_child_init(apr_pool_t* pchild, server_rec* s) {
+  g_embedded = nullptr;
+  if (global_config().restrict_embedded == 1) return;
+  g_embedded = new Embedded(s);
+  apr_pool_cleanup_register(pchild, nullptr, stop_embedded, apr_pool_cleanup_null);
+}
+
+const DaemonGroup* embedded_group(request_rec* r) {
+  if (!g_embedded) {
+    log_request(r, APLOG_ERR, 0, "WSGID0120", "embedded mode is not available in worker pid %d",
+                static_cast<int>(getpid()));
+    return nullptr;
+  }
+  try {
+    return g_embedded->group(r);
+  } catch (const std::exception& e) {
+    log_request(r, APLOG_ERR, 0, "WSGID0120", "embedded mode cannot start: %s", e.what());
+    return nullptr;
+  }
+}
+
+}  // namespace wsgid

@@ -1,0 +1,100 @@
+"""Embedded mode (issue 5 item 1): with WSGIRestrictEmbedded Off, an application without a
+daemon process group runs inside httpd's worker children, with the same PEP 3333 adapter."""
+
+import hashlib
+import json
+import os
+
+import pytest
+
+import httpd_harness as hh
+
+EMBEDDED = """
+WSGIScriptAlias /emb @APPS@/emb_probe.wsgi
+WSGIScriptAlias /glob @APPS@/emb_probe.wsgi process-group=%{GLOBAL} application-group=%{GLOBAL}
+"""
+
+MIXED = """
+WSGIDaemonProcess mixed processes=1 threads=4 display-name=%{GROUP}
+WSGIScriptAlias /daemon @APPS@/emb_probe.wsgi process-group=mixed application-group=%{GLOBAL}
+WSGIScriptAlias /emb @APPS@/emb_probe.wsgi
+"""
+
+
+def info(server, path):
+    r = server.get(path)
+    assert r.status == 200, (r.status, r.body[:300])
+    return json.loads(r.body)
+
+
+def assert_no_validator_complaints(server):
+    log = server.all_logs()
+    for needle in ("WSGIWarning", "AssertionError", "Traceback"):
+        assert needle not in log, log[-3000:]
+
+
+def test_app_without_process_group_runs_in_a_worker(httpd_factory, flavour):
+    server = httpd_factory(EMBEDDED, flavour)
+    server.wait_ok("/emb")
+    for path in ("/emb/info", "/glob/info"):
+        got = info(server, path)
+        assert got["ppid"] == server.pid, got
+        assert got["pid"] in server.worker_pids(), (got, server.worker_pids())
+        assert got["process_group"] == "", got
+        assert got["multithread"] is True and got["multiprocess"] is True, got
+        assert got["run_once"] is False, got
+    assert not server.daemon_pids()
+    if flavour == "wsgid":
+        # Python is loaded where it runs, never in the httpd parent.
+        assert not any("libpython" in lib or "wsgid_python" in lib
+                       for lib in hh.maps_libraries(server.pid))
+    payload = os.urandom(5 * 1024 * 1024)
+    r = server.request("POST", "/emb/sha256", body=payload,
+                       headers={"Content-Type": "application/octet-stream"})
+    assert r.status == 200, (r.status, r.body[:300])
+    assert r.body.decode() == hashlib.sha256(payload).hexdigest()
+    assert_no_validator_complaints(server)
+
+
+def test_restrict_embedded_on_refuses(httpd_factory, flavour):
+    server = httpd_factory("WSGIRestrictEmbedded On\n" + EMBEDDED, flavour)
+    hh.poll(lambda: server.worker_pids() or None, 10, what="worker children")
+    r = server.get("/emb/info")
+    assert r.status == 500, (r.status, r.body[:300])
+    if flavour == "wsgid":
+        server.wait_log("WSGID0102")
+    if flavour == "wsgid":
+        # Nothing loaded Python into the workers (mod_wsgi links libpython into every one).
+        assert not server.python_pids()
+
+
+def test_daemon_and_embedded_apps_in_one_server(httpd_factory, flavour):
+    server = httpd_factory(MIXED, flavour)
+    server.wait_ok("/daemon")
+    server.wait_ok("/emb")
+    daemon = info(server, "/daemon/info")
+    embedded = info(server, "/emb/info")
+    assert daemon["process_group"] == "mixed", daemon
+    assert daemon["pid"] in server.daemon_pids("mixed"), daemon
+    assert embedded["process_group"] == "", embedded
+    assert embedded["pid"] in server.worker_pids(), embedded
+    assert embedded["pid"] not in server.daemon_pids()
+
+
+def test_graceful_restart_with_embedded_app_loses_no_request(httpd_factory, flavour):
+    server = httpd_factory(EMBEDDED, flavour)
+    server.wait_ok("/emb")
+    before = set(server.worker_pids())
+    with hh.Load(server.port, "/emb/", clients=4, max_requests=100_000, max_seconds=90) as load:
+        load.wait_successes(50)
+        server.graceful_restart()
+        # New workers (fresh Python) serve; the old ones drained and went away.
+        hh.poll(lambda: info(server, "/emb/info")["pid"] not in before, 60,
+                what="a new worker serving after graceful restart")
+        done = load.successes()
+        load.wait_successes(done + 100)
+    failures = load.failures()
+    assert not failures, [f.detail for f in failures[:5]]
+    assert server.running()
+    got = info(server, "/emb/info")
+    assert got["pid"] not in before
