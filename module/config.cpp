@@ -75,6 +75,12 @@ void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v) {
   c->chunked_request = pick_flag(add->chunked_request, base->chunked_request);
   c->error_override = pick_flag(add->error_override, base->error_override);
   c->script_reloading = pick_flag(add->script_reloading, base->script_reloading);
+  // The inner section's handler scripts come first, so they win over outer ones of that name.
+  if (add->handler_scripts && base->handler_scripts) {
+    c->handler_scripts = apr_array_append(p, add->handler_scripts, base->handler_scripts);
+  } else {
+    c->handler_scripts = add->handler_scripts ? add->handler_scripts : base->handler_scripts;
+  }
   c->map_head_to_get =
       add->map_head_to_get != MapHeadToGet::kUnset ? add->map_head_to_get : base->map_head_to_get;
   return c;

@@ -74,6 +74,16 @@ struct ScriptAlias {
   int pass_authorization = kUnset;
 };
 
+// One WSGIHandlerScript: requests whose handler is `name` are served by the script's
+// handle_request, with the mapped file as SCRIPT_FILENAME.
+struct HandlerScript {
+  const char* name = nullptr;
+  const char* script = nullptr;  // absolute path
+  const char* process_group = nullptr;
+  const char* application_group = nullptr;
+  int pass_authorization = kUnset;
+};
+
 struct ServerConfig {
   apr_array_header_t* aliases = nullptr;  // ScriptAlias
 };
@@ -88,7 +98,8 @@ struct DirConfig {
   int chunked_request = kUnset;  // WSGIChunkedRequest
   int error_override = kUnset;   // WSGIErrorOverride
   MapHeadToGet map_head_to_get = MapHeadToGet::kUnset;
-  int script_reloading = kUnset;  // WSGIScriptReloading (default On)
+  int script_reloading = kUnset;                  // WSGIScriptReloading (default On)
+  apr_array_header_t* handler_scripts = nullptr;  // HandlerScript; nullptr: none here
 };
 
 // Server-scope settings and the daemon groups of the configuration being read. httpd reloads

@@ -442,6 +442,49 @@ const char* cmd_import_script(cmd_parms* cmd, void*, const char* args) {
   return nullptr;
 }
 
+constexpr const char* kHandlerScriptOptions =
+    "process-group, application-group, pass-authorization";
+
+// WSGIHandlerScript NAME PATH [option=value ...]: r->handler NAME (AddHandler/SetHandler) is
+// served by PATH's handle_request.
+const char* cmd_handler_script(cmd_parms* cmd, void* mconfig, const char* args) {
+  HandlerScript h;
+  h.name = ap_getword_conf(cmd->pool, &args);
+  const char* script = ap_getword_conf(cmd->pool, &args);
+  if (!*h.name || !*script) {
+    return fail(cmd, "WSGID0007",
+                "expected a handler name and a script path, e.g. WSGIHandlerScript bobo-script "
+                "/srv/handlers/bobo.py, then AddHandler bobo-script .bobo");
+  }
+  h.script = ap_server_root_relative(cmd->pool, script);
+  while (*args) {
+    const char* word = ap_getword_conf(cmd->pool, &args);
+    if (!*word) break;
+    const char* name = nullptr;
+    const char* value = nullptr;
+    if (!split_option(cmd->pool, word, name, value)) {
+      return fail(cmd, "WSGID0001", "'%s' is not an option=value pair; valid options are: %s", word,
+                  kHandlerScriptOptions);
+    }
+    const std::string_view n(name);
+    if (n == "process-group") {
+      h.process_group = value;
+    } else if (n == "application-group") {
+      h.application_group = value;
+    } else if (n == "pass-authorization") {
+      if (const char* err = parse_on_off(cmd, name, value, h.pass_authorization)) return err;
+    } else {
+      return unknown_option(cmd, name, kHandlerScriptOptions);
+    }
+  }
+  auto* dc = static_cast<DirConfig*>(mconfig);
+  if (!dc->handler_scripts) {
+    dc->handler_scripts = apr_array_make(cmd->pool, 1, sizeof(HandlerScript));
+  }
+  *static_cast<HandlerScript*>(apr_array_push(dc->handler_scripts)) = h;
+  return nullptr;
+}
+
 const char* cmd_dir_string(cmd_parms* cmd, void* mconfig, const char* value) {
   auto* dc = static_cast<DirConfig*>(mconfig);
   const std::string_view n(cmd->cmd->name);
@@ -635,6 +678,9 @@ const command_rec kDirectives[] = {
               "Map a URL regex to a WSGI script: REGEX FILE [option=value ...]"),
     WSGID_RAW("WSGIImportScript", cmd_import_script, RSRC_CONF,
               "Load a script when a daemon starts: FILE process-group=NAME application-group=NAME"),
+    WSGID_RAW("WSGIHandlerScript", cmd_handler_script, ACCESS_CONF | RSRC_CONF,
+              "Serve requests of an httpd handler with a script's handle_request: NAME FILE "
+              "[process-group=NAME] [application-group=NAME] [pass-authorization=On|Off]"),
     WSGID_TAKE1("WSGIProcessGroup", cmd_dir_string, ACCESS_CONF | RSRC_CONF,
                 "Daemon process group the application runs in"),
     WSGID_TAKE1("WSGIApplicationGroup", cmd_dir_string, ACCESS_CONF | RSRC_CONF,

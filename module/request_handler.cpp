@@ -79,7 +79,8 @@ void fix_script_name(request_rec* r) {
 
 std::string build_request_head(request_rec* r, const char* process_group,
                                const char* application_group, const char* callable,
-                               bool pass_authorization, bool head_as_get) {
+                               bool pass_authorization, bool head_as_get,
+                               const HandlerScript* handler) {
   ap_add_common_vars(r);
   ap_add_cgi_vars(r);
   fix_script_name(r);
@@ -93,7 +94,8 @@ std::string build_request_head(request_rec* r, const char* process_group,
   apr_table_setn(env, "mod_wsgi.process_group", process_group);
   apr_table_setn(env, "mod_wsgi.application_group", expand_application_group(r, application_group));
   apr_table_setn(env, "mod_wsgi.callable_object", callable);
-  apr_table_setn(env, "mod_wsgi.request_handler", kHandlerName);
+  apr_table_setn(env, "mod_wsgi.request_handler", handler ? handler->name : kHandlerName);
+  if (handler) apr_table_setn(env, "mod_wsgi.handler_script", handler->script);
   apr_table_setn(
       env, "mod_wsgi.script_reloading",
       static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config, &wsgid_module))
@@ -143,6 +145,16 @@ void record_request(wsgid_group_slot* slot, int status, apr_time_t started, int 
   }
 }
 
+// The WSGIHandlerScript in effect for this request's handler, if any.
+const HandlerScript* find_handler_script(const DirConfig* dc, const char* handler) {
+  if (!dc->handler_scripts) return nullptr;
+  const auto* scripts = reinterpret_cast<const HandlerScript*>(dc->handler_scripts->elts);
+  for (int i = 0; i < dc->handler_scripts->nelts; ++i) {
+    if (std::strcmp(scripts[i].name, handler) == 0) return &scripts[i];
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 int translate_script_alias(request_rec* r) {
@@ -175,31 +187,44 @@ int translate_script_alias(request_rec* r) {
 }
 
 int handle_wsgi_request(request_rec* r) {
-  if (!r->handler || (std::strcmp(r->handler, kHandlerName) != 0 &&
-                      std::strcmp(r->handler, "application/x-httpd-wsgi") != 0)) {
-    return DECLINED;
+  if (!r->handler) return DECLINED;
+  const auto* dc =
+      static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config, &wsgid_module));
+  const HandlerScript* handler = nullptr;
+  if (std::strcmp(r->handler, kHandlerName) != 0 &&
+      std::strcmp(r->handler, "application/x-httpd-wsgi") != 0) {
+    handler = find_handler_script(dc, r->handler);
+    if (!handler) return DECLINED;
   }
-  if (r->finfo.filetype != APR_REG) {
+  // A handler script may serve resources that are not files (mod_wsgi passes them on too).
+  if (!handler && r->finfo.filetype != APR_REG) {
     log_request(r, APLOG_ERR, 0, "WSGID0101",
                 "WSGI script %s does not exist or is not a regular file: check the path in "
                 "WSGIScriptAlias",
                 r->filename);
     return HTTP_NOT_FOUND;
   }
-  const auto* dc =
-      static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config, &wsgid_module));
   const auto* match =
-      static_cast<const Match*>(ap_get_module_config(r->request_config, &wsgid_module));
+      handler ? nullptr
+              : static_cast<const Match*>(ap_get_module_config(r->request_config, &wsgid_module));
   const ScriptAlias* a = match ? match->alias : nullptr;
   auto choose = [](const char* from_alias, const char* from_dir, const char* fallback) {
     return from_alias ? from_alias : from_dir ? from_dir : fallback;
   };
-  const char* process_group = choose(a ? a->process_group : nullptr, dc->process_group, "");
-  const char* application_group =
-      choose(a ? a->application_group : nullptr, dc->application_group, nullptr);
+  const char* process_group = choose(handler ? handler->process_group
+                                     : a     ? a->process_group
+                                             : nullptr,
+                                     dc->process_group, "");
+  const char* application_group = choose(handler ? handler->application_group
+                                         : a     ? a->application_group
+                                                 : nullptr,
+                                         dc->application_group, nullptr);
   const char* callable =
-      choose(a ? a->callable_object : nullptr, dc->callable_object, "application");
-  const int pass_auth_alias = a ? a->pass_authorization : kUnset;
+      handler ? "handle_request"
+              : choose(a ? a->callable_object : nullptr, dc->callable_object, "application");
+  const int pass_auth_alias = handler ? handler->pass_authorization
+                              : a     ? a->pass_authorization
+                                      : kUnset;
   const bool pass_authorization =
       pass_auth_alias != kUnset ? pass_auth_alias == 1 : dc->pass_authorization == 1;
   if (std::strcmp(process_group, "%{GLOBAL}") == 0) process_group = "";
@@ -241,7 +266,7 @@ int handle_wsgi_request(request_rec* r) {
 
   const std::string head =
       build_request_head(r, process_group, application_group, callable, pass_authorization,
-                         map_head_to_get(r, dc->map_head_to_get));
+                         map_head_to_get(r, dc->map_head_to_get), handler);
   ExchangeOptions options;
   options.error_override = dc->error_override == 1;
   ExchangeResult result;

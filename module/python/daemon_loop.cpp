@@ -375,15 +375,17 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
       return;
     }
     busy.emplace(status_);
-    std::string inner_script;
+    std::string inner_script, inner_handler;
     if (spec_.chroot != nullptr && std::strcmp(spec_.chroot, "/") != 0) {
       // The worker names the script as httpd sees it; this process sees it inside chroot=.
       const std::string_view root(spec_.chroot);
       for (auto& [k, v] : pairs) {
-        if (k == "SCRIPT_FILENAME" && v.size() > root.size() && v.substr(0, root.size()) == root &&
-            v[root.size()] == '/') {
-          inner_script.assign(v.substr(root.size()));
-          v = inner_script;
+        const bool is_script = k == "SCRIPT_FILENAME";
+        if ((is_script || k == "mod_wsgi.handler_script") && v.size() > root.size() &&
+            v.substr(0, root.size()) == root && v[root.size()] == '/') {
+          std::string& inner = is_script ? inner_script : inner_handler;
+          inner.assign(v.substr(root.size()));
+          v = inner;
         }
       }
     }
@@ -439,9 +441,32 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
       return;
     }
     bool complete = false;
+    bool reload_requested = false;
     {
       GilScope gil(state);
+      std::string hook_error;
+      if (target.handler_script && handler_reload_required(target.script, target.resource,
+                                                           target.script_reloading, hook_error)) {
+        if (spec_.embedded != 0) {
+          // Embedded: no process to recycle; run the handler script afresh for this request.
+          forget_script(target.script);
+        } else {
+          reload_requested = true;
+        }
+      } else if (!hook_error.empty()) {
+        log_text(LogLevel::kError,
+                 "WSGID0526: " + who() + ": reload_required('" + target.resource +
+                     "') of handler script '" + target.script +
+                     "' raised, so no reload; fix it:\n" + hook_error,
+                 target.client);
+      }
       complete = run_wsgi_request(conn, pairs, target, settings_);
+    }
+    if (reload_requested) {
+      log_line(LogLevel::kNotice, "wsgid: " + who() + ": handler script '" + target.script +
+                                      "' asked for a reload (reload_required('" + target.resource +
+                                      "')); recycling");
+      request_drain(DrainReason::kScriptModified);
     }
     if (std::string modified; take_modified_script(modified)) {
       log_line(LogLevel::kNotice,

@@ -165,6 +165,37 @@ bool take_modified_script(std::string& path) {
   return true;
 }
 
+bool handler_reload_required(const std::string& script, const std::string& resource,
+                             bool check_modified, std::string& error) {
+  LoadFailure failure;
+  PyRef module = load_script(script, failure, check_modified);
+  if (!module) return false;
+  PyRef hook = PyRef::steal(PyObject_GetAttrString(module.get(), "reload_required"));
+  if (!hook || !PyCallable_Check(hook.get())) {
+    PyErr_Clear();
+    return false;
+  }
+  PyRef arg = PyRef::steal(
+      PyUnicode_DecodeFSDefaultAndSize(resource.data(), static_cast<Py_ssize_t>(resource.size())));
+  PyRef answer = arg ? PyRef::steal(PyObject_CallOneArg(hook.get(), arg.get())) : PyRef();
+  const int truth = answer ? PyObject_IsTrue(answer.get()) : -1;
+  if (truth < 0) {
+    error = take_exception_text();
+    PyErr_Clear();
+    return false;
+  }
+  return truth == 1;
+}
+
+void forget_script(const std::string& path) {
+  PyInterpreterState* interp = PyThreadState_GetInterpreter(PyThreadState_Get());
+  LoadLock lock;
+  if (auto it = g_modules.find(std::make_pair(interp, path)); it != g_modules.end()) {
+    Py_DECREF(it->second.module);
+    g_modules.erase(it);
+  }
+}
+
 PyRef load_callable(const std::string& path, const std::string& callable, LoadFailure& failure,
                     bool check_modified) {
   PyRef module = load_script(path, failure, check_modified);

@@ -25,4 +25,14 @@ PyRef load_callable(const std::string& path, const std::string& callable, LoadFa
 // daemon then recycles, as mod_wsgi's daemon mode does when a WSGI script is touched.
 bool take_modified_script(std::string& path);
 
+// WSGIHandlerScript: when the handler script defines reload_required(resource), calls it with
+// the mapped file's path and returns whether it answered true. A script that fails to load
+// counts as false (the request then reports the failure); a reload_required() that raises
+// counts as false too, with its traceback in `error`.
+bool handler_reload_required(const std::string& script, const std::string& resource,
+                             bool check_modified, std::string& error);
+
+// Drops this interpreter's copy of a loaded script, so its next use runs the file again.
+void forget_script(const std::string& path);
+
 }  // namespace wsgid::python

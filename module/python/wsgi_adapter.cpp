@@ -393,7 +393,7 @@ bool adapter_types_ready() {
 RequestTarget request_target(const wire::Pairs& head) {
   RequestTarget t;
   t.callable = "application";
-  std::string_view addr, port;
+  std::string_view addr, port, handler;
   for (const auto& [k, v] : head) {
     if (k == "SCRIPT_FILENAME")
       t.script = v;
@@ -407,6 +407,16 @@ RequestTarget request_target(const wire::Pairs& head) {
       port = v;
     else if (k == "mod_wsgi.script_reloading")
       t.script_reloading = v != "0";
+    else if (k == "mod_wsgi.handler_script" && !v.empty())
+      handler = v;
+  }
+  if (!handler.empty()) {
+    // The handler script serves the mapped file: it is loaded instead, and its handle_request
+    // is called; SCRIPT_FILENAME stays the mapped file in the environ.
+    t.resource = std::move(t.script);
+    t.script = handler;
+    t.callable = "handle_request";
+    t.handler_script = true;
   }
   if (!addr.empty()) t.client = std::string(addr) + (port.empty() ? "" : ":") + std::string(port);
   return t;

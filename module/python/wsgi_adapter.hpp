@@ -23,6 +23,9 @@ struct RequestTarget {
   std::string callable;           // mod_wsgi.callable_object, default "application"
   std::string client;             // "REMOTE_ADDR:REMOTE_PORT" for log lines
   bool script_reloading = true;   // mod_wsgi.script_reloading: "0" is WSGIScriptReloading Off
+  // WSGIHandlerScript: `script` is the handler script and `resource` the mapped file.
+  std::string resource;  // SCRIPT_FILENAME when mod_wsgi.handler_script is present
+  bool handler_script = false;
 };
 RequestTarget request_target(const wire::Pairs& head);
 
