@@ -30,46 +30,46 @@ extern "C" {
 /* A script loaded before the daemon accepts its first request (WSGIImportScript, or a
  * WSGIScriptAlias whose process-group and application-group are both given literally). */
 typedef struct wsgid_preload {
-  const char *script_path;
-  const char *application_group; /* "" is the main interpreter (%{GLOBAL}) */
-  const char *callable_object;   /* NULL: only import the script (WSGIImportScript) */
+  const char* script_path;
+  const char* application_group; /* "" is the main interpreter (%{GLOBAL}) */
+  const char* callable_object;   /* NULL: only import the script (WSGIImportScript) */
 } wsgid_preload;
 
 typedef struct wsgid_daemon_spec {
   uint32_t abi_version; /* WSGID_PYTHON_ABI_VERSION */
-  const char *group_name;
-  int listen_fd;            /* listening UNIX stream socket, O_NONBLOCK, shared by the group */
-  int processes;            /* processes in this group (for wsgi.multiprocess) */
-  int threads;              /* request threads in this process */
-  int multiprocess_option;  /* 1 when processes= was given explicitly (mod_wsgi semantics) */
-  long maximum_requests;    /* recycle after this many requests; 0 = never */
+  const char* group_name;
+  int listen_fd;           /* listening UNIX stream socket, O_NONBLOCK, shared by the group */
+  int processes;           /* processes in this group (for wsgi.multiprocess) */
+  int threads;             /* request threads in this process */
+  int multiprocess_option; /* 1 when processes= was given explicitly (mod_wsgi semantics) */
+  long maximum_requests;   /* recycle after this many requests; 0 = never */
   /* Timeouts in seconds; 0 = none. */
-  double graceful_timeout;   /* drain on recycle / graceful restart before forcing exit */
-  double shutdown_timeout;   /* drain on stop before forcing exit */
-  double socket_timeout;     /* per read/write on a worker connection */
-  double request_timeout;    /* a request running longer than this recycles the process */
-  double inactivity_timeout; /* no requests for this long: recycle */
-  const char *python_home;          /* NULL: the interpreter's own prefix */
-  const char *const *python_path;   /* extra sys.path entries, prepended in order */
+  double graceful_timeout;        /* drain on recycle / graceful restart before forcing exit */
+  double shutdown_timeout;        /* drain on stop before forcing exit */
+  double socket_timeout;          /* per read/write on a worker connection */
+  double request_timeout;         /* a request running longer than this recycles the process */
+  double inactivity_timeout;      /* no requests for this long: recycle */
+  const char* python_home;        /* NULL: the interpreter's own prefix */
+  const char* const* python_path; /* extra sys.path entries, prepended in order */
   size_t python_path_count;
-  const char *lang;   /* LANG/LC_ALL for the daemon, NULL: unchanged */
-  const char *locale; /* setlocale(LC_ALL, locale), NULL: unchanged */
-  const uid_t *allowed_peer_uids; /* SO_PEERCRED uids allowed to connect */
+  const char* lang;               /* LANG/LC_ALL for the daemon, NULL: unchanged */
+  const char* locale;             /* setlocale(LC_ALL, locale), NULL: unchanged */
+  const uid_t* allowed_peer_uids; /* SO_PEERCRED uids allowed to connect */
   size_t allowed_peer_uid_count;
-  const wsgid_preload *preload;
+  const wsgid_preload* preload;
   size_t preload_count;
   /* Called once, after Python start-up and preloading, before the first accept: applies the
    * seccomp filter (NULL when the group has none). Returns 0, or non-zero with a message in
    * err, in which case the daemon logs it and exits WSGID_EXIT_STARTUP_FAILURE. */
-  int (*apply_sandbox)(void *ctx, char *err, size_t err_len);
-  void *sandbox_ctx;
+  int (*apply_sandbox)(void* ctx, char* err, size_t err_len);
+  void* sandbox_ctx;
   /* ABI 2: this process's slot and its group's slot in the shared scoreboard (scoreboard.h),
    * or NULL when there is none (tests, more processes than slots). The daemon sets its state
    * READY before its first accept and DRAINING when it stops accepting, keeps busy_threads and
    * requests current, observes the group's queue_wait (from the request's
    * mod_wsgi.queue_start, microseconds since the epoch) and writes exit_reason before it exits. */
-  wsgid_process_slot *process_slot;
-  wsgid_group_slot *group_slot;
+  wsgid_process_slot* process_slot;
+  wsgid_group_slot* group_slot;
   /* ABI 2: httpd's LogLevel for the group's server, as APLOG_* numbers (3 error .. 7 debug);
    * lines above it are not written. */
   int log_level;
@@ -86,11 +86,11 @@ typedef struct wsgid_daemon_spec {
   size_t stack_size; /* ABI 3: stack of each request thread in bytes; 0 = the default */
   /* ABI 3: the directory the process was chrooted into, or NULL. A SCRIPT_FILENAME below it is
    * rewritten to the path inside it (the worker sends paths as httpd sees them). */
-  const char *chroot;
+  const char* chroot;
   /* ABI 3: Python start-up (WSGIPythonWarnings, WSGIPythonOptimize, WSGIDontWriteBytecode,
    * WSGIPythonHashSeed, WSGIRestrictStdin/Stdout). A value <= 0 leaves Python's default, except
    * use_hash_seed, where -1 does. */
-  const char *const *warn_options; /* -W style filters, in order */
+  const char* const* warn_options; /* -W style filters, in order */
   size_t warn_option_count;
   int optimize;            /* 0..2 */
   int dont_write_bytecode; /* 1: sys.dont_write_bytecode */
@@ -120,11 +120,11 @@ typedef struct wsgid_python_api {
    * SIGTERM: stop accepting, finish in-flight requests within shutdown_timeout, return 0.
    * SIGUSR1: the same within graceful_timeout (graceful restart).
    * Returns the process exit status; never returns on a fatal signal. */
-  int (*daemon_main)(const wsgid_daemon_spec *spec);
+  int (*daemon_main)(const wsgid_daemon_spec* spec);
 } wsgid_python_api;
 
 /* Exported by wsgid_python.so under WSGID_PYTHON_ENTRY_SYMBOL. */
-const wsgid_python_api *wsgid_python_entry(void);
+const wsgid_python_api* wsgid_python_entry(void);
 
 #ifdef __cplusplus
 }

@@ -29,7 +29,7 @@ extern "C" {
 /* Histogram upper bounds in microseconds; the last bucket is +Inf. */
 #define WSGID_HISTOGRAM_BUCKETS 12
 #define WSGID_HISTOGRAM_BOUNDS_US \
-  {5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000}
+  { 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000 }
 
 enum wsgid_process_state {
   WSGID_PROCESS_EMPTY = 0,
@@ -46,8 +46,8 @@ enum wsgid_exit_reason {
   WSGID_EXIT_MAXIMUM_REQUESTS = 2,
   WSGID_EXIT_REQUEST_TIMEOUT = 3,
   WSGID_EXIT_INACTIVITY_TIMEOUT = 4,
-  WSGID_EXIT_RELOAD = 5,         /* script changed */
-  WSGID_EXIT_SHUTDOWN = 6,       /* httpd stop or graceful restart */
+  WSGID_EXIT_RELOAD = 5,   /* script changed */
+  WSGID_EXIT_SHUTDOWN = 6, /* httpd stop or graceful restart */
   WSGID_EXIT_CPU_TIME_LIMIT = 7,
   WSGID_EXIT_MEMORY_LIMIT = 8,
   WSGID_EXIT_RESTART_INTERVAL = 9, /* restart-interval elapsed (version 2) */
@@ -57,10 +57,10 @@ enum wsgid_exit_reason {
 
 /* Causes of the 5xx responses the worker itself produces (each also logged with a code). */
 enum wsgid_gateway_error {
-  WSGID_GATEWAY_CONNECT_FAILED = 0,   /* 503, WSGID0105 */
-  WSGID_GATEWAY_DAEMON_DIED = 1,      /* 502 or broken response, WSGID0106/0107 */
-  WSGID_GATEWAY_PROTOCOL = 2,         /* 502, WSGID0108, WSGID0112 */
-  WSGID_GATEWAY_TIMEOUT = 3,          /* 504, WSGID0111 */
+  WSGID_GATEWAY_CONNECT_FAILED = 0, /* 503, WSGID0105 */
+  WSGID_GATEWAY_DAEMON_DIED = 1,    /* 502 or broken response, WSGID0106/0107 */
+  WSGID_GATEWAY_PROTOCOL = 2,       /* 502, WSGID0108, WSGID0112 */
+  WSGID_GATEWAY_TIMEOUT = 3,        /* 504, WSGID0111 */
   WSGID_GATEWAY_ERRORS = 4
 };
 
@@ -106,7 +106,7 @@ static inline int wsgid_histogram_bucket(uint64_t us) {
   return i;
 }
 
-static inline void wsgid_histogram_observe(wsgid_histogram *h, uint64_t us) {
+static inline void wsgid_histogram_observe(wsgid_histogram* h, uint64_t us) {
   __atomic_fetch_add(&h->buckets[wsgid_histogram_bucket(us)], 1, __ATOMIC_RELAXED);
   __atomic_fetch_add(&h->count, 1, __ATOMIC_RELAXED);
   __atomic_fetch_add(&h->sum_us, us, __ATOMIC_RELAXED);

@@ -312,4 +312,3 @@ TEST(ProcessStatus, StartupTimeoutEndsASlowStartAsAFailedStart) {
 
 }  // namespace
 }  // namespace wsgid::test
-
