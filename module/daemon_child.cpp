@@ -5,7 +5,6 @@
 #include <http_log.h>
 
 #include <dirent.h>
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -25,6 +24,7 @@
 
 #include "log.hpp"
 #include "process_title.hpp"
+#include "python_library.hpp"
 #include "seccomp_filter.hpp"
 
 namespace wsgid {
@@ -80,16 +80,6 @@ void redirect_logs(server_rec* s, const DaemonGroup& g) {
     dup2(null_fd, STDIN_FILENO);
     close(null_fd);
   }
-}
-
-std::string python_library_path() {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&python_library_path), &info) && info.dli_fname) {
-    std::string dir(info.dli_fname);
-    dir.erase(dir.find_last_of('/') + 1);
-    return dir + "wsgid_python.so";
-  }
-  return "wsgid_python.so";
 }
 
 // chroot= happens here, between looking up the user's groups (which reads /etc/group outside
@@ -159,20 +149,10 @@ void change_directory(server_rec* s, const DaemonGroup& g) {
   }
 }
 
-const wsgid_python_api* load_python_api(server_rec* s, const DaemonGroup& g) {
-  const std::string so = python_library_path();
-  // RTLD_GLOBAL: Python's C extension modules resolve libpython's symbols from the global scope.
-  void* handle = dlopen(so.c_str(), RTLD_NOW | RTLD_GLOBAL);
-  if (!handle) startup_failure(s, 0, "WSGID0205", dlerror(), g);
-  using Entry = const wsgid_python_api* (*)();
-  auto entry = reinterpret_cast<Entry>(dlsym(handle, WSGID_PYTHON_ENTRY_SYMBOL));
-  const wsgid_python_api* api = entry ? entry() : nullptr;
-  if (!api || api->abi_version != WSGID_PYTHON_ABI_VERSION) {
-    startup_failure(s, 0, "WSGID0205",
-                    apr_psprintf(s->process->pool, "%s is not a matching wsgid_python.so (ABI %u)",
-                                 so.c_str(), api ? api->abi_version : 0u),
-                    g);
-  }
+const wsgid_python_api* load_python_or_exit(server_rec* s, const DaemonGroup& g) {
+  std::string error;
+  const wsgid_python_api* api = wsgid::load_python_api(error);
+  if (!api) startup_failure(s, 0, "WSGID0205", apr_pstrdup(s->process->pool, error.c_str()), g);
   return api;
 }
 
@@ -204,7 +184,7 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
 
   set_priority(s, g);
   // Loaded before chroot= so neither it nor libpython need to exist inside the jail.
-  const wsgid_python_api* api = load_python_api(s, g);
+  const wsgid_python_api* api = load_python_or_exit(s, g);
 
   const pid_t parent = getppid();
   switch_identity(s, g);
