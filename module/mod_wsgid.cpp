@@ -9,6 +9,7 @@
 #include "directives.hpp"
 #include "embedded_daemon.hpp"
 #include "health_handlers.hpp"
+#include "parent_python.hpp"
 #include "request_id.hpp"
 #include "request_handler.hpp"
 
@@ -20,6 +21,8 @@ int pre_config(apr_pool_t* pconf, apr_pool_t* /*plog*/, apr_pool_t* /*ptemp*/) {
 }
 
 int post_config(apr_pool_t* pconf, apr_pool_t* /*plog*/, apr_pool_t* ptemp, server_rec* s) {
+  // Python first: under WSGILazyInitialization Off the daemons forked next inherit it.
+  if (const int rc = wsgid::start_parent_python(s); rc != OK) return rc;
   return wsgid::start_daemon_groups(pconf, ptemp, s);
 }
 

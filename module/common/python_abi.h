@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define WSGID_PYTHON_ABI_VERSION 5u
+#define WSGID_PYTHON_ABI_VERSION 6u
 #define WSGID_PYTHON_ENTRY_SYMBOL "wsgid_python_entry"
 
 /* Exit status of a daemon process that could not start (Python failed to initialise, the
@@ -121,6 +121,16 @@ typedef struct wsgid_python_api {
    * SIGUSR1: the same within graceful_timeout (graceful restart).
    * Returns the process exit status; never returns on a fatal signal. */
   int (*daemon_main)(const wsgid_daemon_spec* spec);
+  /* ABI 6, WSGILazyInitialization Off: starts Python in the calling process (the httpd parent)
+   * from the spec's Python settings (python_home, warn_options, optimize, dont_write_bytecode,
+   * use_hash_seed, hash_seed; every other field is ignored), installs no signal handlers and
+   * releases the GIL. Processes forked afterwards inherit the interpreter: their daemon_main
+   * finishes the start-up after the fork (PyOS_AfterFork_Child, streams, python-path) instead of
+   * initialising again. Python is never finalised: called again while it runs (a graceful
+   * restart) it changes nothing. Returns 0 when started or already running with the same
+   * settings; 1 when already running with other settings (what differs is in err); -1 on
+   * failure (why is in err). */
+  int (*start_in_parent)(const wsgid_daemon_spec* spec, char* err, size_t err_len);
 } wsgid_python_api;
 
 /* Exported by wsgid_python.so under WSGID_PYTHON_ENTRY_SYMBOL. */

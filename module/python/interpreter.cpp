@@ -163,15 +163,31 @@ bool apply_python_settings(const wsgid_daemon_spec& spec, PyConfig& config, std:
 
 }  // namespace
 
-bool start_python(const wsgid_daemon_spec& spec, std::string& error) {
+namespace {
+
+// WSGILazyInitialization Off: the httpd parent's thread state, saved when it released the GIL
+// after starting Python. A forked child inherits it and resumes from it (after_fork_resume).
+PyThreadState* g_parent_state = nullptr;
+std::string g_parent_settings;  // what Python was started with in the parent
+
+// The settings start_runtime applies, as text, so a graceful restart can tell a change.
+std::string settings_fingerprint(const wsgid_daemon_spec& spec) {
+  std::string f = std::string("python-home=") + (spec.python_home ? spec.python_home : "");
+  for (std::size_t i = 0; i < spec.warn_option_count; ++i) {
+    f += std::string(" WSGIPythonWarnings=") + (spec.warn_options[i] ? spec.warn_options[i] : "");
+  }
+  f += " WSGIPythonOptimize=" + std::to_string(spec.optimize > 0 ? spec.optimize : 0);
+  f += " WSGIDontWriteBytecode=" + std::to_string(spec.dont_write_bytecode > 0 ? 1 : 0);
+  f += " WSGIPythonHashSeed=" + (spec.use_hash_seed < 0    ? std::string("unset")
+                                 : spec.use_hash_seed == 0 ? std::string("random")
+                                                           : std::to_string(spec.hash_seed));
+  return f;
+}
+
+// Py_PreInitialize + Py_InitializeFromConfig from the spec. On success the calling thread
+// holds the GIL.
+bool start_runtime(const wsgid_daemon_spec& spec, std::string& error) {
   make_libpython_global();
-  for (std::size_t i = 0; i < spec.python_path_count; ++i) {
-    if (spec.python_path[i] != nullptr) g_python_path.emplace_back(spec.python_path[i]);
-  }
-  if (spec.lang != nullptr) {
-    ::setenv("LANG", spec.lang, 1);
-    ::setenv("LC_ALL", spec.lang, 1);
-  }
   PyPreConfig pre;
   PyPreConfig_InitPythonConfig(&pre);
   if (spec.locale != nullptr) {
@@ -191,7 +207,7 @@ bool start_python(const wsgid_daemon_spec& spec, std::string& error) {
     ~ConfigGuard() { PyConfig_Clear(c); }
   } guard{&config};
   if (!apply_python_settings(spec, config, error)) return false;
-  config.install_signal_handlers = 0;  // signals belong to the daemon loop's signalfd
+  config.install_signal_handlers = 0;  // signals belong to httpd or the daemon loop
   config.parse_argv = 0;
   char argv0[] = "mod_wsgi";
   char* argv[] = {argv0};
@@ -212,7 +228,53 @@ bool start_python(const wsgid_daemon_spec& spec, std::string& error) {
       return false;
     }
   }
-  if (!check(Py_InitializeFromConfig(&config), "Python initialisation failed", error)) {
+  return check(Py_InitializeFromConfig(&config), "Python initialisation failed", error);
+}
+
+// In a process forked from a parent that started Python: take the GIL in the parent's thread
+// state and let CPython repair its locks and thread table for this process. The calling thread
+// becomes Python's main thread here. On return it holds the GIL.
+void after_fork_resume() {
+  PyEval_RestoreThread(g_parent_state);
+  PyOS_AfterFork_Child();
+  g_parent_state = nullptr;  // this process's copy is in use from now on
+}
+
+}  // namespace
+
+int start_python_in_parent(const wsgid_daemon_spec& spec, std::string& message) {
+  const std::string settings = settings_fingerprint(spec);
+  if (Py_IsInitialized()) {
+    if (settings == g_parent_settings) return 0;
+    message = "Python keeps running with " + g_parent_settings + "; the configuration now says " +
+              settings;
+    return 1;
+  }
+  if (!start_runtime(spec, message)) return -1;
+  g_parent_settings = settings;
+  g_parent_state = PyEval_SaveThread();
+  return 0;
+}
+
+bool start_python(const wsgid_daemon_spec& spec, std::string& error) {
+  for (std::size_t i = 0; i < spec.python_path_count; ++i) {
+    if (spec.python_path[i] != nullptr) g_python_path.emplace_back(spec.python_path[i]);
+  }
+  if (spec.lang != nullptr) {
+    ::setenv("LANG", spec.lang, 1);
+    ::setenv("LC_ALL", spec.lang, 1);
+  }
+  if (g_parent_state != nullptr) {
+    // Started in the httpd parent (WSGILazyInitialization Off): only this process's part.
+    if (spec.locale != nullptr && std::setlocale(LC_ALL, spec.locale) == nullptr) {
+      error = std::string("locale '") + spec.locale +
+              "' is not available on this system (see `locale -a`); fix the locale= option";
+      return false;
+    }
+    g_restrict_stdin = spec.restrict_stdin > 0;
+    g_restrict_stdout = spec.restrict_stdout > 0;
+    after_fork_resume();
+  } else if (!start_runtime(spec, error)) {
     return false;
   }
   if (!log_type_ready() || !input_type_ready() || !file_wrapper_type_ready()) {

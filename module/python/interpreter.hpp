@@ -14,7 +14,14 @@
 
 namespace wsgid::python {
 
-// Starts the main interpreter on the calling thread. On success the calling thread does not
+// WSGILazyInitialization Off, in the httpd parent: starts Python from the spec's Python
+// settings and releases the GIL; later forks inherit it and start_python resumes it. Returns 0
+// (started, or already running with the same settings), 1 (running with other settings: see
+// message) or -1 (failed: see message).
+int start_python_in_parent(const wsgid_daemon_spec& spec, std::string& message);
+
+// Starts the main interpreter on the calling thread, or, in a process forked from a parent
+// that started Python, resumes the inherited one. On success the calling thread does not
 // hold the GIL; on failure `error` says why.
 bool start_python(const wsgid_daemon_spec& spec, std::string& error);
 
