@@ -2,9 +2,21 @@
 
 #include <new>
 #include <string>
+#include <unordered_map>
 
 namespace wsgid::python {
 namespace {
+
+// Text after the last newline that one thread wrote, and the request it was serving then.
+struct Pending {
+  std::string request_id;
+  std::string text;
+};
+
+// Partial lines are kept per writing thread (all access is under the GIL), so concurrent
+// requests printing to the shared sys.stdout never splice into one line, and a partial line
+// left by one request goes out under that request's id, not the next one's.
+using PendingByThread = std::unordered_map<unsigned long, Pending>;
 
 struct LogObject {
   PyObject_HEAD LogLevel level;
@@ -12,32 +24,37 @@ struct LogObject {
   // wsgi.errors: its request's id, whichever thread writes. sys.stdout/sys.stderr: "", and
   // each line carries the id of the request the writing thread is serving, if any.
   std::string request_id;
-  std::string pending;  // text after the last newline
+  PendingByThread pending;
 };
 
-void write_line(const LogObject* self, std::string_view text) {
-  log_line_for(self->level, text, self->client,
-               self->request_id.empty() ? std::string_view(current_request_id())
-                                        : std::string_view(self->request_id));
+void write_line(const LogObject* self, std::string_view text, std::string_view request_id) {
+  log_line_for(self->level, text, self->client, request_id);
 }
 
-void emit_lines(LogObject* self) {
+void emit_lines(const LogObject* self, Pending& p) {
   std::size_t start = 0;
   for (;;) {
-    const auto nl = self->pending.find('\n', start);
+    const auto nl = p.text.find('\n', start);
     if (nl == std::string::npos) break;
-    write_line(self, std::string_view(self->pending).substr(start, nl - start));
+    write_line(self, std::string_view(p.text).substr(start, nl - start), p.request_id);
     start = nl + 1;
   }
-  self->pending.erase(0, start);
+  p.text.erase(0, start);
+}
+
+void emit_all_pending(LogObject* self) {
+  for (auto& [thread, p] : self->pending) {
+    if (!p.text.empty()) write_line(self, p.text, p.request_id);
+  }
+  self->pending.clear();
 }
 
 void log_dealloc(PyObject* o) {
   auto* self = reinterpret_cast<LogObject*>(o);
-  if (!self->pending.empty()) write_line(self, self->pending);
+  emit_all_pending(self);
   self->client.~basic_string();
   self->request_id.~basic_string();
-  self->pending.~basic_string();
+  self->pending.~PendingByThread();
   PyObject_Free(o);
 }
 
@@ -50,9 +67,18 @@ PyObject* log_write(PyObject* o, PyObject* arg) {
   }
   PyRef bytes = PyRef::steal(PyUnicode_AsEncodedString(arg, "utf-8", "backslashreplace"));
   if (!bytes) return nullptr;
-  self->pending.append(PyBytes_AS_STRING(bytes.get()),
-                       static_cast<std::size_t>(PyBytes_GET_SIZE(bytes.get())));
-  emit_lines(self);
+  const std::string& id = self->request_id.empty() ? current_request_id() : self->request_id;
+  const auto thread = PyThread_get_thread_ident();
+  Pending& p = self->pending[thread];
+  if (!p.text.empty() && p.request_id != id) {
+    write_line(self, p.text, p.request_id);  // the previous request's unfinished line
+    p.text.clear();
+  }
+  p.request_id = id;
+  p.text.append(PyBytes_AS_STRING(bytes.get()),
+                static_cast<std::size_t>(PyBytes_GET_SIZE(bytes.get())));
+  emit_lines(self, p);
+  if (p.text.empty()) self->pending.erase(thread);
   return PyLong_FromSsize_t(PyUnicode_GET_LENGTH(arg));
 }
 
@@ -116,16 +142,13 @@ PyRef make_log(LogLevel level, std::string_view client, std::string_view request
   self->level = level;
   new (&self->client) std::string(client);
   new (&self->request_id) std::string(request_id);
-  new (&self->pending) std::string();
+  new (&self->pending) PendingByThread();
   return PyRef::steal(reinterpret_cast<PyObject*>(self));
 }
 
 void flush_log(PyObject* o) {
   if (o == nullptr || Py_TYPE(o) != &g_log_type) return;
-  auto* self = reinterpret_cast<LogObject*>(o);
-  if (self->pending.empty()) return;
-  write_line(self, self->pending);
-  self->pending.clear();
+  emit_all_pending(reinterpret_cast<LogObject*>(o));
 }
 
 bool install_std_streams() {

@@ -213,5 +213,39 @@ def application(environ, start_response):
   EXPECT_FALSE(contains(lines[0], "[request ")) << lines[0];
 }
 
+constexpr const char* kPartialLineApp = R"(
+import sys
+def application(environ, start_response):
+    where = environ['PATH_INFO']
+    if where == '/first':
+        print('unfinished by first', end='')
+    else:
+        print('line of second')
+    start_response('200 OK', [])
+    return [b'']
+)";
+
+TEST(RequestLog, APartialLineKeepsTheIdOfTheRequestThatWroteIt) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kPartialLineApp);
+  DaemonOptions options;
+  options.threads = 1;  // both requests on one thread: the second finds the first's partial line
+  Daemon daemon(dir, options);
+  for (const char* path : {"/first", "/second"}) {
+    auto client = daemon.connect();
+    const std::string id = std::string("id-") + (path + 1);
+    EXPECT_EQ(client.request(cgi(app, "GET", path, {{"mod_wsgi.request_id", id}})).status, 200);
+  }
+  ASSERT_TRUE(daemon.wait_for_log("line of second"));
+  const std::string log = daemon.log();
+  const auto first = lines_with(log, "unfinished by first");
+  ASSERT_EQ(first.size(), 1u) << log;
+  EXPECT_TRUE(contains(first[0], "[request id-first] unfinished by first")) << first[0];
+  EXPECT_FALSE(contains(first[0], "line of second")) << first[0];
+  const auto second = lines_with(log, "line of second");
+  ASSERT_EQ(second.size(), 1u) << log;
+  EXPECT_TRUE(contains(second[0], "[request id-second] line of second")) << second[0];
+}
+
 }  // namespace
 }  // namespace wsgid::test
