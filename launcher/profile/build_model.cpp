@@ -25,6 +25,10 @@ std::string text_or_empty(const toml::table& table, std::string_view key) {
   return node == nullptr ? std::string() : node->value<std::string>().value();
 }
 
+bool boolean(const toml::table& table, std::string_view key) {
+  return at(table, key).value<bool>().value();
+}
+
 std::int64_t integer(const toml::table& table, std::string_view key) {
   return at(table, key).value<std::int64_t>().value();
 }
@@ -80,6 +84,7 @@ Health build_health(const toml::table& t) {
   health.readiness = endpoint("readiness");
   health.metrics = endpoint("metrics");
   health.allow = texts(t, "allow");
+  health.access_log = boolean(t, "access_log");
   return health;
 }
 

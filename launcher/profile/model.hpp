@@ -38,6 +38,7 @@ struct Health {
   std::string readiness;
   std::string metrics;
   std::vector<std::string> allow;  // IP addresses and CIDR networks, as written
+  bool access_log = false;         // probes and scrapes in the access log too
 
   bool any() const { return !liveness.empty() || !readiness.empty() || !metrics.empty(); }
 };

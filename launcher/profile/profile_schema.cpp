@@ -99,6 +99,8 @@ constexpr std::array kHealthFields{
               .check = checks::client_network,
               .element_kinds = kString,
               .min = 1},
+    FieldSpec{
+        .key = "access_log", .kinds = kBoolean, .fallback = false, .accepted = "true or false"},
 };
 constexpr TableSpec kHealth{.name = "server.health", .fields = kHealthFields};
 

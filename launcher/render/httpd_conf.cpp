@@ -140,7 +140,13 @@ void logging(ConfWriter& w, const Profile& profile) {
   w.directive("LogLevel", server.log_level);
   if (server.access_log != AccessLogFormat::kOff) {
     w.directive("LogFormat", directive_arg(access_log_format(server.access_log)) + " wsgid");
-    w.directive("CustomLog", directive_arg(access_log) + " wsgid");
+    std::string custom_log = directive_arg(access_log) + " wsgid";
+    if (server.health.any() && !server.health.access_log) {
+      // Probes every few seconds would drown the requests people read the log for. Matched by
+      // handler, not path: a probe refused by `allow` (403) never gets one, so it is logged.
+      custom_log += " " + directive_arg("expr=! %{HANDLER} =~ /^wsgid-(health|ready|metrics)$/");
+    }
+    w.directive("CustomLog", custom_log);
   }
   w.blank();
 }

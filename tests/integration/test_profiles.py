@@ -57,3 +57,41 @@ def test_two_sites_are_told_apart_by_host(launch):
     flask = run.wait_ok("/", host="flask.localhost")
     assert b"Hello" in hello.body
     assert hello.body != flask.body
+
+
+def probe_and_mark(run, marker):
+    for path in ("/-/healthz", "/-/readyz", "/-/metrics"):
+        assert run.get(path).status == 200, path
+    assert run.get(f"/?{marker}").status == 200
+    # The marker is requested after every probe has been answered: once its access line is
+    # out, the probes' lines would be too, bar a worker still writing one (the test with
+    # access_log = true waits for each of them, so that order is not relied on there).
+    return run.wait_output(marker)
+
+
+def test_probes_stay_out_of_the_access_log_unless_asked(launch):
+    run = launch("hello.toml")
+    run.wait_ok("/")
+    out = probe_and_mark(run, "after-probes")
+    for path in ("/-/healthz", "/-/readyz", "/-/metrics"):
+        assert f"GET {path}" not in out, out[-2000:]
+
+
+def test_access_log_true_logs_probes_too(launch):
+    tmp_profile = hh.REPO_ROOT / "profiles" / "hello.toml"
+    text = tmp_profile.read_text().replace(
+        "[[site]]", "[server.health]\naccess_log = true\n\n[[site]]", 1)
+    run_dir = hh.make_tmp()
+    try:
+        lh.copy_tree_readable(hh.REPO_ROOT / "profiles", run_dir / "profile")
+        (run_dir / "profile" / "hello-probes.toml").write_text(text)
+        run = lh.Launched(tmp=run_dir, profile=run_dir / "profile" / "hello-probes.toml").start()
+        try:
+            run.wait_ok("/")
+            probe_and_mark(run, "after-logged-probes")
+            for path in ("/-/healthz", "/-/readyz", "/-/metrics"):
+                run.wait_output(f"GET {path}")
+        finally:
+            run.stop()
+    finally:
+        hh.shutil.rmtree(run_dir, ignore_errors=True)
