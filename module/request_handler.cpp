@@ -77,6 +77,27 @@ void fix_script_name(request_rec* r) {
                 apr_pstrcat(r->pool, "/", path_info ? path_info : "", nullptr));
 }
 
+// The rest of mod_wsgi's per-request keys, with its values, for apps and middleware that read
+// them. There is no WSGIEnableSendfile (file_wrapper is always sent efficiently) and no
+// activity tracking, and a request always takes one connect, hence the constants.
+void add_mod_wsgi_compat_keys(request_rec* r, bool has_handler_script) {
+  apr_table_t* env = r->subprocess_env;
+  const apr_sockaddr_t* local = r->connection->local_addr;
+  apr_table_setn(env, "mod_wsgi.listener_host", local->hostname ? local->hostname : "");
+  apr_table_setn(env, "mod_wsgi.listener_port", apr_psprintf(r->pool, "%u", local->port));
+  const char* script_name = apr_table_get(env, "SCRIPT_NAME");
+  apr_table_setn(env, "mod_wsgi.script_name", script_name ? script_name : "");
+  const char* path_info = apr_table_get(env, "PATH_INFO");
+  apr_table_setn(env, "mod_wsgi.path_info", path_info ? path_info : "");
+  if (!has_handler_script) apr_table_setn(env, "mod_wsgi.handler_script", "");
+  apr_table_setn(env, "mod_wsgi.enable_sendfile", "0");
+  apr_table_setn(env, "mod_wsgi.ignore_activity", "0");
+  apr_table_setn(env, "mod_wsgi.daemon_connects", "1");
+  apr_table_setn(env, "mod_wsgi.daemon_restarts", "0");
+  // httpd's PATH (from ap_add_common_vars) describes the server, not the request.
+  apr_table_unset(env, "PATH");
+}
+
 std::string build_request_head(request_rec* r, const char* process_group,
                                const char* application_group, const char* callable,
                                bool pass_authorization, bool head_as_get,
@@ -110,6 +131,7 @@ std::string build_request_head(request_rec* r, const char* process_group,
   if (const char* id = apr_table_get(env, "WSGID_REQUEST_ID")) {
     apr_table_setn(env, "mod_wsgi.request_id", id);
   }
+  add_mod_wsgi_compat_keys(r, handler != nullptr);
   const apr_array_header_t* arr = apr_table_elts(env);
   const auto* elts = reinterpret_cast<const apr_table_entry_t*>(arr->elts);
   std::vector<std::pair<std::string_view, std::string_view>> pairs;

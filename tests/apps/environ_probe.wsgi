@@ -24,6 +24,9 @@ def application(environ, start_response):
         "script_name": environ.get("SCRIPT_NAME"),
         "path_info": environ.get("PATH_INFO"),
         "query_string": environ.get("QUERY_STRING"),
+        "mod_wsgi": {k: v for k, v in environ.items()
+                     if k.startswith("mod_wsgi.") and isinstance(v, str)},
+        "has_PATH": "PATH" in environ,
     }
     body = json.dumps(info).encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])

@@ -53,3 +53,29 @@ def test_print_lands_in_the_error_log(server):
     token = uuid.uuid4().hex
     assert server.get(f"/st/print?{token}").status == 200
     server.wait_log(f"print-stdout-{token}")
+
+
+def test_mod_wsgi_keys_match_mod_wsgi(server):
+    """The mod_wsgi.* keys apps and middleware read, with mod_wsgi's values for this setup."""
+    info = probe(server, "/st/some/where")
+    keys = info["mod_wsgi"]
+    expected = {
+        "mod_wsgi.process_group": "st",
+        "mod_wsgi.application_group": "",
+        "mod_wsgi.callable_object": "application",
+        "mod_wsgi.script_name": "/st",
+        "mod_wsgi.path_info": "/some/where",
+        "mod_wsgi.listener_host": "127.0.0.1",
+        "mod_wsgi.listener_port": str(server.port),
+        "mod_wsgi.handler_script": "",
+        "mod_wsgi.script_reloading": "1",
+        "mod_wsgi.enable_sendfile": "0",
+        "mod_wsgi.ignore_activity": "0",
+        "mod_wsgi.daemon_connects": "1",
+        "mod_wsgi.daemon_restarts": "0",
+    }
+    assert {k: keys.get(k) for k in expected} == expected
+    for k in ("mod_wsgi.request_start", "mod_wsgi.queue_start", "mod_wsgi.request_id"):
+        assert keys.get(k), (k, keys)
+    # httpd's own PATH is not the request's business (mod_wsgi leaves it out too).
+    assert info["has_PATH"] is False
