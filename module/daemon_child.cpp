@@ -203,8 +203,6 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   std::vector<wsgid_preload> preloads = to_vector<wsgid_preload>(g.imports);
   for (const wsgid_preload& p : to_vector<wsgid_preload>(g.preloads)) preloads.push_back(p);
   for (wsgid_preload& p : preloads) p.script_path = path_in_chroot(g, p.script_path);
-  const GlobalConfig& gc = global_config();
-  const std::vector<const char*> warn_options = to_vector<const char*>(gc.python_warnings);
   std::vector<uid_t> peers{worker_uid, 0};
   if (geteuid() != worker_uid) peers.push_back(geteuid());
 
@@ -246,14 +244,8 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   spec.deadlock_timeout = g.deadlock_timeout;
   spec.stack_size = static_cast<std::size_t>(g.stack_size);
   spec.chroot = g.chroot;
-  spec.warn_options = warn_options.data();
-  spec.warn_option_count = warn_options.size();
-  spec.optimize = gc.python_optimize;
-  spec.dont_write_bytecode = gc.dont_write_bytecode;
-  spec.use_hash_seed = gc.use_hash_seed;
-  spec.hash_seed = gc.hash_seed;
-  spec.restrict_stdin = gc.restrict_stdin;
-  spec.restrict_stdout = gc.restrict_stdout;
+  std::vector<const char*> warn_options;
+  set_python_settings(spec, warn_options);
   const int rc = api->daemon_main(&spec);
   _exit(rc);
 }

@@ -51,25 +51,13 @@ int start_parent_python(server_rec* s) {
                "WSGILazyInitialization Off: cannot load the Python side: %s", error.c_str());
     return HTTP_INTERNAL_SERVER_ERROR;
   }
-  const std::vector<const char*> warnings =
-      gc.python_warnings
-          ? std::vector<const char*>(reinterpret_cast<const char**>(gc.python_warnings->elts),
-                                     reinterpret_cast<const char**>(gc.python_warnings->elts) +
-                                         gc.python_warnings->nelts)
-          : std::vector<const char*>{};
   wsgid_daemon_spec spec{};
   spec.abi_version = WSGID_PYTHON_ABI_VERSION;
   spec.group_name = "httpd parent";
   spec.listen_fd = -1;
   spec.python_home = gc.python_home;
-  spec.warn_options = warnings.data();
-  spec.warn_option_count = warnings.size();
-  spec.optimize = gc.python_optimize;
-  spec.dont_write_bytecode = gc.dont_write_bytecode;
-  spec.use_hash_seed = gc.use_hash_seed;
-  spec.hash_seed = gc.hash_seed;
-  spec.restrict_stdin = gc.restrict_stdin;
-  spec.restrict_stdout = gc.restrict_stdout;
+  std::vector<const char*> warnings;
+  set_python_settings(spec, warnings);
   char message[1024] = "";
   const int rc = api->start_in_parent(&spec, message, sizeof message);
   if (rc < 0) {

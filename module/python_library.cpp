@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include "config.hpp"
+
 namespace wsgid {
 
 std::string python_library_path() {
@@ -35,6 +37,23 @@ const wsgid_python_api* load_python_api(std::string& error) {
     return nullptr;
   }
   return api;
+}
+
+void set_python_settings(wsgid_daemon_spec& spec, std::vector<const char*>& warnings) {
+  const GlobalConfig& gc = global_config();
+  warnings.clear();
+  if (gc.python_warnings) {
+    const auto* w = reinterpret_cast<const char* const*>(gc.python_warnings->elts);
+    warnings.assign(w, w + gc.python_warnings->nelts);
+  }
+  spec.warn_options = warnings.data();
+  spec.warn_option_count = warnings.size();
+  spec.optimize = gc.python_optimize;
+  spec.dont_write_bytecode = gc.dont_write_bytecode;
+  spec.use_hash_seed = gc.use_hash_seed;
+  spec.hash_seed = gc.hash_seed;
+  spec.restrict_stdin = gc.restrict_stdin;
+  spec.restrict_stdout = gc.restrict_stdout;
 }
 
 }  // namespace wsgid

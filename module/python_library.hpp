@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "python_abi.h"
 
@@ -15,5 +16,10 @@ std::string python_library_path();
 // dlopen()s wsgid_python.so (once per process; later calls return the same table) and checks
 // its ABI version. nullptr with `error` set when it cannot be loaded or does not match.
 const wsgid_python_api* load_python_api(std::string& error);
+
+// Copies the server-scope Python start-up settings (WSGIPythonWarnings, WSGIPythonOptimize,
+// WSGIDontWriteBytecode, WSGIPythonHashSeed, WSGIRestrictStdin/Stdout) into `spec`. `warnings`
+// holds the array spec.warn_options points at, so it must outlive the spec's use.
+void set_python_settings(wsgid_daemon_spec& spec, std::vector<const char*>& warnings);
 
 }  // namespace wsgid
