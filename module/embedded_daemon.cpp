@@ -243,8 +243,8 @@ apr_status_t stop_embedded(void*) {
 }  // namespace
 
 void embedded_child_init(apr_pool_t* pchild, server_rec* s) {
-  g_embedded = nullptr;
-  if (global_config().restrict_embedded == 1) return;
+  // Even under WSGIRestrictEmbedded On: the Python hooks (python_hooks.cpp) run here, as in
+  // mod_wsgi. Nothing is loaded until a hook or an embedded app is first used.
   g_embedded = new Embedded(s);
   apr_pool_cleanup_register(pchild, nullptr, stop_embedded, apr_pool_cleanup_null);
 }
