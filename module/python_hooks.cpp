@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <exception>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -71,8 +72,18 @@ class HookCall {
   HookCall(request_rec* r, const char* directive, const HookScript& h)
       : r_(r), directive_(directive), h_(h) {}
 
-  // True with `answer` filled in; false after logging why (the caller answers 500).
-  bool run(std::string_view kind, apr_table_t* env, Args args, Answer& answer) {
+  // True with `answer` filled in; false after logging why (the caller answers 500). Never
+  // throws: httpd calls the hooks from C.
+  bool run(std::string_view kind, apr_table_t* env, Args args, Answer& answer) noexcept {
+    try {
+      return call(kind, env, args, answer);
+    } catch (const std::exception& e) {
+      return failed(0, e.what());
+    }
+  }
+
+ private:
+  bool call(std::string_view kind, apr_table_t* env, Args args, Answer& answer) {
     const DaemonGroup* group = embedded_group(r_);
     if (!group) return failed(0, "embedded Python is not available in this worker (see above)");
     std::vector<std::pair<std::string_view, std::string_view>> pairs;
@@ -98,7 +109,6 @@ class HookCall {
     return exchange(*group, out, answer);
   }
 
- private:
   bool exchange(const DaemonGroup& g, const std::string& out, Answer& answer) {
     Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (fd.get() < 0) return failed(errno, "socket() failed");
