@@ -178,5 +178,21 @@ TEST(HookRunner, AChangedScriptIsExecutedAgainInPlace) {
   EXPECT_EQ(daemon.log().find("changed; recycling"), std::string::npos);
 }
 
+TEST(HookRunner, WithScriptReloadingOffAChangedScriptIsKept) {
+  TempDir dir;
+  const auto script = dir.write("hooks.wsgi", kHooks);
+  Daemon daemon(dir);
+  const Pairs ask =
+      call(script, hook::kGetRealmHash, {{"wsgid.hook.user", "spy"}, {"wsgid.hook.realm", "R"}},
+           {{"mod_wsgi.script_reloading", "0"}});
+  EXPECT_EQ(daemon.connect().request(ask).header("hash"), "hash-of-spy-R-1");
+  std::string v2(kHooks);
+  v2.replace(v2.find("VERSION = 1"), 11, "VERSION = 2");
+  dir.write("hooks.wsgi", v2);
+  const utimbuf later{std::time(nullptr) + 10, std::time(nullptr) + 10};
+  ASSERT_EQ(::utime(script.c_str(), &later), 0);
+  EXPECT_EQ(daemon.connect().request(ask).header("hash"), "hash-of-spy-R-1");
+}
+
 }  // namespace
 }  // namespace wsgid::test
