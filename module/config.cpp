@@ -81,6 +81,10 @@ void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v) {
   } else {
     c->handler_scripts = add->handler_scripts ? add->handler_scripts : base->handler_scripts;
   }
+  c->access_script = pick(add->access_script, base->access_script);
+  c->auth_user_script = pick(add->auth_user_script, base->auth_user_script);
+  c->auth_group_script = pick(add->auth_group_script, base->auth_group_script);
+  c->dispatch_script = pick(add->dispatch_script, base->dispatch_script);
   c->map_head_to_get =
       add->map_head_to_get != MapHeadToGet::kUnset ? add->map_head_to_get : base->map_head_to_get;
   return c;

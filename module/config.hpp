@@ -84,6 +84,13 @@ struct HandlerScript {
   int pass_authorization = kUnset;
 };
 
+// One WSGIAccessScript, WSGIAuthUserScript, WSGIAuthGroupScript or WSGIDispatchScript: a
+// Python script run in the worker child (embedded), whatever WSGIRestrictEmbedded says.
+struct HookScript {
+  const char* script = nullptr;             // absolute path
+  const char* application_group = nullptr;  // nullptr: %{GLOBAL}, as in mod_wsgi
+};
+
 struct ServerConfig {
   apr_array_header_t* aliases = nullptr;  // ScriptAlias
 };
@@ -100,6 +107,10 @@ struct DirConfig {
   MapHeadToGet map_head_to_get = MapHeadToGet::kUnset;
   int script_reloading = kUnset;                  // WSGIScriptReloading (default On)
   apr_array_header_t* handler_scripts = nullptr;  // HandlerScript; nullptr: none here
+  const HookScript* access_script = nullptr;      // WSGIAccessScript
+  const HookScript* auth_user_script = nullptr;   // WSGIAuthUserScript
+  const HookScript* auth_group_script = nullptr;  // WSGIAuthGroupScript
+  const HookScript* dispatch_script = nullptr;    // WSGIDispatchScript
 };
 
 // Server-scope settings and the daemon groups of the configuration being read. httpd reloads

@@ -485,6 +485,45 @@ const char* cmd_handler_script(cmd_parms* cmd, void* mconfig, const char* args) 
   return nullptr;
 }
 
+// WSGIAccessScript, WSGIAuthUserScript, WSGIAuthGroupScript, WSGIDispatchScript:
+// FILE [application-group=NAME]. The script runs in the worker child (embedded).
+const char* cmd_hook_script(cmd_parms* cmd, void* mconfig, const char* args) {
+  auto* h = static_cast<HookScript*>(apr_pcalloc(cmd->pool, sizeof(HookScript)));
+  new (h) HookScript{};
+  const char* script = ap_getword_conf(cmd->pool, &args);
+  if (!*script) {
+    return fail(cmd, "WSGID0007", "expected a script path, e.g. %s /srv/hooks/auth.wsgi",
+                cmd->cmd->name);
+  }
+  h->script = ap_server_root_relative(cmd->pool, script);
+  while (*args) {
+    const char* word = ap_getword_conf(cmd->pool, &args);
+    if (!*word) break;
+    const char* name = nullptr;
+    const char* value = nullptr;
+    if (!split_option(cmd->pool, word, name, value)) {
+      return fail(cmd, "WSGID0001", "'%s' is not an option=value pair; valid options are: %s", word,
+                  "application-group");
+    }
+    if (std::strcmp(name, "application-group") != 0) {
+      return unknown_option(cmd, name, "application-group");
+    }
+    h->application_group = value;
+  }
+  auto* dc = static_cast<DirConfig*>(mconfig);
+  const std::string_view n(cmd->cmd->name);
+  if (n == "WSGIAccessScript") {
+    dc->access_script = h;
+  } else if (n == "WSGIAuthUserScript") {
+    dc->auth_user_script = h;
+  } else if (n == "WSGIAuthGroupScript") {
+    dc->auth_group_script = h;
+  } else {
+    dc->dispatch_script = h;
+  }
+  return nullptr;
+}
+
 const char* cmd_dir_string(cmd_parms* cmd, void* mconfig, const char* value) {
   auto* dc = static_cast<DirConfig*>(mconfig);
   const std::string_view n(cmd->cmd->name);
@@ -681,6 +720,18 @@ const command_rec kDirectives[] = {
     WSGID_RAW("WSGIHandlerScript", cmd_handler_script, ACCESS_CONF | RSRC_CONF,
               "Serve requests of an httpd handler with a script's handle_request: NAME FILE "
               "[process-group=NAME] [application-group=NAME] [pass-authorization=On|Off]"),
+    WSGID_RAW("WSGIAccessScript", cmd_hook_script, OR_AUTHCFG | ACCESS_CONF,
+              "Python script whose allow_access(environ, host) grants (True) or denies (False) "
+              "access: FILE [application-group=NAME]"),
+    WSGID_RAW("WSGIAuthUserScript", cmd_hook_script, OR_AUTHCFG | ACCESS_CONF,
+              "Python script for AuthBasicProvider/AuthDigestProvider wsgi: check_password() "
+              "and get_realm_hash(): FILE [application-group=NAME]"),
+    WSGID_RAW("WSGIAuthGroupScript", cmd_hook_script, OR_AUTHCFG | ACCESS_CONF,
+              "Python script whose groups_for_user(environ, user) serves Require wsgi-group: "
+              "FILE [application-group=NAME]"),
+    WSGID_RAW("WSGIDispatchScript", cmd_hook_script, OR_FILEINFO | ACCESS_CONF | RSRC_CONF,
+              "Python script whose process_group(), application_group() and callable_object() "
+              "may override them per request: FILE [application-group=NAME]"),
     WSGID_TAKE1("WSGIProcessGroup", cmd_dir_string, ACCESS_CONF | RSRC_CONF,
                 "Daemon process group the application runs in"),
     WSGID_TAKE1("WSGIApplicationGroup", cmd_dir_string, ACCESS_CONF | RSRC_CONF,

@@ -4,7 +4,6 @@
 #include <ap_mpm.h>
 #include <http_log.h>
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -27,6 +26,7 @@
 #include <vector>
 
 #include "log.hpp"
+#include "python_library.hpp"
 
 namespace wsgid {
 namespace {
@@ -38,16 +38,6 @@ constexpr int kStopWaitSeconds = 5;
 void write_byte(int fd, int signo) {
   const unsigned char byte = static_cast<unsigned char>(signo);
   [[maybe_unused]] const ssize_t n = ::write(fd, &byte, 1);
-}
-
-std::string python_library_path() {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&python_library_path), &info) && info.dli_fname) {
-    std::string dir(info.dli_fname);
-    dir.erase(dir.find_last_of('/') + 1);
-    return dir + "wsgid_python.so";
-  }
-  return "wsgid_python.so";
 }
 
 template <typename T>
@@ -112,18 +102,9 @@ class Embedded {
 };
 
 bool Embedded::start(request_rec* r) {
-  const std::string so = python_library_path();
-  // RTLD_GLOBAL: Python's C extension modules resolve libpython's symbols from the global scope.
-  void* handle = dlopen(so.c_str(), RTLD_NOW | RTLD_GLOBAL);
-  if (!handle) return fail(r, 0, dlerror());
-  using Entry = const wsgid_python_api* (*)();
-  auto entry = reinterpret_cast<Entry>(dlsym(handle, WSGID_PYTHON_ENTRY_SYMBOL));
-  const wsgid_python_api* api = entry ? entry() : nullptr;
-  if (!api || api->abi_version != WSGID_PYTHON_ABI_VERSION) {
-    return fail(r, 0,
-                apr_psprintf(r->pool, "%s is not a matching wsgid_python.so (ABI %u)", so.c_str(),
-                             api ? api->abi_version : 0u));
-  }
+  std::string load_error;
+  const wsgid_python_api* api = load_python_api(load_error);
+  if (!api) return fail(r, 0, apr_pstrdup(r->pool, load_error.c_str()));
 
   // A private socket in the abstract namespace: nothing to create in, or clean up from, the
   // file system, and it vanishes with the worker. SO_PEERCRED limits it to our own uid.
@@ -154,7 +135,6 @@ bool Embedded::start(request_rec* r) {
   group_.threads = threads;
 
   python_path_ = to_vector<const char*>(gc.python_path);
-  warn_options_ = to_vector<const char*>(gc.python_warnings);
   peers_ = {geteuid()};
   spec_.abi_version = WSGID_PYTHON_ABI_VERSION;
   spec_.group_name = "%{GLOBAL}";
@@ -175,14 +155,7 @@ bool Embedded::start(request_rec* r) {
   spec_.allowed_peer_uids = peers_.data();
   spec_.allowed_peer_uid_count = peers_.size();
   spec_.log_level = server_->log.level;
-  spec_.warn_options = warn_options_.data();
-  spec_.warn_option_count = warn_options_.size();
-  spec_.optimize = gc.python_optimize;
-  spec_.dont_write_bytecode = gc.dont_write_bytecode;
-  spec_.use_hash_seed = gc.use_hash_seed;
-  spec_.hash_seed = gc.hash_seed;
-  spec_.restrict_stdin = gc.restrict_stdin;
-  spec_.restrict_stdout = gc.restrict_stdout;
+  set_python_settings(spec_, warn_options_);
   spec_.embedded = 1;
   spec_.control_fd = control_[0];
 
@@ -243,8 +216,8 @@ apr_status_t stop_embedded(void*) {
 }  // namespace
 
 void embedded_child_init(apr_pool_t* pchild, server_rec* s) {
-  g_embedded = nullptr;
-  if (global_config().restrict_embedded == 1) return;
+  // Even under WSGIRestrictEmbedded On: the Python hooks (python_hooks.cpp) run here, as in
+  // mod_wsgi. Nothing is loaded until a hook or an embedded app is first used.
   g_embedded = new Embedded(s);
   apr_pool_cleanup_register(pchild, nullptr, stop_embedded, apr_pool_cleanup_null);
 }

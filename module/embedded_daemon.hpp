@@ -2,7 +2,7 @@
 // child, in an "in-process daemon". On the first embedded request a worker loads
 // wsgid_python.so, listens on a private abstract UNIX socket and runs the Python side's
 // daemon_main on a background thread; requests then take the same framed exchange as daemon
-// mode. A worker that never sees an embedded request never maps libpython.
+// mode. A worker that never sees an embedded request or a Python hook never maps libpython.
 #pragma once
 
 #include <httpd.h>
@@ -11,7 +11,8 @@
 
 namespace wsgid {
 
-// child_init: remembers the child pool (for the stop cleanup) unless WSGIRestrictEmbedded On.
+// child_init: remembers the child pool (for the stop cleanup), also under WSGIRestrictEmbedded
+// On, where the Python hooks (python_hooks.hpp) still need the in-process daemon.
 void embedded_child_init(apr_pool_t* pchild, server_rec* s);
 
 // The in-process group to exchange with, started on first use (thread-safe, once); nullptr

@@ -10,6 +10,7 @@
 #include "embedded_daemon.hpp"
 #include "health_handlers.hpp"
 #include "parent_python.hpp"
+#include "python_hooks.hpp"
 #include "request_id.hpp"
 #include "request_handler.hpp"
 
@@ -31,7 +32,7 @@ void child_init(apr_pool_t* pchild, server_rec* s) {
   wsgid::embedded_child_init(pchild, s);
 }
 
-void register_hooks(apr_pool_t* /*p*/) {
+void register_hooks(apr_pool_t* p) {
   // After mod_alias, as mod_wsgi: an Alias (static files) wins over a WSGIScriptAlias of "/".
   static const char* const after_alias[] = {"mod_alias.c", nullptr};
   ap_hook_pre_config(pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
@@ -41,6 +42,12 @@ void register_hooks(apr_pool_t* /*p*/) {
   ap_hook_handler(wsgid::handle_wsgi_request, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_handler(wsgid::handle_health_request, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_post_read_request(wsgid::assign_request_id, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
+  // WSGIAccessScript, WSGIAuthUserScript, WSGIAuthGroupScript: where mod_wsgi puts them.
+  static const char* const after_ssl[] = {"mod_ssl.c", nullptr};
+  static const char* const before_authz_host[] = {"mod_authz_host.c", nullptr};
+  ap_hook_check_access(wsgid::check_access_script, after_ssl, before_authz_host, APR_HOOK_MIDDLE,
+                       AP_AUTH_INTERNAL_PER_CONF);
+  wsgid::register_hook_providers(p);
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ void warn_about_group_homes(server_rec* s, const GlobalConfig& gc) {
     const DaemonGroup& g = *groups[i];
     if (!g.python_home) continue;
     if (gc.python_home && std::strcmp(gc.python_home, g.python_home) == 0) continue;
-    log_server(s, APLOG_WARNING, 0, "WSGID0133",
+    log_server(s, APLOG_WARNING, 0, "WSGID0143",
                "WSGIDaemonProcess %s python-home=%s is ignored: with WSGILazyInitialization Off "
                "Python is started in the httpd parent with WSGIPythonHome (%s) before daemons "
                "fork; set WSGIPythonHome instead, or remove WSGILazyInitialization Off",
@@ -47,7 +47,7 @@ int start_parent_python(server_rec* s) {
   std::string error;
   const wsgid_python_api* api = load_python_api(error);
   if (!api) {
-    log_server(s, APLOG_CRIT, 0, "WSGID0131",
+    log_server(s, APLOG_CRIT, 0, "WSGID0141",
                "WSGILazyInitialization Off: cannot load the Python side: %s", error.c_str());
     return HTTP_INTERNAL_SERVER_ERROR;
   }
@@ -61,20 +61,20 @@ int start_parent_python(server_rec* s) {
   char message[1024] = "";
   const int rc = api->start_in_parent(&spec, message, sizeof message);
   if (rc < 0) {
-    log_server(s, APLOG_CRIT, 0, "WSGID0131",
+    log_server(s, APLOG_CRIT, 0, "WSGID0141",
                "WSGILazyInitialization Off: Python failed to start in the httpd parent: %s; "
                "check WSGIPythonHome (%s) or set WSGILazyInitialization On",
                message, gc.python_home ? gc.python_home : "not set");
     return HTTP_INTERNAL_SERVER_ERROR;
   }
   if (rc > 0) {
-    log_server(s, APLOG_WARNING, 0, "WSGID0132",
+    log_server(s, APLOG_WARNING, 0, "WSGID0142",
                "WSGILazyInitialization Off: the Python settings changed, but the interpreter "
                "started in the httpd parent is kept across graceful restarts: %s; stop and "
                "start httpd to apply them",
                message);
   } else {
-    log_server(s, APLOG_INFO, 0, "WSGID0130",
+    log_server(s, APLOG_INFO, 0, "WSGID0140",
                "Python runs in the httpd parent pid %d (WSGILazyInitialization Off); workers "
                "and daemons inherit it",
                static_cast<int>(getpid()));

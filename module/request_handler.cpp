@@ -16,6 +16,7 @@
 #include "daemon_exchange.hpp"
 #include "embedded_daemon.hpp"
 #include "log.hpp"
+#include "python_hooks.hpp"
 #include "scoreboard.hpp"
 
 namespace wsgid {
@@ -42,6 +43,8 @@ std::size_t prefix_match(const char* uri, const char* location) {
   return kNoMatch;
 }
 
+}  // namespace
+
 const char* expand_application_group(request_rec* r, const char* group) {
   if (!group || std::strcmp(group, "%{RESOURCE}") == 0) {
     const char* script_name = apr_table_get(r->subprocess_env, "SCRIPT_NAME");
@@ -59,6 +62,8 @@ const char* expand_application_group(request_rec* r, const char* group) {
   }
   return group;
 }
+
+namespace {
 
 // WSGI wants SCRIPT_NAME without a trailing slash; the slash moves to PATH_INFO. PATH_INFO is
 // always present, empty when the URL is exactly the mount point, as in mod_wsgi.
@@ -98,23 +103,18 @@ void add_mod_wsgi_compat_keys(request_rec* r, bool has_handler_script) {
   apr_table_unset(env, "PATH");
 }
 
-std::string build_request_head(request_rec* r, const char* process_group,
-                               const char* application_group, const char* callable,
-                               bool pass_authorization, bool head_as_get,
-                               const HandlerScript* handler) {
+// The CGI/WSGI variables of the request in r->subprocess_env, before the dispatch script (which
+// sees them) and the process group are chosen.
+void prepare_environ(request_rec* r, bool pass_authorization, const HandlerScript* handler) {
   ap_add_common_vars(r);
   ap_add_cgi_vars(r);
   fix_script_name(r);
-  if (head_as_get) apr_table_setn(r->subprocess_env, "REQUEST_METHOD", "GET");
   apr_table_t* env = r->subprocess_env;
   if (pass_authorization) {
     if (const char* auth = apr_table_get(r->headers_in, "Authorization")) {
       apr_table_setn(env, "HTTP_AUTHORIZATION", auth);
     }
   }
-  apr_table_setn(env, "mod_wsgi.process_group", process_group);
-  apr_table_setn(env, "mod_wsgi.application_group", expand_application_group(r, application_group));
-  apr_table_setn(env, "mod_wsgi.callable_object", callable);
   apr_table_setn(env, "mod_wsgi.request_handler", handler ? handler->name : kHandlerName);
   if (handler) apr_table_setn(env, "mod_wsgi.handler_script", handler->script);
   apr_table_setn(
@@ -125,13 +125,26 @@ std::string build_request_head(request_rec* r, const char* process_group,
           : "1");
   apr_table_setn(env, "mod_wsgi.request_start",
                  apr_psprintf(r->pool, "%" APR_TIME_T_FMT, r->request_time));
-  // The daemon measures how long the request waited for a free thread from here.
-  apr_table_setn(env, "mod_wsgi.queue_start",
-                 apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_now()));
   if (const char* id = apr_table_get(env, "WSGID_REQUEST_ID")) {
     apr_table_setn(env, "mod_wsgi.request_id", id);
   }
   add_mod_wsgi_compat_keys(r, handler != nullptr);
+  // Reserved for hook calls to the in-process daemon (hook_protocol.hpp); a SetEnv of that
+  // name must not turn this request into one.
+  apr_table_unset(env, "wsgid.hook");
+}
+
+std::string build_request_head(request_rec* r, const char* process_group,
+                               const char* application_group, const char* callable,
+                               bool head_as_get) {
+  apr_table_t* env = r->subprocess_env;
+  if (head_as_get) apr_table_setn(env, "REQUEST_METHOD", "GET");
+  apr_table_setn(env, "mod_wsgi.process_group", process_group);
+  apr_table_setn(env, "mod_wsgi.application_group", expand_application_group(r, application_group));
+  apr_table_setn(env, "mod_wsgi.callable_object", callable);
+  // The daemon measures how long the request waited for a free thread from here.
+  apr_table_setn(env, "mod_wsgi.queue_start",
+                 apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_now()));
   const apr_array_header_t* arr = apr_table_elts(env);
   const auto* elts = reinterpret_cast<const apr_table_entry_t*>(arr->elts);
   std::vector<std::pair<std::string_view, std::string_view>> pairs;
@@ -249,6 +262,15 @@ int handle_wsgi_request(request_rec* r) {
                                       : kUnset;
   const bool pass_authorization =
       pass_auth_alias != kUnset ? pass_auth_alias == 1 : dc->pass_authorization == 1;
+  prepare_environ(r, pass_authorization, handler);
+  if (dc->dispatch_script) {
+    // WSGIDispatchScript may choose another process group, application group or callable.
+    DispatchChoice choice;
+    if (const int rc = run_dispatch_script(r, *dc->dispatch_script, choice); rc != OK) return rc;
+    if (choice.process_group) process_group = choice.process_group;
+    if (choice.application_group) application_group = choice.application_group;
+    if (choice.callable_object && !handler) callable = choice.callable_object;
+  }
   if (std::strcmp(process_group, "%{GLOBAL}") == 0) process_group = "";
 
   const GlobalConfig& gc = global_config();
@@ -286,9 +308,8 @@ int handle_wsgi_request(request_rec* r) {
   const int chunked = dc->chunked_request == 1 ? REQUEST_CHUNKED_DECHUNK : REQUEST_CHUNKED_ERROR;
   if (const int rc = ap_setup_client_block(r, chunked); rc != OK) return rc;
 
-  const std::string head =
-      build_request_head(r, process_group, application_group, callable, pass_authorization,
-                         map_head_to_get(r, dc->map_head_to_get), handler);
+  const std::string head = build_request_head(r, process_group, application_group, callable,
+                                              map_head_to_get(r, dc->map_head_to_get));
   ExchangeOptions options;
   options.error_override = dc->error_override == 1;
   ExchangeResult result;

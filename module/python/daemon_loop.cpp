@@ -30,6 +30,7 @@
 #include "connection.hpp"
 #include "control_signals.hpp"
 #include "error_log.hpp"
+#include "hook_runner.hpp"
 #include "interpreter.hpp"
 #include "process_status.hpp"
 #include "script_loader.hpp"
@@ -397,6 +398,11 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
       } else if (k == "mod_wsgi.queue_start") {
         waited_us = status_.observe_queue_wait(v, accepted_us);
       }
+    }
+    if (is_hook_request(pairs)) {
+      // WSGIAccessScript/WSGIAuth*Script/WSGIDispatchScript, in a worker's in-process daemon.
+      serve_hook(conn, pairs, who());
+      return;
     }
     if (spec_.queue_timeout > 0 && waited_us > spec_.queue_timeout * 1e6) {
       // mod_wsgi's queue-timeout: the client has likely given up; do not run the app.

@@ -105,7 +105,7 @@ def test_graceful_restarts_keep_the_interpreter_and_the_parent_flat(httpd_factor
           f"({after - before:+d} KiB); Python re-initialised {reinitialised} times")
     assert reinitialised == 0, "the parent's interpreter was restarted, not kept"
     assert after - before < GROWTH_LIMIT_KIB, (before, after)
-    assert "WSGID0132" not in server.read_log()
+    assert "WSGID0142" not in server.read_log()
 
 
 @pytest.mark.wsgid_only("mod_wsgi re-initialises Python with the new settings")
@@ -115,7 +115,7 @@ def test_changed_python_settings_are_reported_not_silently_ignored(httpd_factory
     server.extra_global += "WSGIPythonOptimize 1\n"
     server.conf_path.write_text(server.render())
     restart_and_wait(server, old)
-    log = server.wait_log("WSGID0132")
+    log = server.wait_log("WSGID0142")
     assert "WSGIPythonOptimize=1" in log and "stop and start httpd" in log, log[-2000:]
 
 
@@ -124,5 +124,5 @@ def test_group_python_home_is_reported_as_ignored(httpd_factory, flavour):
     body = GROUP.replace("python-path=", "python-home=/usr python-path=")
     server = httpd_factory(body, flavour, extra_global="WSGILazyInitialization Off\n")
     server.wait_ok("/daemon")
-    log = server.wait_log("WSGID0133")
+    log = server.wait_log("WSGID0143")
     assert "python-home=/usr is ignored" in log and "WSGIPythonHome" in log, log[-2000:]

@@ -1,0 +1,405 @@
+#include "python_hooks.hpp"
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <mod_auth.h>
+#include <util_script.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <exception>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "embedded_daemon.hpp"
+#include "hook_protocol.hpp"
+#include "log.hpp"
+#include "request_handler.hpp"
+#include "wire_protocol.hpp"
+
+namespace wsgid {
+namespace {
+
+using Args = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+
+const DirConfig* dir_config(const request_rec* r) {
+  return static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config, &wsgid_module));
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// The hook's answer: the response headers the Python side sent.
+struct Answer {
+  std::vector<std::pair<std::string, std::string>> values;
+  const char* get(request_rec* r, std::string_view name) const {
+    for (const auto& [k, v] : values) {
+      if (k == name) return apr_pstrmemdup(r->pool, v.data(), v.size());
+    }
+    return nullptr;
+  }
+};
+
+// One hook call: its environ and arguments go to the worker's in-process daemon as a request
+// head, the answer comes back as a response head. Synchronous, bounded by httpd's Timeout.
+class HookCall {
+ public:
+  HookCall(request_rec* r, const char* directive, const HookScript& h)
+      : r_(r), directive_(directive), h_(h) {}
+
+  // True with `answer` filled in; false after logging why (the caller answers 500). Never
+  // throws: httpd calls the hooks from C.
+  bool run(std::string_view kind, apr_table_t* env, Args args, Answer& answer) noexcept {
+    try {
+      return call(kind, env, args, answer);
+    } catch (const std::exception& e) {
+      return failed(0, e.what());
+    }
+  }
+
+ private:
+  bool call(std::string_view kind, apr_table_t* env, Args args, Answer& answer) {
+    const DaemonGroup* group = embedded_group(r_);
+    if (!group) return failed(0, "embedded Python is not available in this worker (see above)");
+    std::vector<std::pair<std::string_view, std::string_view>> pairs;
+    const apr_array_header_t* arr = apr_table_elts(env);
+    const auto* elts = reinterpret_cast<const apr_table_entry_t*>(arr->elts);
+    pairs.reserve(static_cast<std::size_t>(arr->nelts) + args.size() + 3);
+    for (int i = 0; i < arr->nelts; ++i) {
+      if (!elts[i].key) continue;
+      // Reserved for the hook call itself: nothing from the request may pose as it.
+      if (std::string_view(elts[i].key).starts_with(hook::kPrefix)) continue;
+      pairs.emplace_back(elts[i].key, elts[i].val ? elts[i].val : "");
+    }
+    pairs.emplace_back(hook::kKind, kind);
+    pairs.emplace_back(hook::kScript, h_.script);
+    pairs.emplace_back(hook::kDirective, directive_);
+    for (const auto& a : args) pairs.push_back(a);
+    std::string out;
+    std::string head;
+    wire::append_pairs(head, pairs);
+    wire::append_hello(out);
+    wire::append_frame(out, wire::FrameType::kRequestHead, 0, head);
+    wire::append_frame(out, wire::FrameType::kRequestEnd, 0, {});
+    return exchange(*group, out, answer);
+  }
+
+  bool exchange(const DaemonGroup& g, const std::string& out, Answer& answer) {
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (fd.get() < 0) return failed(errno, "socket() failed");
+    timeval tv{};
+    tv.tv_sec = std::max<long>(1, static_cast<long>(apr_time_sec(r_->server->timeout)));
+    setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    const std::size_t n = std::min(std::strlen(g.socket_path), sizeof(addr.sun_path));
+    std::memcpy(addr.sun_path, g.socket_path, n);
+    if (g.socket_path[0] == '@') addr.sun_path[0] = '\0';  // the abstract namespace
+    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + n);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+      return failed(errno, "cannot connect to this worker's embedded Python");
+    }
+    for (std::size_t sent = 0; sent < out.size();) {
+      const ssize_t w = ::send(fd.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return failed(errno, "sending the hook call failed");
+      sent += static_cast<std::size_t>(w);
+    }
+    wire::FrameDecoder decoder;
+    char buf[16 * 1024];
+    int status = 0;
+    for (;;) {
+      wire::FrameHeader h;
+      std::string_view payload;
+      while (decoder.next(h, payload)) {
+        if (h.type == wire::FrameType::kResponseHead && status == 0) {
+          wire::ResponseHead head;
+          if (!wire::parse_response_head(payload, head)) return failed(0, "malformed answer");
+          status = head.status;
+          for (const auto& [k, v] : head.headers) answer.values.emplace_back(k, v);
+        } else if (h.type == wire::FrameType::kResponseEnd && status != 0) {
+          if (status == 200) return true;
+          log_request(r_, APLOG_ERR, 0, "WSGID0134",
+                      "%s %s failed for %s (the WSGID05xx line before this one says why): the "
+                      "request fails with 500",
+                      directive_, h_.script, r_->uri);
+          return false;
+        } else if (h.type == wire::FrameType::kError) {
+          wire::ErrorInfo e;
+          if (!wire::parse_error(payload, e)) return failed(0, "malformed error answer");
+          return failed(
+              0, apr_psprintf(r_->pool, "refused: %.*s %.*s", static_cast<int>(e.code.size()),
+                              e.code.data(), static_cast<int>(e.message.size()), e.message.data()));
+        } else {
+          return failed(0, "unexpected frame in the answer");
+        }
+      }
+      if (decoder.error() != wire::DecodeError::kNone) return failed(0, "malformed answer");
+      const ssize_t got = ::recv(fd.get(), buf, sizeof buf, 0);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return failed(errno, "no answer within Timeout");
+      if (got == 0) return failed(0, "the embedded Python closed the connection before answering");
+      decoder.feed(std::string_view(buf, static_cast<std::size_t>(got)));
+    }
+  }
+
+  bool failed(int err, const char* why) {
+    log_request(r_, APLOG_ERR, err, "WSGID0130",
+                "%s %s could not be run for %s: %s; the request fails with 500", directive_,
+                h_.script, r_->uri, why);
+    return false;
+  }
+
+  request_rec* r_;
+  const char* directive_;
+  const HookScript& h_;
+};
+
+// "Content-Type" -> "HTTP_CONTENT_TYPE"; nullptr for names with characters other than
+// letters, digits and '-', which httpd's own CGI variables drop too (so "X_User" cannot pose as
+// "X-User").
+const char* header_variable(apr_pool_t* p, const char* name) {
+  const std::size_t n = std::strlen(name);
+  char* out = static_cast<char*>(apr_palloc(p, n + 6));
+  std::memcpy(out, "HTTP_", 5);
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char c = static_cast<unsigned char>(name[i]);
+    if (apr_isalnum(c)) {
+      out[5 + i] = static_cast<char>(apr_toupper(c));
+    } else if (c == '-') {
+      out[5 + i] = '_';
+    } else {
+      return nullptr;
+    }
+  }
+  out[5 + n] = '\0';
+  return out;
+}
+
+// The request URI as the client sent it (REQUEST_URI), from the request line.
+const char* original_uri(request_rec* r) {
+  if (!r->the_request) return "";
+  const char* first = r->the_request;
+  while (*first && !apr_isspace(*first)) ++first;
+  while (apr_isspace(*first)) ++first;
+  const char* last = first;
+  while (*last && !apr_isspace(*last)) ++last;
+  return apr_pstrmemdup(r->pool, first, static_cast<apr_size_t>(last - first));
+}
+
+// What mod_wsgi gives access and auth hooks: the request headers (never Authorization or
+// Proxy-Authorization), the server and client, the request line; not SetEnv variables, which
+// an .htaccess could use to steer the check. The hook's interpreter goes in as
+// mod_wsgi.application_group, which also tells the Python side where to run it.
+apr_table_t* auth_environ(request_rec* r, const HookScript& h) {
+  apr_table_t* env = apr_table_make(r->pool, 40);
+  const apr_array_header_t* arr = apr_table_elts(r->headers_in);
+  const auto* elts = reinterpret_cast<const apr_table_entry_t*>(arr->elts);
+  for (int i = 0; i < arr->nelts; ++i) {
+    const char* key = elts[i].key;
+    if (!key || !elts[i].val) continue;
+    if (!strcasecmp(key, "Authorization") || !strcasecmp(key, "Proxy-Authorization")) continue;
+    if (!strcasecmp(key, "Content-Type")) {
+      apr_table_setn(env, "CONTENT_TYPE", elts[i].val);
+    } else if (!strcasecmp(key, "Content-Length")) {
+      apr_table_setn(env, "CONTENT_LENGTH", elts[i].val);
+    } else if (const char* var = header_variable(r->pool, key)) {
+      // Repeated headers are joined, as httpd does for the CGI environment.
+      apr_table_mergen(env, var, elts[i].val);
+    }
+  }
+  conn_rec* c = r->connection;
+  apr_table_setn(env, "SERVER_SIGNATURE", ap_psignature("", r));
+  apr_table_setn(env, "SERVER_SOFTWARE", ap_get_server_banner());
+  apr_table_setn(env, "SERVER_NAME", ap_escape_html(r->pool, ap_get_server_name(r)));
+  if (c->local_ip) apr_table_setn(env, "SERVER_ADDR", c->local_ip);
+  apr_table_setn(env, "SERVER_PORT", apr_psprintf(r->pool, "%u", ap_get_server_port(r)));
+  if (const char* host = ap_get_remote_host(c, r->per_dir_config, REMOTE_HOST, nullptr)) {
+    apr_table_setn(env, "REMOTE_HOST", host);
+  }
+  if (r->useragent_ip) apr_table_setn(env, "REMOTE_ADDR", r->useragent_ip);
+  apr_table_setn(env, "DOCUMENT_ROOT", ap_document_root(r));
+  if (r->server->server_admin) apr_table_setn(env, "SERVER_ADMIN", r->server->server_admin);
+  apr_table_setn(env, "REMOTE_PORT", apr_itoa(r->pool, c->client_addr->port));
+  apr_table_setn(env, "SERVER_PROTOCOL", r->protocol);
+  apr_table_setn(env, "REQUEST_METHOD", r->method);
+  apr_table_setn(env, "QUERY_STRING", r->args ? r->args : "");
+  apr_table_setn(env, "REQUEST_URI", original_uri(r));
+  if (r->path_info && *r->path_info) {
+    const int split = ap_find_path_info(r->uri, r->path_info);
+    apr_table_setn(env, "SCRIPT_NAME", apr_pstrndup(r->pool, r->uri, split));
+    apr_table_setn(env, "PATH_INFO", r->path_info);
+  } else {
+    apr_table_setn(env, "SCRIPT_NAME", r->uri);
+    apr_table_setn(env, "PATH_INFO", "");
+  }
+  if (std::strcmp(ap_http_scheme(r), "https") == 0) apr_table_setn(env, "HTTPS", "1");
+  if (r->user) apr_table_setn(env, "REMOTE_USER", r->user);
+  if (r->ap_auth_type) apr_table_setn(env, "AUTH_TYPE", r->ap_auth_type);
+  apr_table_setn(env, "mod_wsgi.process_group", "");
+  apr_table_setn(
+      env, "mod_wsgi.application_group",
+      expand_application_group(r, h.application_group ? h.application_group : "%{GLOBAL}"));
+  apr_table_setn(env, "mod_wsgi.script_reloading",
+                 dir_config(r)->script_reloading == 0 ? "0" : "1");
+  if (const char* id = apr_table_get(r->subprocess_env, "WSGID_REQUEST_ID")) {
+    apr_table_setn(env, "mod_wsgi.request_id", id);
+  }
+  return env;
+}
+
+void missing_script(request_rec* r, const char* use, const char* directive) {
+  log_request(r, APLOG_ERR, 0, "WSGID0131",
+              "%s is used for %s but no %s applies there: add %s FILE to the same "
+              "<Location>/<Directory> (or .htaccess); the request fails with 500",
+              use, r->uri, directive, directive);
+}
+
+authn_status check_password(request_rec* r, const char* user, const char* password) {
+  const HookScript* h = dir_config(r)->auth_user_script;
+  if (!h) {
+    missing_script(r, "AuthBasicProvider wsgi", "WSGIAuthUserScript");
+    return AUTH_GENERAL_ERROR;
+  }
+  Answer answer;
+  if (!HookCall(r, "WSGIAuthUserScript", *h)
+           .run(hook::kCheckPassword, auth_environ(r, *h),
+                {{hook::kUser, user}, {hook::kPassword, password}}, answer)) {
+    return AUTH_GENERAL_ERROR;
+  }
+  const char* result = answer.get(r, hook::kResult);
+  if (!result) return AUTH_GENERAL_ERROR;
+  if (std::strcmp(result, "granted") == 0) {
+    // check_password() may answer a canonical user name instead of True.
+    if (const char* name = answer.get(r, hook::kResultUser)) r->user = const_cast<char*>(name);
+    return AUTH_GRANTED;
+  }
+  return std::strcmp(result, "denied") == 0 ? AUTH_DENIED : AUTH_USER_NOT_FOUND;
+}
+
+authn_status get_realm_hash(request_rec* r, const char* user, const char* realm, char** rethash) {
+  const HookScript* h = dir_config(r)->auth_user_script;
+  if (!h) {
+    missing_script(r, "AuthDigestProvider wsgi", "WSGIAuthUserScript");
+    return AUTH_GENERAL_ERROR;
+  }
+  Answer answer;
+  if (!HookCall(r, "WSGIAuthUserScript", *h)
+           .run(hook::kGetRealmHash, auth_environ(r, *h),
+                {{hook::kUser, user}, {hook::kRealm, realm}}, answer)) {
+    return AUTH_GENERAL_ERROR;
+  }
+  const char* result = answer.get(r, hook::kResult);
+  if (!result) return AUTH_GENERAL_ERROR;
+  if (std::strcmp(result, "found") != 0) return AUTH_USER_NOT_FOUND;
+  const char* hash = answer.get(r, hook::kResultHash);
+  if (!hash) return AUTH_GENERAL_ERROR;
+  *rethash = const_cast<char*>(hash);
+  return AUTH_USER_FOUND;
+}
+
+// Require wsgi-group NAME...: granted when groups_for_user() lists one of the names.
+authz_status check_group(request_rec* r, const char* require_args, const void*) {
+  if (!r->user) return AUTHZ_DENIED_NO_USER;
+  const HookScript* h = dir_config(r)->auth_group_script;
+  if (!h) {
+    missing_script(r, "Require wsgi-group", "WSGIAuthGroupScript");
+    return AUTHZ_GENERAL_ERROR;
+  }
+  Answer answer;
+  if (!HookCall(r, "WSGIAuthGroupScript", *h)
+           .run(hook::kGroupsForUser, auth_environ(r, *h), {{hook::kUser, r->user}}, answer)) {
+    return AUTHZ_GENERAL_ERROR;
+  }
+  const char* t = require_args;
+  while (const char* w = ap_getword_conf(r->pool, &t)) {
+    if (!*w) break;
+    for (const auto& [k, v] : answer.values) {
+      if (k == hook::kResultGroup && v == w) return AUTHZ_GRANTED;
+    }
+  }
+  log_request(r, APLOG_ERR, 0, "WSGID0133",
+              "user '%s' is in none of the groups '%s' that Require wsgi-group asks for %s "
+              "(WSGIAuthGroupScript %s)",
+              r->user, require_args, r->uri, h->script);
+  return AUTHZ_DENIED;
+}
+
+const authn_provider kAuthnProvider = {&check_password, &get_realm_hash};
+const authz_provider kAuthzProvider = {&check_group, nullptr};
+
+}  // namespace
+
+void register_hook_providers(apr_pool_t* p) {
+  ap_register_auth_provider(p, AUTHN_PROVIDER_GROUP, "wsgi", AUTHN_PROVIDER_VERSION,
+                            &kAuthnProvider, AP_AUTH_INTERNAL_PER_CONF);
+  ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "wsgi-group", AUTHZ_PROVIDER_VERSION,
+                            &kAuthzProvider, AP_AUTH_INTERNAL_PER_CONF);
+}
+
+int check_access_script(request_rec* r) {
+  const HookScript* h = dir_config(r)->access_script;
+  if (!h) return DECLINED;
+  const char* host = ap_get_remote_host(r->connection, r->per_dir_config, REMOTE_HOST, nullptr);
+  if (!host) host = r->useragent_ip;
+  Answer answer;
+  if (!HookCall(r, "WSGIAccessScript", *h)
+           .run(hook::kAllowAccess, auth_environ(r, *h), {{hook::kHost, host ? host : ""}},
+                answer)) {
+    return HTTP_INTERNAL_SERVER_ERROR;
+  }
+  const char* result = answer.get(r, hook::kResult);
+  if (!result) return HTTP_INTERNAL_SERVER_ERROR;
+  if (std::strcmp(result, "allow") == 0) return OK;
+  if (std::strcmp(result, "none") == 0) return DECLINED;
+  log_request(r, APLOG_ERR, 0, "WSGID0132",
+              "client denied by WSGIAccessScript %s: allow_access() returned False for %s",
+              h->script, r->uri);
+  return HTTP_FORBIDDEN;
+}
+
+int run_dispatch_script(request_rec* r, const HookScript& h, DispatchChoice& choice) {
+  // The WSGI request's own environ, seen from where the dispatch script runs.
+  apr_table_t* env = apr_table_copy(r->pool, r->subprocess_env);
+  apr_table_setn(env, "mod_wsgi.process_group", "");
+  apr_table_setn(
+      env, "mod_wsgi.application_group",
+      expand_application_group(r, h.application_group ? h.application_group : "%{GLOBAL}"));
+  apr_table_unset(env, "mod_wsgi.callable_object");
+  Answer answer;
+  if (!HookCall(r, "WSGIDispatchScript", h).run(hook::kDispatch, env, {}, answer)) {
+    return HTTP_INTERNAL_SERVER_ERROR;
+  }
+  choice.process_group = answer.get(r, hook::kProcessGroup);
+  choice.application_group = answer.get(r, hook::kApplicationGroup);
+  choice.callable_object = answer.get(r, hook::kCallableObject);
+  return OK;
+}
+
+}  // namespace wsgid
