@@ -257,6 +257,7 @@ class Daemon {
 
 bool Daemon::start_up() {
   std::string error;
+  reload_changed_scripts_in_place(spec_.embedded != 0);  // no process of its own to recycle
   if (!start_python(spec_, error)) {
     const std::string home = spec_.python_home ? spec_.python_home : "";
     log_text(LogLevel::kError,

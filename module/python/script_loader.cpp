@@ -11,6 +11,7 @@
 #include <sstream>
 #include <utility>
 
+#include "error_log.hpp"
 #include "logging_handler.hpp"
 #include "python_error.hpp"
 
@@ -32,18 +33,21 @@ std::atomic<bool> g_modified{false};
 std::mutex g_modified_mutex;
 std::string g_modified_path;
 
+std::atomic<bool> g_reload_in_place{false};
+
 bool same_time(const timespec& a, const timespec& b) {
   return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+bool file_changed(const std::string& path, const LoadedScript& loaded) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && !same_time(st.st_mtim, loaded.mtime);
 }
 
 // mod_wsgi's daemon-mode reloading: a touched script recycles the process. Reloading the
 // module in place would re-run code that must run once (Django's settings.configure()).
 void note_if_modified(const std::string& path, const LoadedScript& loaded) {
-  struct stat st {};
-  if (g_modified.load(std::memory_order_relaxed) || ::stat(path.c_str(), &st) != 0 ||
-      same_time(st.st_mtim, loaded.mtime)) {
-    return;
-  }
+  if (g_modified.load(std::memory_order_relaxed) || !file_changed(path, loaded)) return;
   std::lock_guard lock(g_modified_mutex);
   if (!g_modified.exchange(true)) g_modified_path = path;
 }
@@ -140,20 +144,29 @@ PyRef load_script(const std::string& path, LoadFailure& failure, bool check_modi
   const auto key = std::make_pair(interp, path);
   // The table only changes with the GIL held (and the lock), so holding the GIL is enough to
   // read it: a loaded script costs no lock, and a slow first load elsewhere blocks nobody.
+  const bool in_place = check_modified && g_reload_in_place.load(std::memory_order_relaxed);
   if (auto it = g_modules.find(key); it != g_modules.end()) {
-    if (check_modified) note_if_modified(path, it->second);
-    return PyRef::borrow(it->second.module);
+    if (!in_place || !file_changed(path, it->second)) {
+      if (check_modified && !in_place) note_if_modified(path, it->second);
+      return PyRef::borrow(it->second.module);
+    }
   }
   LoadLock lock;
-  if (auto it = g_modules.find(key); it != g_modules.end()) {
-    return PyRef::borrow(it->second.module);
+  auto it = g_modules.find(key);
+  if (it != g_modules.end() && !(in_place && file_changed(path, it->second))) {
+    return PyRef::borrow(it->second.module);  // loaded (or reloaded) while we waited
   }
   timespec mtime{};
   PyRef module = exec_script(path, failure, mtime);
-  if (module) {
+  if (!module) return module;  // a failed reload keeps the old copy and is retried next time
+  if (it != g_modules.end()) {
+    Py_DECREF(it->second.module);
+    it->second = LoadedScript{PyRef(module).release(), mtime};
+    log_text(LogLevel::kNotice, "wsgid: WSGI script '" + path + "' changed; reloaded it in place");
+  } else {
     g_modules.emplace(key, LoadedScript{PyRef(module).release(), mtime});
-    attach_logging_handler_to_root();
   }
+  attach_logging_handler_to_root();
   return module;
 }
 
@@ -210,5 +223,7 @@ PyRef load_callable(const std::string& path, const std::string& callable, LoadFa
   }
   return app;
 }
+
+void reload_changed_scripts_in_place(bool on) { g_reload_in_place.store(on); }
 
 }  // namespace wsgid::python

@@ -32,6 +32,11 @@ bool take_modified_script(std::string& path);
 bool handler_reload_required(const std::string& script, const std::string& resource,
                              bool check_modified, std::string& error);
 
+// Embedded mode (no process of its own to recycle): a loaded script whose file changed is run
+// again in place on its next use, as mod_wsgi's embedded mode does, instead of being reported
+// by take_modified_script.
+void reload_changed_scripts_in_place(bool on);
+
 // Drops this interpreter's copy of a loaded script, so its next use runs the file again.
 void forget_script(const std::string& path);
 

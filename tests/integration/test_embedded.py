@@ -98,3 +98,42 @@ def test_graceful_restart_with_embedded_app_loses_no_request(httpd_factory, flav
     assert server.running()
     got = info(server, "/emb/info")
     assert got["pid"] not in before
+
+
+RELOADING = """
+WSGIScriptAlias /r @TMP@/reloaded.wsgi
+"""
+
+RELOADED_APP = """
+def application(environ, start_response):
+    body = b"%s"
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+"""
+
+
+def test_a_changed_script_is_reloaded_in_place(httpd_factory, flavour):
+    """Embedded mode has no process to recycle: the worker re-runs the changed script (as
+    mod_wsgi does), and no request fails on the way."""
+    server = httpd_factory(RELOADING, flavour, start=False)
+    script = server.tmp / "reloaded.wsgi"
+    script.write_text(RELOADED_APP % "one")
+    script.chmod(0o644)
+    server.start()
+    assert server.wait_ok("/r").body == b"one"
+    script.write_text(RELOADED_APP % "two")
+    st = os.stat(script)
+    os.utime(script, (st.st_atime, st.st_mtime + 10))
+    statuses = []
+
+    def reloaded():
+        r = server.get("/r")
+        statuses.append(r.status)
+        return r.body == b"two"
+
+    hh.poll(reloaded, 20, interval=0.01, what="the changed script's answer")
+    answers = [server.get("/r") for _ in range(30)]
+    statuses += [a.status for a in answers]
+    assert set(statuses) == {200}, statuses
+    assert {a.body for a in answers} <= {b"one", b"two"}  # a worker that has not looked yet
+    assert "Fatal Python error" not in server.all_logs()
