@@ -25,6 +25,7 @@ void reset_global_config(apr_pool_t* pconf) {
   g_config.groups = apr_array_make(pconf, 4, sizeof(DaemonGroup*));
   g_config.python_path = apr_array_make(pconf, 2, sizeof(const char*));
   g_config.python_warnings = apr_array_make(pconf, 2, sizeof(const char*));
+  g_config.embedded_preloads = apr_array_make(pconf, 2, sizeof(wsgid_preload));
 }
 
 DaemonGroup* find_group(const char* name) {

@@ -119,6 +119,9 @@ struct GlobalConfig {
   apr_pool_t* pool = nullptr;
   apr_array_header_t* groups = nullptr;  // DaemonGroup*
   int restrict_embedded = kUnset;
+  // Embedded mode's preloads (process-group=%{GLOBAL}), run when each worker child starts:
+  // WSGIImportScript first, then WSGIScriptAlias scripts with a literal application group.
+  apr_array_header_t* embedded_preloads = nullptr;  // wsgid_preload
   int lazy_initialization = kUnset;
   const char* socket_prefix = nullptr;
   const char* python_home = nullptr;

@@ -351,12 +351,15 @@ const char* parse_alias_options(cmd_parms* cmd, const char* args, ScriptAlias& a
 // A script whose groups are both given literally is loaded when its daemon starts, as mod_wsgi
 // does, so the first request does not pay for the import.
 const char* note_preload(const ScriptAlias& a) {
-  if (a.regex || !a.process_group || !is_literal_group(a.process_group)) return nullptr;
+  if (a.regex || !a.process_group) return nullptr;
+  const bool embedded = std::strcmp(a.process_group, "%{GLOBAL}") == 0;
+  if (!embedded && !is_literal_group(a.process_group)) return nullptr;
   const char* app_group = literal_application_group(a.application_group);
   if (!app_group) return nullptr;
-  DaemonGroup* g = find_group(a.process_group);
-  if (!g) return nullptr;  // reported at request time, as mod_wsgi does
-  auto* p = static_cast<wsgid_preload*>(apr_array_push(g->preloads));
+  DaemonGroup* g = embedded ? nullptr : find_group(a.process_group);
+  if (!embedded && !g) return nullptr;  // reported at request time, as mod_wsgi does
+  auto* p = static_cast<wsgid_preload*>(
+      apr_array_push(embedded ? global_config().embedded_preloads : g->preloads));
   p->script_path = a.application;
   p->application_group = app_group;
   p->callable_object = a.callable_object ? a.callable_object : "application";
@@ -426,6 +429,14 @@ const char* cmd_import_script(cmd_parms* cmd, void*, const char* args) {
                 "application-group=%s must be %%{GLOBAL} or a literal name: the script is "
                 "loaded before any request exists to expand it",
                 application_group);
+  }
+  if (std::strcmp(process_group, "%{GLOBAL}") == 0) {
+    // Embedded mode: imported in each worker child as it starts (see embedded_daemon.hpp).
+    auto* p = static_cast<wsgid_preload*>(apr_array_push(global_config().embedded_preloads));
+    p->script_path = ap_server_root_relative(cmd->pool, script);
+    p->application_group = app_group;
+    p->callable_object = nullptr;
+    return nullptr;
   }
   DaemonGroup* g = find_group(process_group);
   if (!g || !group_visible_from(*g, cmd->server)) {

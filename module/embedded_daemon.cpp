@@ -2,6 +2,7 @@
 
 #include <apr_strings.h>
 #include <ap_mpm.h>
+#include <http_core.h>
 #include <http_log.h>
 
 #include <fcntl.h>
@@ -61,8 +62,8 @@ class Embedded {
   Embedded(const Embedded&) = delete;
   Embedded& operator=(const Embedded&) = delete;
 
-  const DaemonGroup* group(request_rec* r) {
-    std::call_once(once_, [this, r] { started_ = start(r); });
+  const DaemonGroup* group() {
+    std::call_once(once_, [this] { started_ = start(); });
     return started_ ? &group_ : nullptr;
   }
 
@@ -71,12 +72,12 @@ class Embedded {
   bool stop();
 
  private:
-  bool start(request_rec* r);
-  bool fail(request_rec* r, int err, const char* what) {
-    log_request(r, APLOG_ERR, err, "WSGID0120",
-                "embedded mode cannot start in worker pid %d: %s; requests without a daemon "
-                "process group fail in this worker",
-                static_cast<int>(getpid()), what);
+  bool start();
+  bool fail(int err, const std::string& what) {
+    log_server(server_, APLOG_ERR, err, "WSGID0120",
+               "embedded mode cannot start in worker pid %d: %s; requests without a daemon "
+               "process group and Python hooks fail in this worker",
+               static_cast<int>(getpid()), what.c_str());
     close_fds();
     return false;
   }
@@ -99,21 +100,22 @@ class Embedded {
   std::vector<const char*> python_path_;
   std::vector<const char*> warn_options_;
   std::vector<uid_t> peers_;
+  std::vector<wsgid_preload> preloads_;
 };
 
-bool Embedded::start(request_rec* r) {
+bool Embedded::start() {
   std::string load_error;
   const wsgid_python_api* api = load_python_api(load_error);
-  if (!api) return fail(r, 0, apr_pstrdup(r->pool, load_error.c_str()));
+  if (!api) return fail(0, load_error);
 
   // A private socket in the abstract namespace: nothing to create in, or clean up from, the
   // file system, and it vanishes with the worker. SO_PEERCRED limits it to our own uid.
   std::uint64_t nonce = 0;
   if (getrandom(&nonce, sizeof nonce, 0) != sizeof nonce)
-    nonce = static_cast<std::uint64_t>(r->request_time);
+    nonce = static_cast<std::uint64_t>(apr_time_now());
   socket_name_ = "@wsgid-embedded-" + std::to_string(getpid()) + "-" + std::to_string(nonce);
   listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) return fail(r, errno, "socket() failed");
+  if (listen_fd_ < 0) return fail(errno, "socket() failed");
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path + 1, socket_name_.data() + 1, socket_name_.size() - 1);
@@ -121,11 +123,11 @@ bool Embedded::start(request_rec* r) {
   const int threads = mpm_query(AP_MPMQ_MAX_THREADS, 1);
   if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
       ::listen(listen_fd_, std::max(threads * 2, 16)) != 0) {
-    return fail(r, errno, "cannot listen on a private UNIX socket");
+    return fail(errno, "cannot listen on a private UNIX socket");
   }
-  if (::pipe2(control_, O_CLOEXEC | O_NONBLOCK) != 0) return fail(r, errno, "pipe2() failed");
+  if (::pipe2(control_, O_CLOEXEC | O_NONBLOCK) != 0) return fail(errno, "pipe2() failed");
   done_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (done_fd_ < 0) return fail(r, errno, "eventfd() failed");
+  if (done_fd_ < 0) return fail(errno, "eventfd() failed");
 
   const GlobalConfig& gc = global_config();
   group_.name = "%{GLOBAL}";
@@ -155,6 +157,11 @@ bool Embedded::start(request_rec* r) {
   spec_.allowed_peer_uids = peers_.data();
   spec_.allowed_peer_uid_count = peers_.size();
   spec_.log_level = server_->log.level;
+  if (gc.restrict_embedded != 1) {
+    preloads_ = to_vector<wsgid_preload>(gc.embedded_preloads);
+    spec_.preload = preloads_.data();
+    spec_.preload_count = preloads_.size();
+  }
   set_python_settings(spec_, warn_options_);
   spec_.embedded = 1;
   spec_.control_fd = control_[0];
@@ -174,7 +181,7 @@ bool Embedded::start(request_rec* r) {
     });
   } catch (const std::exception& e) {
     pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-    return fail(r, 0, e.what());
+    return fail(0, e.what());
   }
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   log_server(server_, APLOG_INFO, 0, "WSGID0121",
@@ -220,6 +227,31 @@ void embedded_child_init(apr_pool_t* pchild, server_rec* s) {
   // mod_wsgi. Nothing is loaded until a hook or an embedded app is first used.
   g_embedded = new Embedded(s);
   apr_pool_cleanup_register(pchild, nullptr, stop_embedded, apr_pool_cleanup_null);
+  // Embedded preloads (WSGIImportScript or WSGIScriptAlias with process-group=%{GLOBAL}) are
+  // what this child starts for, as in mod_wsgi: Python starts now, not on the first request.
+  const GlobalConfig& gc = global_config();
+  if (gc.restrict_embedded != 1 && gc.embedded_preloads && gc.embedded_preloads->nelts > 0) {
+    try {
+      g_embedded->group();
+    } catch (const std::exception& e) {
+      log_server(s, APLOG_ERR, 0, "WSGID0120", "embedded mode cannot start: %s", e.what());
+    }
+  }
+}
+
+void warn_about_unused_embedded_preloads(server_rec* s) {
+  const GlobalConfig& gc = global_config();
+  if (gc.restrict_embedded != 1 || !gc.embedded_preloads ||
+      ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+    return;
+  }
+  const auto* p = reinterpret_cast<const wsgid_preload*>(gc.embedded_preloads->elts);
+  for (int i = 0; i < gc.embedded_preloads->nelts; ++i) {
+    log_server(s, APLOG_WARNING, 0, "WSGID0123",
+               "%s is not preloaded: process-group=%%{GLOBAL} means embedded mode, which "
+               "WSGIRestrictEmbedded On turns off; name a daemon process group instead",
+               p[i].script_path);
+  }
 }
 
 const DaemonGroup* embedded_group(request_rec* r) {
@@ -229,7 +261,7 @@ const DaemonGroup* embedded_group(request_rec* r) {
     return nullptr;
   }
   try {
-    return g_embedded->group(r);
+    return g_embedded->group();
   } catch (const std::exception& e) {
     log_request(r, APLOG_ERR, 0, "WSGID0120", "embedded mode cannot start: %s", e.what());
     return nullptr;

@@ -12,8 +12,13 @@
 namespace wsgid {
 
 // child_init: remembers the child pool (for the stop cleanup), also under WSGIRestrictEmbedded
-// On, where the Python hooks (python_hooks.hpp) still need the in-process daemon.
+// On, where the Python hooks (python_hooks.hpp) still need the in-process daemon. With embedded
+// preloads (process-group=%{GLOBAL}) it starts Python at once, so they run at child start.
 void embedded_child_init(apr_pool_t* pchild, server_rec* s);
+
+// post_config: under WSGIRestrictEmbedded On, says which process-group=%{GLOBAL} preloads
+// will never run (WSGID0123).
+void warn_about_unused_embedded_preloads(server_rec* s);
 
 // The in-process group to exchange with, started on first use (thread-safe, once); nullptr
 // when it could not be started (logged as WSGID0120).

@@ -24,6 +24,7 @@ int pre_config(apr_pool_t* pconf, apr_pool_t* /*plog*/, apr_pool_t* /*ptemp*/) {
 int post_config(apr_pool_t* pconf, apr_pool_t* /*plog*/, apr_pool_t* ptemp, server_rec* s) {
   // Python first: under WSGILazyInitialization Off the daemons forked next inherit it.
   if (const int rc = wsgid::start_parent_python(s); rc != OK) return rc;
+  wsgid::warn_about_unused_embedded_preloads(s);
   return wsgid::start_daemon_groups(pconf, ptemp, s);
 }
 

@@ -137,3 +137,33 @@ def test_a_changed_script_is_reloaded_in_place(httpd_factory, flavour):
     assert set(statuses) == {200}, statuses
     assert {a.body for a in answers} <= {b"one", b"two"}  # a worker that has not looked yet
     assert "Fatal Python error" not in server.all_logs()
+
+
+PRELOADED = """
+WSGIImportScript @APPS@/preload_marker.py process-group=%{GLOBAL} application-group=%{GLOBAL}
+WSGIScriptAlias /pre @APPS@/emb_preloaded.wsgi process-group=%{GLOBAL} application-group=%{GLOBAL}
+"""
+
+
+def test_global_preloads_run_in_each_worker_at_start(httpd_factory, flavour):
+    """process-group=%{GLOBAL} preloads (WSGIImportScript, and a WSGIScriptAlias whose groups
+    are both given) run in every worker child as it starts, before any request."""
+    server = httpd_factory(PRELOADED, flavour)
+    workers = hh.poll(lambda: (lambda w: w if len(w) >= 2 else None)(server.worker_pids()), 15,
+                      what="two worker children")
+    scratch = server.tmp / "scratch"
+    for pid in workers:
+        for marker in (f"preloaded-{pid}", f"app-loaded-{pid}"):
+            hh.poll((scratch / marker).exists, 15, what=f"{marker} before any request")
+    assert not server.read_log("access.log"), "a request was served before the check"
+    r = server.get("/pre")
+    assert r.status == 200 and int(r.body) in workers
+    # Served by the preloaded module: it was not executed a second time.
+    assert (scratch / f"app-loaded-{int(r.body)}").read_text() == "loaded\n"
+
+
+@pytest.mark.wsgid_only("mod_wsgi ignores these preloads silently")
+def test_global_preloads_under_restrict_embedded_are_reported(httpd_factory, flavour):
+    server = httpd_factory("WSGIRestrictEmbedded On\n" + PRELOADED, flavour)
+    log = server.wait_log("WSGID0123")
+    assert "preload_marker.py is not preloaded" in log, log[-2000:]
