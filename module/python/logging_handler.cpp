@@ -128,7 +128,12 @@ class _Loader:
         # The module sees its real loader; this wrapper only runs _install afterwards.
         module.__loader__ = module.__spec__.loader = self.loader
         self.loader.exec_module(module)
-        _install(module)
+        try:
+            _install(module)
+        except Exception:  # the application's import of logging must not fail because of us
+            import traceback
+            _emit(30, 'WSGID0522: cannot set up the error-log handler for logging:\n' +
+                  traceback.format_exc())
 
 
 class _LoggingImportHook:
