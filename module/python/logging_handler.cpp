@@ -61,28 +61,108 @@ PyObject* emit(PyObject*, PyObject* args) {
 PyMethodDef kEmitDef = {"_emit", emit, METH_VARARGS,
                         "Writes text to the error log at the level of a logging record."};
 
+// Importing logging costs a daemon about 2 MiB (it pulls in re, traceback, string, weakref
+// and warnings), which mod_wsgi's daemons do not pay: the handler is created when the
+// application first imports logging, by an import hook that wraps logging's loader, and not
+// at start-up. An app that never logs never loads it.
 constexpr const char* kHandlerSource = R"(
-import logging
+import sys
 
-class ErrorLogHandler(logging.Handler):
-    """Writes logging records to the daemon group's error log at their own level."""
+handler = None
+attach_on_import = False  # a WSGI script has loaded: attach as soon as logging exists
 
-    def emit(self, record):
+
+def _install(logging):
+    global handler
+
+    class ErrorLogHandler(logging.Handler):
+        """Writes logging records to the daemon group's error log at their own level."""
+
+        def emit(self, record):
+            try:
+                _emit(record.levelno, self.format(record))
+            except RecursionError:
+                raise
+            except Exception:
+                self.handleError(record)
+
+    handler = ErrorLogHandler(threshold)
+    handler.setFormatter(logging.Formatter('%(name)s: %(message)s'))
+    logging.lastResort = handler
+    try:
+        sys.meta_path.remove(_LoggingImportHook)
+    except ValueError:
+        pass
+    if attach_on_import:
         try:
-            _emit(record.levelno, self.format(record))
-        except RecursionError:
-            raise
+            _attach(logging)
         except Exception:
-            self.handleError(record)
+            import traceback
+            _emit(30, 'WSGID0522: cannot add the error-log handler to the root logger; '
+                      'Python logging keeps its own configuration:\n' + traceback.format_exc())
 
-handler = ErrorLogHandler(threshold)
-handler.setFormatter(logging.Formatter('%(name)s: %(message)s'))
-logging.lastResort = handler
+
+def _attach(logging):
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(handler)
+        if root.level == logging.WARNING and threshold < logging.WARNING:
+            root.setLevel(threshold)
+
+
+def attach():
+    global attach_on_import
+    attach_on_import = True
+    if handler is not None:
+        _attach(sys.modules['logging'])
+
+
+class _Loader:
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        # The module sees its real loader; this wrapper only runs _install afterwards.
+        module.__loader__ = module.__spec__.loader = self.loader
+        self.loader.exec_module(module)
+        try:
+            _install(module)
+        except Exception:  # the application's import of logging must not fail because of us
+            import traceback
+            _emit(30, 'WSGID0522: cannot set up the error-log handler for logging:\n' +
+                  traceback.format_exc())
+
+
+class _LoggingImportHook:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != 'logging' or handler is not None:
+            return None
+        for finder in sys.meta_path:
+            find = getattr(finder, 'find_spec', None)
+            if finder is _LoggingImportHook or find is None:
+                continue
+            spec = find(name, path, target)
+            if spec is not None:
+                if hasattr(spec.loader, 'exec_module'):
+                    spec.loader = _Loader(spec.loader)
+                return spec
+        return None
+
+
+if 'logging' in sys.modules:
+    _install(sys.modules['logging'])
+else:
+    sys.meta_path.insert(0, _LoggingImportHook)
 )";
 
-// One handler per interpreter; interpreters live as long as the daemon, and so do these.
-std::mutex g_handlers_mutex;
-std::map<PyInterpreterState*, PyObject*> g_handlers;
+// One namespace per interpreter (holding the hook, the handler once created, and attach());
+// interpreters live as long as the daemon, and so do these.
+std::mutex g_namespaces_mutex;
+std::map<PyInterpreterState*, PyObject*> g_namespaces;
 
 PyInterpreterState* current_interpreter() {
   return PyThreadState_GetInterpreter(PyThreadState_Get());
@@ -104,44 +184,30 @@ bool install_logging_handler(std::string& error) {
     return false;
   }
   PyRef r = PyRef::steal(PyRun_String(kHandlerSource, Py_file_input, globals.get(), globals.get()));
-  PyObject* handler = r ? PyDict_GetItemString(globals.get(), "handler") : nullptr;
-  if (handler == nullptr) {
+  if (!r) {
     error = "cannot set up the logging handler:\n" + take_exception_text();
     return false;
   }
-  Py_INCREF(handler);
-  std::lock_guard lock(g_handlers_mutex);
-  g_handlers[current_interpreter()] = handler;
+  std::lock_guard lock(g_namespaces_mutex);
+  g_namespaces[current_interpreter()] = globals.release();
   return true;
 }
 
 void attach_logging_handler_to_root() {
-  PyObject* handler = nullptr;
+  PyObject* ns = nullptr;
   {
-    std::lock_guard lock(g_handlers_mutex);
-    if (auto it = g_handlers.find(current_interpreter()); it != g_handlers.end()) {
-      handler = it->second;
+    std::lock_guard lock(g_namespaces_mutex);
+    if (auto it = g_namespaces.find(current_interpreter()); it != g_namespaces.end()) {
+      ns = it->second;
     }
   }
-  if (handler == nullptr) return;
+  if (ns == nullptr) return;
   // Whatever exception the caller may be holding is not ours to clear or lose.
   PyObject *type = nullptr, *value = nullptr, *traceback = nullptr;
   PyErr_Fetch(&type, &value, &traceback);
-  PyRef logging = PyRef::steal(PyImport_ImportModule("logging"));
-  PyRef root =
-      logging ? PyRef::steal(PyObject_CallMethod(logging.get(), "getLogger", nullptr)) : PyRef();
-  PyRef handlers = root ? PyRef::steal(PyObject_GetAttrString(root.get(), "handlers")) : PyRef();
-  const Py_ssize_t count = handlers ? PyObject_Length(handlers.get()) : -1;
-  if (count == 0) {
-    PyRef added = PyRef::steal(PyObject_CallMethod(root.get(), "addHandler", "O", handler));
-    PyRef level = added ? PyRef::steal(PyObject_GetAttrString(root.get(), "level")) : PyRef();
-    const long current = level ? PyLong_AsLong(level.get()) : -1;
-    if (current == kPyWarning && python_threshold() < kPyWarning) {
-      PyRef set =
-          PyRef::steal(PyObject_CallMethod(root.get(), "setLevel", "i", python_threshold()));
-    }
-  }
-  if (PyErr_Occurred()) {
+  PyObject* attach = PyDict_GetItemString(ns, "attach");
+  PyRef r = attach != nullptr ? PyRef::steal(PyObject_CallNoArgs(attach)) : PyRef();
+  if (!r && PyErr_Occurred()) {
     log_text(LogLevel::kWarn,
              "WSGID0522: cannot add the error-log handler to the root logger; "
              "Python logging keeps its own configuration:\n" +

@@ -25,6 +25,15 @@ namespace {
 // out by reference from the Python bytes object.
 constexpr std::size_t kCoalesceLimit = 64 * 1024;
 
+// Body frames carry at most this much (the protocol allows 1 MiB). The worker must hold a whole
+// frame before it can pass any of it on, so 1 MiB frames grew its frame buffer to 2 MiB and its
+// response buckets to 1 MiB per request, which httpd's allocators and glibc's per-thread arenas
+// then kept: 50 MiB per worker child after the 1 MiB benchmarks, 8-10 MiB with 64 KiB frames.
+// The worker also starts writing to the client while the rest is still coming: 1 MiB GET went
+// from ~870 to ~1,470 req/s. Smaller (32 KiB) frames saved no more and cost file_wrapper
+// throughput. docs/memory.md.
+constexpr std::size_t kBodyFrameSize = 64 * 1024;
+
 constexpr std::string_view kErrorBody =
     "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n"
     "<title>500 Internal Server Error</title>\n</head><body>\n<h1>Internal Server Error</h1>\n"
@@ -57,18 +66,18 @@ void append_head(Response& r) {
   r.headers_sent = true;
 }
 
-// Writes pending frames, then `data` as body frames of at most kMaxBodyPayload, in one
+// Writes pending frames, then `data` as body frames of at most kBodyFrameSize, in one
 // gathered write with the GIL released. Returns false (recorded in r) on I/O failure.
 bool flush(Response& r, std::string_view data = {}) {
   if (r.io_failed) return false;
-  const std::size_t pieces = (data.size() + wire::kMaxBodyPayload - 1) / wire::kMaxBodyPayload;
+  const std::size_t pieces = (data.size() + kBodyFrameSize - 1) / kBodyFrameSize;
   std::vector<std::array<unsigned char, wire::kHeaderSize>> headers(pieces);
   std::vector<iovec> iov;
   iov.reserve(1 + 2 * pieces);
   iov.push_back({r.pending.data(), r.pending.size()});
   for (std::size_t i = 0; i < pieces; ++i) {
-    const std::size_t off = i * wire::kMaxBodyPayload;
-    const std::size_t len = std::min<std::size_t>(wire::kMaxBodyPayload, data.size() - off);
+    const std::size_t off = i * kBodyFrameSize;
+    const std::size_t len = std::min<std::size_t>(kBodyFrameSize, data.size() - off);
     wire::encode_header(wire::FrameType::kResponseBody, 0, static_cast<std::uint32_t>(len),
                         headers[i].data());
     iov.push_back({headers[i].data(), headers[i].size()});

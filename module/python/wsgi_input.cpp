@@ -2,63 +2,110 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cstring>
 #include <new>
-#include <thread>
 #include <string>
+#include <string_view>
+#include <thread>
 
 namespace wsgid::python {
 namespace {
 
+// No buffer of its own: the unread part of the current body frame is a view into the
+// connection's frame buffer (valid until the connection reads again, which only this object
+// does while the request runs), and read(n) copies straight from the frames into the bytes
+// object it returns. A request body therefore costs one copy into Python, and no per-request
+// buffer that the thread's malloc arena would keep after a large upload.
 struct InputObject {
   PyObject_HEAD Connection* conn;  // null once the request is over
-  std::string buf;
-  std::size_t pos;
-  bool busy;  // a read is blocked with the GIL released
+  std::string_view chunk;          // unread bytes of the last frame pulled
+  bool busy;                       // a read is blocked with the GIL released
 };
-
-std::size_t available(const InputObject* self) { return self->buf.size() - self->pos; }
 
 bool at_eof(const InputObject* self) {
   return self->conn == nullptr || self->conn->body_complete();
 }
 
-// Appends the next body frame to the buffer. Returns false with a Python exception set.
+// With `chunk` used up: makes the next non-empty body frame the chunk, or leaves it empty at the
+// end of the body. Returns false with a Python exception set.
 bool pull(InputObject* self) {
-  if (at_eof(self)) return true;
-  if (self->busy) {
-    PyErr_SetString(PyExc_RuntimeError, "wsgi.input read from two threads at once");
-    return false;
-  }
-  if (self->pos > 0 && self->pos >= self->buf.size() / 2) {
-    self->buf.erase(0, self->pos);
-    self->pos = 0;
-  }
-  self->busy = true;
-  std::string error;
-  Connection* conn = self->conn;
-  std::string& buf = self->buf;
-  Py_BEGIN_ALLOW_THREADS;
-  try {
-    const std::string_view chunk = conn->next_body_chunk();
-    buf.append(chunk);
-  } catch (const ConnectionError& e) {
-    error = e.what();
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
-  Py_END_ALLOW_THREADS;
-  self->busy = false;
-  if (!error.empty()) {
-    PyErr_Format(PyExc_OSError, "request body read failed: %s", error.c_str());
-    return false;
+  while (self->chunk.empty() && !at_eof(self)) {
+    if (self->busy) {
+      PyErr_SetString(PyExc_RuntimeError, "wsgi.input read from two threads at once");
+      return false;
+    }
+    self->busy = true;
+    std::string error;
+    std::string_view chunk;
+    Connection* conn = self->conn;
+    Py_BEGIN_ALLOW_THREADS;
+    try {
+      chunk = conn->next_body_chunk();
+    } catch (const ConnectionError& e) {
+      error = e.what();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    Py_END_ALLOW_THREADS;
+    self->busy = false;
+    if (!error.empty()) {
+      PyErr_Format(PyExc_OSError, "request body read failed: %s", error.c_str());
+      return false;
+    }
+    // Detached while we waited (another thread ended the request): the view would dangle.
+    if (self->conn == nullptr) return true;
+    self->chunk = chunk;
   }
   return true;
 }
 
-PyObject* take(InputObject* self, std::size_t n) {
-  PyObject* r = PyBytes_FromStringAndSize(self->buf.data() + self->pos, static_cast<Py_ssize_t>(n));
-  if (r != nullptr) self->pos += n;
-  return r;
+std::string_view consume(InputObject* self, std::size_t n) {
+  const std::string_view head = self->chunk.substr(0, n);
+  self->chunk.remove_prefix(head.size());
+  return head;
+}
+
+// Grows `out` (a bytes object this function owns) to hold at least `need` bytes.
+bool reserve_bytes(PyObject*& out, std::size_t& capacity, std::size_t need) {
+  if (need <= capacity) return true;
+  const std::size_t grown = std::max(need, capacity * 2);
+  if (_PyBytes_Resize(&out, static_cast<Py_ssize_t>(grown)) != 0) return false;
+  capacity = grown;
+  return true;
+}
+
+// Up to `want` bytes (all of the body for npos), copied from the frames into one bytes object.
+PyObject* read_impl(InputObject* self, std::size_t want) {
+  if (want == 0) return PyBytes_FromStringAndSize(nullptr, 0);
+  if (self->chunk.empty() && !pull(self)) return nullptr;
+  if (self->chunk.size() >= want || at_eof(self)) {
+    const std::string_view part = consume(self, want);
+    return PyBytes_FromStringAndSize(part.data(), static_cast<Py_ssize_t>(part.size()));
+  }
+  // Spans frames. The bytes object starts at what is known to come (so read(huge) on a small
+  // body does not allocate `huge`) and doubles as frames arrive.
+  std::size_t capacity = std::min(want, std::max<std::size_t>(self->chunk.size(), 64 * 1024));
+  PyObject* out = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(capacity));
+  if (out == nullptr) return nullptr;
+  std::size_t size = 0;
+  while (size < want) {
+    if (self->chunk.empty()) {
+      if (!pull(self)) {
+        Py_DECREF(out);
+        return nullptr;
+      }
+      if (self->chunk.empty()) break;  // end of the body
+    }
+    const std::string_view part = consume(self, want - size);
+    if (!reserve_bytes(out, capacity, size + part.size())) return nullptr;
+    std::memcpy(PyBytes_AS_STRING(out) + size, part.data(), part.size());
+    size += part.size();
+  }
+  if (size != capacity && _PyBytes_Resize(&out, static_cast<Py_ssize_t>(size)) != 0) {
+    return nullptr;
+  }
+  return out;
 }
 
 bool parse_size(PyObject* const* args, Py_ssize_t nargs, const char* name, Py_ssize_t& size) {
@@ -73,34 +120,31 @@ bool parse_size(PyObject* const* args, Py_ssize_t nargs, const char* name, Py_ss
 }
 
 PyObject* input_read(PyObject* o, PyObject* const* args, Py_ssize_t nargs) {
-  auto* self = reinterpret_cast<InputObject*>(o);
   Py_ssize_t size = -1;
   if (!parse_size(args, nargs, "read", size)) return nullptr;
-  if (size < 0) {
-    while (!at_eof(self)) {
-      if (!pull(self)) return nullptr;
-    }
-    return take(self, available(self));
-  }
-  const auto want = static_cast<std::size_t>(size);
-  while (available(self) < want && !at_eof(self)) {
-    if (!pull(self)) return nullptr;
-  }
-  return take(self, std::min(want, available(self)));
+  return read_impl(reinterpret_cast<InputObject*>(o),
+                   size < 0 ? std::string_view::npos : static_cast<std::size_t>(size));
 }
 
 PyObject* readline_impl(InputObject* self, Py_ssize_t size) {
-  std::size_t scanned = 0;  // bytes after pos already known to hold no newline
+  const std::size_t limit = size < 0 ? std::string_view::npos : static_cast<std::size_t>(size);
+  if (limit == 0) return PyBytes_FromStringAndSize(nullptr, 0);
+  std::string line;  // only for a line that spans frames
   for (;;) {
-    const std::size_t avail = available(self);
-    const std::size_t limit = size < 0 ? avail : std::min(avail, static_cast<std::size_t>(size));
-    const auto nl = self->buf.find('\n', self->pos + scanned);
-    if (nl != std::string::npos && nl - self->pos < limit) return take(self, nl - self->pos + 1);
-    if (size >= 0 && avail >= static_cast<std::size_t>(size)) return take(self, limit);
-    if (at_eof(self)) return take(self, avail);
-    scanned = avail;  // relative to pos, which is what pull()'s compaction preserves
-    if (!pull(self)) return nullptr;
+    if (self->chunk.empty()) {
+      if (!pull(self)) return nullptr;
+      if (self->chunk.empty()) break;  // end of the body
+    }
+    const std::size_t room = limit - line.size();
+    const std::size_t nl = self->chunk.substr(0, room).find('\n');
+    const std::string_view part = consume(self, nl == std::string_view::npos ? room : nl + 1);
+    if (line.empty() && (nl != std::string_view::npos || part.size() == room)) {
+      return PyBytes_FromStringAndSize(part.data(), static_cast<Py_ssize_t>(part.size()));
+    }
+    line.append(part);
+    if (nl != std::string_view::npos || line.size() == limit) break;
   }
+  return PyBytes_FromStringAndSize(line.data(), static_cast<Py_ssize_t>(line.size()));
 }
 
 PyObject* input_readline(PyObject* o, PyObject* const* args, Py_ssize_t nargs) {
@@ -144,11 +188,7 @@ PyObject* input_next(PyObject* o) {
 
 PyObject* input_close(PyObject*, PyObject*) { Py_RETURN_NONE; }
 
-void input_dealloc(PyObject* o) {
-  auto* self = reinterpret_cast<InputObject*>(o);
-  self->buf.~basic_string();
-  PyObject_Free(o);
-}
+void input_dealloc(PyObject* o) { PyObject_Free(o); }
 
 PyMethodDef kInputMethods[] = {
     {"read", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(input_read)), METH_FASTCALL,
@@ -180,8 +220,7 @@ PyRef make_input(Connection* conn) {
   auto* self = PyObject_New(InputObject, &g_input_type);
   if (self == nullptr) return {};
   self->conn = conn;
-  new (&self->buf) std::string();
-  self->pos = 0;
+  new (&self->chunk) std::string_view();
   self->busy = false;
   return PyRef::steal(reinterpret_cast<PyObject*>(self));
 }
@@ -202,6 +241,7 @@ void detach_input(PyObject* input) {
     }
   }
   self->conn = nullptr;
+  self->chunk = {};
 }
 
 }  // namespace wsgid::python

@@ -60,3 +60,63 @@ def test_workers_and_parent_do_not_map_libpython(httpd_factory, flavour):
     mapped = {pid: sorted(lib for lib in hh.maps_libraries(pid) if "libpython" in lib or "wsgid_python" in lib)
               for pid in [server.pid] + server.worker_pids()}
     assert not any(mapped.values()), mapped
+
+
+LARGE = """
+WSGIRestrictEmbedded On
+WSGIDaemonProcess big processes=1 threads=8 display-name=%{GROUP}
+WSGIScriptAlias /big @APPS@/large_bodies.wsgi process-group=big application-group=%{GLOBAL}
+"""
+# Anonymous memory of the largest worker child, above a static httpd's after the same number of
+# 1 MiB responses. Measured: 55-58 MiB with 1 MiB response frames, 9.5-10 MiB with 64 KiB frames
+# (wsgi_adapter.cpp), mod_wsgi 1.5 MiB. The issue's target is +0.3 MiB; what is left is the
+# worker's exchange buffers (docs/memory.md), so this bound only guards what is already won.
+LARGE_TOLERANCE_KIB = 16 * 1024
+
+
+def on_clients(clients, rounds, one_request):
+    import threading
+    errors = []
+
+    def client():
+        try:
+            for _ in range(rounds):
+                one_request()
+        except Exception as e:  # reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors[:3]
+
+
+def test_large_bodies_leave_workers_close_to_static_ones(httpd_factory, flavour):
+    plain = httpd_factory("", "none", name="no-wsgi")
+    wsgi = httpd_factory(LARGE, flavour)
+    mib = 1024 * 1024
+    (plain.tmp / "htdocs" / "big").write_bytes(bytes(mib))
+    wsgi.wait_ok("/big?small")
+    upload = bytes(mib)
+
+    def static_get():
+        r = plain.get("/big")
+        assert r.status == 200 and len(r.body) == mib, r.status
+
+    def wsgi_get_and_post():
+        r = wsgi.get("/big")
+        assert r.status == 200 and len(r.body) == mib, r.status
+        r = wsgi.request("POST", "/big", body=upload)
+        assert r.status == 200, r.status
+
+    on_clients(8, 15, static_get)
+    on_clients(8, 15, wsgi_get_and_post)
+    plain_mem, wsgi_mem = worker_rss(plain), worker_rss(wsgi)
+    plain_anon = max(m["Anonymous"] for m in plain_mem.values())
+    wsgi_anon = max(m["Anonymous"] for m in wsgi_mem.values())
+    print(f"\nworker anonymous KiB, largest child: static {plain_anon}, {flavour} {wsgi_anon}, "
+          f"difference {wsgi_anon - plain_anon:+}")
+    assert wsgi_anon - plain_anon <= LARGE_TOLERANCE_KIB, \
+        f"after 1 MiB bodies a worker child holds {wsgi_anon - plain_anon} KiB more than a static one"

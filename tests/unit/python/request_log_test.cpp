@@ -247,5 +247,43 @@ TEST(RequestLog, APartialLineKeepsTheIdOfTheRequestThatWroteIt) {
   EXPECT_TRUE(contains(second[0], "[request id-second] line of second")) << second[0];
 }
 
+TEST(RequestLog, LoggingIsNotLoadedForAnAppThatDoesNotUseIt) {
+  // logging (with re, traceback, ...) costs a daemon about 2 MiB: only an app that imports it
+  // pays for it.
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", R"(
+import sys
+def application(environ, start_response):
+    start_response('200 OK', [])
+    return [str(sorted(m for m in ('logging', 're', 'traceback') if m in sys.modules)).encode()]
+)");
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  EXPECT_EQ(client.request(cgi(app)).body, "[]");
+}
+
+TEST(RequestLog, LoggingImportedDuringARequestStillReachesTheErrorLog) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", R"(
+def application(environ, start_response):
+    import logging
+    logging.getLogger('late').info('imported late')
+    start_response('200 OK', [])
+    return [('%s %s' % (type(logging.lastResort).__name__,
+                        [type(h).__name__ for h in logging.getLogger().handlers])).encode()]
+)");
+  DaemonOptions options;
+  options.log_level = 6;  // info
+  Daemon daemon(dir, options);
+  auto client = daemon.connect();
+  EXPECT_EQ(client.request(cgi(app, "GET", "/", {{"mod_wsgi.request_id", "late1"}})).body,
+            "ErrorLogHandler ['ErrorLogHandler']");
+  ASSERT_TRUE(daemon.wait_for_log("imported late"));
+  const auto lines = lines_with(daemon.log(), "imported late");
+  ASSERT_EQ(lines.size(), 1u) << daemon.log();
+  EXPECT_TRUE(contains(lines[0], "[wsgid:info]")) << lines[0];
+  EXPECT_TRUE(contains(lines[0], "[request late1] late: imported late")) << lines[0];
+}
+
 }  // namespace
 }  // namespace wsgid::test

@@ -95,6 +95,31 @@ def application(environ, start_response):
             "b'', b'']");
 }
 
+TEST(WsgiInput, SizedReadsSpanFramesAndSkipEmptyOnes) {
+  TempDir dir;
+  const auto app = dir.write("spans.wsgi", R"(
+def application(environ, start_response):
+    i = environ['wsgi.input']
+    out = [i.read(0), i.readline(0), i.read(2), i.read(7), i.readline(), i.read(100000),
+           i.read(5), i.readline(), i.read()]
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [repr(out).encode()]
+)");
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  client.hello();
+  client.head(cgi(app, "POST"));
+  client.body("abc");
+  client.body("");
+  client.body("defgh");
+  client.body("ij\nklm");
+  client.body(std::string(70000, 'x'));
+  client.body("nop");
+  client.end();
+  EXPECT_EQ(client.read_response().body, "[b'', b'', b'ab', b'cdefghi', b'j\\n', b'klm" +
+                                             std::string(70000, 'x') + "nop', b'', b'', b'']");
+}
+
 TEST(WsgiInput, BodyIsReadWhileTheResponseStreams) {
   TempDir dir;
   const auto app = dir.write("echo.wsgi", R"(
