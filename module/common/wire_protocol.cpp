@@ -77,6 +77,7 @@ std::uint32_t max_payload(FrameType t) {
       return kMaxBodyPayload;
     case FrameType::kRequestEnd:
     case FrameType::kResponseEnd:
+    case FrameType::kGoAway:
       return 0;
     case FrameType::kError:
       return kMaxErrorPayload;
@@ -94,6 +95,7 @@ bool known_type(std::uint8_t t) {
     case FrameType::kResponseBody:
     case FrameType::kResponseEnd:
     case FrameType::kError:
+    case FrameType::kGoAway:
       return true;
   }
   return false;

@@ -6,13 +6,24 @@
 // Every frame is an 8-byte header then `length` payload bytes:
 //   u8 type | u8 flags | u16 reserved (0) | u32 length (little-endian)
 //
-// One connection carries one request at a time:
+// A connection carries one exchange at a time, and may carry many in turn (protocol version 2):
 //   worker:  Hello (first frame of a connection only), RequestHead, RequestBody*, RequestEnd
 //   daemon:  ResponseHead, ResponseBody*, ResponseEnd    or    Error
 // Body frames in both directions may interleave: the daemon may answer before it has read the
 // whole request body, and the worker keeps reading the response while it is still sending.
-// After ResponseEnd, a connection whose request body was fully sent may carry another
-// request (flag kKeepAlive on RequestHead asks for that); otherwise either side closes.
+//
+// Where one exchange ends and the next begins is explicit, never inferred from timing:
+// - ResponseEnd with flag kKeepAlive: the daemon will read the rest of this request's body up
+//   to RequestEnd and then wait for the next RequestHead on this connection. Without the flag
+//   the daemon closes after this exchange. The worker sends the next RequestHead only after a
+//   kKeepAlive ResponseEnd, and only if it had already sent RequestEnd and has no byte of the
+//   daemon's left over; otherwise it closes.
+// - Error always ends the connection.
+// - GoAway (daemon, between exchanges): "I have read nothing you sent after the last
+//   ResponseEnd and never will; this connection is closing." A daemon that drains sends it on
+//   every idle connection. A worker that gets GoAway instead of a response knows no part of its
+//   request reached the application and sends it again on a new connection. Any other failure
+//   before a response (EOF, reset) proves nothing, so the worker does not retry it.
 #pragma once
 
 #include <cstddef>
@@ -27,7 +38,7 @@
 namespace wsgid::wire {
 
 inline constexpr std::uint32_t kMagic = 0x44475357;  // "WSGD" as little-endian bytes
-inline constexpr std::uint16_t kVersion = 1;
+inline constexpr std::uint16_t kVersion = 2;         // 2: persistent connections, GoAway
 inline constexpr std::size_t kHeaderSize = 8;
 
 // Upper bounds on payloads. Heads are bounded well above httpd's own header limits; body
@@ -47,9 +58,10 @@ enum class FrameType : std::uint8_t {
   kResponseBody = 17,  // raw body bytes, length > 0
   kResponseEnd = 18,   // empty: response complete
   kError = 19,         // u16 http status, then pairs: ("code", WSGIDxxxx), ("message", text)
+  kGoAway = 20,        // empty: closing; nothing sent since the last ResponseEnd was read
 };
 
-inline constexpr std::uint8_t kKeepAlive = 0x01;  // RequestHead flag
+inline constexpr std::uint8_t kKeepAlive = 0x01;  // ResponseEnd flag: the connection stays open
 
 struct FrameHeader {
   FrameType type{};

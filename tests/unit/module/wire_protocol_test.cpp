@@ -20,8 +20,34 @@ TEST(WireProtocol, HelloRoundTrips) {
 }
 
 TEST(WireProtocol, HelloWithOtherVersionIsRefused) {
-  std::string payload = {'W', 'S', 'G', 'D', 2, 0, 0, 0};
+  // Version 1 daemons closed after every exchange: a version 2 worker must not meet one.
+  std::string payload = {'W', 'S', 'G', 'D', 1, 0, 0, 0};
   EXPECT_FALSE(parse_hello(payload));
+  payload[4] = 3;
+  EXPECT_FALSE(parse_hello(payload));
+}
+
+TEST(WireProtocol, KeepAliveResponseEndThenGoAwayDecodeAsSeparateFrames) {
+  std::string out;
+  append_frame(out, FrameType::kResponseEnd, kKeepAlive, {});
+  append_frame(out, FrameType::kGoAway, 0, {});
+  FrameDecoder d;
+  d.feed(out);
+  FrameHeader h;
+  std::string_view payload;
+  ASSERT_TRUE(d.next(h, payload));
+  EXPECT_EQ(h.type, FrameType::kResponseEnd);
+  EXPECT_EQ(h.flags, kKeepAlive);
+  ASSERT_TRUE(d.next(h, payload));
+  EXPECT_EQ(h.type, FrameType::kGoAway);
+  EXPECT_TRUE(payload.empty());
+  EXPECT_EQ(d.buffered(), 0u);
+}
+
+TEST(WireProtocol, GoAwayWithAPayloadIsRefused) {
+  const unsigned char header[kHeaderSize] = {20, 0, 0, 0, 1, 0, 0, 0};
+  FrameHeader h;
+  EXPECT_EQ(decode_header(header, h), DecodeError::kNonEmptyEnd);
 }
 
 TEST(WireProtocol, PairsRoundTripIncludingEmptyAndBinary) {
