@@ -89,6 +89,23 @@ std::string_view Connection::next_body_chunk() {
        "unexpected frame type " + std::to_string(static_cast<int>(h.type)) + " in a request body");
 }
 
+std::uint8_t Connection::response_end_flags() {
+  keep_alive_promised_ = !broken_ && keep_alive_policy_ && keep_alive_policy_();
+  return keep_alive_promised_ ? wire::kKeepAlive : 0;
+}
+
+void Connection::start_next_request() {
+  body_complete_ = false;
+  keep_alive_promised_ = false;
+}
+
+void Connection::send_go_away() {
+  unsigned char frame[wire::kHeaderSize];
+  wire::encode_header(wire::FrameType::kGoAway, 0, 0, frame);
+  // An idle connection's send buffer is empty: 8 bytes always fit, or the worker is gone.
+  [[maybe_unused]] const ssize_t n = ::send(fd_, frame, sizeof frame, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 void Connection::write_all(std::span<iovec> buffers) {
   if (broken_) throw ConnectionError(failure_kind_, failure_);
   std::size_t first = 0;

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -24,6 +25,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -202,6 +204,26 @@ struct ThreadSlot {
   std::string request;  // what it is serving, for the request-timeout log line
 };
 
+// A worker connection while this process holds it, counted so the process can tell when it
+// holds more connections than it has threads (see Daemon::keep_alive_allowed).
+struct WorkerConnection {
+  WorkerConnection(int fd, double timeout, std::atomic<int>& open)
+      : conn(fd, timeout), open_count(open) {
+    ++open_count;
+  }
+  ~WorkerConnection() { --open_count; }
+  WorkerConnection(const WorkerConnection&) = delete;
+  WorkerConnection& operator=(const WorkerConnection&) = delete;
+  Connection conn;
+  std::atomic<int>& open_count;
+  bool greeted = false;     // its Hello has been read
+  bool registered = false;  // in the epoll set (parked before)
+};
+
+// epoll keys: the stop eventfd, the listening socket, then one fresh key per parking.
+constexpr std::uint64_t kStopKey = 0;
+constexpr std::uint64_t kListenKey = 1;
+
 class Daemon {
  public:
   explicit Daemon(const wsgid_daemon_spec& spec)
@@ -217,7 +239,12 @@ class Daemon {
  private:
   bool start_up();
   void request_thread(ThreadSlot& slot);
-  void serve(int fd, ThreadSlot& slot, std::int64_t accepted_us);
+  std::unique_ptr<WorkerConnection> accept_connection();
+  std::unique_ptr<WorkerConnection> unpark(std::uint64_t key);
+  void park(std::unique_ptr<WorkerConnection> wc);
+  void close_parked();
+  bool keep_alive_allowed() const;
+  bool serve(WorkerConnection& wc, ThreadSlot& slot, std::int64_t taken_us);
   bool peer_allowed(int fd);
   void request_drain(DrainReason reason);
   DrainReason wait_for_drain_reason();
@@ -242,7 +269,14 @@ class Daemon {
   int listen_fd_;
   std::atomic<bool> draining_{false};
   std::atomic<DrainReason> requested_{DrainReason::kNone};
-  std::atomic<long> accepted_{0};
+  std::atomic<long> requests_taken_{0};  // maximum-requests counts requests, not connections
+  // Idle worker connections wait here, not in a thread: a free request thread takes whichever
+  // becomes readable (EPOLLONESHOT: exactly one), or the listening socket's next connection.
+  UniqueFd epoll_fd_;
+  std::mutex park_mutex_;  // guards parked_, next_key_, and draining_'s transition
+  std::unordered_map<std::uint64_t, std::unique_ptr<WorkerConnection>> parked_;
+  std::uint64_t next_key_ = kListenKey + 1;
+  std::atomic<int> open_connections_{0};
   std::atomic<int> running_threads_{0};
   std::atomic<int> in_flight_{0};
   std::atomic<std::int64_t> last_activity_ns_{now_ns()};
@@ -347,9 +381,11 @@ bool Daemon::peer_allowed(int fd) {
   return false;
 }
 
-void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
-  Connection conn(fd, spec_.socket_timeout);
-  if (!peer_allowed(fd)) return;
+// Serves one request on `wc`. True when the connection is at a clean boundary and promised the
+// worker another request (ResponseEnd with kKeepAlive, body read to RequestEnd).
+bool Daemon::serve(WorkerConnection& wc, ThreadSlot& slot, std::int64_t taken_us) {
+  Connection& conn = wc.conn;
+  conn.start_next_request();
   std::string head_payload;
   RequestTarget target;
   // Both outlive the try block, so a dropped connection is logged with the request's id and
@@ -358,12 +394,16 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
   std::optional<ProcessStatus::Request> busy;
   try {
     std::string_view payload;
-    wire::FrameHeader h = conn.read_frame(payload);
-    if (h.type != wire::FrameType::kHello || !wire::parse_hello(payload)) {
-      log_line(LogLevel::kError, "WSGID0505: " + who() +
-                                     " dropped a worker connection: bad hello (different "
-                                     "mod_wsgid and wsgid_python versions? restart httpd)");
-      return;
+    wire::FrameHeader h;
+    if (!wc.greeted) {
+      h = conn.read_frame(payload);
+      if (h.type != wire::FrameType::kHello || !wire::parse_hello(payload)) {
+        log_line(LogLevel::kError, "WSGID0505: " + who() +
+                                       " dropped a worker connection: bad hello (different "
+                                       "mod_wsgid and wsgid_python versions? restart httpd)");
+        return false;
+      }
+      wc.greeted = true;
     }
     h = conn.read_frame(payload);
     // Copied: reading the body later reuses the decoder's buffer the payload points into.
@@ -372,7 +412,11 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
     if (h.type != wire::FrameType::kRequestHead || !wire::parse_pairs(head_payload, pairs)) {
       log_line(LogLevel::kError,
                "WSGID0505: " + who() + " dropped a worker connection: expected a request head");
-      return;
+      return false;
+    }
+    if (const long n = ++requests_taken_;
+        spec_.maximum_requests > 0 && n >= spec_.maximum_requests) {
+      request_drain(DrainReason::kMaximumRequests);
     }
     busy.emplace(status_);
     std::string inner_script, inner_handler;
@@ -395,7 +439,7 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
       if (k == "mod_wsgi.request_id") {
         request_log.emplace(v);
       } else if (k == "mod_wsgi.queue_start") {
-        waited_us = status_.observe_queue_wait(v, accepted_us);
+        waited_us = status_.observe_queue_wait(v, taken_us);
       }
     }
     if (spec_.queue_timeout > 0 && waited_us > spec_.queue_timeout * 1e6) {
@@ -408,14 +452,14 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
       std::string frame;
       wire::append_error(frame, 503, "WSGID0525", message);
       conn.write_all(frame);
-      return;
+      return false;
     }
     if (target.script.empty()) {
       log_line(LogLevel::kError,
                "WSGID0507: request without SCRIPT_FILENAME; the worker must name the script",
                target.client);
       send_internal_error(conn);
-      return;
+      return false;
     }
     {
       std::lock_guard lock(slot.mutex);
@@ -438,10 +482,11 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
     if (state == nullptr) {
       log_text(LogLevel::kError, "WSGID0512: " + error, target.client);
       send_internal_error(conn);
-      return;
+      return false;
     }
     bool complete = false;
     bool reload_requested = false;
+    conn.set_keep_alive_policy([this] { return keep_alive_allowed(); });
     {
       GilScope gil(state);
       std::string hook_error;
@@ -474,13 +519,91 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
       request_drain(DrainReason::kScriptModified);
     }
     if (complete) discard_rest_of_body(conn);
+    return complete && conn.keep_alive_promised() && conn.body_complete() && !conn.broken();
   } catch (const ConnectionError& e) {
+    if (e.kind() == ConnectionError::Kind::kPeerGone && !busy && !conn.has_buffered_input()) {
+      return false;  // an idle worker connection closed between requests: routine
+    }
     log_connection_failure(e.kind(), e.what(), who() + " dropped a worker connection",
                            target.client);
   } catch (const std::exception& e) {
     log_line(LogLevel::kError, std::string("WSGID0505: dropped a worker connection: ") + e.what(),
              target.client);
   }
+  return false;
+}
+
+// Another request on this connection is promised only while this process holds no more
+// connections than it has threads. A connection belongs to one process, so a surplus would
+// make requests wait here for a thread while another process of the group has one free; with
+// at most `threads` connections, every request on one finds a free thread at once, and the
+// rest queue in the listening socket's backlog, shared by the whole group, as before.
+bool Daemon::keep_alive_allowed() const {
+  return !draining_ && requested_.load() == DrainReason::kNone &&
+         open_connections_.load() <= spec_.threads;
+}
+
+std::unique_ptr<WorkerConnection> Daemon::accept_connection() {
+  int fd = -1;
+  {
+    std::shared_lock lock(listen_mutex_);
+    if (listen_fd_ < 0) return nullptr;
+    fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  }
+  if (fd < 0) {
+    // EAGAIN is normal: the other threads and processes of the group share the socket.
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED ||
+        errno == EPROTO) {
+      return nullptr;
+    }
+    log_line(LogLevel::kError, std::string("WSGID0519: accept on the daemon socket failed: ") +
+                                   std::strerror(errno) + " (raise the open-files limit?)");
+    pollfd p{stop_fd_.get(), POLLIN, 0};
+    ::poll(&p, 1, 100);  // back off instead of spinning while the condition lasts
+    return nullptr;
+  }
+  auto wc = std::make_unique<WorkerConnection>(fd, spec_.socket_timeout, open_connections_);
+  if (!peer_allowed(fd)) return nullptr;  // checked once per connection, not per request
+  return wc;
+}
+
+std::unique_ptr<WorkerConnection> Daemon::unpark(std::uint64_t key) {
+  std::lock_guard lock(park_mutex_);
+  const auto it = parked_.find(key);
+  if (it == parked_.end()) return nullptr;  // closed by a drain meanwhile
+  auto wc = std::move(it->second);
+  parked_.erase(it);
+  return wc;
+}
+
+void Daemon::park(std::unique_ptr<WorkerConnection> wc) {
+  std::lock_guard lock(park_mutex_);
+  if (draining_) {
+    wc->conn.send_go_away();
+    return;
+  }
+  const std::uint64_t key = next_key_++;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+  ev.data.u64 = key;
+  const int op = wc->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (::epoll_ctl(epoll_fd_.get(), op, wc->conn.fd(), &ev) != 0) {
+    log_line(LogLevel::kError, std::string("WSGID0519: cannot watch an idle worker connection: ") +
+                                   std::strerror(errno));
+    wc->conn.send_go_away();
+    return;
+  }
+  wc->registered = true;
+  parked_.emplace(key, std::move(wc));
+}
+
+// Draining: no parked connection will be read again. GoAway tells each worker that whatever it
+// may have sent on it since the last response was not read, so it resends on a new connection.
+void Daemon::close_parked() {
+  std::lock_guard lock(park_mutex_);
+  draining_ = true;
+  for (auto& [key, wc] : parked_) wc->conn.send_go_away();
+  parked_.clear();
 }
 
 void Daemon::request_drain(DrainReason reason) {
@@ -493,40 +616,22 @@ void Daemon::request_drain(DrainReason reason) {
 
 void Daemon::request_thread(ThreadSlot& slot) {
   while (!draining_) {
-    int fd = -1;
-    {
-      std::shared_lock lock(listen_mutex_);
-      if (listen_fd_ < 0 || draining_) break;
-      pollfd p[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
-      if (::poll(p, 2, -1) < 0) continue;  // EINTR
-      if (p[1].revents != 0) break;
-      if ((p[0].revents & (POLLERR | POLLNVAL)) != 0) {
-        log_line(LogLevel::kError, "WSGID0519: " + who() + ": the listening socket failed");
-        request_drain(DrainReason::kStop);
-        break;
-      }
-      if ((p[0].revents & POLLIN) == 0) continue;
-      fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    epoll_event ev{};
+    if (::epoll_wait(epoll_fd_.get(), &ev, 1, -1) <= 0) continue;  // EINTR
+    if (ev.data.u64 == kStopKey || draining_) break;
+    const std::int64_t taken_us = realtime_us();
+    auto wc = ev.data.u64 == kListenKey ? accept_connection() : unpark(ev.data.u64);
+    if (!wc) continue;
+    // Requests the worker sent before this thread read the last body's RequestEnd are already
+    // buffered: serve them here, since the socket will not become readable for them again.
+    bool keep = serve(*wc, slot, taken_us);
+    while (keep && wc->conn.has_buffered_input() && !draining_) {
+      keep = serve(*wc, slot, realtime_us());
     }
-    const std::int64_t accepted_us = realtime_us();
-    if (fd < 0) {
-      // EAGAIN is normal: the other threads and processes of the group share the socket.
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED ||
-          errno == EPROTO) {
-        continue;
-      }
-      log_line(LogLevel::kError, std::string("WSGID0519: accept on the daemon socket failed: ") +
-                                     std::strerror(errno) + " (raise the open-files limit?)");
-      pollfd p{stop_fd_.get(), POLLIN, 0};
-      ::poll(&p, 1, 100);  // back off instead of spinning while the condition lasts
-      continue;
-    }
-    const long n = ++accepted_;
-    if (spec_.maximum_requests > 0 && n >= spec_.maximum_requests) {
-      request_drain(DrainReason::kMaximumRequests);
-    }
-    serve(fd, slot, accepted_us);
+    if (keep) park(std::move(wc));
   }
+  // The stop eventfd stays readable; a fresh write wakes the next thread still in epoll_wait.
+  notify(stop_fd_.get());
   release_thread_states();
   if (--running_threads_ == 0) notify(done_fd_.get());
 }
@@ -674,11 +779,14 @@ int Daemon::drain(DrainReason reason) {
   const bool stopping = reason == DrainReason::kStop;
   double timeout = stopping ? spec_.shutdown_timeout : spec_.graceful_timeout;
   if (reason == DrainReason::kRequestTimeout && timeout <= 0) timeout = 5;  // it is stuck
-  draining_ = true;
+  close_parked();                                                           // sets draining_
   status_.draining();
   notify(stop_fd_.get());
   {
     std::unique_lock lock(listen_mutex_);
+    // The parent and the next generation hold the same socket, so closing our fd would not
+    // take it out of our epoll set.
+    ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, listen_fd_, nullptr);
     ::close(listen_fd_);  // never shutdown(): the next generation of daemons shares it
     listen_fd_ = -1;
   }
@@ -743,7 +851,24 @@ int Daemon::run() {
   stop_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   control_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   done_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (signal_fd_.get() < 0 || stop_fd_.get() < 0 || control_fd_.get() < 0 || done_fd_.get() < 0) {
+  epoll_fd_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+  bool watched = epoll_fd_.get() >= 0;
+  if (watched) {
+    epoll_event stop{};
+    stop.events = EPOLLIN;
+    stop.data.u64 = kStopKey;
+    // EPOLLEXCLUSIVE: a new connection wakes one process of the group that has a thread
+    // waiting, not every process.
+    epoll_event listen{};
+    listen.events = EPOLLIN | EPOLLEXCLUSIVE;
+    listen.data.u64 = kListenKey;
+    watched = ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, stop_fd_.get(), &stop) == 0 &&
+              (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, listen_fd_, &listen) == 0 ||
+               (listen.events = EPOLLIN,
+                ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, listen_fd_, &listen) == 0));
+  }
+  if (signal_fd_.get() < 0 || stop_fd_.get() < 0 || control_fd_.get() < 0 || done_fd_.get() < 0 ||
+      !watched) {
     log_line(LogLevel::kError,
              std::string("WSGID0513: ") + who() +
                  ": cannot set up signal handling/eventfds: " + std::strerror(errno));

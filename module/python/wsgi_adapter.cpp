@@ -112,7 +112,7 @@ bool send_body(Response& r, std::string_view data, bool may_hold) {
 
 bool finish(Response& r) {
   if (!r.headers_sent) append_head(r);
-  wire::append_frame(r.pending, wire::FrameType::kResponseEnd, 0, {});
+  wire::append_frame(r.pending, wire::FrameType::kResponseEnd, r.conn->response_end_flags(), {});
   return flush(r);
 }
 
@@ -477,11 +477,11 @@ bool run_wsgi_request(Connection& conn, const wire::Pairs& head, const RequestTa
   }
 
   if (result) {
-    // A list or tuple tells us which chunk is last, so small ones can share one write; a file
-    // has no reason to stream block by block either. Generators go out chunk by chunk.
+    // A list or tuple has nothing to wait for between chunks, so small ones share one write
+    // with ResponseEnd; a file has no reason to stream block by block either. Generators go
+    // out chunk by chunk.
     const bool sized = PyList_CheckExact(result.get()) || PyTuple_CheckExact(result.get());
     const bool file = is_file_wrapper(result.get());
-    const Py_ssize_t count = sized ? PySequence_Fast_GET_SIZE(result.get()) : 0;
     PyRef iter = PyRef::steal(PyObject_GetIter(result.get()));
     if (!iter) app_error = take_exception_text();
     for (Py_ssize_t index = 0; iter && !r.io_failed; ++index) {
@@ -508,7 +508,7 @@ bool run_wsgi_request(Connection& conn, const wire::Pairs& head, const RequestTa
       send_body(r,
                 std::string_view(PyBytes_AS_STRING(item.get()),
                                  static_cast<std::size_t>(PyBytes_GET_SIZE(item.get()))),
-                file || (sized && index + 1 < count));
+                file || sized);
     }
     // PEP 3333: close() is called whatever happened, even on errors or a lost worker.
     if (PyObject_HasAttrString(result.get(), "close")) {

@@ -207,6 +207,7 @@ Response Client::read_response(std::chrono::milliseconds timeout) {
         break;
       case wire::FrameType::kResponseEnd:
         r.ended = true;
+        r.end_flags = f->flags;
         return r;
       default:
         throw std::runtime_error("unexpected frame type from the daemon");
@@ -216,6 +217,10 @@ Response Client::read_response(std::chrono::milliseconds timeout) {
 
 Response Client::request(const Pairs& pairs, const std::string& body) {
   hello();
+  return next_request(pairs, body);
+}
+
+Response Client::next_request(const Pairs& pairs, const std::string& body) {
   head(pairs);
   if (!body.empty()) this->body(body);
   end();

@@ -106,7 +106,8 @@ struct Response {
   Pairs headers;
   std::string body;
   int body_frames = 0;
-  bool ended = false;  // ResponseEnd arrived
+  bool ended = false;          // ResponseEnd arrived
+  std::uint8_t end_flags = 0;  // ResponseEnd's flags (kKeepAlive: the daemon keeps the connection)
   std::string header(const std::string& name) const;
 };
 
@@ -129,6 +130,8 @@ class Client {
   Response read_response(std::chrono::milliseconds timeout = 20s);
   // Hello + head + body + end, then the response.
   Response request(const Pairs& pairs, const std::string& body = {});
+  // The same without Hello: the next request on a kept connection.
+  Response next_request(const Pairs& pairs, const std::string& body = {});
   // True once the daemon has closed its side.
   bool closed_by_peer(std::chrono::milliseconds timeout = 20s);
 
