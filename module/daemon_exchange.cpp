@@ -17,26 +17,67 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <mutex>
+#include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "log.hpp"
 
 namespace wsgid {
 namespace {
 
-class Fd {
+// A request goes on a reused connection only if everything it sends can be kept for a resend
+// (see Exchange::wants_retry): a body of known length up to one read chunk.
+constexpr apr_off_t kReplayLimit = 256 * 1024;
+
+// This worker child's idle connections to daemons, per daemon socket, most recently used
+// first. A connection here has ended an exchange with a kKeepAlive ResponseEnd.
+class ConnectionPool {
  public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
+  // A live idle connection, or -1. One whose daemon has since closed it (GoAway or EOF
+  // waiting) is dropped here, before anything is sent on it.
+  int take(const DaemonGroup& g) {
+    for (;;) {
+      int fd = -1;
+      {
+        std::lock_guard lock(mutex_);
+        auto it = idle_.find(g.socket_path);
+        if (it == idle_.end() || it->second.empty()) return -1;
+        fd = it->second.back();
+        it->second.pop_back();
+      }
+      pollfd p{fd, POLLIN | POLLRDHUP, 0};
+      if (poll(&p, 1, 0) == 0) return fd;
+      close(fd);
+    }
   }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
+
+  // Keeps at most one idle connection per daemon thread of the group: the daemons keep no more.
+  void put(const DaemonGroup& g, int fd) {
+    const std::size_t cap = static_cast<std::size_t>(std::max(1, g.processes * g.threads));
+    {
+      std::lock_guard lock(mutex_);
+      std::vector<int>& fds = idle_[g.socket_path];
+      if (fds.size() < cap) {
+        fds.push_back(fd);
+        return;
+      }
+    }
+    close(fd);
+  }
 
  private:
-  int fd_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::vector<int>> idle_;
 };
+
+ConnectionPool& pool() {
+  static ConnectionPool* p = new ConnectionPool;  // never destroyed: used until the child exits
+  return *p;
+}
 
 int poll_ms(apr_time_t deadline) {
   const apr_time_t left = deadline - apr_time_now();
@@ -87,10 +128,12 @@ int connect_daemon(request_rec* r, const DaemonGroup& g) {
 
 class Exchange {
  public:
-  Exchange(request_rec* r, const DaemonGroup& g, int fd, const ExchangeOptions& options)
+  Exchange(request_rec* r, const DaemonGroup& g, int fd, bool reused,
+           const ExchangeOptions& options)
       : r_(r),
         g_(g),
         fd_(fd),
+        reused_(reused),
         options_(options),
         bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)) {
     const int seconds = g.socket_timeout > 0 ? g.socket_timeout
@@ -102,12 +145,50 @@ class Exchange {
   const char* redirect_to() const { return redirect_; }
   int gateway_error() const { return gateway_error_; }
 
+  // The daemon closed a reused connection without reading this request (GoAway), or before a
+  // byte of it was delivered: no part of it reached the application, so it may go again on a
+  // new connection (resume). A failure that proves less (EOF or a reset after bytes were
+  // delivered) is never retried: the application may have started the request.
+  bool wants_retry() const { return retry_; }
+
+  // The connection went back to the pool at ResponseEnd; the caller must not close it.
+  bool released() const { return fd_ < 0; }
+
   int run(const std::string& head_payload) {
-    wire::append_hello(out_);
+    if (!reused_) wire::append_hello(out_);
     wire::append_frame(out_, wire::FrameType::kRequestHead, 0, head_payload);
     body_pending_ = ap_should_client_block(r_) != 0;
     if (!body_pending_) wire::append_frame(out_, wire::FrameType::kRequestEnd, 0, {});
+    return loop();
+  }
 
+  // Starts over on a fresh connection: a Hello, then every byte sent so far (a reused
+  // connection's exchange keeps them all in out_), then the rest as usual.
+  int resume(int fd) {
+    std::string sent = std::move(out_);
+    out_.clear();
+    wire::append_hello(out_);
+    out_ += sent;
+    fd_ = fd;
+    reused_ = false;
+    out_pos_ = 0;
+    delivered_ = 0;
+    decoder_ = wire::FrameDecoder();
+    send_failed_ = false;
+    retry_ = false;
+    done_ = false;
+    return loop();
+  }
+
+ private:
+  // The exchange ended cleanly and the daemon promised to read another request: the
+  // connection can go back to the pool.
+  bool reusable() const {
+    return end_seen_ && (end_flags_ & wire::kKeepAlive) != 0 && !body_pending_ &&
+           out_pos_ == out_.size() && !send_failed_ && decoder_.buffered() == 0;
+  }
+
+  int loop() {
     apr_time_t deadline = apr_time_now() + timeout_;
     while (!done_) {
       if (out_.size() - out_pos_ == 0 && body_pending_ && !send_failed_) {
@@ -136,7 +217,13 @@ class Exchange {
     return OK;
   }
 
- private:
+  bool may_retry() const { return reused_ && !response_frame_seen_; }
+  int retry() {
+    retry_ = true;
+    done_ = true;
+    return OK;
+  }
+
   int read_client_body() {
     // The frame header is written in front of the data once its length is known.
     const std::size_t chunk = 256 * 1024;
@@ -167,14 +254,21 @@ class Exchange {
       const ssize_t n = send(fd_, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
       if (n > 0) {
         out_pos_ += static_cast<std::size_t>(n);
+        delivered_ += static_cast<std::size_t>(n);
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      if (may_retry() && delivered_ == 0 && (errno == EPIPE || errno == ECONNRESET)) {
+        retry();  // closed before our first byte: nothing of this request was delivered
+        return;
+      }
       // The daemon stopped reading (it answered early, or died): keep reading its response.
       send_failed_ = true;
       return;
     }
+    // A reused connection's request is kept whole until it is answered, for a resend.
+    if (reused_) return;
     out_.clear();
     out_pos_ = 0;
   }
@@ -189,6 +283,9 @@ class Exchange {
         if (static_cast<std::size_t>(n) < sizeof(buf)) return OK;
         continue;
       }
+      if ((n == 0 || errno == ECONNRESET || errno == EPIPE) && may_retry() && delivered_ == 0) {
+        return retry();  // the daemon was gone before our first byte reached it
+      }
       if (n == 0) return daemon_closed();
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return OK;
@@ -200,6 +297,13 @@ class Exchange {
     wire::FrameHeader h;
     std::string_view payload;
     while (decoder_.next(h, payload)) {
+      if (h.type == wire::FrameType::kGoAway) {
+        // The daemon read nothing of this request (wire_protocol.hpp): send it again.
+        if (may_retry()) return retry();
+        if (!response_started()) return daemon_closed();
+        return protocol_error("GoAway in the middle of a response");
+      }
+      response_frame_seen_ = true;
       switch (h.type) {
         case wire::FrameType::kResponseHead:
           if (head_seen_) return protocol_error("a second response head");
@@ -214,6 +318,7 @@ class Exchange {
           // Frames that arrived together go to httpd together (at the end of this batch), so a
           // small response ends up in one brigade with its EOS and gets a Content-Length.
           pending_bytes_ += payload.size();
+          body_passed_ += payload.size();
           if (pending_bytes_ >= kPassThreshold) {
             if (const int rc = pass(); rc != OK) return rc;
           }
@@ -221,6 +326,14 @@ class Exchange {
         case wire::FrameType::kResponseEnd:
           if (!head_seen_) return protocol_error("end before the response head");
           done_ = true;
+          end_seen_ = true;
+          end_flags_ = h.flags;
+          // Back to the pool before the client gets the end of its response, or its next
+          // request could reach another thread of this child before the connection is idle.
+          if (reusable()) {
+            pool().put(g_, fd_);
+            fd_ = -1;
+          }
           if (mode_ == Mode::kDiscard) return override_status_;
           if (mode_ == Mode::kRedirect) {
             redirect_ = apr_table_get(r_->headers_out, "Location");
@@ -295,6 +408,9 @@ class Exchange {
 
   int flush_client() {
     if (!head_seen_ || done_ || mode_ != Mode::kPass) return OK;
+    // The whole declared body is here and ResponseEnd is on its way: wait for it, so the
+    // connection is back in the pool before the client can send its next request.
+    if (r_->clength > 0 && body_passed_ >= static_cast<std::uint64_t>(r_->clength)) return OK;
     APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_flush_create(r_->connection->bucket_alloc));
     return pass();
   }
@@ -375,6 +491,7 @@ class Exchange {
   request_rec* r_;
   const DaemonGroup& g_;
   int fd_;
+  bool reused_;  // taken from the pool: a Hello went out with an earlier exchange
   ExchangeOptions options_;
   Mode mode_ = Mode::kPass;
   int override_status_ = OK;
@@ -387,10 +504,16 @@ class Exchange {
   wire::FrameDecoder decoder_;
   static constexpr std::size_t kPassThreshold = 256 * 1024;
   std::size_t pending_bytes_ = 0;
+  std::uint64_t body_passed_ = 0;
   bool body_pending_ = false;
   bool send_failed_ = false;
   bool head_seen_ = false;
   bool done_ = false;
+  std::size_t delivered_ = 0;         // bytes of this exchange the socket accepted
+  bool response_frame_seen_ = false;  // any frame but GoAway
+  bool retry_ = false;
+  bool end_seen_ = false;
+  std::uint8_t end_flags_ = 0;
 };
 
 }  // namespace
@@ -399,14 +522,32 @@ int exchange_with_daemon(request_rec* r, const DaemonGroup& group, const std::st
                          const ExchangeOptions& options, ExchangeResult& result) {
   const char* redirect = nullptr;
   {
-    Fd fd(connect_daemon(r, group));
-    if (fd.get() < 0) {
+    const bool replayable = !r->read_chunked && r->remaining <= kReplayLimit;
+    int fd = replayable ? pool().take(group) : -1;
+    const bool reused = fd >= 0;
+    if (!reused) fd = connect_daemon(r, group);
+    if (fd < 0) {
       result.gateway_error = WSGID_GATEWAY_CONNECT_FAILED;
       return HTTP_SERVICE_UNAVAILABLE;
     }
-    Exchange exchange(r, group, fd.get(), options);
-    const int rc = exchange.run(head_payload);
+    Exchange exchange(r, group, fd, reused, options);
+    int rc = exchange.run(head_payload);
+    if (exchange.wants_retry()) {
+      // The retry goes on a new connection, which never ends in a retry: at most one.
+      log_request(r, APLOG_DEBUG, 0, "WSGID0113",
+                  "daemon group '%s' closed an idle connection before reading the request "
+                  "(it is draining or was restarted): sending it on a new connection",
+                  group.name);
+      close(fd);
+      fd = connect_daemon(r, group);
+      if (fd < 0) {
+        result.gateway_error = WSGID_GATEWAY_CONNECT_FAILED;
+        return HTTP_SERVICE_UNAVAILABLE;
+      }
+      rc = exchange.resume(fd);
+    }
     result.gateway_error = exchange.gateway_error();
+    if (!exchange.released()) close(fd);
     if (rc != OK || !exchange.redirect_to()) return rc;
     redirect = exchange.redirect_to();
   }

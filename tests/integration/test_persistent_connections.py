@@ -1,0 +1,81 @@
+"""Persistent worker <-> daemon connections: a worker child reuses its connections instead of
+connecting per request, a daemon that recycles closes its idle ones without losing a request,
+and no request ever runs twice because a worker resent it."""
+
+import collections
+import threading
+
+import pytest
+
+import httpd_harness as hh
+
+CONF = """
+LogLevel debug
+WSGIRestrictEmbedded On
+WSGIDaemonProcess p processes=2 threads=4 display-name=%{GROUP}
+WSGIScriptAlias /p @APPS@/persist_probe.wsgi process-group=p application-group=%{GLOBAL}
+"""
+
+RECYCLE_CONF = """
+LogLevel debug
+WSGIRestrictEmbedded On
+WSGIDaemonProcess r processes=2 threads=4 maximum-requests=7 display-name=%{GROUP}
+WSGIScriptAlias /p @APPS@/persist_probe.wsgi process-group=r application-group=%{GLOBAL}
+"""
+
+ACCEPTED = "connection from worker pid"  # the daemon's debug line, once per accepted connection
+
+
+@pytest.mark.wsgid_only("mod_wsgi connects to its daemon for every request")
+def test_sequential_requests_reuse_the_workers_daemon_connections(httpd_factory, flavour):
+    server = httpd_factory(CONF, flavour)
+    server.wait_ok("/p/")
+    before = server.read_log().count(ACCEPTED)
+    for i in range(60):
+        r = server.get(f"/p/?id=seq{i}")
+        assert r.status == 200, r.body
+    accepted = server.read_log().count(ACCEPTED) - before
+    # One idle connection per worker child that served a request (StartServers 2), not 60.
+    assert accepted <= 2, f"{accepted} daemon connections for 60 sequential requests"
+
+
+@pytest.mark.wsgid_only("mod_wsgi connects to its daemon for every request")
+def test_recycling_daemons_close_idle_connections_and_no_request_runs_twice(httpd_factory,
+                                                                           flavour):
+    server = httpd_factory(RECYCLE_CONF, flavour)
+    server.wait_ok("/p/")
+    failures, lock = [], threading.Lock()
+
+    def client(t):
+        for i in range(40):
+            rid = f"c{t}x{i}"
+            # Half of them with a body, which a resend must repeat exactly.
+            body = b"b" * (100 * i) if i % 2 else None
+            try:
+                r = hh.http_request(server.port, "POST" if body else "GET", f"/p/?id={rid}",
+                                    body=body)
+                ok = r.status == 200 and r.body.split()[:2] == [rid.encode(),
+                                                                 b"%d" % len(body or b"")]
+                detail = f"{rid}: {r.status} {r.body[:80]!r}"
+            except Exception as e:  # noqa: BLE001 - every failure is reported
+                ok, detail = False, f"{rid}: {e!r}"
+            if not ok:
+                with lock:
+                    failures.append(detail)
+
+    threads = [threading.Thread(target=client, args=(t,)) for t in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not failures, f"{len(failures)} failed: {failures[:5]}"
+    runs = collections.Counter(p.name.rsplit("-", 1)[0][len("ran-"):]
+                               for p in (server.tmp / "scratch").glob("ran-c*"))
+    assert len(runs) == 240
+    twice = {rid: n for rid, n in runs.items() if n != 1}
+    assert not twice, f"requests run more than once: {twice}"
+    log = server.read_log()
+    # 240 requests at 7 per daemon life: the daemons recycled many times, and their idle
+    # connections were closed under the workers (found dead, or answered with GoAway).
+    assert log.count("draining (maximum-requests reached)") >= 20
+    print(f"resent after GoAway: {log.count('WSGID0113')}; connections: {log.count(ACCEPTED)}")
