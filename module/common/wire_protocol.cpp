@@ -1,5 +1,6 @@
 #include "wire_protocol.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace wsgid::wire {
@@ -239,25 +240,55 @@ bool parse_error(std::string_view payload, ErrorInfo& out) {
 }
 
 void FrameDecoder::feed(std::string_view bytes) {
-  if (error_ != DecodeError::kNone) return;
-  // Compact lazily: drop consumed bytes only when they dominate the buffer.
-  if (consumed_ > 0 && consumed_ >= buffer_.size() / 2) {
-    buffer_.erase(0, consumed_);
-    consumed_ = 0;
+  if (error_ != DecodeError::kNone || bytes.empty()) return;
+  const std::span<char> space = prepare(bytes.size());
+  std::memcpy(space.data(), bytes.data(), bytes.size());
+  commit(bytes.size());
+}
+
+std::span<char> FrameDecoder::prepare(std::size_t min_free) {
+  if (begin_ == end_) begin_ = end_ = 0;
+  if (capacity_ - end_ < min_free) {
+    const std::size_t used = end_ - begin_;
+    if (begin_ > 0 && capacity_ - used >= min_free && begin_ >= used) {
+      // Consumed bytes dominate: slide the rest down instead of growing.
+      std::memmove(buffer_.get(), buffer_.get() + begin_, used);
+    } else {
+      const std::size_t capacity = std::max(used + min_free, capacity_ * 2);
+      auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+      if (used > 0) std::memcpy(bigger.get(), buffer_.get() + begin_, used);
+      buffer_ = std::move(bigger);
+      capacity_ = capacity;
+    }
+    begin_ = 0;
+    end_ = used;
   }
-  buffer_.append(bytes);
+  return {buffer_.get() + end_, capacity_ - end_};
+}
+
+void FrameDecoder::commit(std::size_t n) { end_ += std::min(n, capacity_ - end_); }
+
+bool FrameDecoder::peek_header(FrameHeader& header) {
+  if (error_ != DecodeError::kNone) return false;
+  if (buffered() < kHeaderSize) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(buffer_.get() + begin_);
+  error_ = decode_header(p, header);
+  return error_ == DecodeError::kNone;
 }
 
 bool FrameDecoder::next(FrameHeader& header, std::string_view& payload) {
-  if (error_ != DecodeError::kNone) return false;
-  if (buffered() < kHeaderSize) return false;
-  const auto* p = reinterpret_cast<const unsigned char*>(buffer_.data() + consumed_);
-  error_ = decode_header(p, header);
-  if (error_ != DecodeError::kNone) return false;
+  if (!peek_header(header)) return false;
   if (buffered() - kHeaderSize < header.length) return false;
-  payload = std::string_view(buffer_.data() + consumed_ + kHeaderSize, header.length);
-  consumed_ += kHeaderSize + header.length;
+  payload = std::string_view(buffer_.get() + begin_ + kHeaderSize, header.length);
+  begin_ += kHeaderSize + header.length;
   return true;
+}
+
+std::size_t FrameDecoder::take_partial(const FrameHeader& header, char* out) {
+  const std::size_t n = std::min<std::size_t>(buffered() - kHeaderSize, header.length);
+  if (n > 0) std::memcpy(out, buffer_.get() + begin_ + kHeaderSize, n);
+  begin_ += kHeaderSize + n;
+  return n;
 }
 
 }  // namespace wsgid::wire

@@ -28,6 +28,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -117,19 +118,39 @@ void append_error(std::string& out, std::uint16_t status, std::string_view code,
 bool parse_error(std::string_view payload, ErrorInfo& out);
 
 // Incremental decoder for a byte stream: feed what arrived, take whole frames out. The
-// payload view stays valid until the next feed() or next().
+// payload view stays valid until the next feed(), prepare() or next().
+//
+// Bytes can be received straight into the decoder's buffer (prepare, recv into the span,
+// commit), and a large body frame's payload can be taken out as it arrives (peek_header,
+// take_partial) so that the caller receives the rest of it straight into its own memory:
+// neither needs an intermediate copy.
 class FrameDecoder {
  public:
+  FrameDecoder() = default;
+  FrameDecoder(FrameDecoder&&) noexcept = default;
+  FrameDecoder& operator=(FrameDecoder&&) noexcept = default;
+
   void feed(std::string_view bytes);
+  // Free space for at least `min_free` bytes at the end of the buffer; commit(n) appends the
+  // first n bytes written there.
+  std::span<char> prepare(std::size_t min_free);
+  void commit(std::size_t n);
   // Returns true and fills header/payload when a whole frame is buffered. Returns false when
   // more bytes are needed or on error (see error()); after an error the stream is unusable.
   bool next(FrameHeader& header, std::string_view& payload);
+  // The header of the next frame, once its 8 bytes are buffered (false otherwise, or on error).
+  bool peek_header(FrameHeader& header);
+  // After peek_header: consumes that frame's header and as much of its payload as is buffered
+  // (at most header.length bytes), copying the payload bytes to `out`; returns how many.
+  std::size_t take_partial(const FrameHeader& header, char* out);
   DecodeError error() const { return error_; }
-  std::size_t buffered() const { return buffer_.size() - consumed_; }
+  std::size_t buffered() const { return end_ - begin_; }
 
  private:
-  std::string buffer_;
-  std::size_t consumed_ = 0;
+  std::unique_ptr<char[]> buffer_;
+  std::size_t capacity_ = 0;
+  std::size_t begin_ = 0;  // first unconsumed byte
+  std::size_t end_ = 0;    // one past the last buffered byte
   DecodeError error_ = DecodeError::kNone;
 };
 

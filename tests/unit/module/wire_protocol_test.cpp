@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 
 namespace wsgid::wire {
@@ -42,6 +44,45 @@ TEST(WireProtocol, KeepAliveResponseEndThenGoAwayDecodeAsSeparateFrames) {
   EXPECT_EQ(h.type, FrameType::kGoAway);
   EXPECT_TRUE(payload.empty());
   EXPECT_EQ(d.buffered(), 0u);
+}
+
+TEST(WireProtocol, BytesReceivedIntoPreparedSpaceDecodeAsFed) {
+  std::string stream;
+  append_frame(stream, FrameType::kResponseBody, 0, std::string(100000, 'b'));
+  append_frame(stream, FrameType::kResponseEnd, kKeepAlive, {});
+  FrameDecoder d;
+  for (std::size_t pos = 0; pos < stream.size(); pos += 4096) {
+    const std::size_t n = std::min<std::size_t>(4096, stream.size() - pos);
+    const auto space = d.prepare(n);
+    ASSERT_GE(space.size(), n);
+    std::memcpy(space.data(), stream.data() + pos, n);
+    d.commit(n);
+  }
+  FrameHeader h;
+  std::string_view payload;
+  ASSERT_TRUE(d.next(h, payload));
+  EXPECT_EQ(payload, std::string(100000, 'b'));
+  ASSERT_TRUE(d.next(h, payload));
+  EXPECT_EQ(h.type, FrameType::kResponseEnd);
+}
+
+TEST(WireProtocol, TakePartialHandsOverABodyFramesBufferedStart) {
+  std::string stream;
+  append_frame(stream, FrameType::kResponseBody, 0, std::string(1000, 'x'));
+  FrameDecoder d;
+  d.feed(std::string_view(stream).substr(0, kHeaderSize + 300));
+  FrameHeader h;
+  ASSERT_TRUE(d.peek_header(h));
+  EXPECT_EQ(h.length, 1000u);
+  std::string out(1000, '\0');
+  EXPECT_EQ(d.take_partial(h, out.data()), 300u);
+  EXPECT_EQ(out.substr(0, 300), std::string(300, 'x'));
+  EXPECT_EQ(d.buffered(), 0u);  // the rest of the payload is the caller's to receive
+  // The next frame after the payload the caller received decodes normally.
+  d.feed(std::string("\x12\x01\x00\x00\x00\x00\x00\x00", 8));
+  std::string_view payload;
+  ASSERT_TRUE(d.next(h, payload));
+  EXPECT_EQ(h.type, FrameType::kResponseEnd);
 }
 
 TEST(WireProtocol, GoAwayWithAPayloadIsRefused) {
