@@ -207,15 +207,21 @@ struct ThreadSlot {
 // A worker connection while this process holds it, counted so the process can tell when it
 // holds more connections than it has threads (see Daemon::keep_alive_allowed).
 struct WorkerConnection {
-  WorkerConnection(int fd, double timeout, std::atomic<int>& open)
-      : conn(fd, timeout), open_count(open) {
+  // `shared`: this process's count in the scoreboard, which its siblings read (may be null).
+  WorkerConnection(int fd, double timeout, std::atomic<int>& open, std::int32_t* shared)
+      : conn(fd, timeout), open_count(open), shared_count(shared) {
     ++open_count;
+    if (shared_count) __atomic_fetch_add(shared_count, 1, __ATOMIC_RELAXED);
   }
-  ~WorkerConnection() { --open_count; }
+  ~WorkerConnection() {
+    --open_count;
+    if (shared_count) __atomic_fetch_sub(shared_count, 1, __ATOMIC_RELAXED);
+  }
   WorkerConnection(const WorkerConnection&) = delete;
   WorkerConnection& operator=(const WorkerConnection&) = delete;
   Connection conn;
   std::atomic<int>& open_count;
+  std::int32_t* shared_count;
   bool greeted = false;     // its Hello has been read
   bool registered = false;  // in the epoll set (parked before)
 };
@@ -538,9 +544,22 @@ bool Daemon::serve(WorkerConnection& wc, ThreadSlot& slot, std::int64_t taken_us
 // make requests wait here for a thread while another process of the group has one free; with
 // at most `threads` connections, every request on one finds a free thread at once, and the
 // rest queue in the listening socket's backlog, shared by the whole group, as before.
+//
+// And a connection stays with one process, while the GIL makes a group's CPU parallelism come
+// from its processes: so a process that holds more connections than a sibling (by more than
+// one) lets this one go too. The worker's next connection is accepted by whichever process has
+// a thread waiting first, and the group's connections even out.
 bool Daemon::keep_alive_allowed() const {
-  return !draining_ && requested_.load() == DrainReason::kNone &&
-         open_connections_.load() <= spec_.threads;
+  if (draining_ || requested_.load() != DrainReason::kNone) return false;
+  const int mine = open_connections_.load();
+  if (mine > spec_.threads) return false;
+  if (spec_.group_slot == nullptr || spec_.process_slot == nullptr) return true;
+  for (const wsgid_process_slot& sibling : spec_.group_slot->processes_slots) {
+    if (&sibling == spec_.process_slot) continue;
+    if (__atomic_load_n(&sibling.state, __ATOMIC_RELAXED) != WSGID_PROCESS_READY) continue;
+    if (mine > __atomic_load_n(&sibling.connections, __ATOMIC_RELAXED) + 1) return false;
+  }
+  return true;
 }
 
 std::unique_ptr<WorkerConnection> Daemon::accept_connection() {
@@ -562,7 +581,13 @@ std::unique_ptr<WorkerConnection> Daemon::accept_connection() {
     ::poll(&p, 1, 100);  // back off instead of spinning while the condition lasts
     return nullptr;
   }
-  auto wc = std::make_unique<WorkerConnection>(fd, spec_.socket_timeout, open_connections_);
+  // The default send buffer of a UNIX socket (~208 KiB) splits a 1 MiB body frame into several
+  // writes, each waiting for the worker to read; a larger one lets it go in one.
+  const int sndbuf = 1 << 20;  // the kernel doubles it; capped by net.core.wmem_max
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  auto wc = std::make_unique<WorkerConnection>(
+      fd, spec_.socket_timeout, open_connections_,
+      spec_.process_slot ? &spec_.process_slot->connections : nullptr);
   if (!peer_allowed(fd)) return nullptr;  // checked once per connection, not per request
   return wc;
 }
@@ -857,15 +882,15 @@ int Daemon::run() {
     epoll_event stop{};
     stop.events = EPOLLIN;
     stop.data.u64 = kStopKey;
-    // EPOLLEXCLUSIVE: a new connection wakes one process of the group that has a thread
-    // waiting, not every process.
+    // Not EPOLLEXCLUSIVE: that wakes the first process in the socket's wait queue that has a
+    // thread waiting, so one process would collect every new connection while it has a free
+    // thread. Waking them all lets whichever runs first take it; with persistent connections
+    // new ones are rare, so the wake-ups cost little.
     epoll_event listen{};
-    listen.events = EPOLLIN | EPOLLEXCLUSIVE;
+    listen.events = EPOLLIN;
     listen.data.u64 = kListenKey;
     watched = ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, stop_fd_.get(), &stop) == 0 &&
-              (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, listen_fd_, &listen) == 0 ||
-               (listen.events = EPOLLIN,
-                ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, listen_fd_, &listen) == 0));
+              ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, listen_fd_, &listen) == 0;
   }
   if (signal_fd_.get() < 0 || stop_fd_.get() < 0 || control_fd_.get() < 0 || done_fd_.get() < 0 ||
       !watched) {

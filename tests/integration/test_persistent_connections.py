@@ -35,8 +35,9 @@ def test_sequential_requests_reuse_the_workers_daemon_connections(httpd_factory,
         r = server.get(f"/p/?id=seq{i}")
         assert r.status == 200, r.body
     accepted = server.read_log().count(ACCEPTED) - before
-    # One idle connection per worker child that served a request (StartServers 2), not 60.
-    assert accepted <= 2, f"{accepted} daemon connections for 60 sequential requests"
+    # One idle connection per worker child that served a request (StartServers 2), plus a few
+    # that a daemon holding more connections than its sibling let go to even them out; not 60.
+    assert accepted <= 6, f"{accepted} daemon connections for 60 sequential requests"
 
 
 @pytest.mark.wsgid_only("mod_wsgi connects to its daemon for every request")
