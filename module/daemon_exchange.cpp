@@ -204,9 +204,19 @@ class Exchange {
       if (out_.size() - out_pos_ == 0 && body_pending_ && !send_failed_) {
         if (const int rc = read_client_body(); rc != OK) return rc;
       }
-      const bool want_write = out_.size() > out_pos_ && !send_failed_;
+      bool want_write = out_.size() > out_pos_ && !send_failed_;
+      if (want_write) {
+        // Optimistically, without a poll first: the socket nearly always has room.
+        const std::size_t sent = delivered_;
+        write_some();
+        if (done_) return OK;  // a resend was decided
+        if (delivered_ != sent) deadline = apr_time_now() + timeout_;
+        want_write = out_.size() > out_pos_ && !send_failed_;
+        if (!want_write && body_pending_ && !send_failed_) continue;  // more body to read
+      }
       pollfd pfd{fd_, static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0};
-      int n = poll(&pfd, 1, 0);
+      // Before the response head there is nothing to flush to the client: just wait.
+      int n = head_seen_ && mode_ == Mode::kPass ? poll(&pfd, 1, 0) : 0;
       if (n == 0) {
         // Nothing ready right now: push what the client has been given so far before waiting,
         // so streamed responses reach it promptly.
