@@ -82,6 +82,8 @@ std::uint32_t max_payload(FrameType t) {
       return 0;
     case FrameType::kError:
       return kMaxErrorPayload;
+    case FrameType::kResponseFile:
+      return kResponseFilePayload;
   }
   return 0;
 }
@@ -97,6 +99,7 @@ bool known_type(std::uint8_t t) {
     case FrameType::kResponseEnd:
     case FrameType::kError:
     case FrameType::kGoAway:
+    case FrameType::kResponseFile:
       return true;
   }
   return false;
@@ -212,6 +215,26 @@ bool parse_response_head(std::string_view payload, ResponseHead& out) {
   out.reason = out.headers.front().second;
   out.headers.erase(out.headers.begin());
   return true;
+}
+
+void append_response_file(std::string& out, std::uint64_t offset, std::uint64_t length) {
+  std::string payload;
+  put_u32(payload, static_cast<std::uint32_t>(offset));
+  put_u32(payload, static_cast<std::uint32_t>(offset >> 32));
+  put_u32(payload, static_cast<std::uint32_t>(length));
+  put_u32(payload, static_cast<std::uint32_t>(length >> 32));
+  append_frame(out, FrameType::kResponseFile, 0, payload);
+}
+
+bool parse_response_file(std::string_view payload, std::uint64_t& offset, std::uint64_t& length) {
+  Reader r{payload};
+  std::uint32_t o_lo = 0, o_hi = 0, l_lo = 0, l_hi = 0;
+  if (!r.u32(o_lo) || !r.u32(o_hi) || !r.u32(l_lo) || !r.u32(l_hi) || !r.done()) return false;
+  offset = (std::uint64_t{o_hi} << 32) | o_lo;
+  length = (std::uint64_t{l_hi} << 32) | l_lo;
+  // Both must fit an off_t, and a frame for nothing is not sent.
+  constexpr std::uint64_t kMax = std::uint64_t{1} << 62;
+  return length > 0 && offset < kMax && length < kMax;
 }
 
 void append_error(std::string& out, std::uint16_t status, std::string_view code,

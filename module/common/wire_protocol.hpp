@@ -60,6 +60,8 @@ enum class FrameType : std::uint8_t {
   kResponseEnd = 18,   // empty: response complete
   kError = 19,         // u16 http status, then pairs: ("code", WSGIDxxxx), ("message", text)
   kGoAway = 20,        // empty: closing; nothing sent since the last ResponseEnd was read
+  kResponseFile = 21,  // u64 offset, u64 length: body bytes from the file whose descriptor
+                       // came with this frame (SCM_RIGHTS, one per frame, in frame order)
 };
 
 inline constexpr std::uint8_t kKeepAlive = 0x01;  // ResponseEnd flag: the connection stays open
@@ -107,6 +109,12 @@ struct ResponseHead {
 void append_response_head(std::string& out, std::uint16_t status, std::string_view reason,
                           std::span<const std::pair<std::string_view, std::string_view>> headers);
 bool parse_response_head(std::string_view payload, ResponseHead& out);
+
+// wsgi.file_wrapper on a regular file: the daemon passes the descriptor instead of the bytes,
+// and httpd sends them with sendfile.
+inline constexpr std::size_t kResponseFilePayload = 16;
+void append_response_file(std::string& out, std::uint64_t offset, std::uint64_t length);
+bool parse_response_file(std::string_view payload, std::uint64_t& offset, std::uint64_t& length);
 
 struct ErrorInfo {
   std::uint16_t status = 0;

@@ -56,6 +56,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case FrameType::kError:
           (void)parse_error(payload, error);
           break;
+        case FrameType::kResponseFile: {
+          std::uint64_t offset = 0, length = 0;
+          (void)parse_response_file(payload, offset, length);
+          break;
+        }
         default:
           break;
       }

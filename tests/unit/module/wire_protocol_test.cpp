@@ -85,6 +85,31 @@ TEST(WireProtocol, TakePartialHandsOverABodyFramesBufferedStart) {
   EXPECT_EQ(h.type, FrameType::kResponseEnd);
 }
 
+TEST(WireProtocol, ResponseFileRoundTripsSixtyFourBitOffsets) {
+  std::string out;
+  append_response_file(out, (std::uint64_t{5} << 32) + 7, 10u << 20);
+  FrameDecoder d;
+  d.feed(out);
+  FrameHeader h;
+  std::string_view payload;
+  ASSERT_TRUE(d.next(h, payload));
+  EXPECT_EQ(h.type, FrameType::kResponseFile);
+  std::uint64_t offset = 0, length = 0;
+  ASSERT_TRUE(parse_response_file(payload, offset, length));
+  EXPECT_EQ(offset, (std::uint64_t{5} << 32) + 7);
+  EXPECT_EQ(length, 10u << 20);
+}
+
+TEST(WireProtocol, ResponseFileForNothingOrBeyondOffTIsRefused) {
+  std::string zero;
+  append_response_file(zero, 0, 0);
+  std::uint64_t offset = 0, length = 0;
+  EXPECT_FALSE(parse_response_file(std::string_view(zero).substr(kHeaderSize), offset, length));
+  std::string huge;
+  append_response_file(huge, 0, ~std::uint64_t{0});
+  EXPECT_FALSE(parse_response_file(std::string_view(huge).substr(kHeaderSize), offset, length));
+}
+
 TEST(WireProtocol, GoAwayWithAPayloadIsRefused) {
   const unsigned char header[kHeaderSize] = {20, 0, 0, 0, 1, 0, 0, 0};
   FrameHeader h;
