@@ -2,6 +2,7 @@
 
 #include <apr_buckets.h>
 #include <apr_strings.h>
+#include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
 #include <util_filter.h>
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <deque>
 #include <cstddef>
 #include <cstring>
 #include <mutex>
@@ -147,6 +149,7 @@ class Exchange {
   }
   ~Exchange() {
     if (piece_) apr_bucket_free(piece_);
+    for (const int fd : fds_) close(fd);
   }
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
@@ -195,7 +198,7 @@ class Exchange {
   // connection can go back to the pool.
   bool reusable() const {
     return end_seen_ && (end_flags_ & wire::kKeepAlive) != 0 && !body_pending_ &&
-           out_pos_ == out_.size() && !send_failed_ && decoder_.buffered() == 0;
+           out_pos_ == out_.size() && !send_failed_ && decoder_.buffered() == 0 && fds_.empty();
   }
 
   int loop() {
@@ -297,7 +300,7 @@ class Exchange {
     for (;;) {
       if (piece_) {
         // The rest of a large body frame, straight into the bucket memory it goes out in.
-        const ssize_t n = recv(fd_, piece_ + piece_have_, piece_len_ - piece_have_, MSG_DONTWAIT);
+        const ssize_t n = receive(piece_ + piece_have_, piece_len_ - piece_have_);
         if (n > 0) {
           piece_have_ += static_cast<std::size_t>(n);
           if (piece_have_ < piece_len_) continue;
@@ -310,7 +313,7 @@ class Exchange {
         return fail_io("recv", errno);
       }
       const std::span<char> space = decoder_.prepare(64 * 1024);
-      const ssize_t n = recv(fd_, space.data(), space.size(), MSG_DONTWAIT);
+      const ssize_t n = receive(space.data(), space.size());
       if (n > 0) {
         decoder_.commit(static_cast<std::size_t>(n));
         if (const int rc = process_frames(); rc != OK || done_) return rc;
@@ -325,6 +328,74 @@ class Exchange {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return OK;
       return fail_io("recv", errno);
     }
+  }
+
+  // recv that also takes the descriptors of ResponseFile frames (SCM_RIGHTS). The kernel hands
+  // a frame's descriptor to the read that reaches its first byte and never joins two frames'
+  // descriptors in one read, so a queue in arrival order matches them to their frames.
+  ssize_t receive(char* buf, std::size_t len) {
+    iovec v{buf, len};
+    alignas(cmsghdr) char control[CMSG_SPACE(4 * sizeof(int))];
+    msghdr msg{};
+    msg.msg_iov = &v;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t n = recvmsg(fd_, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0) return n;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (std::size_t i = 0; i < count; ++i) {
+        int fd = -1;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        fds_.push_back(fd);
+      }
+    }
+    if (msg.msg_flags & MSG_CTRUNC) fds_lost_ = true;  // the frames will find none: an error
+    return n;
+  }
+
+  // A ResponseFile frame: the file's bytes go out as a file bucket, which httpd sends with
+  // sendfile when EnableSendfile allows (else mmap or read): they never cross the socket.
+  int add_file(std::string_view payload) {
+    std::uint64_t offset = 0, length = 0;
+    if (!wire::parse_response_file(payload, offset, length)) {
+      return protocol_error("a malformed file frame");
+    }
+    if (fds_.empty()) {
+      return protocol_error(fds_lost_ ? "file descriptors lost (MSG_CTRUNC)"
+                                      : "a file frame without its descriptor");
+    }
+    int fd = fds_.front();
+    fds_.pop_front();
+    if (mode_ != Mode::kPass) {
+      close(fd);
+      return OK;
+    }
+    // The request pool outlives every bucket of its response (the EOR bucket destroys it only
+    // after the data before it is written), so the descriptor is closed with it.
+    apr_pool_cleanup_register(r_->pool, reinterpret_cast<void*>(static_cast<intptr_t>(fd)),
+                              close_fd, apr_pool_cleanup_null);
+    const auto* core =
+        static_cast<const core_dir_config*>(ap_get_core_module_config(r_->per_dir_config));
+    apr_int32_t flags = APR_FOPEN_READ;
+    if (core->enable_sendfile == ENABLE_SENDFILE_ON) flags |= APR_FOPEN_SENDFILE_ENABLED;
+    apr_file_t* file = nullptr;
+    apr_os_file_t os_fd = fd;
+    if (apr_os_file_put(&file, &os_fd, flags, r_->pool) != APR_SUCCESS) {
+      return fail_io("apr_os_file_put", 0);
+    }
+    apr_brigade_insert_file(bb_, file, static_cast<apr_off_t>(offset),
+                            static_cast<apr_off_t>(length), r_->pool);
+    pending_bytes_ += 1;  // passed at the end of this batch
+    body_passed_ += length;
+    return OK;
+  }
+
+  static apr_status_t close_fd(void* data) {
+    close(static_cast<int>(reinterpret_cast<intptr_t>(data)));
+    return APR_SUCCESS;
   }
 
   int process_frames() {
@@ -356,6 +427,10 @@ class Exchange {
           if (pending_bytes_ >= kPassThreshold) {
             if (const int rc = pass(); rc != OK) return rc;
           }
+          break;
+        case wire::FrameType::kResponseFile:
+          if (!head_seen_) return protocol_error("a file before the response head");
+          if (const int rc = add_file(payload); rc != OK) return rc;
           break;
         case wire::FrameType::kResponseEnd:
           if (!head_seen_) return protocol_error("end before the response head");
@@ -575,6 +650,8 @@ class Exchange {
   std::size_t piece_len_ = 0;
   std::size_t piece_have_ = 0;
   std::size_t frame_left_ = 0;  // payload of that frame still to come after this piece
+  std::deque<int> fds_;         // descriptors received for ResponseFile frames not yet decoded
+  bool fds_lost_ = false;
   std::size_t pending_bytes_ = 0;
   std::uint64_t body_passed_ = 0;
   bool body_pending_ = false;

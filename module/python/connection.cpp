@@ -146,6 +146,41 @@ void Connection::write_all(std::span<iovec> buffers) {
   }
 }
 
+void Connection::send_file(std::string_view prefix, int file_fd, std::uint64_t offset,
+                           std::uint64_t length) {
+  if (broken_) throw ConnectionError(failure_kind_, failure_);
+  std::string frame(prefix);
+  wire::append_response_file(frame, offset, length);
+  iovec v{frame.data(), frame.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &v;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &file_fd, sizeof(int));
+  for (;;) {
+    const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (n >= 0) {
+      // The descriptor went with the first byte; the rest of the frame follows without it.
+      write_all(std::string_view(frame).substr(static_cast<std::size_t>(n)));
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      wait_for(POLLOUT);
+      continue;
+    }
+    const auto kind = (errno == EPIPE || errno == ECONNRESET) ? ConnectionError::Kind::kPeerGone
+                                                              : ConnectionError::Kind::kIo;
+    fail(kind, std::string("write to worker: ") + std::strerror(errno));
+  }
+}
+
 void Connection::write_all(std::string_view bytes) {
   iovec v{const_cast<char*>(bytes.data()), bytes.size()};
   write_all(std::span<iovec>(&v, 1));

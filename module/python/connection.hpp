@@ -44,6 +44,11 @@ class Connection {
   std::string_view next_body_chunk();
   bool body_complete() const { return body_complete_; }
 
+  // `prefix` (whole frames, e.g. the response head), then a ResponseFile frame, in one write
+  // with `file_fd` attached (SCM_RIGHTS): the worker sends `length` bytes from `offset` of that
+  // file itself. Throws like write_all. Safe to call without the GIL.
+  void send_file(std::string_view prefix, int file_fd, std::uint64_t offset, std::uint64_t length);
+
   // Writes every byte of every buffer (or throws). Safe to call without the GIL.
   void write_all(std::span<iovec> buffers);
   void write_all(std::string_view bytes);

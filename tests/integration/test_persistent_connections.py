@@ -80,3 +80,33 @@ def test_recycling_daemons_close_idle_connections_and_no_request_runs_twice(http
     # connections were closed under the workers (found dead, or answered with GoAway).
     assert log.count("draining (maximum-requests reached)") >= 20
     print(f"resent after GoAway: {log.count('WSGID0113')}; connections: {log.count(ACCEPTED)}")
+
+
+FILE_CONF = """
+WSGIRestrictEmbedded On
+WSGIDaemonProcess f processes=1 threads=2 display-name=%{GROUP}
+WSGIScriptAlias /raw @APPS@/validated.wsgi process-group=f application-group=%{GLOBAL} callable-object=raw_application
+"""
+
+
+def daemon_read_bytes(pid):
+    for line in open(f"/proc/{pid}/io"):
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no rchar")
+
+
+@pytest.mark.wsgid_only("mod_wsgi copies file_wrapper bodies through its daemon socket")
+def test_file_wrapper_bytes_do_not_cross_the_daemon_socket(httpd_factory, flavour):
+    server = httpd_factory(FILE_CONF, flavour, extra_global="EnableSendfile On\n")
+    payload = hh.payload_bytes()
+    assert server.wait_ok("/raw/file").body == payload
+    (pid,) = server.daemon_pids("f")
+    before = daemon_read_bytes(pid)
+    for _ in range(5):
+        r = server.get("/raw/file")
+        assert r.status == 200 and r.body == payload
+    # Iterating the wrapper would read 5 x 300 KB in the daemon; passing the descriptor reads
+    # none of it there (the worker's httpd sends it with sendfile).
+    read = daemon_read_bytes(pid) - before
+    assert read < len(payload), f"the daemon read {read} bytes for 5 file responses"

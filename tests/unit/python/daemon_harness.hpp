@@ -106,6 +106,7 @@ struct Response {
   Pairs headers;
   std::string body;
   int body_frames = 0;
+  int file_frames = 0;         // ResponseFile frames (their bytes are read into body)
   bool ended = false;          // ResponseEnd arrived
   std::uint8_t end_flags = 0;  // ResponseEnd's flags (kKeepAlive: the daemon keeps the connection)
   std::string header(const std::string& name) const;
@@ -138,6 +139,7 @@ class Client {
  private:
   int fd_;
   wire::FrameDecoder decoder_;
+  std::vector<int> fds_;  // descriptors received with ResponseFile frames, in order
 };
 
 class Daemon {

@@ -150,6 +150,41 @@ def application(environ, start_response):
   EXPECT_FALSE(std::filesystem::exists(marker));
 }
 
+TEST(DaemonLoop, FileWrapperOnARegularFilePassesItsDescriptor) {
+  TempDir dir;
+  std::string content;
+  for (int i = 0; i < 50000; ++i) content += static_cast<char>('a' + i % 26);
+  const auto data = dir.write("data.bin", content);
+  const auto app = dir.write("app.wsgi", R"(
+import io
+def application(environ, start_response):
+    path = environ['PATH_INFO']
+    headers = [('Content-Type', 'application/octet-stream')]
+    if path == '/capped':
+        headers.append(('Content-Length', '1000'))
+    start_response('200 OK', headers)
+    if path == '/memory':
+        return environ['wsgi.file_wrapper'](io.BytesIO(b'in memory'), 4)
+    f = open(')" + data + R"(', 'rb')
+    f.read(10)  # the descriptor is sent from the file's position, not from 0
+    return environ['wsgi.file_wrapper'](f, 8192)
+)");
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  Response r = client.request(cgi(app, "GET", "/file"));
+  EXPECT_EQ(r.file_frames, 1);
+  EXPECT_EQ(r.body_frames, 0);
+  EXPECT_EQ(r.body, content.substr(10));
+  EXPECT_EQ(r.end_flags, wire::kKeepAlive);
+  r = client.next_request(cgi(app, "GET", "/capped"));
+  EXPECT_EQ(r.file_frames, 1);
+  EXPECT_EQ(r.body, content.substr(10, 1000));
+  // Not a file with a descriptor: iterated and sent as bytes, as before.
+  r = client.next_request(cgi(app, "GET", "/memory"));
+  EXPECT_EQ(r.file_frames, 0);
+  EXPECT_EQ(r.body, "in memory");
+}
+
 TEST(DaemonLoop, AProcessKeepsNoMoreConnectionsThanThreads) {
   TempDir dir;
   const auto app = dir.write("app.wsgi", kHelloApp);
