@@ -350,11 +350,17 @@ bool Daemon::start_up() {
 // The worker may still be sending a body the application did not read. Taking a little of it
 // (up to RequestEnd) lets the worker finish its send instead of hitting a reset connection; a
 // large unread upload is cut off by closing instead.
+//
+// After a kKeepAlive ResponseEnd the rest is read to RequestEnd whatever its size: the worker
+// reuses the connection only if it had sent all of it (it stops sending at ResponseEnd), so
+// it is bounded by what is already in flight, and stopping early would close a connection the
+// worker may already have sent its next request on.
 void discard_rest_of_body(Connection& conn) {
-  constexpr std::size_t kMaxDiscard = 256 * 1024;
+  const std::size_t max_discard =
+      conn.keep_alive_promised() ? std::numeric_limits<std::size_t>::max() : 256 * 1024;
   std::size_t discarded = 0;
   try {
-    while (!conn.body_complete() && discarded <= kMaxDiscard) {
+    while (!conn.body_complete() && discarded <= max_discard) {
       discarded += conn.next_body_chunk().size();
     }
   } catch (const ConnectionError&) {

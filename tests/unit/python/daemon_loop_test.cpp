@@ -78,6 +78,19 @@ def application(environ, start_response):
   EXPECT_EQ(count(daemon.log(), "connection from worker pid"), 1u);
 }
 
+TEST(DaemonLoop, ALargeBodyTheAppLeftUnreadIsSkippedAndTheConnectionServesTheNext) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  // 3 MiB the application never reads: the worker had sent it all, so the daemon reads past it
+  // to RequestEnd instead of closing a connection it promised to keep.
+  const Response r = client.request(cgi(app, "POST"), std::string(3 << 20, 'z'));
+  EXPECT_EQ(r.body, "hello");
+  EXPECT_EQ(r.end_flags, wire::kKeepAlive);
+  EXPECT_EQ(client.next_request(cgi(app)).body, "hello");
+}
+
 TEST(DaemonLoop, MaximumRequestsCountsRequestsNotConnections) {
   TempDir dir;
   const auto app = dir.write("app.wsgi", kHelloApp);
