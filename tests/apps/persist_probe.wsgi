@@ -1,6 +1,7 @@
 # Records every request it runs as a file named after the request's id, so a test can tell
 # that no request ran twice (a worker resending one the application had already started).
 import os
+import time
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -14,6 +15,8 @@ def application(environ, start_response):
     if rid:
         with open(os.path.join(SCRATCH, "ran-%s-%s" % (rid, uuid.uuid4().hex)), "w"):
             pass
+    if "sleep" in query:
+        time.sleep(int(query["sleep"]) / 1000.0)
     out = b"%s %d %d" % (rid.encode(), len(body), os.getpid())
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(out)))])
     return [out]

@@ -3,7 +3,10 @@ connecting per request, a daemon that recycles closes its idle ones without losi
 and no request ever runs twice because a worker resent it."""
 
 import collections
+import os
+import signal
 import threading
+import time
 
 import pytest
 
@@ -110,3 +113,54 @@ def test_file_wrapper_bytes_do_not_cross_the_daemon_socket(httpd_factory, flavou
     # none of it there (the worker's httpd sends it with sendfile).
     read = daemon_read_bytes(pid) - before
     assert read < len(payload), f"the daemon read {read} bytes for 5 file responses"
+
+
+GOAWAY_CONF = """
+LogLevel debug
+StartServers 1
+ServerLimit 1
+MaxRequestWorkers 25
+WSGIRestrictEmbedded On
+WSGIDaemonProcess g processes=1 threads=1 graceful-timeout=20 display-name=%{GROUP}
+WSGIScriptAlias /p @APPS@/persist_probe.wsgi process-group=g application-group=%{GLOBAL}
+"""
+
+
+@pytest.mark.wsgid_only("mod_wsgi has no persistent daemon connections")
+def test_request_waiting_on_an_idle_connection_is_resent_when_the_daemon_drains(httpd_factory,
+                                                                              flavour):
+    """The one worker child holds idle connection C. A large upload (which never takes a pooled
+    connection) opens D and keeps the daemon's only thread busy; the next GET is sent on C and
+    waits there. Draining that daemon answers C with GoAway: the worker must resend the GET on
+    a new connection (served by the replacement daemon), exactly once."""
+    server = httpd_factory(GOAWAY_CONF, flavour)
+    server.wait_ok("/p/?id=warm")
+    (old_pid,) = server.daemon_pids("g")
+    results = {}
+
+    def request(name, method, path, body=None):
+        try:
+            results[name] = hh.http_request(server.port, method, path, body=body, timeout=60)
+        except Exception as e:  # noqa: BLE001 - reported below
+            results[name] = e
+
+    upload = threading.Thread(target=request,
+                              args=("upload", "POST", "/p/?id=upload&sleep=2000", b"u" * 300_000))
+    upload.start()
+    hh.poll(lambda: any((server.tmp / "scratch").glob("ran-upload-*")), timeout=10,
+            what="the upload to be inside the app")
+    waiting = threading.Thread(target=request, args=("get", "GET", "/p/?id=resent"))
+    waiting.start()
+    time.sleep(0.5)  # the GET is now on C, unread: the daemon's only thread is busy
+    assert not any((server.tmp / "scratch").glob("ran-resent-*"))
+    os.kill(old_pid, signal.SIGUSR1)
+    upload.join(60)
+    waiting.join(60)
+    for name in ("upload", "get"):
+        r = results[name]
+        assert not isinstance(r, Exception) and r.status == 200, f"{name}: {r!r}"
+    assert results["get"].body.split()[0] == b"resent"
+    # Served by the replacement, not the draining process; and run once.
+    assert int(results["get"].body.split()[2]) != old_pid
+    assert len(list((server.tmp / "scratch").glob("ran-resent-*"))) == 1
+    assert "WSGID0113" in server.read_log()
