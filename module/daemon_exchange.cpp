@@ -5,6 +5,7 @@
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <mpm_common.h>
 #include <util_filter.h>
 
 #include <fcntl.h>
@@ -472,12 +473,12 @@ class Exchange {
 
   // A body frame too large to have arrived whole is not gathered in the decoder and then copied
   // into a bucket: its payload is received into bucket memory directly, in pieces of at most
-  // kPieceSize that go to httpd as they fill (heap buckets that own their memory: no copy).
+  // piece_size() that go to httpd as they fill (heap buckets that own their memory: no copy).
   bool begin_direct_body() {
     wire::FrameHeader h;
     if (!head_seen_ || mode_ != Mode::kPass || !decoder_.peek_header(h)) return false;
     if (h.type != wire::FrameType::kResponseBody || h.length < kDirectMin) return false;
-    const std::size_t first = std::min<std::size_t>(h.length, kPieceSize);
+    const std::size_t first = std::min<std::size_t>(h.length, piece_size());
     if (decoder_.buffered() - wire::kHeaderSize >= first) return false;  // already here
     response_frame_seen_ = true;
     frame_left_ = h.length - first;
@@ -494,7 +495,7 @@ class Exchange {
     pending_bytes_ += piece_len_;
     body_passed_ += piece_len_;
     if (frame_left_ > 0) {
-      piece_len_ = std::min<std::size_t>(frame_left_, kPieceSize);
+      piece_len_ = std::min<std::size_t>(frame_left_, piece_size());
       frame_left_ -= piece_len_;
       piece_ = static_cast<char*>(apr_bucket_alloc(piece_len_, ba));
       piece_have_ = 0;
@@ -645,7 +646,15 @@ class Exchange {
   wire::FrameDecoder decoder_;
   static constexpr std::size_t kPassThreshold = 256 * 1024;
   static constexpr std::size_t kDirectMin = 32 * 1024;
-  static constexpr std::size_t kPieceSize = 256 * 1024;
+  // Pieces come from the connection's allocator, which keeps at most MaxMemFree of freed
+  // memory and hands any block that would exceed it back to malloc at once. A piece larger than
+  // that limit would be a fresh malloc (and, past glibc's mmap threshold, fresh pages) for every
+  // 256 KiB of every response; a quarter of it lets freed pieces be reused.
+  static std::size_t piece_size() {
+    constexpr std::size_t kMax = 256 * 1024, kMin = 32 * 1024;
+    if (ap_max_mem_free == APR_ALLOCATOR_MAX_FREE_UNLIMITED) return kMax;
+    return std::clamp<std::size_t>(ap_max_mem_free / 4, kMin, kMax);
+  }
   char* piece_ = nullptr;  // bucket memory a body frame's payload is being received into
   std::size_t piece_len_ = 0;
   std::size_t piece_have_ = 0;
