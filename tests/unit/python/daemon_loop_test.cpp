@@ -198,6 +198,31 @@ def application(environ, start_response):
   EXPECT_EQ(r.body, "in memory");
 }
 
+TEST(DaemonLoop, AProcessHoldingMoreConnectionsThanASiblingLetsTheNextOneGo) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  SharedGroupSlot slot;
+  // A READY sibling process of the group holding no connection.
+  wsgid_process_slot& sibling = slot.group()->processes_slots[1];
+  __atomic_store_n(&sibling.state, std::int32_t{WSGID_PROCESS_READY}, __ATOMIC_RELAXED);
+  __atomic_store_n(&sibling.connections, 0, __ATOMIC_RELAXED);
+  DaemonOptions options;
+  options.threads = 4;
+  options.process_slot = slot.process();
+  options.group_slot = slot.group();
+  Daemon daemon(dir, options);
+  auto first = daemon.connect();
+  EXPECT_EQ(first.request(cgi(app)).end_flags, wire::kKeepAlive);  // 1 vs 0: even enough
+  auto second = daemon.connect();
+  EXPECT_EQ(second.request(cgi(app)).end_flags, 0) << "2 vs 0: the sibling should take it";
+  EXPECT_TRUE(second.closed_by_peer());
+  EXPECT_TRUE(slot.wait_for(
+      [&] { return __atomic_load_n(&slot.process()->connections, __ATOMIC_RELAXED); }, 1));
+  __atomic_store_n(&sibling.connections, 3, __ATOMIC_RELAXED);
+  auto third = daemon.connect();
+  EXPECT_EQ(third.request(cgi(app)).end_flags, wire::kKeepAlive);  // 2 vs 3
+}
+
 TEST(DaemonLoop, AProcessKeepsNoMoreConnectionsThanThreads) {
   TempDir dir;
   const auto app = dir.write("app.wsgi", kHelloApp);
