@@ -43,6 +43,7 @@ wsgid_process_slot* claim_process_slot(wsgid_group_slot* group, int threads) {
     store(p.pid, 0);
     store(p.threads, threads);
     store(p.busy_threads, 0);
+    store(p.connections, 0);
     store(p.exit_reason, WSGID_EXIT_CRASH);
     store(p.requests, 0);
     store(p.state, WSGID_PROCESS_STARTING);
@@ -58,6 +59,7 @@ void release_process_slot(wsgid_group_slot* group, wsgid_process_slot* slot, int
   if (reason < 0 || reason >= WSGID_EXIT_REASONS) reason = WSGID_EXIT_CRASH;
   add(group->restarts[reason], 1);
   store(slot->busy_threads, 0);
+  store(slot->connections, 0);
   store(slot->pid, 0);
   store(slot->state, WSGID_PROCESS_EMPTY);
 }

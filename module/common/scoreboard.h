@@ -76,8 +76,8 @@ typedef struct wsgid_process_slot {
   int32_t threads;      /* request threads of the process */
   int32_t busy_threads; /* threads inside a request */
   int32_t exit_reason;  /* enum wsgid_exit_reason */
-  uint32_t reserved;
-  uint64_t requests; /* completed by this process */
+  int32_t connections;  /* worker connections held, in a request or idle (persistent) */
+  uint64_t requests;    /* completed by this process */
 } wsgid_process_slot;
 
 typedef struct wsgid_group_slot {

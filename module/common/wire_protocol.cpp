@@ -1,5 +1,6 @@
 #include "wire_protocol.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace wsgid::wire {
@@ -77,9 +78,12 @@ std::uint32_t max_payload(FrameType t) {
       return kMaxBodyPayload;
     case FrameType::kRequestEnd:
     case FrameType::kResponseEnd:
+    case FrameType::kGoAway:
       return 0;
     case FrameType::kError:
       return kMaxErrorPayload;
+    case FrameType::kResponseFile:
+      return kResponseFilePayload;
   }
   return 0;
 }
@@ -94,6 +98,8 @@ bool known_type(std::uint8_t t) {
     case FrameType::kResponseBody:
     case FrameType::kResponseEnd:
     case FrameType::kError:
+    case FrameType::kGoAway:
+    case FrameType::kResponseFile:
       return true;
   }
   return false;
@@ -211,6 +217,26 @@ bool parse_response_head(std::string_view payload, ResponseHead& out) {
   return true;
 }
 
+void append_response_file(std::string& out, std::uint64_t offset, std::uint64_t length) {
+  std::string payload;
+  put_u32(payload, static_cast<std::uint32_t>(offset));
+  put_u32(payload, static_cast<std::uint32_t>(offset >> 32));
+  put_u32(payload, static_cast<std::uint32_t>(length));
+  put_u32(payload, static_cast<std::uint32_t>(length >> 32));
+  append_frame(out, FrameType::kResponseFile, 0, payload);
+}
+
+bool parse_response_file(std::string_view payload, std::uint64_t& offset, std::uint64_t& length) {
+  Reader r{payload};
+  std::uint32_t o_lo = 0, o_hi = 0, l_lo = 0, l_hi = 0;
+  if (!r.u32(o_lo) || !r.u32(o_hi) || !r.u32(l_lo) || !r.u32(l_hi) || !r.done()) return false;
+  offset = (std::uint64_t{o_hi} << 32) | o_lo;
+  length = (std::uint64_t{l_hi} << 32) | l_lo;
+  // Both must fit an off_t, and a frame for nothing is not sent.
+  constexpr std::uint64_t kMax = std::uint64_t{1} << 62;
+  return length > 0 && offset < kMax && length < kMax;
+}
+
 void append_error(std::string& out, std::uint16_t status, std::string_view code,
                   std::string_view message) {
   std::string payload;
@@ -237,25 +263,55 @@ bool parse_error(std::string_view payload, ErrorInfo& out) {
 }
 
 void FrameDecoder::feed(std::string_view bytes) {
-  if (error_ != DecodeError::kNone) return;
-  // Compact lazily: drop consumed bytes only when they dominate the buffer.
-  if (consumed_ > 0 && consumed_ >= buffer_.size() / 2) {
-    buffer_.erase(0, consumed_);
-    consumed_ = 0;
+  if (error_ != DecodeError::kNone || bytes.empty()) return;
+  const std::span<char> space = prepare(bytes.size());
+  std::memcpy(space.data(), bytes.data(), bytes.size());
+  commit(bytes.size());
+}
+
+std::span<char> FrameDecoder::prepare(std::size_t min_free) {
+  if (begin_ == end_) begin_ = end_ = 0;
+  if (capacity_ - end_ < min_free) {
+    const std::size_t used = end_ - begin_;
+    if (begin_ > 0 && capacity_ - used >= min_free && begin_ >= used) {
+      // Consumed bytes dominate: slide the rest down instead of growing.
+      std::memmove(buffer_.get(), buffer_.get() + begin_, used);
+    } else {
+      const std::size_t capacity = std::max(used + min_free, capacity_ * 2);
+      auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+      if (used > 0) std::memcpy(bigger.get(), buffer_.get() + begin_, used);
+      buffer_ = std::move(bigger);
+      capacity_ = capacity;
+    }
+    begin_ = 0;
+    end_ = used;
   }
-  buffer_.append(bytes);
+  return {buffer_.get() + end_, capacity_ - end_};
+}
+
+void FrameDecoder::commit(std::size_t n) { end_ += std::min(n, capacity_ - end_); }
+
+bool FrameDecoder::peek_header(FrameHeader& header) {
+  if (error_ != DecodeError::kNone) return false;
+  if (buffered() < kHeaderSize) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(buffer_.get() + begin_);
+  error_ = decode_header(p, header);
+  return error_ == DecodeError::kNone;
 }
 
 bool FrameDecoder::next(FrameHeader& header, std::string_view& payload) {
-  if (error_ != DecodeError::kNone) return false;
-  if (buffered() < kHeaderSize) return false;
-  const auto* p = reinterpret_cast<const unsigned char*>(buffer_.data() + consumed_);
-  error_ = decode_header(p, header);
-  if (error_ != DecodeError::kNone) return false;
+  if (!peek_header(header)) return false;
   if (buffered() - kHeaderSize < header.length) return false;
-  payload = std::string_view(buffer_.data() + consumed_ + kHeaderSize, header.length);
-  consumed_ += kHeaderSize + header.length;
+  payload = std::string_view(buffer_.get() + begin_ + kHeaderSize, header.length);
+  begin_ += kHeaderSize + header.length;
   return true;
+}
+
+std::size_t FrameDecoder::take_partial(const FrameHeader& header, char* out) {
+  const std::size_t n = std::min<std::size_t>(buffered() - kHeaderSize, header.length);
+  if (n > 0) std::memcpy(out, buffer_.get() + begin_ + kHeaderSize, n);
+  begin_ += kHeaderSize + n;
+  return n;
 }
 
 }  // namespace wsgid::wire

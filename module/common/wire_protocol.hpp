@@ -6,17 +6,29 @@
 // Every frame is an 8-byte header then `length` payload bytes:
 //   u8 type | u8 flags | u16 reserved (0) | u32 length (little-endian)
 //
-// One connection carries one request at a time:
+// A connection carries one exchange at a time, and may carry many in turn (protocol version 2):
 //   worker:  Hello (first frame of a connection only), RequestHead, RequestBody*, RequestEnd
 //   daemon:  ResponseHead, ResponseBody*, ResponseEnd    or    Error
 // Body frames in both directions may interleave: the daemon may answer before it has read the
 // whole request body, and the worker keeps reading the response while it is still sending.
-// After ResponseEnd, a connection whose request body was fully sent may carry another
-// request (flag kKeepAlive on RequestHead asks for that); otherwise either side closes.
+//
+// Where one exchange ends and the next begins is explicit, never inferred from timing:
+// - ResponseEnd with flag kKeepAlive: the daemon will read the rest of this request's body up
+//   to RequestEnd and then wait for the next RequestHead on this connection. Without the flag
+//   the daemon closes after this exchange. The worker sends the next RequestHead only after a
+//   kKeepAlive ResponseEnd, and only if it had already sent RequestEnd and has no byte of the
+//   daemon's left over; otherwise it closes.
+// - Error always ends the connection.
+// - GoAway (daemon, between exchanges): "I have read nothing you sent after the last
+//   ResponseEnd and never will; this connection is closing." A daemon that drains sends it on
+//   every idle connection. A worker that gets GoAway instead of a response knows no part of its
+//   request reached the application and sends it again on a new connection. Any other failure
+//   before a response (EOF, reset) proves nothing, so the worker does not retry it.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -27,7 +39,7 @@
 namespace wsgid::wire {
 
 inline constexpr std::uint32_t kMagic = 0x44475357;  // "WSGD" as little-endian bytes
-inline constexpr std::uint16_t kVersion = 1;
+inline constexpr std::uint16_t kVersion = 2;         // 2: persistent connections, GoAway
 inline constexpr std::size_t kHeaderSize = 8;
 
 // Upper bounds on payloads. Heads are bounded well above httpd's own header limits; body
@@ -47,9 +59,12 @@ enum class FrameType : std::uint8_t {
   kResponseBody = 17,  // raw body bytes, length > 0
   kResponseEnd = 18,   // empty: response complete
   kError = 19,         // u16 http status, then pairs: ("code", WSGIDxxxx), ("message", text)
+  kGoAway = 20,        // empty: closing; nothing sent since the last ResponseEnd was read
+  kResponseFile = 21,  // u64 offset, u64 length: body bytes from the file whose descriptor
+                       // came with this frame (SCM_RIGHTS, one per frame, in frame order)
 };
 
-inline constexpr std::uint8_t kKeepAlive = 0x01;  // RequestHead flag
+inline constexpr std::uint8_t kKeepAlive = 0x01;  // ResponseEnd flag: the connection stays open
 
 struct FrameHeader {
   FrameType type{};
@@ -95,6 +110,12 @@ void append_response_head(std::string& out, std::uint16_t status, std::string_vi
                           std::span<const std::pair<std::string_view, std::string_view>> headers);
 bool parse_response_head(std::string_view payload, ResponseHead& out);
 
+// wsgi.file_wrapper on a regular file: the daemon passes the descriptor instead of the bytes,
+// and httpd sends them with sendfile.
+inline constexpr std::size_t kResponseFilePayload = 16;
+void append_response_file(std::string& out, std::uint64_t offset, std::uint64_t length);
+bool parse_response_file(std::string_view payload, std::uint64_t& offset, std::uint64_t& length);
+
 struct ErrorInfo {
   std::uint16_t status = 0;
   std::string_view code;
@@ -105,19 +126,39 @@ void append_error(std::string& out, std::uint16_t status, std::string_view code,
 bool parse_error(std::string_view payload, ErrorInfo& out);
 
 // Incremental decoder for a byte stream: feed what arrived, take whole frames out. The
-// payload view stays valid until the next feed() or next().
+// payload view stays valid until the next feed(), prepare() or next().
+//
+// Bytes can be received straight into the decoder's buffer (prepare, recv into the span,
+// commit), and a large body frame's payload can be taken out as it arrives (peek_header,
+// take_partial) so that the caller receives the rest of it straight into its own memory:
+// neither needs an intermediate copy.
 class FrameDecoder {
  public:
+  FrameDecoder() = default;
+  FrameDecoder(FrameDecoder&&) noexcept = default;
+  FrameDecoder& operator=(FrameDecoder&&) noexcept = default;
+
   void feed(std::string_view bytes);
+  // Free space for at least `min_free` bytes at the end of the buffer; commit(n) appends the
+  // first n bytes written there.
+  std::span<char> prepare(std::size_t min_free);
+  void commit(std::size_t n);
   // Returns true and fills header/payload when a whole frame is buffered. Returns false when
   // more bytes are needed or on error (see error()); after an error the stream is unusable.
   bool next(FrameHeader& header, std::string_view& payload);
+  // The header of the next frame, once its 8 bytes are buffered (false otherwise, or on error).
+  bool peek_header(FrameHeader& header);
+  // After peek_header: consumes that frame's header and as much of its payload as is buffered
+  // (at most header.length bytes), copying the payload bytes to `out`; returns how many.
+  std::size_t take_partial(const FrameHeader& header, char* out);
   DecodeError error() const { return error_; }
-  std::size_t buffered() const { return buffer_.size() - consumed_; }
+  std::size_t buffered() const { return end_ - begin_; }
 
  private:
-  std::string buffer_;
-  std::size_t consumed_ = 0;
+  std::unique_ptr<char[]> buffer_;
+  std::size_t capacity_ = 0;
+  std::size_t begin_ = 0;  // first unconsumed byte
+  std::size_t end_ = 0;    // one past the last buffered byte
   DecodeError error_ = DecodeError::kNone;
 };
 

@@ -49,16 +49,18 @@ void Connection::wait_for(short events) {
 
 wire::FrameHeader Connection::read_frame(std::string_view& payload) {
   wire::FrameHeader header;
-  char buf[64 * 1024];
   for (;;) {
     if (decoder_.next(header, payload)) return header;
     if (decoder_.error() != wire::DecodeError::kNone) {
       fail(ConnectionError::Kind::kProtocol, std::string("malformed frame from worker: ") +
                                                  std::string(wire::describe(decoder_.error())));
     }
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    // Straight into the decoder's buffer: a request body is copied once, into wsgi.input's
+    // bytes, not twice.
+    const std::span<char> space = decoder_.prepare(64 * 1024);
+    const ssize_t n = ::recv(fd_, space.data(), space.size(), 0);
     if (n > 0) {
-      decoder_.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+      decoder_.commit(static_cast<std::size_t>(n));
       continue;
     }
     if (n == 0) {
@@ -87,6 +89,23 @@ std::string_view Connection::next_body_chunk() {
   }
   fail(ConnectionError::Kind::kProtocol,
        "unexpected frame type " + std::to_string(static_cast<int>(h.type)) + " in a request body");
+}
+
+std::uint8_t Connection::response_end_flags() {
+  keep_alive_promised_ = !broken_ && keep_alive_policy_ && keep_alive_policy_();
+  return keep_alive_promised_ ? wire::kKeepAlive : 0;
+}
+
+void Connection::start_next_request() {
+  body_complete_ = false;
+  keep_alive_promised_ = false;
+}
+
+void Connection::send_go_away() {
+  unsigned char frame[wire::kHeaderSize];
+  wire::encode_header(wire::FrameType::kGoAway, 0, 0, frame);
+  // An idle connection's send buffer is empty: 8 bytes always fit, or the worker is gone.
+  [[maybe_unused]] const ssize_t n = ::send(fd_, frame, sizeof frame, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 void Connection::write_all(std::span<iovec> buffers) {
@@ -124,6 +143,41 @@ void Connection::write_all(std::span<iovec> buffers) {
         left = 0;
       }
     }
+  }
+}
+
+void Connection::send_file(std::string_view prefix, int file_fd, std::uint64_t offset,
+                           std::uint64_t length) {
+  if (broken_) throw ConnectionError(failure_kind_, failure_);
+  std::string frame(prefix);
+  wire::append_response_file(frame, offset, length);
+  iovec v{frame.data(), frame.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &v;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &file_fd, sizeof(int));
+  for (;;) {
+    const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (n >= 0) {
+      // The descriptor went with the first byte; the rest of the frame follows without it.
+      write_all(std::string_view(frame).substr(static_cast<std::size_t>(n)));
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      wait_for(POLLOUT);
+      continue;
+    }
+    const auto kind = (errno == EPIPE || errno == ECONNRESET) ? ConnectionError::Kind::kPeerGone
+                                                              : ConnectionError::Kind::kIo;
+    fail(kind, std::string("write to worker: ") + std::strerror(errno));
   }
 }
 

@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -43,9 +44,32 @@ class Connection {
   std::string_view next_body_chunk();
   bool body_complete() const { return body_complete_; }
 
+  // `prefix` (whole frames, e.g. the response head), then a ResponseFile frame, in one write
+  // with `file_fd` attached (SCM_RIGHTS): the worker sends `length` bytes from `offset` of that
+  // file itself. Throws like write_all. Safe to call without the GIL.
+  void send_file(std::string_view prefix, int file_fd, std::uint64_t offset, std::uint64_t length);
+
   // Writes every byte of every buffer (or throws). Safe to call without the GIL.
   void write_all(std::span<iovec> buffers);
   void write_all(std::string_view bytes);
+
+  // Persistent connections (protocol version 2). The daemon loop says whether this connection
+  // may carry another request; the adapter asks once, when it writes ResponseEnd, so the answer
+  // reflects draining or a connection surplus that began while the application ran.
+  void set_keep_alive_policy(std::function<bool()> policy) {
+    keep_alive_policy_ = std::move(policy);
+  }
+  // The flags for this request's ResponseEnd: kKeepAlive when the policy allows it.
+  std::uint8_t response_end_flags();
+  // Whether this request's ResponseEnd promised to read the next request.
+  bool keep_alive_promised() const { return keep_alive_promised_; }
+  // Between requests on one connection: the body state starts afresh.
+  void start_next_request();
+  // Whole or partial frames already read from the socket but not yet taken.
+  bool has_buffered_input() const { return decoder_.buffered() > 0; }
+  // Best effort, never blocks: tells an idle worker connection that nothing it sent since the
+  // last ResponseEnd was read (see wire_protocol.hpp). The caller closes it next.
+  void send_go_away();
 
   // Set once a read or write failed or the peer vanished: the request cannot complete.
   bool broken() const { return broken_; }
@@ -60,6 +84,8 @@ class Connection {
   int timeout_ms_;
   wire::FrameDecoder decoder_;
   bool body_complete_ = false;
+  bool keep_alive_promised_ = false;
+  std::function<bool()> keep_alive_policy_;
   bool broken_ = false;
   ConnectionError::Kind failure_kind_ = ConnectionError::Kind::kIo;
   std::string failure_;

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -24,6 +25,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -203,6 +205,32 @@ struct ThreadSlot {
   std::string request;  // what it is serving, for the request-timeout log line
 };
 
+// A worker connection while this process holds it, counted so the process can tell when it
+// holds more connections than it has threads (see Daemon::keep_alive_allowed).
+struct WorkerConnection {
+  // `shared`: this process's count in the scoreboard, which its siblings read (may be null).
+  WorkerConnection(int fd, double timeout, std::atomic<int>& open, std::int32_t* shared)
+      : conn(fd, timeout), open_count(open), shared_count(shared) {
+    ++open_count;
+    if (shared_count) __atomic_fetch_add(shared_count, 1, __ATOMIC_RELAXED);
+  }
+  ~WorkerConnection() {
+    --open_count;
+    if (shared_count) __atomic_fetch_sub(shared_count, 1, __ATOMIC_RELAXED);
+  }
+  WorkerConnection(const WorkerConnection&) = delete;
+  WorkerConnection& operator=(const WorkerConnection&) = delete;
+  Connection conn;
+  std::atomic<int>& open_count;
+  std::int32_t* shared_count;
+  bool greeted = false;     // its Hello has been read
+  bool registered = false;  // in the epoll set (parked before)
+};
+
+// epoll keys: the stop eventfd, the listening socket, then one fresh key per parking.
+constexpr std::uint64_t kStopKey = 0;
+constexpr std::uint64_t kListenKey = 1;
+
 class Daemon {
  public:
   explicit Daemon(const wsgid_daemon_spec& spec)
@@ -218,7 +246,12 @@ class Daemon {
  private:
   bool start_up();
   void request_thread(ThreadSlot& slot);
-  void serve(int fd, ThreadSlot& slot, std::int64_t accepted_us);
+  std::unique_ptr<WorkerConnection> accept_connection();
+  std::unique_ptr<WorkerConnection> unpark(std::uint64_t key);
+  void park(std::unique_ptr<WorkerConnection> wc);
+  void close_parked();
+  bool keep_alive_allowed() const;
+  bool serve(WorkerConnection& wc, ThreadSlot& slot, std::int64_t taken_us);
   bool peer_allowed(int fd);
   void request_drain(DrainReason reason);
   DrainReason wait_for_drain_reason();
@@ -243,7 +276,14 @@ class Daemon {
   int listen_fd_;
   std::atomic<bool> draining_{false};
   std::atomic<DrainReason> requested_{DrainReason::kNone};
-  std::atomic<long> accepted_{0};
+  std::atomic<long> requests_taken_{0};  // maximum-requests counts requests, not connections
+  // Idle worker connections wait here, not in a thread: a free request thread takes whichever
+  // becomes readable (EPOLLONESHOT: exactly one), or the listening socket's next connection.
+  UniqueFd epoll_fd_;
+  std::mutex park_mutex_;  // guards parked_, next_key_, and draining_'s transition
+  std::unordered_map<std::uint64_t, std::unique_ptr<WorkerConnection>> parked_;
+  std::uint64_t next_key_ = kListenKey + 1;
+  std::atomic<int> open_connections_{0};
   std::atomic<int> running_threads_{0};
   std::atomic<int> in_flight_{0};
   std::atomic<std::int64_t> last_activity_ns_{now_ns()};
@@ -312,11 +352,17 @@ bool Daemon::start_up() {
 // The worker may still be sending a body the application did not read. Taking a little of it
 // (up to RequestEnd) lets the worker finish its send instead of hitting a reset connection; a
 // large unread upload is cut off by closing instead.
+//
+// After a kKeepAlive ResponseEnd the rest is read to RequestEnd whatever its size: the worker
+// reuses the connection only if it had sent all of it (it stops sending at ResponseEnd), so
+// it is bounded by what is already in flight, and stopping early would close a connection the
+// worker may already have sent its next request on.
 void discard_rest_of_body(Connection& conn) {
-  constexpr std::size_t kMaxDiscard = 256 * 1024;
+  const std::size_t max_discard =
+      conn.keep_alive_promised() ? std::numeric_limits<std::size_t>::max() : 256 * 1024;
   std::size_t discarded = 0;
   try {
-    while (!conn.body_complete() && discarded <= kMaxDiscard) {
+    while (!conn.body_complete() && discarded <= max_discard) {
       discarded += conn.next_body_chunk().size();
     }
   } catch (const ConnectionError&) {
@@ -349,9 +395,11 @@ bool Daemon::peer_allowed(int fd) {
   return false;
 }
 
-void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
-  Connection conn(fd, spec_.socket_timeout);
-  if (!peer_allowed(fd)) return;
+// Serves one request on `wc`. True when the connection is at a clean boundary and promised the
+// worker another request (ResponseEnd with kKeepAlive, body read to RequestEnd).
+bool Daemon::serve(WorkerConnection& wc, ThreadSlot& slot, std::int64_t taken_us) {
+  Connection& conn = wc.conn;
+  conn.start_next_request();
   std::string head_payload;
   RequestTarget target;
   // Both outlive the try block, so a dropped connection is logged with the request's id and
@@ -360,12 +408,16 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
   std::optional<ProcessStatus::Request> busy;
   try {
     std::string_view payload;
-    wire::FrameHeader h = conn.read_frame(payload);
-    if (h.type != wire::FrameType::kHello || !wire::parse_hello(payload)) {
-      log_line(LogLevel::kError, "WSGID0505: " + who() +
-                                     " dropped a worker connection: bad hello (different "
-                                     "mod_wsgid and wsgid_python versions? restart httpd)");
-      return;
+    wire::FrameHeader h;
+    if (!wc.greeted) {
+      h = conn.read_frame(payload);
+      if (h.type != wire::FrameType::kHello || !wire::parse_hello(payload)) {
+        log_line(LogLevel::kError, "WSGID0505: " + who() +
+                                       " dropped a worker connection: bad hello (different "
+                                       "mod_wsgid and wsgid_python versions? restart httpd)");
+        return false;
+      }
+      wc.greeted = true;
     }
     h = conn.read_frame(payload);
     // Copied: reading the body later reuses the decoder's buffer the payload points into.
@@ -374,7 +426,11 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
     if (h.type != wire::FrameType::kRequestHead || !wire::parse_pairs(head_payload, pairs)) {
       log_line(LogLevel::kError,
                "WSGID0505: " + who() + " dropped a worker connection: expected a request head");
-      return;
+      return false;
+    }
+    if (const long n = ++requests_taken_;
+        spec_.maximum_requests > 0 && n >= spec_.maximum_requests) {
+      request_drain(DrainReason::kMaximumRequests);
     }
     busy.emplace(status_);
     std::string inner_script, inner_handler;
@@ -397,13 +453,13 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
       if (k == "mod_wsgi.request_id") {
         request_log.emplace(v);
       } else if (k == "mod_wsgi.queue_start") {
-        waited_us = status_.observe_queue_wait(v, accepted_us);
+        waited_us = status_.observe_queue_wait(v, taken_us);
       }
     }
     if (is_hook_request(pairs)) {
       // WSGIAccessScript/WSGIAuth*Script/WSGIDispatchScript, in a worker's in-process daemon.
       serve_hook(conn, pairs, who());
-      return;
+      return false;  // a hook's answer ends without kKeepAlive: the worker closes
     }
     if (spec_.queue_timeout > 0 && waited_us > spec_.queue_timeout * 1e6) {
       // mod_wsgi's queue-timeout: the client has likely given up; do not run the app.
@@ -415,14 +471,14 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
       std::string frame;
       wire::append_error(frame, 503, "WSGID0525", message);
       conn.write_all(frame);
-      return;
+      return false;
     }
     if (target.script.empty()) {
       log_line(LogLevel::kError,
                "WSGID0507: request without SCRIPT_FILENAME; the worker must name the script",
                target.client);
       send_internal_error(conn);
-      return;
+      return false;
     }
     {
       std::lock_guard lock(slot.mutex);
@@ -445,10 +501,11 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
     if (state == nullptr) {
       log_text(LogLevel::kError, "WSGID0512: " + error, target.client);
       send_internal_error(conn);
-      return;
+      return false;
     }
     bool complete = false;
     bool reload_requested = false;
+    conn.set_keep_alive_policy([this] { return keep_alive_allowed(); });
     {
       GilScope gil(state);
       std::string hook_error;
@@ -481,13 +538,110 @@ void Daemon::serve(int fd, ThreadSlot& slot, std::int64_t accepted_us) {
       request_drain(DrainReason::kScriptModified);
     }
     if (complete) discard_rest_of_body(conn);
+    return complete && conn.keep_alive_promised() && conn.body_complete() && !conn.broken();
   } catch (const ConnectionError& e) {
+    if (e.kind() == ConnectionError::Kind::kPeerGone && !busy && !conn.has_buffered_input()) {
+      return false;  // an idle worker connection closed between requests: routine
+    }
     log_connection_failure(e.kind(), e.what(), who() + " dropped a worker connection",
                            target.client);
   } catch (const std::exception& e) {
     log_line(LogLevel::kError, std::string("WSGID0505: dropped a worker connection: ") + e.what(),
              target.client);
   }
+  return false;
+}
+
+// Another request on this connection is promised only while this process holds no more
+// connections than it has threads. A connection belongs to one process, so a surplus would
+// make requests wait here for a thread while another process of the group has one free; with
+// at most `threads` connections, every request on one finds a free thread at once, and the
+// rest queue in the listening socket's backlog, shared by the whole group, as before.
+//
+// And a connection stays with one process, while the GIL makes a group's CPU parallelism come
+// from its processes: so a process that holds more connections than a sibling (by more than
+// one) lets this one go too. The worker's next connection is accepted by whichever process has
+// a thread waiting first, and the group's connections even out.
+bool Daemon::keep_alive_allowed() const {
+  if (draining_ || requested_.load() != DrainReason::kNone) return false;
+  const int mine = open_connections_.load();
+  if (mine > spec_.threads) return false;
+  if (spec_.group_slot == nullptr || spec_.process_slot == nullptr) return true;
+  for (const wsgid_process_slot& sibling : spec_.group_slot->processes_slots) {
+    if (&sibling == spec_.process_slot) continue;
+    if (__atomic_load_n(&sibling.state, __ATOMIC_RELAXED) != WSGID_PROCESS_READY) continue;
+    if (mine > __atomic_load_n(&sibling.connections, __ATOMIC_RELAXED) + 1) return false;
+  }
+  return true;
+}
+
+std::unique_ptr<WorkerConnection> Daemon::accept_connection() {
+  int fd = -1;
+  {
+    std::shared_lock lock(listen_mutex_);
+    if (listen_fd_ < 0) return nullptr;
+    fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  }
+  if (fd < 0) {
+    // EAGAIN is normal: the other threads and processes of the group share the socket.
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED ||
+        errno == EPROTO) {
+      return nullptr;
+    }
+    log_line(LogLevel::kError, std::string("WSGID0519: accept on the daemon socket failed: ") +
+                                   std::strerror(errno) + " (raise the open-files limit?)");
+    pollfd p{stop_fd_.get(), POLLIN, 0};
+    ::poll(&p, 1, 100);  // back off instead of spinning while the condition lasts
+    return nullptr;
+  }
+  // The default send buffer of a UNIX socket (~208 KiB) splits a 1 MiB body frame into several
+  // writes, each waiting for the worker to read; a larger one lets it go in one.
+  const int sndbuf = 1 << 20;  // the kernel doubles it; capped by net.core.wmem_max
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  auto wc = std::make_unique<WorkerConnection>(
+      fd, spec_.socket_timeout, open_connections_,
+      spec_.process_slot ? &spec_.process_slot->connections : nullptr);
+  if (!peer_allowed(fd)) return nullptr;  // checked once per connection, not per request
+  return wc;
+}
+
+std::unique_ptr<WorkerConnection> Daemon::unpark(std::uint64_t key) {
+  std::lock_guard lock(park_mutex_);
+  const auto it = parked_.find(key);
+  if (it == parked_.end()) return nullptr;  // closed by a drain meanwhile
+  auto wc = std::move(it->second);
+  parked_.erase(it);
+  return wc;
+}
+
+void Daemon::park(std::unique_ptr<WorkerConnection> wc) {
+  std::lock_guard lock(park_mutex_);
+  if (draining_) {
+    wc->conn.send_go_away();
+    return;
+  }
+  const std::uint64_t key = next_key_++;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+  ev.data.u64 = key;
+  const int op = wc->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (::epoll_ctl(epoll_fd_.get(), op, wc->conn.fd(), &ev) != 0) {
+    log_line(LogLevel::kError, std::string("WSGID0519: cannot watch an idle worker connection: ") +
+                                   std::strerror(errno));
+    wc->conn.send_go_away();
+    return;
+  }
+  wc->registered = true;
+  parked_.emplace(key, std::move(wc));
+}
+
+// Draining: no parked connection will be read again. GoAway tells each worker that whatever it
+// may have sent on it since the last response was not read, so it resends on a new connection.
+void Daemon::close_parked() {
+  std::lock_guard lock(park_mutex_);
+  draining_ = true;
+  for (auto& [key, wc] : parked_) wc->conn.send_go_away();
+  parked_.clear();
 }
 
 void Daemon::request_drain(DrainReason reason) {
@@ -500,40 +654,22 @@ void Daemon::request_drain(DrainReason reason) {
 
 void Daemon::request_thread(ThreadSlot& slot) {
   while (!draining_) {
-    int fd = -1;
-    {
-      std::shared_lock lock(listen_mutex_);
-      if (listen_fd_ < 0 || draining_) break;
-      pollfd p[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
-      if (::poll(p, 2, -1) < 0) continue;  // EINTR
-      if (p[1].revents != 0) break;
-      if ((p[0].revents & (POLLERR | POLLNVAL)) != 0) {
-        log_line(LogLevel::kError, "WSGID0519: " + who() + ": the listening socket failed");
-        request_drain(DrainReason::kStop);
-        break;
-      }
-      if ((p[0].revents & POLLIN) == 0) continue;
-      fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    epoll_event ev{};
+    if (::epoll_wait(epoll_fd_.get(), &ev, 1, -1) <= 0) continue;  // EINTR
+    if (ev.data.u64 == kStopKey || draining_) break;
+    const std::int64_t taken_us = realtime_us();
+    auto wc = ev.data.u64 == kListenKey ? accept_connection() : unpark(ev.data.u64);
+    if (!wc) continue;
+    // Requests the worker sent before this thread read the last body's RequestEnd are already
+    // buffered: serve them here, since the socket will not become readable for them again.
+    bool keep = serve(*wc, slot, taken_us);
+    while (keep && wc->conn.has_buffered_input() && !draining_) {
+      keep = serve(*wc, slot, realtime_us());
     }
-    const std::int64_t accepted_us = realtime_us();
-    if (fd < 0) {
-      // EAGAIN is normal: the other threads and processes of the group share the socket.
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED ||
-          errno == EPROTO) {
-        continue;
-      }
-      log_line(LogLevel::kError, std::string("WSGID0519: accept on the daemon socket failed: ") +
-                                     std::strerror(errno) + " (raise the open-files limit?)");
-      pollfd p{stop_fd_.get(), POLLIN, 0};
-      ::poll(&p, 1, 100);  // back off instead of spinning while the condition lasts
-      continue;
-    }
-    const long n = ++accepted_;
-    if (spec_.maximum_requests > 0 && n >= spec_.maximum_requests) {
-      request_drain(DrainReason::kMaximumRequests);
-    }
-    serve(fd, slot, accepted_us);
+    if (keep) park(std::move(wc));
   }
+  // The stop eventfd stays readable; a fresh write wakes the next thread still in epoll_wait.
+  notify(stop_fd_.get());
   release_thread_states();
   if (--running_threads_ == 0) notify(done_fd_.get());
 }
@@ -681,11 +817,14 @@ int Daemon::drain(DrainReason reason) {
   const bool stopping = reason == DrainReason::kStop;
   double timeout = stopping ? spec_.shutdown_timeout : spec_.graceful_timeout;
   if (reason == DrainReason::kRequestTimeout && timeout <= 0) timeout = 5;  // it is stuck
-  draining_ = true;
+  close_parked();                                                           // sets draining_
   status_.draining();
   notify(stop_fd_.get());
   {
     std::unique_lock lock(listen_mutex_);
+    // The parent and the next generation hold the same socket, so closing our fd would not
+    // take it out of our epoll set.
+    ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, listen_fd_, nullptr);
     ::close(listen_fd_);  // never shutdown(): the next generation of daemons shares it
     listen_fd_ = -1;
   }
@@ -750,7 +889,24 @@ int Daemon::run() {
   stop_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   control_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   done_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (signal_fd_.get() < 0 || stop_fd_.get() < 0 || control_fd_.get() < 0 || done_fd_.get() < 0) {
+  epoll_fd_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+  bool watched = epoll_fd_.get() >= 0;
+  if (watched) {
+    epoll_event stop{};
+    stop.events = EPOLLIN;
+    stop.data.u64 = kStopKey;
+    // Not EPOLLEXCLUSIVE: that wakes the first process in the socket's wait queue that has a
+    // thread waiting, so one process would collect every new connection while it has a free
+    // thread. Waking them all lets whichever runs first take it; with persistent connections
+    // new ones are rare, so the wake-ups cost little.
+    epoll_event listen{};
+    listen.events = EPOLLIN;
+    listen.data.u64 = kListenKey;
+    watched = ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, stop_fd_.get(), &stop) == 0 &&
+              ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, listen_fd_, &listen) == 0;
+  }
+  if (signal_fd_.get() < 0 || stop_fd_.get() < 0 || control_fd_.get() < 0 || done_fd_.get() < 0 ||
+      !watched) {
     log_line(LogLevel::kError,
              std::string("WSGID0513: ") + who() +
                  ": cannot set up signal handling/eventfds: " + std::strerror(errno));

@@ -104,4 +104,8 @@ PyObject* file_wrapper_type() { return reinterpret_cast<PyObject*>(&g_fw_type); 
 
 bool is_file_wrapper(PyObject* o) { return Py_TYPE(o) == &g_fw_type; }
 
+PyObject* file_wrapper_filelike(PyObject* o) {
+  return reinterpret_cast<FileWrapperObject*>(o)->filelike;
+}
+
 }  // namespace wsgid::python

@@ -1,6 +1,7 @@
 #include "wsgi_adapter.hpp"
 
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <array>
 #include <cerrno>
@@ -121,8 +122,57 @@ bool send_body(Response& r, std::string_view data, bool may_hold) {
 
 bool finish(Response& r) {
   if (!r.headers_sent) append_head(r);
-  wire::append_frame(r.pending, wire::FrameType::kResponseEnd, 0, {});
+  wire::append_frame(r.pending, wire::FrameType::kResponseEnd, r.conn->response_end_flags(), {});
   return flush(r);
+}
+
+// wsgi.file_wrapper on a regular file opened for binary reading: the daemon passes the
+// descriptor (SCM_RIGHTS) and the worker's httpd sends the bytes with sendfile, so they never
+// cross the daemon socket. Returns false, with nothing sent, when the object is anything else;
+// then it is iterated as usual. The file's own position is left alone (the bytes are read at an
+// explicit offset: tell()), and a declared Content-Length still caps what is sent.
+bool send_file_descriptor(Response& r, PyObject* wrapper) {
+  PyObject* filelike = file_wrapper_filelike(wrapper);
+  if (filelike == nullptr || !r.status_set || r.io_failed) return false;
+  PyRef mode = PyRef::steal(PyObject_GetAttrString(filelike, "mode"));
+  const char* m = mode && PyUnicode_Check(mode.get()) ? PyUnicode_AsUTF8(mode.get()) : nullptr;
+  if (m == nullptr || std::strchr(m, 'b') == nullptr || std::strchr(m, 'r') == nullptr) {
+    PyErr_Clear();
+    return false;
+  }
+  PyRef fileno = PyRef::steal(PyObject_CallMethod(filelike, "fileno", nullptr));
+  PyRef tell = fileno ? PyRef::steal(PyObject_CallMethod(filelike, "tell", nullptr)) : PyRef();
+  const long fd = tell ? PyLong_AsLong(fileno.get()) : -1;
+  const long long offset = fd >= 0 ? PyLong_AsLongLong(tell.get()) : -1;
+  if (PyErr_Occurred() || fd < 0 || offset < 0) {
+    PyErr_Clear();
+    return false;
+  }
+  struct stat st {};
+  if (::fstat(static_cast<int>(fd), &st) != 0 || !S_ISREG(st.st_mode) || offset >= st.st_size) {
+    return false;
+  }
+  std::uint64_t length = static_cast<std::uint64_t>(st.st_size - offset);
+  if (r.content_length) length = std::min(length, *r.content_length - r.body_sent);
+  if (length == 0) return false;
+  if (!r.headers_sent) append_head(r);
+  Connection* conn = r.conn;
+  const std::string_view pending = r.pending;  // the head goes in the same write
+  bool ok = true;
+  Py_BEGIN_ALLOW_THREADS;
+  try {
+    conn->send_file(pending, static_cast<int>(fd), static_cast<std::uint64_t>(offset), length);
+  } catch (const ConnectionError& e) {
+    ok = false;
+    r.io_kind = e.kind();
+    r.io_error = e.what();
+  }
+  Py_END_ALLOW_THREADS;
+  r.pending.clear();
+  if (ok) r.head_on_wire = true;
+  if (!ok) r.io_failed = true;
+  r.body_sent += length;
+  return true;
 }
 
 void send_error_response(Response& r) {
@@ -486,13 +536,15 @@ bool run_wsgi_request(Connection& conn, const wire::Pairs& head, const RequestTa
   }
 
   if (result) {
-    // A list or tuple tells us which chunk is last, so small ones can share one write; a file
-    // has no reason to stream block by block either. Generators go out chunk by chunk.
+    // A list or tuple has nothing to wait for between chunks, so small ones share one write
+    // with ResponseEnd; a file has no reason to stream block by block either. Generators go
+    // out chunk by chunk.
     const bool sized = PyList_CheckExact(result.get()) || PyTuple_CheckExact(result.get());
     const bool file = is_file_wrapper(result.get());
-    const Py_ssize_t count = sized ? PySequence_Fast_GET_SIZE(result.get()) : 0;
-    PyRef iter = PyRef::steal(PyObject_GetIter(result.get()));
-    if (!iter) app_error = take_exception_text();
+    const bool sent_as_file =
+        file && !is_head_request(head) && send_file_descriptor(r, result.get());
+    PyRef iter = sent_as_file ? PyRef() : PyRef::steal(PyObject_GetIter(result.get()));
+    if (!iter && !sent_as_file) app_error = take_exception_text();
     for (Py_ssize_t index = 0; iter && !r.io_failed; ++index) {
       PyRef item = PyRef::steal(PyIter_Next(iter.get()));
       if (!item) {
@@ -517,7 +569,7 @@ bool run_wsgi_request(Connection& conn, const wire::Pairs& head, const RequestTa
       send_body(r,
                 std::string_view(PyBytes_AS_STRING(item.get()),
                                  static_cast<std::size_t>(PyBytes_GET_SIZE(item.get()))),
-                file || (sized && index + 1 < count));
+                file || sized);
     }
     // PEP 3333: close() is called whatever happened, even on errors or a lost worker.
     if (PyObject_HasAttrString(result.get(), "close")) {

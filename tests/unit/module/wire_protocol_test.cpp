@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 
 namespace wsgid::wire {
@@ -20,8 +22,98 @@ TEST(WireProtocol, HelloRoundTrips) {
 }
 
 TEST(WireProtocol, HelloWithOtherVersionIsRefused) {
-  std::string payload = {'W', 'S', 'G', 'D', 2, 0, 0, 0};
+  // Version 1 daemons closed after every exchange: a version 2 worker must not meet one.
+  std::string payload = {'W', 'S', 'G', 'D', 1, 0, 0, 0};
   EXPECT_FALSE(parse_hello(payload));
+  payload[4] = 3;
+  EXPECT_FALSE(parse_hello(payload));
+}
+
+TEST(WireProtocol, KeepAliveResponseEndThenGoAwayDecodeAsSeparateFrames) {
+  std::string out;
+  append_frame(out, FrameType::kResponseEnd, kKeepAlive, {});
+  append_frame(out, FrameType::kGoAway, 0, {});
+  FrameDecoder d;
+  d.feed(out);
+  FrameHeader h;
+  std::string_view payload;
+  ASSERT_TRUE(d.next(h, payload));
+  EXPECT_EQ(h.type, FrameType::kResponseEnd);
+  EXPECT_EQ(h.flags, kKeepAlive);
+  ASSERT_TRUE(d.next(h, payload));
+  EXPECT_EQ(h.type, FrameType::kGoAway);
+  EXPECT_TRUE(payload.empty());
+  EXPECT_EQ(d.buffered(), 0u);
+}
+
+TEST(WireProtocol, BytesReceivedIntoPreparedSpaceDecodeAsFed) {
+  std::string stream;
+  append_frame(stream, FrameType::kResponseBody, 0, std::string(100000, 'b'));
+  append_frame(stream, FrameType::kResponseEnd, kKeepAlive, {});
+  FrameDecoder d;
+  for (std::size_t pos = 0; pos < stream.size(); pos += 4096) {
+    const std::size_t n = std::min<std::size_t>(4096, stream.size() - pos);
+    const auto space = d.prepare(n);
+    ASSERT_GE(space.size(), n);
+    std::memcpy(space.data(), stream.data() + pos, n);
+    d.commit(n);
+  }
+  FrameHeader h;
+  std::string_view payload;
+  ASSERT_TRUE(d.next(h, payload));
+  EXPECT_EQ(payload, std::string(100000, 'b'));
+  ASSERT_TRUE(d.next(h, payload));
+  EXPECT_EQ(h.type, FrameType::kResponseEnd);
+}
+
+TEST(WireProtocol, TakePartialHandsOverABodyFramesBufferedStart) {
+  std::string stream;
+  append_frame(stream, FrameType::kResponseBody, 0, std::string(1000, 'x'));
+  FrameDecoder d;
+  d.feed(std::string_view(stream).substr(0, kHeaderSize + 300));
+  FrameHeader h;
+  ASSERT_TRUE(d.peek_header(h));
+  EXPECT_EQ(h.length, 1000u);
+  std::string out(1000, '\0');
+  EXPECT_EQ(d.take_partial(h, out.data()), 300u);
+  EXPECT_EQ(out.substr(0, 300), std::string(300, 'x'));
+  EXPECT_EQ(d.buffered(), 0u);  // the rest of the payload is the caller's to receive
+  // The next frame after the payload the caller received decodes normally.
+  d.feed(std::string("\x12\x01\x00\x00\x00\x00\x00\x00", 8));
+  std::string_view payload;
+  ASSERT_TRUE(d.next(h, payload));
+  EXPECT_EQ(h.type, FrameType::kResponseEnd);
+}
+
+TEST(WireProtocol, ResponseFileRoundTripsSixtyFourBitOffsets) {
+  std::string out;
+  append_response_file(out, (std::uint64_t{5} << 32) + 7, 10u << 20);
+  FrameDecoder d;
+  d.feed(out);
+  FrameHeader h;
+  std::string_view payload;
+  ASSERT_TRUE(d.next(h, payload));
+  EXPECT_EQ(h.type, FrameType::kResponseFile);
+  std::uint64_t offset = 0, length = 0;
+  ASSERT_TRUE(parse_response_file(payload, offset, length));
+  EXPECT_EQ(offset, (std::uint64_t{5} << 32) + 7);
+  EXPECT_EQ(length, 10u << 20);
+}
+
+TEST(WireProtocol, ResponseFileForNothingOrBeyondOffTIsRefused) {
+  std::string zero;
+  append_response_file(zero, 0, 0);
+  std::uint64_t offset = 0, length = 0;
+  EXPECT_FALSE(parse_response_file(std::string_view(zero).substr(kHeaderSize), offset, length));
+  std::string huge;
+  append_response_file(huge, 0, ~std::uint64_t{0});
+  EXPECT_FALSE(parse_response_file(std::string_view(huge).substr(kHeaderSize), offset, length));
+}
+
+TEST(WireProtocol, GoAwayWithAPayloadIsRefused) {
+  const unsigned char header[kHeaderSize] = {20, 0, 0, 0, 1, 0, 0, 0};
+  FrameHeader h;
+  EXPECT_EQ(decode_header(header, h), DecodeError::kNonEmptyEnd);
 }
 
 TEST(WireProtocol, PairsRoundTripIncludingEmptyAndBinary) {

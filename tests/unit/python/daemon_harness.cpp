@@ -120,9 +120,11 @@ std::string Response::header(const std::string& name) const {
 
 Client::~Client() {
   if (fd_ >= 0) ::close(fd_);
+  for (const int fd : fds_) ::close(fd);
 }
 
-Client::Client(Client&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+Client::Client(Client&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), fds_(std::move(other.fds_)) {}
 
 void Client::send_raw(const std::string& bytes) {
   std::size_t off = 0;
@@ -179,7 +181,22 @@ std::optional<Frame> Client::read_frame(std::chrono::milliseconds timeout) {
     if (r == 0) throw std::runtime_error("timed out waiting for a frame from the daemon");
     if (r < 0) continue;
     char buf[65536];
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    iovec v{buf, sizeof buf};
+    alignas(cmsghdr) char control[CMSG_SPACE(4 * sizeof(int))];
+    msghdr msg{};
+    msg.msg_iov = &v;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t n = ::recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC);
+    for (cmsghdr* c = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr; c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      for (std::size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++i) {
+        int fd = -1;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        fds_.push_back(fd);
+      }
+    }
     if (n == 0 || (n < 0 && errno == ECONNRESET)) return std::nullopt;
     if (n < 0) continue;
     decoder_.feed(std::string_view(buf, static_cast<std::size_t>(n)));
@@ -205,8 +222,24 @@ Response Client::read_response(std::chrono::milliseconds timeout) {
         r.body += f->payload;
         ++r.body_frames;
         break;
+      case wire::FrameType::kResponseFile: {
+        std::uint64_t offset = 0, length = 0;
+        if (!wire::parse_response_file(f->payload, offset, length) || fds_.empty()) {
+          throw std::runtime_error("bad file frame, or no descriptor with it");
+        }
+        const int fd = fds_.front();
+        fds_.erase(fds_.begin());
+        std::string bytes(length, '\0');
+        const ssize_t got = ::pread(fd, bytes.data(), length, static_cast<off_t>(offset));
+        ::close(fd);
+        bytes.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+        r.body += bytes;
+        ++r.file_frames;
+        break;
+      }
       case wire::FrameType::kResponseEnd:
         r.ended = true;
+        r.end_flags = f->flags;
         return r;
       default:
         throw std::runtime_error("unexpected frame type from the daemon");
@@ -216,6 +249,10 @@ Response Client::read_response(std::chrono::milliseconds timeout) {
 
 Response Client::request(const Pairs& pairs, const std::string& body) {
   hello();
+  return next_request(pairs, body);
+}
+
+Response Client::next_request(const Pairs& pairs, const std::string& body) {
   head(pairs);
   if (!body.empty()) this->body(body);
   end();

@@ -106,7 +106,9 @@ struct Response {
   Pairs headers;
   std::string body;
   int body_frames = 0;
-  bool ended = false;  // ResponseEnd arrived
+  int file_frames = 0;         // ResponseFile frames (their bytes are read into body)
+  bool ended = false;          // ResponseEnd arrived
+  std::uint8_t end_flags = 0;  // ResponseEnd's flags (kKeepAlive: the daemon keeps the connection)
   std::string header(const std::string& name) const;
 };
 
@@ -129,12 +131,15 @@ class Client {
   Response read_response(std::chrono::milliseconds timeout = 20s);
   // Hello + head + body + end, then the response.
   Response request(const Pairs& pairs, const std::string& body = {});
+  // The same without Hello: the next request on a kept connection.
+  Response next_request(const Pairs& pairs, const std::string& body = {});
   // True once the daemon has closed its side.
   bool closed_by_peer(std::chrono::milliseconds timeout = 20s);
 
  private:
   int fd_;
   wire::FrameDecoder decoder_;
+  std::vector<int> fds_;  // descriptors received with ResponseFile frames, in order
 };
 
 class Daemon {

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <filesystem>
 #include <regex>
+#include <thread>
 
 #include "daemon_harness.hpp"
 #include "python_abi.h"
@@ -37,8 +39,204 @@ TEST(DaemonLoop, ServesARequestAndLogsReady) {
   EXPECT_EQ(r.body, "hello");
   EXPECT_TRUE(daemon.wait_for_log("wsgid: daemon group testgroup pid " +
                                   std::to_string(daemon.pid()) + " ready, 2 threads"));
-  // v1: one request per connection.
+  // v2: the connection stays open for the next request.
+  EXPECT_EQ(r.end_flags, wire::kKeepAlive);
+}
+
+std::size_t count(const std::string& haystack, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto pos = haystack.find(needle); pos != std::string::npos;
+       pos = haystack.find(needle, pos + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST(DaemonLoop, OneConnectionCarriesManyRequestsWithOnePeerCheck) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", R"(
+def application(environ, start_response):
+    body = environ['wsgi.input'].read()
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [b'got ' + body]
+)");
+  DaemonOptions options;
+  options.log_level = 7;  // debug: one "connection from worker" line per accepted connection
+  Daemon daemon(dir, options);
+  auto client = daemon.connect();
+  Response r = client.request(cgi(app, "POST"), "0");
+  EXPECT_EQ(r.body, "got 0");
+  EXPECT_EQ(r.end_flags, wire::kKeepAlive);
+  for (int i = 1; i < 20; ++i) {
+    // Bodies the application reads, and one it leaves unread: both end at a clean boundary.
+    r = i == 7 ? client.next_request(cgi(app), "")
+               : client.next_request(cgi(app, "POST"), std::to_string(i));
+    ASSERT_TRUE(r.ended) << "request " << i;
+    EXPECT_EQ(r.body, i == 7 ? "got " : "got " + std::to_string(i));
+    EXPECT_EQ(r.end_flags, wire::kKeepAlive);
+  }
+  EXPECT_EQ(count(daemon.log(), "connection from worker pid"), 1u);
+}
+
+TEST(DaemonLoop, ALargeBodyTheAppLeftUnreadIsSkippedAndTheConnectionServesTheNext) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  // 3 MiB the application never reads: the worker had sent it all, so the daemon reads past it
+  // to RequestEnd instead of closing a connection it promised to keep.
+  const Response r = client.request(cgi(app, "POST"), std::string(3 << 20, 'z'));
+  EXPECT_EQ(r.body, "hello");
+  EXPECT_EQ(r.end_flags, wire::kKeepAlive);
+  EXPECT_EQ(client.next_request(cgi(app)).body, "hello");
+}
+
+TEST(DaemonLoop, MaximumRequestsCountsRequestsNotConnections) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  DaemonOptions options;
+  options.maximum_requests = 3;
+  Daemon daemon(dir, options);
+  auto client = daemon.connect();
+  EXPECT_EQ(client.request(cgi(app)).end_flags, wire::kKeepAlive);
+  EXPECT_EQ(client.next_request(cgi(app)).end_flags, wire::kKeepAlive);
+  const Response last = client.next_request(cgi(app));
+  EXPECT_EQ(last.body, "hello");
+  EXPECT_EQ(last.end_flags, 0) << "the recycling process promises no further request";
   EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_EQ(exit_code(daemon.wait_exit()), 0);
+  EXPECT_NE(daemon.log().find("draining (maximum-requests reached)"), std::string::npos);
+}
+
+TEST(DaemonLoop, DrainSendsGoAwayOnIdleConnections) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  ASSERT_EQ(client.request(cgi(app)).end_flags, wire::kKeepAlive);
+  ASSERT_EQ(::kill(daemon.pid(), SIGUSR1), 0);
+  const auto frame = client.read_frame();
+  ASSERT_TRUE(frame.has_value());
+  EXPECT_EQ(frame->type, wire::FrameType::kGoAway);
+  EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_EQ(exit_code(daemon.wait_exit()), 0);
+}
+
+TEST(DaemonLoop, RequestSentAsTheDaemonDrainsIsNotReadAndGetsGoAway) {
+  TempDir dir;
+  const auto marker = dir.path() + "/ran";
+  const auto app = dir.write("app.wsgi", R"(
+import time
+def application(environ, start_response):
+    if environ['PATH_INFO'] == '/slow':
+        time.sleep(1)
+    else:
+        open(')" + marker + R"(', 'a').write('x')
+    start_response('200 OK', [])
+    return [b'done']
+)");
+  DaemonOptions options;
+  options.threads = 2;
+  Daemon daemon(dir, options);
+  auto idle = daemon.connect();
+  ASSERT_EQ(idle.request(cgi(app, "GET", "/slow")).end_flags, wire::kKeepAlive);
+  // A slow request keeps the draining process alive while the idle connection gets GoAway.
+  auto busy = daemon.connect();
+  busy.hello();
+  busy.head(cgi(app, "GET", "/slow"));
+  busy.end();
+  std::this_thread::sleep_for(200ms);
+  ASSERT_EQ(::kill(daemon.pid(), SIGUSR1), 0);
+  ASSERT_TRUE(daemon.wait_for_log("draining (graceful restart)"));
+  // The worker's next request races the GoAway: either way the daemon never reads it.
+  try {
+    idle.head(cgi(app));
+    idle.end();
+  } catch (const std::exception&) {
+    // EPIPE: the GoAway came first.
+  }
+  const auto frame = idle.read_frame();
+  ASSERT_TRUE(frame.has_value());
+  EXPECT_EQ(frame->type, wire::FrameType::kGoAway);
+  EXPECT_EQ(busy.read_response().body, "done");
+  EXPECT_EQ(exit_code(daemon.wait_exit()), 0);
+  EXPECT_FALSE(std::filesystem::exists(marker));
+}
+
+TEST(DaemonLoop, FileWrapperOnARegularFilePassesItsDescriptor) {
+  TempDir dir;
+  std::string content;
+  for (int i = 0; i < 50000; ++i) content += static_cast<char>('a' + i % 26);
+  const auto data = dir.write("data.bin", content);
+  const auto app = dir.write("app.wsgi", R"(
+import io
+def application(environ, start_response):
+    path = environ['PATH_INFO']
+    headers = [('Content-Type', 'application/octet-stream')]
+    if path == '/capped':
+        headers.append(('Content-Length', '1000'))
+    start_response('200 OK', headers)
+    if path == '/memory':
+        return environ['wsgi.file_wrapper'](io.BytesIO(b'in memory'), 4)
+    f = open(')" + data + R"(', 'rb')
+    f.read(10)  # the descriptor is sent from the file's position, not from 0
+    return environ['wsgi.file_wrapper'](f, 8192)
+)");
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  Response r = client.request(cgi(app, "GET", "/file"));
+  EXPECT_EQ(r.file_frames, 1);
+  EXPECT_EQ(r.body_frames, 0);
+  EXPECT_EQ(r.body, content.substr(10));
+  EXPECT_EQ(r.end_flags, wire::kKeepAlive);
+  r = client.next_request(cgi(app, "GET", "/capped"));
+  EXPECT_EQ(r.file_frames, 1);
+  EXPECT_EQ(r.body, content.substr(10, 1000));
+  // Not a file with a descriptor: iterated and sent as bytes, as before.
+  r = client.next_request(cgi(app, "GET", "/memory"));
+  EXPECT_EQ(r.file_frames, 0);
+  EXPECT_EQ(r.body, "in memory");
+}
+
+TEST(DaemonLoop, AProcessHoldingMoreConnectionsThanASiblingLetsTheNextOneGo) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  SharedGroupSlot slot;
+  // A READY sibling process of the group holding no connection.
+  wsgid_process_slot& sibling = slot.group()->processes_slots[1];
+  __atomic_store_n(&sibling.state, std::int32_t{WSGID_PROCESS_READY}, __ATOMIC_RELAXED);
+  __atomic_store_n(&sibling.connections, 0, __ATOMIC_RELAXED);
+  DaemonOptions options;
+  options.threads = 4;
+  options.process_slot = slot.process();
+  options.group_slot = slot.group();
+  Daemon daemon(dir, options);
+  auto first = daemon.connect();
+  EXPECT_EQ(first.request(cgi(app)).end_flags, wire::kKeepAlive);  // 1 vs 0: even enough
+  auto second = daemon.connect();
+  EXPECT_EQ(second.request(cgi(app)).end_flags, 0) << "2 vs 0: the sibling should take it";
+  EXPECT_TRUE(second.closed_by_peer());
+  EXPECT_TRUE(slot.wait_for(
+      [&] { return __atomic_load_n(&slot.process()->connections, __ATOMIC_RELAXED); }, 1));
+  __atomic_store_n(&sibling.connections, 3, __ATOMIC_RELAXED);
+  auto third = daemon.connect();
+  EXPECT_EQ(third.request(cgi(app)).end_flags, wire::kKeepAlive);  // 2 vs 3
+}
+
+TEST(DaemonLoop, AProcessKeepsNoMoreConnectionsThanThreads) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  DaemonOptions options;
+  options.threads = 1;
+  Daemon daemon(dir, options);
+  auto first = daemon.connect();
+  EXPECT_EQ(first.request(cgi(app)).end_flags, wire::kKeepAlive);
+  // A second connection while the first is parked: two connections, one thread. Keeping it
+  // would let requests wait here while another process of the group might be idle.
+  auto second = daemon.connect();
+  EXPECT_EQ(second.request(cgi(app)).end_flags, 0);
+  EXPECT_TRUE(second.closed_by_peer());
+  EXPECT_EQ(first.next_request(cgi(app)).body, "hello");
 }
 
 TEST(DaemonLoop, WrongHelloDropsTheConnectionAndKeepsServing) {
