@@ -291,6 +291,13 @@ std::span<char> FrameDecoder::prepare(std::size_t min_free) {
 
 void FrameDecoder::commit(std::size_t n) { end_ += std::min(n, capacity_ - end_); }
 
+void FrameDecoder::shrink_if_idle(std::size_t keep) {
+  if (begin_ != end_ || capacity_ <= keep) return;
+  buffer_.reset();
+  capacity_ = 0;
+  begin_ = end_ = 0;
+}
+
 bool FrameDecoder::peek_header(FrameHeader& header) {
   if (error_ != DecodeError::kNone) return false;
   if (buffered() < kHeaderSize) return false;

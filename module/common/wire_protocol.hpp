@@ -153,6 +153,9 @@ class FrameDecoder {
   std::size_t take_partial(const FrameHeader& header, char* out);
   DecodeError error() const { return error_; }
   std::size_t buffered() const { return end_ - begin_; }
+  // With nothing buffered, frees a buffer larger than `keep` bytes: a connection kept idle
+  // between requests does not hold on to what its largest request needed.
+  void shrink_if_idle(std::size_t keep);
 
  private:
   std::unique_ptr<char[]> buffer_;

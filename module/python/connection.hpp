@@ -67,6 +67,8 @@ class Connection {
   void start_next_request();
   // Whole or partial frames already read from the socket but not yet taken.
   bool has_buffered_input() const { return decoder_.buffered() > 0; }
+  // Before the connection is parked: gives back a read buffer a large request grew.
+  void release_idle_buffer() { decoder_.shrink_if_idle(kIdleBufferBytes); }
   // Best effort, never blocks: tells an idle worker connection that nothing it sent since the
   // last ResponseEnd was read (see wire_protocol.hpp). The caller closes it next.
   void send_go_away();
@@ -78,6 +80,8 @@ class Connection {
   const std::string& failure() const { return failure_; }
 
  private:
+  // What a parked connection's read buffer may keep: a few request heads, not a large body.
+  static constexpr std::size_t kIdleBufferBytes = 64 * 1024;
   void wait_for(short events);
   [[noreturn]] void fail(ConnectionError::Kind kind, const std::string& what);
   int fd_;

@@ -620,6 +620,7 @@ void Daemon::park(std::unique_ptr<WorkerConnection> wc) {
     wc->conn.send_go_away();
     return;
   }
+  wc->conn.release_idle_buffer();
   const std::uint64_t key = next_key_++;
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
