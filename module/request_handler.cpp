@@ -82,6 +82,29 @@ void fix_script_name(request_rec* r) {
                 apr_pstrcat(r->pool, "/", path_info ? path_info : "", nullptr));
 }
 
+// httpd's ap_add_cgi_vars, except PATH_TRANSLATED: httpd finds it with a full sub-request for
+// PATH_INFO (URL translation, map-to-storage, directory walk, .htaccess lookups), which was the
+// largest single cost of a small request in the worker, for a variable WSGI applications do not
+// use. It is DOCUMENT_ROOT + PATH_INFO here, which is what httpd's lookup gives unless an Alias
+// or RewriteRule covers PATH_INFO as a URL (docs/directives.md, Differences).
+void add_cgi_vars(request_rec* r) {
+  char* const path_info = r->path_info;
+  if (!path_info || !*path_info || std::strcmp(r->protocol, "INCLUDED") == 0) {
+    ap_add_cgi_vars(r);  // nothing to look up, or mod_include's special case
+    return;
+  }
+  char empty[] = "";
+  r->path_info = empty;  // SCRIPT_NAME and PATH_INFO are set right below
+  ap_add_cgi_vars(r);
+  r->path_info = path_info;
+  apr_table_t* env = r->subprocess_env;
+  apr_table_setn(env, "SCRIPT_NAME",
+                 apr_pstrndup(r->pool, r->uri, ap_find_path_info(r->uri, path_info)));
+  apr_table_setn(env, "PATH_INFO", path_info);
+  apr_table_setn(env, "PATH_TRANSLATED",
+                 apr_pstrcat(r->pool, ap_document_root(r), path_info, nullptr));
+}
+
 // The rest of mod_wsgi's per-request keys, with its values, for apps and middleware that read
 // them. There is no WSGIEnableSendfile (file_wrapper is always sent efficiently) and no
 // activity tracking, and a request always takes one connect, hence the constants.
@@ -107,7 +130,7 @@ void add_mod_wsgi_compat_keys(request_rec* r, bool has_handler_script) {
 // sees them) and the process group are chosen.
 void prepare_environ(request_rec* r, bool pass_authorization, const HandlerScript* handler) {
   ap_add_common_vars(r);
-  ap_add_cgi_vars(r);
+  add_cgi_vars(r);
   fix_script_name(r);
   apr_table_t* env = r->subprocess_env;
   if (pass_authorization) {

@@ -27,6 +27,8 @@ def application(environ, start_response):
         "mod_wsgi": {k: v for k, v in environ.items()
                      if k.startswith("mod_wsgi.") and isinstance(v, str)},
         "has_PATH": "PATH" in environ,
+        "path_translated": environ.get("PATH_TRANSLATED"),
+        "document_root": environ.get("DOCUMENT_ROOT"),
     }
     body = json.dumps(info).encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])

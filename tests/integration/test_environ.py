@@ -79,3 +79,5 @@ def test_mod_wsgi_keys_match_mod_wsgi(server):
         assert keys.get(k), (k, keys)
     # httpd's own PATH is not the request's business (mod_wsgi leaves it out too).
     assert info["has_PATH"] is False
+    # PATH_INFO mapped under the document root (mod_wsgid without httpd's sub-request).
+    assert info["path_translated"] == info["document_root"] + "/some/where"
