@@ -164,6 +164,7 @@ bool Embedded::start() {
   }
   set_python_settings(spec_, warn_options_);
   spec_.embedded = 1;
+  spec_.embedded_peer_pid = getpid();
   spec_.control_fd = control_[0];
 
   // httpd owns the process's signals: the Python thread and every request thread it starts

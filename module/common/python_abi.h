@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define WSGID_PYTHON_ABI_VERSION 6u
+#define WSGID_PYTHON_ABI_VERSION 7u
 #define WSGID_PYTHON_ENTRY_SYMBOL "wsgid_python_entry"
 
 /* Exit status of a daemon process that could not start (Python failed to initialise, the
@@ -112,6 +112,10 @@ typedef struct wsgid_daemon_spec {
   /* ABI 5, embedded only: read end of a pipe owned by the caller (never closed by daemon_main).
    * Each byte is a signal number: SIGUSR1 asks for a graceful drain, SIGTERM for a stop. */
   int control_fd;
+  /* ABI 7, embedded only: the one process allowed to connect (the worker itself, whose socket
+   * name any process can see in the abstract namespace), checked with SO_PEERCRED besides the
+   * uid. 0: any process of an allowed uid. */
+  pid_t embedded_peer_pid;
 } wsgid_daemon_spec;
 
 typedef struct wsgid_python_api {

@@ -379,6 +379,14 @@ bool Daemon::peer_allowed(int fd) {
                                    std::strerror(errno));
     return false;
   }
+  if (spec_.embedded_peer_pid != 0 && cred.pid != spec_.embedded_peer_pid) {
+    // The in-process daemon serves its own worker's threads only; another process of the same
+    // uid (a CGI script run as the httpd user) could otherwise reach its apps and hooks.
+    log_line(LogLevel::kError, "WSGID0504: " + who() + " refused a connection from pid " +
+                                   std::to_string(cred.pid) +
+                                   ": embedded Python serves only its own worker process");
+    return false;
+  }
   for (std::size_t i = 0; i < spec_.allowed_peer_uid_count; ++i) {
     if (spec_.allowed_peer_uids[i] == cred.uid) {
       if (log_enabled(LogLevel::kDebug)) {

@@ -167,3 +167,45 @@ def test_global_preloads_under_restrict_embedded_are_reported(httpd_factory, fla
     server = httpd_factory("WSGIRestrictEmbedded On\n" + PRELOADED, flavour)
     log = server.wait_log("WSGID0123")
     assert "preload_marker.py is not preloaded" in log, log[-2000:]
+
+
+def embedded_socket_names(pid):
+    names = []
+    for line in open("/proc/net/unix").read().splitlines()[1:]:
+        fields = line.split()
+        if len(fields) >= 8 and fields[7].startswith(f"@wsgid-embedded-{pid}-"):
+            names.append(fields[7])
+    return sorted(set(names))  # the listener and its accepted connections share the name
+
+
+@pytest.mark.wsgid_only("mod_wsgi's embedded mode has no socket")
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs to become the worker user")
+def test_another_process_of_the_worker_user_cannot_reach_embedded_python(httpd_factory, flavour):
+    """The in-process daemon's socket is in the abstract namespace, which any process may name;
+    a process of httpd's user other than the worker itself (a CGI script, say) is refused."""
+    import pwd
+    import socket
+    server = httpd_factory(EMBEDDED, flavour)
+    got = info(server, "/emb/info")
+    (name,) = embedded_socket_names(got["pid"])
+    user = pwd.getpwnam("www-data")
+    child = os.fork()
+    if child == 0:  # as the worker user, like a CGI script would run
+        code = 1
+        try:
+            os.setgid(user.pw_gid)
+            os.setuid(user.pw_uid)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(10)
+            s.connect("\0" + name[1:])
+            code = 0 if s.recv(1) == b"" else 2  # closed at once, before a byte is read
+        except socket.timeout:
+            code = 3  # accepted and waiting for a request: reachable
+        except OSError:
+            code = 0  # reset: refused
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, status
+    server.wait_log("embedded Python serves only its own worker process")
+    assert info(server, "/emb/info")["pid"] in server.worker_pids()
