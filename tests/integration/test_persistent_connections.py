@@ -38,9 +38,11 @@ def test_sequential_requests_reuse_the_workers_daemon_connections(httpd_factory,
         r = server.get(f"/p/?id=seq{i}")
         assert r.status == 200, r.body
     accepted = server.read_log().count(ACCEPTED) - before
-    # One idle connection per worker child that served a request (StartServers 2), plus a few
-    # that a daemon holding more connections than its sibling let go to even them out; not 60.
-    assert accepted <= 6, f"{accepted} daemon connections for 60 sequential requests"
+    # One idle connection per worker child that served a request (StartServers 2), plus those
+    # that a daemon holding more connections than its sibling let go to even them out: 4-6 on
+    # a quiet machine, up to 13 seen with the suite running in parallel on 2 cores; without
+    # reuse it would be 60.
+    assert accepted <= 20, f"{accepted} daemon connections for 60 sequential requests"
 
 
 @pytest.mark.wsgid_only("mod_wsgi connects to its daemon for every request")
