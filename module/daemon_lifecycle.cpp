@@ -129,10 +129,19 @@ void spawn(DaemonSlot* slot) {
   Generation* gen = g_generation;
   const int delay = backoff_seconds(slot->startup_failures);
   slot->shared = claim_process_slot(slot->group->slot, slot->group->threads);
+  // A drain or stop signal that reaches the child before run_daemon_child has reset httpd's
+  // handlers would run httpd's handler in the child and be lost (a daemon that then never
+  // drains, seen with back-to-back graceful restarts on a busy machine). Blocked across the
+  // fork, it stays pending until the daemon loop takes it.
+  sigset_t control, saved;
+  sigemptyset(&control);
+  for (int sig : {SIGTERM, SIGUSR1, SIGHUP, SIGINT}) sigaddset(&control, sig);
+  sigprocmask(SIG_BLOCK, &control, &saved);
   const apr_status_t rv = apr_proc_fork(&slot->proc, gen->pconf);
   if (rv == APR_INCHILD) {
     run_daemon_child(gen->server, *slot->group, slot->shared, delay, gen->worker_uid);
   }
+  sigprocmask(SIG_SETMASK, &saved, nullptr);
   if (slot->shared) store(slot->shared->pid, slot->proc.pid);
   if (rv != APR_INPARENT) {
     if (slot->shared) store(slot->shared->state, WSGID_PROCESS_EMPTY);
