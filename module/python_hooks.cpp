@@ -29,6 +29,7 @@
 #include "hook_protocol.hpp"
 #include "log.hpp"
 #include "request_handler.hpp"
+#include "unique_fd.hpp"
 #include "wire_protocol.hpp"
 
 namespace wsgid {
@@ -39,20 +40,6 @@ using Args = std::initializer_list<std::pair<std::string_view, std::string_view>
 const DirConfig* dir_config(const request_rec* r) {
   return static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config, &wsgid_module));
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // The hook's answer: the response headers the Python side sent.
 struct Answer {
@@ -110,7 +97,7 @@ class HookCall {
   }
 
   bool exchange(const DaemonGroup& g, const std::string& out, Answer& answer) {
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (fd.get() < 0) return failed(errno, "socket() failed");
     timeval tv{};
     tv.tv_sec = std::max<long>(1, static_cast<long>(apr_time_sec(r_->server->timeout)));

@@ -10,24 +10,12 @@
 #include <charconv>
 #include <cstring>
 
+#include "unique_fd.hpp"
+
 namespace wsgid::status {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Milliseconds left until `deadline`, for poll(); 0 once it has passed.
 int remaining(Clock::time_point deadline) {
@@ -92,7 +80,7 @@ HttpResult http_get(const profile::ListenAddress& address, std::string_view path
     if (inet_pton(AF_INET, target.host.c_str(), &v4->sin_addr) != 1) return {{}, "bad address"};
     length = sizeof *v4;
   }
-  const Fd fd(::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  const UniqueFd fd(::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (fd.get() < 0) return {{}, std::strerror(errno)};
   std::string error;
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) {

@@ -9,26 +9,12 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "unique_fd.hpp"
+
 extern char** environ;
 
 namespace wsgid::supervise {
 namespace {
-
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 class SpawnActions {
  public:
@@ -53,8 +39,8 @@ CommandResult run_capturing(const std::vector<std::string>& argv) {
   CommandResult result;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return result;
-  Fd read_end(fds[0]);
-  Fd write_end(fds[1]);
+  UniqueFd read_end(fds[0]);
+  UniqueFd write_end(fds[1]);
   SpawnActions actions;
   posix_spawn_file_actions_adddup2(actions.get(), write_end.get(), STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(actions.get(), write_end.get(), STDERR_FILENO);

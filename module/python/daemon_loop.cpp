@@ -36,6 +36,7 @@
 #include "interpreter.hpp"
 #include "process_status.hpp"
 #include "script_loader.hpp"
+#include "unique_fd.hpp"
 #include "wsgi_adapter.hpp"
 
 namespace wsgid::python {
@@ -48,30 +49,6 @@ std::int64_t now_ns() {
 }
 
 std::int64_t seconds_ns(double s) { return static_cast<std::int64_t>(s * 1e9); }
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() { reset(); }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 void notify(int efd) {
   const std::uint64_t one = 1;
