@@ -121,14 +121,8 @@ void Connection::write_all(std::span<iovec> buffers) {
     msg.msg_iovlen = std::min<std::size_t>(buffers.size() - first, IOV_MAX);
     const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
     if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        wait_for(POLLOUT);
-        continue;
-      }
-      const auto kind = (errno == EPIPE || errno == ECONNRESET) ? ConnectionError::Kind::kPeerGone
-                                                                : ConnectionError::Kind::kIo;
-      fail(kind, std::string("write to worker: ") + std::strerror(errno));
+      await_send_retry();
+      continue;
     }
     auto left = static_cast<std::size_t>(n);
     while (left > 0 && first < buffers.size()) {
@@ -170,15 +164,19 @@ void Connection::send_file(std::string_view prefix, int file_fd, std::uint64_t o
       write_all(std::string_view(frame).substr(static_cast<std::size_t>(n)));
       return;
     }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      wait_for(POLLOUT);
-      continue;
-    }
-    const auto kind = (errno == EPIPE || errno == ECONNRESET) ? ConnectionError::Kind::kPeerGone
-                                                              : ConnectionError::Kind::kIo;
-    fail(kind, std::string("write to worker: ") + std::strerror(errno));
+    await_send_retry();
   }
+}
+
+void Connection::await_send_retry() {
+  if (errno == EINTR) return;
+  if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    wait_for(POLLOUT);
+    return;
+  }
+  const auto kind = (errno == EPIPE || errno == ECONNRESET) ? ConnectionError::Kind::kPeerGone
+                                                            : ConnectionError::Kind::kIo;
+  fail(kind, std::string("write to worker: ") + std::strerror(errno));
 }
 
 void Connection::write_all(std::string_view bytes) {

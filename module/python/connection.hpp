@@ -83,6 +83,9 @@ class Connection {
   // What a parked connection's read buffer may keep: a few request heads, not a large body.
   static constexpr std::size_t kIdleBufferBytes = 64 * 1024;
   void wait_for(short events);
+  // After a failed sendmsg (errno set): returns when it is worth sending again (interrupted, or
+  // the full socket became writable); throws for any other error.
+  void await_send_retry();
   [[noreturn]] void fail(ConnectionError::Kind kind, const std::string& what);
   int fd_;
   int timeout_ms_;

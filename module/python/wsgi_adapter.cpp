@@ -67,6 +67,26 @@ void append_head(Response& r) {
   r.headers_sent = true;
 }
 
+// Runs `write` on the connection with the GIL released; a ConnectionError is recorded in r
+// (io_failed, io_kind, io_error) and false returned. The pending frames have gone either way.
+template <typename Write>
+bool write_without_gil(Response& r, Write&& write) {
+  Connection* conn = r.conn;
+  bool ok = true;
+  Py_BEGIN_ALLOW_THREADS;
+  try {
+    write(*conn);
+  } catch (const ConnectionError& e) {
+    ok = false;
+    r.io_kind = e.kind();
+    r.io_error = e.what();
+  }
+  Py_END_ALLOW_THREADS;
+  r.pending.clear();
+  if (!ok) r.io_failed = true;
+  return ok;
+}
+
 // Writes pending frames, then `data` as body frames of at most kBodyFrameSize, in one
 // gathered write with the GIL released. Returns false (recorded in r) on I/O failure.
 bool flush(Response& r, std::string_view data = {}) {
@@ -84,19 +104,7 @@ bool flush(Response& r, std::string_view data = {}) {
     iov.push_back({headers[i].data(), headers[i].size()});
     iov.push_back({const_cast<char*>(data.data() + off), len});
   }
-  Connection* conn = r.conn;
-  bool ok = true;
-  Py_BEGIN_ALLOW_THREADS;
-  try {
-    conn->write_all(iov);
-  } catch (const ConnectionError& e) {
-    ok = false;
-    r.io_kind = e.kind();
-    r.io_error = e.what();
-  }
-  Py_END_ALLOW_THREADS;
-  r.pending.clear();
-  if (!ok) r.io_failed = true;
+  const bool ok = write_without_gil(r, [&iov](Connection& conn) { conn.write_all(iov); });
   if (ok && r.headers_sent) r.head_on_wire = true;
   return ok;
 }
@@ -156,21 +164,11 @@ bool send_file_descriptor(Response& r, PyObject* wrapper) {
   if (r.content_length) length = std::min(length, *r.content_length - r.body_sent);
   if (length == 0) return false;
   if (!r.headers_sent) append_head(r);
-  Connection* conn = r.conn;
   const std::string_view pending = r.pending;  // the head goes in the same write
-  bool ok = true;
-  Py_BEGIN_ALLOW_THREADS;
-  try {
-    conn->send_file(pending, static_cast<int>(fd), static_cast<std::uint64_t>(offset), length);
-  } catch (const ConnectionError& e) {
-    ok = false;
-    r.io_kind = e.kind();
-    r.io_error = e.what();
-  }
-  Py_END_ALLOW_THREADS;
-  r.pending.clear();
+  const bool ok = write_without_gil(r, [&](Connection& conn) {
+    conn.send_file(pending, static_cast<int>(fd), static_cast<std::uint64_t>(offset), length);
+  });
   if (ok) r.head_on_wire = true;
-  if (!ok) r.io_failed = true;
   r.body_sent += length;
   return true;
 }
