@@ -218,6 +218,7 @@ KeepAliveTimeout 5
 EnableSendfile On
 DocumentRoot {self.tmp}/htdocs
 <Directory />
+  AllowOverride None
   Require all denied
 </Directory>
 <Directory {self.tmp}/htdocs>
