@@ -459,8 +459,11 @@ daemon = {{ processes = {p}, threads = {t} }}
             for r in range(self.args.repeats):
                 order = targets[r % len(targets):] + targets[:r % len(targets)]
                 for s in order:
+                    before = cpu_sample(s.proc.pid, s.kind) if s.proc else {}
                     res = self.wrk(s, w, self.args.duration)
                     if res:
+                        after = cpu_sample(s.proc.pid, s.kind) if s.proc else {}
+                        res.update(cpu_per_request(before, after, res["requests"]) or {})
                         runs[s.name].append(res)
                 line = ", ".join(f"{s.name} {runs[s.name][-1]['rps']:.0f}"
                                  for s in targets if runs[s.name])
@@ -604,6 +607,14 @@ def summarize(runs: list[dict]) -> dict:
         "socket_errors": sum(r["errors"][k] for r in runs
                              for k in ("connect", "read", "write", "timeout")),
         "requests": sum(r["requests"] for r in runs),
+        "cpu_us_per_req": stats([r["cpu_us_per_req"] for r in runs if "cpu_us_per_req" in r]
+                                or [0.0]),
+        "switches_per_req": stats([r["switches_per_req"] for r in runs
+                                   if "switches_per_req" in r] or [0.0]),
+        "cpu_us_by_role": {role: statistics.median(r["cpu_us_by_role"].get(role, 0.0)
+                                                   for r in runs if "cpu_us_by_role" in r)
+                           for role in sorted({k for r in runs
+                                               for k in r.get("cpu_us_by_role", {})})},
         "connections": runs[0]["connections"],
         "runs": runs,
     }
@@ -618,6 +629,8 @@ def add_ratios(data: dict) -> None:
                 r["ratio"] = {k: v / b for k, v in r["rps"].items()}
             else:
                 r["ratio"] = None
+            bc = base["cpu_us_per_req"]["median"] if base else 0.0
+            r["cpu_ratio"] = r["cpu_us_per_req"]["median"] / bc if bc else None
 
 
 def time_to_first_byte(port: int, path: str) -> tuple[float, float] | None:
@@ -695,8 +708,7 @@ def process_role(pid: int, root: int, kind: str, parents: dict[int, int]) -> str
     return "launcher" if pid == root else "other"
 
 
-def process_tree_memory(root: int, kind: str) -> list[dict]:
-    parents = proc_table()
+def process_tree(root: int, parents: dict[int, int]) -> set[int]:
     tree = {root}
     grew = True
     while grew:
@@ -705,6 +717,55 @@ def process_tree_memory(root: int, kind: str) -> list[dict]:
             if ppid in tree and pid not in tree:
                 tree.add(pid)
                 grew = True
+    return tree
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_sample(root: int, kind: str) -> dict[int, tuple[float, int, str]]:
+    """Per process of the server's tree: CPU seconds used so far (user + system, all threads),
+    context switches so far (voluntary + involuntary, summed over its threads), and its role."""
+    out = {}
+    parents = proc_table()
+    for pid in process_tree(root, parents):
+        stat = read_text(Path(f"/proc/{pid}/stat"))
+        if not stat:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+        switches = 0
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            tids = []
+        for tid in tids:
+            for line in read_text(Path(f"/proc/{pid}/task/{tid}/status")).splitlines():
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    switches += int(line.split()[1])
+        out[pid] = (cpu, switches, process_role(pid, root, kind, parents))
+    return out
+
+
+def cpu_per_request(before: dict, after: dict, requests: int) -> dict | None:
+    """Server CPU microseconds (in all and by process role) and context switches per request
+    between two samples; processes that ended in between are not counted (their last figures
+    are lost with them)."""
+    if requests <= 0:
+        return None
+    cpu, switches, by_role = 0.0, 0, {}
+    for pid, (c, sw, role) in after.items():
+        c0, sw0, _ = before.get(pid, (0.0, 0, role))
+        cpu += c - c0
+        switches += sw - sw0
+        by_role[role] = by_role.get(role, 0.0) + (c - c0) * 1e6 / requests
+    return {"cpu_us_per_req": cpu * 1e6 / requests, "switches_per_req": switches / requests,
+            "cpu_us_by_role": by_role}
+
+
+def process_tree_memory(root: int, kind: str) -> list[dict]:
+    parents = proc_table()
+    tree = process_tree(root, parents)
     rows = []
     for pid in sorted(tree):
         m = smaps_rollup(pid)
@@ -823,8 +884,24 @@ def report_markdown(data: dict) -> str:
             cells.append(f"{r['ratio']['median']:.2f}×" if r and r.get("ratio") else "–")
         lines.append(f"| {w.label} | " + " | ".join(cells) + " |")
     lines.append("")
+    lines.append("**Server CPU per request relative to mod_wsgi daemon mode** (median; lower is "
+                 "better; user + system time of every process of the server, over the requests "
+                 "wrk completed — less sensitive to other load on the machine than req/s):")
+    lines.append("")
+    lines.append("| workload | " + " | ".join(labels[n] for n in servers) + " |")
+    lines.append("|---|" + "---:|" * len(servers))
+    for w in WORKLOADS:
+        if w.name not in res:
+            continue
+        cells = []
+        for n in servers:
+            r = res[w.name].get(n)
+            cells.append(f"{r['cpu_ratio']:.2f}×" if r and r.get("cpu_ratio") else "–")
+        lines.append(f"| {w.label} | " + " | ".join(cells) + " |")
+    lines.append("")
     lines.append("**Absolute numbers**: req/s median (min–max of the repeats), p99 latency "
-                 "median, non-2xx responses and socket errors summed over the repeats:")
+                 "median, non-2xx responses and socket errors summed over the repeats, server "
+                 "CPU µs and context switches per request (medians):")
     lines.append("")
     for w in WORKLOADS:
         if w.name not in res:
@@ -832,8 +909,9 @@ def report_markdown(data: dict) -> str:
         first = next(iter(res[w.name].values()))
         lines.append(f"*{w.label}* — `{w.path}`, wrk -t2 -c{first['connections']}")
         lines.append("")
-        lines.append("| server | req/s | min–max | × mod_wsgi daemon | p50 ms | p99 ms | non-2xx | socket errors |")
-        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        lines.append("| server | req/s | min–max | × mod_wsgi daemon | p50 ms | p99 ms | non-2xx "
+                     "| socket errors | CPU µs/req | by process role | switches/req |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
         for n in servers:
             r = res[w.name].get(n)
             if not r:
@@ -842,7 +920,11 @@ def report_markdown(data: dict) -> str:
             lines.append(f"| {labels[n]} | {fmt_int(r['rps']['median'])} | "
                          f"{fmt_int(r['rps']['min'])}–{fmt_int(r['rps']['max'])} | {ratio} | "
                          f"{r['p50_ms']['median']:.2f} | {r['p99_ms']['median']:.2f} | "
-                         f"{r['non2xx']} | {r['socket_errors']} |")
+                         f"{r['non2xx']} | {r['socket_errors']} | "
+                         f"{r['cpu_us_per_req']['median']:.0f} | "
+                         + ", ".join(f"{role} {us:.0f}" for role, us in
+                                     r.get("cpu_us_by_role", {}).items() if us >= 0.5)
+                         + f" | {r['switches_per_req']['median']:.1f} |")
         lines.append("")
     if data["stream"]:
         lines.append(f"*{STREAM.label}* — `{STREAM.path}`: first chunk at once, the rest "
