@@ -1003,7 +1003,7 @@ def gnuplot_charts(data: dict, out_dir: Path) -> list[Path]:
               "set key outside right top vertical\nset grid ytics\n"
               "set datafile missing '?'\nset xtics nomirror\n")
 
-    def cluster_chart(name, title, ylabel, value, logscale=True, ref_line=None):
+    def cluster_chart(name, title, ylabel, value, logscale=True, ref_line=None, ymin=0.0625):
         dat = work / f"{name}.dat"
         with open(dat, "w") as f:
             for w in wls:
@@ -1021,7 +1021,7 @@ def gnuplot_charts(data: dict, out_dir: Path) -> list[Path]:
         script = common + (f"set output '{png}'\nset title '{title}'\nset ylabel '{ylabel}'\n"
                            "set style histogram errorbars gap 1 lw 1\nset bars front\n")
         if logscale:
-            script += "set logscale y 2\nset yrange [0.0625:*]\n"
+            script += f"set logscale y 2\nset yrange [{ymin}:*]\n"
         else:
             script += "set yrange [0:*]\n"
         if ref_line:
@@ -1048,6 +1048,16 @@ def gnuplot_charts(data: dict, out_dir: Path) -> list[Path]:
                   "req/s / mod_wsgi daemon req/s", ratio, ref_line=1)
     cluster_chart("latency_p99", "p99 latency (median of repeats, bars show min-max; log scale)",
                   "p99 latency, ms", p99)
+
+    def cpu(w, r):
+        if not r or not r["cpu_us_per_req"]["median"]:
+            return None
+        q = r["cpu_us_per_req"]
+        return q["median"], q["min"], q["max"]
+
+    cluster_chart("cpu_per_request", "Server CPU time per request, all of its processes "
+                  "(median of repeats, bars show min-max; log scale; lower is better)",
+                  "CPU microseconds per request", cpu, ymin=16)
 
     # Memory: PSS of every role, stacked per server.
     if data["memory"]:
