@@ -9,6 +9,7 @@ packages=(
   python3 python3-dev libpython3.11-dev python3-pytest python3-flask python3-django
   libseccomp-dev libtomlplusplus-dev libboost-dev libboost-filesystem-dev
   libgtest-dev googletest procps psmisc curl strace
+  wrk  # drives the benchmark smoke test (tests/bench)
   prometheus  # for promtool, which checks the metrics format in the tests
 )
 
