@@ -150,6 +150,8 @@ class Bench:
         self.build = Path(args.build_dir).resolve()
         self.mod_wsgid = self.build / "module" / "mod_wsgid.so"
         self.wsgid_cli = self.build / "launcher" / "wsgid"
+        self.compare_mod_wsgid = (Path(args.compare_build).resolve() / "module" / "mod_wsgid.so"
+                                  if args.compare_build else None)
         self.servers: list[Server] = []
         self.results: dict = {}
         self.stream: dict = {}
@@ -267,12 +269,21 @@ DocumentRoot {self.tmp}/htdocs
                    note=f"wsgid run PROFILE --listen, daemon = {{ processes = {p}, threads = {t} }}, "
                         "default sandbox, access log off"),
         ]
+        if self.compare_mod_wsgid:
+            # A second build in the same run, for an A/B of a change: same config as wsgid-httpd.
+            candidates.append(httpd(
+                "wsgid-httpd-b", "mod_wsgid B (httpd.conf)",
+                [f"LoadModule wsgid_module {self.compare_mod_wsgid}"], daemon_body,
+                note=f"wsgid-httpd's config with the build in {self.args.compare_build}"))
         wanted = self.args.servers
+        if wanted and self.compare_mod_wsgid and "wsgid-httpd-b" not in wanted:
+            wanted = wanted + ["wsgid-httpd-b"]
         for s in candidates:
             if wanted and s.name not in wanted:
                 continue
-            if s.name.startswith("wsgid") and not self.mod_wsgid.exists():
-                s.skipped = f"{self.mod_wsgid} not built"
+            module = self.compare_mod_wsgid if s.name == "wsgid-httpd-b" else self.mod_wsgid
+            if s.name.startswith("wsgid") and not module.exists():
+                s.skipped = f"{module} not built"
             if s.name == "wsgid-run":
                 help_text = ""
                 if self.wsgid_cli.exists():
@@ -1126,6 +1137,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--charts", default=str(REPO / "docs" / "performance"),
                     help="directory for PNG charts ('' for none)")
     ap.add_argument("--keep", action="store_true", help="keep the run directory (configs, logs)")
+    ap.add_argument("--compare-build", default="",
+                    help="another build tree: adds server wsgid-httpd-b (wsgid-httpd's config, "
+                         "that build's mod_wsgid) for an A/B in one run")
     args = ap.parse_args(argv)
     if args.quick:
         args.duration, args.warmup, args.repeats, args.stream_requests = 2, 1, 1, 5
@@ -1139,6 +1153,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     for w in args.workloads:
         if w not in ALL_WORKLOADS:
             ap.error(f"unknown workload {w!r}; known: {', '.join(ALL_WORKLOADS)}")
+    if args.compare_build and not (Path(args.compare_build) / "module" / "mod_wsgid.so").exists():
+        ap.error(f"--compare-build {args.compare_build}: no module/mod_wsgid.so there")
     if args.duration < 1 or args.repeats < 1 or args.warmup < 1:
         ap.error("--duration, --warmup and --repeats must be at least 1")
     return args
