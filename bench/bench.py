@@ -881,35 +881,22 @@ def report_markdown(data: dict) -> str:
                  f"{m['loadavg_before'][0]} before / {m['loadavg_after'][0]} after, "
                  f"{m['elapsed_s'] / 60:.1f} min.")
     lines.append("")
-    lines.append("**Throughput relative to mod_wsgi daemon mode** (median req/s ratio; "
-                 "`–` not applicable or not measured):")
-    lines.append("")
-    lines.append("| workload | " + " | ".join(labels[n] for n in servers) + " |")
-    lines.append("|---|" + "---:|" * len(servers))
-    for w in WORKLOADS:
-        if w.name not in res:
-            continue
-        cells = []
-        for n in servers:
-            r = res[w.name].get(n)
-            cells.append(f"{r['ratio']['median']:.2f}×" if r and r.get("ratio") else "–")
-        lines.append(f"| {w.label} | " + " | ".join(cells) + " |")
-    lines.append("")
-    lines.append("**Server CPU per request relative to mod_wsgi daemon mode** (median; lower is "
-                 "better; user + system time of every process of the server, over the requests "
-                 "wrk completed — less sensitive to other load on the machine than req/s):")
-    lines.append("")
-    lines.append("| workload | " + " | ".join(labels[n] for n in servers) + " |")
-    lines.append("|---|" + "---:|" * len(servers))
-    for w in WORKLOADS:
-        if w.name not in res:
-            continue
-        cells = []
-        for n in servers:
-            r = res[w.name].get(n)
-            cells.append(f"{r['cpu_ratio']:.2f}×" if r and r.get("cpu_ratio") else "–")
-        lines.append(f"| {w.label} | " + " | ".join(cells) + " |")
-    lines.append("")
+    def ratio_table(title: str, cell) -> None:
+        lines.extend([title, "", "| workload | " + " | ".join(labels[n] for n in servers) + " |",
+                      "|---|" + "---:|" * len(servers)])
+        for w in WORKLOADS:
+            if w.name in res:
+                cells = [cell(res[w.name].get(n)) for n in servers]
+                lines.append(f"| {w.label} | " + " | ".join(cells) + " |")
+        lines.append("")
+
+    ratio_table("**Throughput relative to mod_wsgi daemon mode** (median req/s ratio; "
+                "`–` not applicable or not measured):",
+                lambda r: f"{r['ratio']['median']:.2f}×" if r and r.get("ratio") else "–")
+    ratio_table("**Server CPU per request relative to mod_wsgi daemon mode** (median; lower is "
+                "better; user + system time of every process of the server, over the requests "
+                "wrk completed — less sensitive to other load on the machine than req/s):",
+                lambda r: f"{r['cpu_ratio']:.2f}×" if r and r.get("cpu_ratio") else "–")
     lines.append("**Absolute numbers**: req/s median (min–max of the repeats), p99 latency "
                  "median, non-2xx responses and socket errors summed over the repeats, server "
                  "CPU µs and context switches per request (medians):")
