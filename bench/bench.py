@@ -1035,27 +1035,22 @@ def gnuplot_charts(data: dict, out_dir: Path) -> list[Path]:
         q = r["ratio"]
         return q["median"], q["min"], q["max"]
 
-    def p99(w, r):
-        if not r:
-            return None
-        q = r["p99_ms"]
-        return q["median"], q["min"], q["max"]
+    def spread(key):
+        def value(w, r):
+            if not r or not r[key]["median"]:
+                return None
+            q = r[key]
+            return q["median"], q["min"], q["max"]
+        return value
 
     cluster_chart("throughput", "Throughput relative to mod_wsgi daemon mode "
                   "(median of repeats, bars show min-max; log scale)",
                   "req/s / mod_wsgi daemon req/s", ratio, ref_line=1)
     cluster_chart("latency_p99", "p99 latency (median of repeats, bars show min-max; log scale)",
-                  "p99 latency, ms", p99)
-
-    def cpu(w, r):
-        if not r or not r["cpu_us_per_req"]["median"]:
-            return None
-        q = r["cpu_us_per_req"]
-        return q["median"], q["min"], q["max"]
-
+                  "p99 latency, ms", spread("p99_ms"))
     cluster_chart("cpu_per_request", "Server CPU time per request, all of its processes "
                   "(median of repeats, bars show min-max; log scale; lower is better)",
-                  "CPU microseconds per request", cpu, ymin=16)
+                  "CPU microseconds per request", spread("cpu_us_per_req"), ymin=16)
 
     # Memory: PSS of every role, stacked per server.
     if data["memory"]:
