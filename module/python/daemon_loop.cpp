@@ -200,9 +200,15 @@ struct WorkerConnection {
   Connection conn;
   std::atomic<int>& open_count;
   std::int32_t* shared_count;
-  bool greeted = false;     // its Hello has been read
-  bool registered = false;  // in the epoll set (parked before)
+  bool greeted = false;        // its Hello has been read
+  bool registered = false;     // in the epoll set (parked before)
+  std::int64_t parked_ns = 0;  // when it was last parked
 };
+
+// A parked connection unused this long is closed (GoAway). Otherwise an httpd worker child that
+// has gone quiet would keep its share of this process's connections for as long as it lives,
+// and those count against keep-alive for the busy children (Daemon::keep_alive_allowed).
+constexpr std::int64_t kParkedIdleNs = 10'000'000'000;
 
 // epoll keys: the stop eventfd, the listening socket, then one fresh key per parking.
 constexpr std::uint64_t kStopKey = 0;
@@ -227,6 +233,7 @@ class Daemon {
   std::unique_ptr<WorkerConnection> unpark(std::uint64_t key);
   void park(std::unique_ptr<WorkerConnection> wc);
   void close_parked();
+  std::int64_t close_idle_parked(std::int64_t now);
   bool keep_alive_allowed() const;
   bool serve(WorkerConnection& wc, ThreadSlot& slot, std::int64_t taken_us);
   bool peer_allowed(int fd);
@@ -606,6 +613,7 @@ void Daemon::park(std::unique_ptr<WorkerConnection> wc) {
     return;
   }
   wc->conn.release_idle_buffer();
+  wc->parked_ns = now_ns();
   const std::uint64_t key = next_key_++;
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
@@ -628,6 +636,35 @@ void Daemon::close_parked() {
   draining_ = true;
   for (auto& [key, wc] : parked_) wc->conn.send_go_away();
   parked_.clear();
+}
+
+// Closes (GoAway) the parked connections idle for kParkedIdleNs; returns how long until the
+// next one will have been, or kParkedIdleNs when none is parked. A request thread that was
+// woken for one of them finds it gone (unpark), and a worker that sent a request on it at the
+// same moment reads the GoAway and sends it again on a new connection.
+std::int64_t Daemon::close_idle_parked(std::int64_t now) {
+  std::size_t closed = 0;
+  std::int64_t next = kParkedIdleNs;
+  {
+    std::lock_guard lock(park_mutex_);
+    for (auto it = parked_.begin(); it != parked_.end();) {
+      const std::int64_t idle = now - it->second->parked_ns;
+      if (idle < kParkedIdleNs) {
+        next = std::min(next, kParkedIdleNs - idle);
+        ++it;
+        continue;
+      }
+      it->second->conn.send_go_away();
+      it = parked_.erase(it);
+      ++closed;
+    }
+  }
+  if (closed > 0 && log_enabled(LogLevel::kDebug)) {
+    log_line(LogLevel::kDebug, "wsgid: " + who() + " closed " + std::to_string(closed) +
+                                   " worker connection(s) idle for " +
+                                   std::to_string(kParkedIdleNs / 1'000'000'000) + " s");
+  }
+  return next;
 }
 
 void Daemon::request_drain(DrainReason reason) {
@@ -687,6 +724,8 @@ DrainReason Daemon::wait_for_drain_reason() {
       }
     }
     if (const auto r = check_limits(now, wait_ns)) return *r;
+    const std::int64_t sweep_ns = close_idle_parked(now);
+    wait_ns = wait_ns < 0 ? sweep_ns : std::min(wait_ns, sweep_ns);
     if (spec_.inactivity_timeout > 0) {
       const std::int64_t limit = seconds_ns(spec_.inactivity_timeout);
       const std::int64_t idle = now - last_activity_ns_.load();

@@ -166,3 +166,26 @@ def test_request_waiting_on_an_idle_connection_is_resent_when_the_daemon_drains(
     assert int(results["get"].body.split()[2]) != old_pid
     assert len(list((server.tmp / "scratch").glob("ran-resent-*"))) == 1
     assert "WSGID0113" in server.read_log()
+
+
+IDLE_CLOSED = "worker connection(s) idle for"  # the daemon's debug line when it closes idle ones
+
+
+@pytest.mark.wsgid_only("mod_wsgi connects to its daemon for every request")
+def test_idle_connections_are_closed_and_requests_after_that_succeed(httpd_factory, flavour):
+    server = httpd_factory(CONF, flavour)
+    server.wait_ok("/p/")
+    # Several connections at once, so both worker children and both daemons hold some.
+    with hh.Load(server.port, "/p/?id=busy", clients=8, max_requests=80, max_seconds=60) as load:
+        hh.poll(load.exhausted, timeout=70, interval=0.1, what="80 requests to complete")
+    assert not load.failures(), load.failures()[:3]
+    # Parked connections nobody uses are closed after 10 s, in both daemons.
+    hh.poll(lambda: len({line.split(" pid ")[1].split()[0] for line in
+                         server.read_log().splitlines() if IDLE_CLOSED in line}) == 2,
+            timeout=40, what="both daemons to close their idle worker connections")
+    # The workers' pooled connections are closed now: requests connect afresh, none fails.
+    before = server.read_log().count(ACCEPTED)
+    for i in range(6):
+        r = server.get(f"/p/?id=after{i}")
+        assert r.status == 200, r.body
+    assert server.read_log().count(ACCEPTED) > before
