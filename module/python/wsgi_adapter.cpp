@@ -14,7 +14,6 @@
 #include "error_log.hpp"
 #include "file_wrapper.hpp"
 #include "log_object.hpp"
-#include "memfd_body.hpp"
 #include "py_ref.hpp"
 #include "python_error.hpp"
 #include "script_loader.hpp"
@@ -55,8 +54,6 @@ struct Response {
   // From the application's Content-Length header: PEP 3333 says never send more than it.
   std::optional<std::uint64_t> content_length;
   std::uint64_t body_sent = 0;
-  bool head_request = false;      // the worker discards the body: never worth a memfd
-  std::uint64_t memfd_bytes = 0;  // body bytes of this response sent as memfds so far
   bool io_failed = false;
   ConnectionError::Kind io_kind = ConnectionError::Kind::kIo;
   std::string io_error;
@@ -90,13 +87,15 @@ bool write_without_gil(Response& r, Write&& write) {
   return ok;
 }
 
-// `data` as body frames of at most kBodyFrameSize after `pending`, in one gathered write.
-void write_frames(Connection& conn, std::string_view pending, std::string_view data) {
+// Writes pending frames, then `data` as body frames of at most kBodyFrameSize, in one
+// gathered write with the GIL released. Returns false (recorded in r) on I/O failure.
+bool flush(Response& r, std::string_view data = {}) {
+  if (r.io_failed) return false;
   const std::size_t pieces = (data.size() + kBodyFrameSize - 1) / kBodyFrameSize;
   std::vector<std::array<unsigned char, wire::kHeaderSize>> headers(pieces);
   std::vector<iovec> iov;
   iov.reserve(1 + 2 * pieces);
-  iov.push_back({const_cast<char*>(pending.data()), pending.size()});
+  iov.push_back({r.pending.data(), r.pending.size()});
   for (std::size_t i = 0; i < pieces; ++i) {
     const std::size_t off = i * kBodyFrameSize;
     const std::size_t len = std::min<std::size_t>(kBodyFrameSize, data.size() - off);
@@ -105,44 +104,7 @@ void write_frames(Connection& conn, std::string_view pending, std::string_view d
     iov.push_back({headers[i].data(), headers[i].size()});
     iov.push_back({const_cast<char*>(data.data() + off), len});
   }
-  conn.write_all(iov);
-}
-
-// A chunk goes out as a memfd when it is large enough to gain from it, the response's memfd
-// budget allows (a response's first memfd may be of any size: the worker would hold its bytes
-// until the end either way), and the worker will send the body at all.
-bool wants_memfd(const Response& r, std::size_t size) {
-  return size >= kMemfdBodyMinBytes && !r.head_request &&
-         (r.memfd_bytes == 0 || r.memfd_bytes + size <= kMemfdBodyBudgetBytes) &&
-         memfd_body_available();
-}
-
-// Writes pending frames, then `data`: as a sealed memfd in a ResponseFile frame when
-// wants_memfd, else (or when the memfd cannot be made) as body frames. One write, with the GIL
-// released. Returns false (recorded in r) on I/O failure.
-bool flush(Response& r, std::string_view data = {}) {
-  if (r.io_failed) return false;
-  const bool try_memfd = wants_memfd(r, data.size());
-  bool as_memfd = false;
-  const std::string_view pending = r.pending;
-  const bool ok = write_without_gil(r, [&](Connection& conn) {
-    if (try_memfd) {
-      // Closed here once sent: the worker holds its own reference, and nothing reuses it.
-      const UniqueFd body = sealed_memfd_copy(data);
-      if (body.get() >= 0) {
-        // Before the frame, so the line is in the log by the time the response is complete.
-        if (log_enabled(LogLevel::kDebug)) {
-          log_line(LogLevel::kDebug, "WSGID0541: passing " + std::to_string(data.size()) +
-                                         " body bytes to the worker as a memfd");
-        }
-        conn.send_file(pending, body.get(), 0, data.size());
-        as_memfd = true;
-        return;
-      }
-    }
-    write_frames(conn, pending, data);
-  });
-  if (as_memfd) r.memfd_bytes += data.size();
+  const bool ok = write_without_gil(r, [&iov](Connection& conn) { conn.write_all(iov); });
   if (ok && r.headers_sent) r.head_on_wire = true;
   return ok;
 }
@@ -538,7 +500,6 @@ bool run_wsgi_request(Connection& conn, const wire::Pairs& head, const RequestTa
                       const GroupSettings& settings) {
   Response r;
   r.conn = &conn;
-  r.head_request = is_head_request(head);
   PyRef errors = make_log(LogLevel::kError, target.client, current_request_id());
   PyRef input = make_input(&conn);
   // Last, once the response is complete: another application thread may still be reading
