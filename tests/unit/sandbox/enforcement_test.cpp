@@ -223,36 +223,6 @@ TEST(Enforcement, TrapVariantReportsTheSyscallNumberThenDies) {
       << outcome.output;
 }
 
-// The daemon falls back to its socket when memfd_create fails; under kill it must fail, not
-// kill the daemon.
-TEST(Enforcement, DeniedMemfdCreateFailsWithEpermEvenUnderKill) {
-  for (const auto action : {Policy::Action::kErrno, Policy::Action::kKill}) {
-    const auto outcome = run_in_child([action](int) -> std::string {
-      Policy policy;
-      policy.deny = {"memfd_create"};
-      policy.action = action;
-      if (auto e = apply(policy); !e.empty()) return e;
-      return expect_eperm("memfd_create", syscall(SYS_memfd_create, "x", MFD_CLOEXEC)) +
-             everyday_work();
-    });
-    EXPECT_TRUE(outcome.exited_ok()) << outcome.output;
-  }
-}
-
-TEST(Enforcement, DefaultAllowsSealedMemfds) {
-  const auto outcome = run_in_child([](int) -> std::string {
-    if (auto e = apply(Policy{}); !e.empty()) return e;
-    const int fd = memfd_create("x", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (fd < 0) return std::string("memfd_create: ") + std::strerror(errno);
-    const bool ok =
-        pwrite(fd, "abc", 3, 0) == 3 &&
-        fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0;
-    close(fd);
-    return ok ? std::string() : std::string("write or seal: ") + std::strerror(errno);
-  });
-  EXPECT_TRUE(outcome.exited_ok()) << outcome.output;
-}
-
 TEST(Enforcement, LogActionLetsTheCallRun) {
   const auto outcome = run_in_child([](int) -> std::string {
     Policy policy;
