@@ -141,15 +141,18 @@ int connect_daemon(request_rec* r, const DaemonGroup& g) {
 // come from, and return to, a glibc arena of the thread.
 constexpr std::size_t kBlock = APR_BUCKET_BUFF_SIZE;
 
-// The decoder's buffer (response heads, small frames) from the same allocator.
-wire::BufferStorage bucket_storage(apr_bucket_alloc_t* ba) {
+// The decoder's buffer (response heads, small frames, frame headers) from the request pool: a
+// small first buffer usually fits the pool's current block, where a block of its own would be
+// one more 8 KiB held by every connection's allocator after a hello-world request. Growing
+// (a large head) leaves the old buffer in the pool until the request ends: at most as much again.
+constexpr std::size_t kDecoderFirst = 2048;
+wire::BufferStorage pool_storage(apr_pool_t* pool) {
   wire::BufferStorage s;
-  s.context = ba;
+  s.context = pool;
   s.allocate = [](void* c, std::size_t n) {
-    return static_cast<char*>(apr_bucket_alloc(n, static_cast<apr_bucket_alloc_t*>(c)));
+    return static_cast<char*>(apr_palloc(static_cast<apr_pool_t*>(c), n));
   };
-  s.release = [](void*, char* block) { apr_bucket_free(block); };
-  s.first_capacity = kBlock;
+  s.first_capacity = kDecoderFirst;
   return s;
 }
 
@@ -164,7 +167,7 @@ class Exchange {
         options_(options),
         bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)),
         stream_(r, head, !reused, reused),
-        decoder_(bucket_storage(r->connection->bucket_alloc)) {
+        decoder_(pool_storage(r->pool)) {
     const int seconds = g.socket_timeout > 0 ? g.socket_timeout
                                              : static_cast<int>(apr_time_sec(r->server->timeout));
     timeout_ = apr_time_from_sec(seconds);
@@ -199,7 +202,7 @@ class Exchange {
     fd_ = fd;
     reused_ = false;
     delivered_ = 0;
-    decoder_ = wire::FrameDecoder(bucket_storage(r_->connection->bucket_alloc));
+    decoder_ = wire::FrameDecoder(pool_storage(r_->pool));
     while (fds_count_ > 0) close(pop_fd());
     fds_lost_ = false;
     send_failed_ = false;
@@ -679,14 +682,15 @@ class Exchange {
   apr_interval_time_t timeout_ = 0;
   RequestStream stream_;
   wire::FrameDecoder decoder_;
-  // What the worker holds of a response is what it has not passed to httpd yet plus what the
-  // core output filter keeps when the client is slow (up to its own 64 KiB flush threshold):
-  // passing at 64 KiB bounds each connection's blocks to about twice that.
-  static constexpr std::size_t kPassThreshold = 64 * 1024;
+  // What the worker holds of a response is what it has received and not passed to httpd yet,
+  // plus what the core output filter sets aside for a slow client (up to its 64 KiB flush
+  // threshold). Each connection's allocator keeps that many blocks once they are freed, so
+  // batches are small: one receive (kMaxPieces blocks) and at most this between passes.
+  static constexpr std::size_t kPassThreshold = 32 * 1024;
   // Body frames from this size on are received into blocks when they have not arrived whole;
-  // smaller ones fit the decoder's first buffer wherever they start, so it never grows for them.
-  static constexpr std::size_t kDirectMin = 2048;
-  static constexpr std::size_t kMaxPieces = 8;  // one receive takes at most 8 blocks of a body
+  // smaller ones are gathered in the decoder, whose first buffer they fit.
+  static constexpr std::size_t kDirectMin = 1024;
+  static constexpr std::size_t kMaxPieces = 4;  // blocks of a body one receive fills at most
   std::array<char*, kMaxPieces> pieces_{};      // blocks for the current body frame's payload
   std::size_t pieces_ready_ = 0;                // allocated, the first partly filled
   std::size_t piece_have_ = 0;                  // bytes in the first

@@ -15,10 +15,12 @@
 namespace wsgid {
 namespace {
 
-// One read from the client: what the input filters hand over at once (the core input filter
-// gives what the socket has, in its own 8000-byte blocks) and what one frame carries. A frame
-// of the whole read lets the daemon's wsgi.input hand out large reads without joining frames.
-constexpr apr_off_t kBodyRead = 64 * 1024;
+// One read from the client, and one body frame: the core input filter gives what the socket
+// has, up to this, in its own 8000-byte blocks, which stay with the connection's allocator once
+// freed (up to MaxMemFree). Each connection that carried an upload keeps about one read's worth:
+// 64 KiB reads left a worker child ~0.3 MiB above 32 KiB ones after the benchmark, for no
+// measurable throughput (docs/memory.md, fourth round).
+constexpr apr_off_t kBodyRead = 32 * 1024;
 constexpr int kMaxIov = 64;
 
 std::string_view hello_frame() {

@@ -364,10 +364,10 @@ char* FrameDecoder::allocate(std::size_t size) {
 
 void FrameDecoder::release() {
   if (!buffer_) return;
-  if (storage_.release) {
-    storage_.release(storage_.context, buffer_);
-  } else {
+  if (!storage_.allocate) {
     delete[] buffer_;
+  } else if (storage_.release) {
+    storage_.release(storage_.context, buffer_);
   }
   buffer_ = nullptr;
   capacity_ = 0;

@@ -180,13 +180,13 @@ void append_error(std::string& out, std::uint16_t status, std::string_view code,
 bool parse_error(std::string_view payload, ErrorInfo& out);
 
 // Where a FrameDecoder keeps its buffer: the C++ heap unless `allocate` is set. httpd's worker
-// threads use their connection's bucket allocator, whose freed blocks stay on the connection's
-// own free list (bounded by MaxMemFree) instead of in a glibc arena per thread.
+// threads use their request's pool, whose memory goes back to the connection's allocator
+// (bounded by MaxMemFree) instead of staying in a glibc arena per thread.
 struct BufferStorage {
   void* context = nullptr;
   char* (*allocate)(void* context, std::size_t size) = nullptr;
-  void (*release)(void* context, char* block) = nullptr;
-  std::size_t first_capacity = 0;  // the size of the first buffer, at least
+  void (*release)(void* context, char* block) = nullptr;  // none: freed with its pool
+  std::size_t first_capacity = 0;                         // the size of the first buffer, at least
 };
 
 // Incremental decoder for a byte stream: feed what arrived, take whole frames out. The

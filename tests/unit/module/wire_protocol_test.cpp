@@ -329,6 +329,37 @@ TEST(FrameDecoder, BuffersComeFromAndGoBackToItsStorage) {
   EXPECT_EQ(counting.sizes.front(), 8000u);
 }
 
+TEST(FrameDecoder, AStorageWithoutReleaseKeepsWhatItHandedOut) {
+  // Like the worker's request pool: the decoder grows into new blocks and frees none of them
+  // (a delete[] of this arena's memory would abort).
+  struct Bump {
+    alignas(16) char arena[65536];
+    std::size_t used = 0;
+  } bump;
+  BufferStorage storage;
+  storage.context = &bump;
+  storage.allocate = [](void* c, std::size_t n) {
+    auto* b = static_cast<Bump*>(c);
+    char* p = b->arena + b->used;
+    b->used += n;
+    return p;
+  };
+  storage.first_capacity = 2048;
+  {
+    FrameDecoder d(storage);
+    std::string stream;
+    append_frame(stream, FrameType::kResponseHead, 0, std::string(5000, 'h'));
+    d.feed(std::string_view(stream).substr(0, 1000));  // into the first buffer
+    d.feed(std::string_view(stream).substr(1000));     // grows
+    FrameHeader h;
+    std::string_view payload;
+    ASSERT_TRUE(d.next(h, payload));
+    EXPECT_EQ(payload, std::string(5000, 'h'));
+  }
+  EXPECT_GE(bump.used, 2048u + 5008u);
+  EXPECT_LE(bump.used, sizeof bump.arena);
+}
+
 TEST(FrameDecoder, UnknownTypeIsAnError) {
   const char bytes[8] = {99, 0, 0, 0, 0, 0, 0, 0};
   FrameDecoder d;
