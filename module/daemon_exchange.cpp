@@ -487,7 +487,9 @@ class Exchange {
   bool begin_direct_body() {
     if (frame_left_ > 0) return true;  // in such a frame already: its bytes are not the decoder's
     wire::FrameHeader h;
-    if (!head_seen_ || mode_ != Mode::kPass || !decoder_.peek_header(h)) return false;
+    // Also a body that is discarded (ErrorOverride, a local redirect): the decoder, in the
+    // request pool, would grow to the frame's size for nothing.
+    if (!head_seen_ || !decoder_.peek_header(h)) return false;
     if (h.type != wire::FrameType::kResponseBody || h.length < kDirectMin) return false;
     const std::size_t buffered = decoder_.buffered() - wire::kHeaderSize;
     // Whole already, or (after a large head grew the decoder) more than a block: gathered.
@@ -528,11 +530,16 @@ class Exchange {
       frame_left_ -= take;
       n -= take;
       if (piece_have_ < target) break;
-      apr_bucket_alloc_t* ba = r_->connection->bucket_alloc;
-      APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_heap_create(pieces_[0], target, apr_bucket_free, ba));
+      char* full = pieces_[0];
       std::move(pieces_.begin() + 1, pieces_.begin() + pieces_ready_, pieces_.begin());
       --pieces_ready_;
       piece_have_ = 0;
+      if (mode_ != Mode::kPass) {
+        apr_bucket_free(full);
+        continue;
+      }
+      apr_bucket_alloc_t* ba = r_->connection->bucket_alloc;
+      APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_heap_create(full, target, apr_bucket_free, ba));
       pending_bytes_ += target;
       body_passed_ += target;
       if (pending_bytes_ >= kPassThreshold) {

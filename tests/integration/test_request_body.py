@@ -1,7 +1,7 @@
-"""The request body's way from the client to the daemon: the worker sends the buckets httpd's
-input filters return (de-chunked, bounded by Content-Length and LimitRequestBody) as body
-frames, keeps a request on a reused daemon connection whole for a resend, and turns a client
-that goes away mid-upload into a logged 400 without disturbing the daemon."""
+"""Bodies through the worker's exchange: it sends the buckets httpd's input filters return
+(de-chunked, bounded by Content-Length and LimitRequestBody) as body frames, keeps a request on
+a reused daemon connection whole for a resend, turns a client that goes away mid-upload into a
+logged 400 without disturbing the daemon, and drops large response bodies httpd discards."""
 
 import hashlib
 import http.client
@@ -16,8 +16,14 @@ WSGIRestrictEmbedded On
 WSGIDaemonProcess body processes=1 threads=2 display-name=%{GROUP}
 WSGIScriptAlias /sha @APPS@/sha256_echo.wsgi process-group=body application-group=%{GLOBAL}
 WSGIScriptAlias /chunked @APPS@/features.wsgi process-group=body application-group=%{GLOBAL}
+WSGIScriptAlias /discard @APPS@/large_discarded.wsgi process-group=body application-group=%{GLOBAL}
+ErrorDocument 404 "custom httpd 404 page"
+Alias /static @TMP@/htdocs
 <Location /chunked>
   WSGIChunkedRequest On
+</Location>
+<Location /discard>
+  WSGIErrorOverride On
 </Location>
 """
 
@@ -33,7 +39,12 @@ def body_of(size):
 
 @pytest.fixture
 def server(httpd_factory, flavour):
-    s = httpd_factory(CONF, flavour)
+    s = httpd_factory(CONF, flavour, start=False)
+    htdocs = s.tmp / "htdocs"
+    htdocs.mkdir(exist_ok=True)
+    (htdocs / "file.txt").write_text("static file content\n")
+    (htdocs / "file.txt").chmod(0o644)
+    s.start()
     s.wait_ok("/sha")
     return s
 
@@ -94,3 +105,19 @@ def test_a_client_gone_mid_upload_gets_a_logged_400_and_the_daemon_keeps_serving
     r = server.request("POST", "/sha", body=b"after", headers={"Content-Type": "text/plain"})
     assert r.status == 200 and r.body.split()[0] == b"5", r.body[:200]
     assert server.daemon_pids("body") == [daemon]
+
+
+def test_large_bodies_httpd_discards_are_dropped_and_the_connection_serves_on(server):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        for path, status, body in [("/discard/missing", 404, b"custom httpd 404 page"),
+                                   ("/discard/redirect", 200, b"static file content\n"),
+                                   ("/sha", 200, None)]:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            got = resp.read()
+            assert resp.status == status, (path, resp.status, got[:200])
+            if body is not None:
+                assert got == body, (path, got[:200])
+    finally:
+        conn.close()
