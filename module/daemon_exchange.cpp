@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
-#include <deque>
 #include <cstddef>
 #include <cstring>
 #include <mutex>
@@ -28,12 +28,13 @@
 #include <vector>
 
 #include "log.hpp"
+#include "request_stream.hpp"
 
 namespace wsgid {
 namespace {
 
 // A request goes on a reused connection only if everything it sends can be kept for a resend
-// (see Exchange::wants_retry): a body of known length up to one read chunk.
+// (see Exchange::wants_retry): a body of known length up to this.
 constexpr apr_off_t kReplayLimit = 256 * 1024;
 constexpr int kSocketBuffer = 1 << 20;  // the kernel doubles it; capped by net.core.wmem_max
 
@@ -134,23 +135,47 @@ int connect_daemon(request_rec* r, const DaemonGroup& g) {
   return -1;
 }
 
+// Response bytes are received into blocks of the size httpd's own socket reads use: the
+// connection's bucket allocator keeps freed ones on its free list for the next response (a
+// static worker's allocators hold the same blocks), and hands out no large block that would
+// come from, and return to, a glibc arena of the thread.
+constexpr std::size_t kBlock = APR_BUCKET_BUFF_SIZE;
+
+// The decoder's buffer (response heads, small frames, frame headers) from the request pool: a
+// small first buffer usually fits the pool's current block, where a block of its own would be
+// one more 8 KiB held by every connection's allocator after a hello-world request. Growing
+// (a large head) leaves the old buffer in the pool until the request ends: at most as much again.
+constexpr std::size_t kDecoderFirst = 2048;
+wire::BufferStorage pool_storage(apr_pool_t* pool) {
+  wire::BufferStorage s;
+  s.context = pool;
+  s.allocate = [](void* c, std::size_t n) {
+    return static_cast<char*>(apr_palloc(static_cast<apr_pool_t*>(c), n));
+  };
+  s.first_capacity = kDecoderFirst;
+  return s;
+}
+
 class Exchange {
  public:
-  Exchange(request_rec* r, const DaemonGroup& g, int fd, bool reused,
+  Exchange(request_rec* r, const DaemonGroup& g, int fd, bool reused, std::string_view head,
            const ExchangeOptions& options)
       : r_(r),
         g_(g),
         fd_(fd),
         reused_(reused),
         options_(options),
-        bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)) {
+        bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)),
+        stream_(r, head, !reused, reused),
+        decoder_(pool_storage(r->pool)) {
     const int seconds = g.socket_timeout > 0 ? g.socket_timeout
                                              : static_cast<int>(apr_time_sec(r->server->timeout));
     timeout_ = apr_time_from_sec(seconds);
   }
   ~Exchange() {
-    if (piece_) apr_bucket_free(piece_);
-    for (const int fd : fds_) close(fd);
+    for (std::size_t i = 0; i < pieces_ready_; ++i) apr_bucket_free(pieces_[i]);
+    while (fds_count_ > 0) close(pop_fd());
+    apr_brigade_cleanup(bb_);
   }
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
@@ -168,26 +193,18 @@ class Exchange {
   // The connection went back to the pool at ResponseEnd; the caller must not close it.
   bool released() const { return fd_ < 0; }
 
-  int run(const std::string& head_payload) {
-    if (!reused_) wire::append_hello(out_);
-    wire::append_frame(out_, wire::FrameType::kRequestHead, 0, head_payload);
-    body_pending_ = ap_should_client_block(r_) != 0;
-    if (!body_pending_) wire::append_frame(out_, wire::FrameType::kRequestEnd, 0, {});
-    return loop();
-  }
+  int run() { return loop(); }
 
   // Starts over on a fresh connection: a Hello, then every byte sent so far (a reused
-  // connection's exchange keeps them all in out_), then the rest as usual.
+  // connection's request stream keeps them all), then the rest as usual.
   int resume(int fd) {
-    std::string sent = std::move(out_);
-    out_.clear();
-    wire::append_hello(out_);
-    out_ += sent;
+    stream_.restart();
     fd_ = fd;
     reused_ = false;
-    out_pos_ = 0;
     delivered_ = 0;
-    decoder_ = wire::FrameDecoder();
+    decoder_ = wire::FrameDecoder(pool_storage(r_->pool));
+    while (fds_count_ > 0) close(pop_fd());
+    fds_lost_ = false;
     send_failed_ = false;
     retry_ = false;
     done_ = false;
@@ -198,25 +215,26 @@ class Exchange {
   // The exchange ended cleanly and the daemon promised to read another request: the
   // connection can go back to the pool.
   bool reusable() const {
-    return end_seen_ && (end_flags_ & wire::kKeepAlive) != 0 && !body_pending_ &&
-           out_pos_ == out_.size() && !send_failed_ && decoder_.buffered() == 0 && fds_.empty();
+    return end_seen_ && (end_flags_ & wire::kKeepAlive) != 0 && !stream_.body_pending() &&
+           !stream_.has_unsent() && !send_failed_ && decoder_.buffered() == 0 && fds_count_ == 0 &&
+           frame_left_ == 0;
   }
 
   int loop() {
     apr_time_t deadline = apr_time_now() + timeout_;
     while (!done_) {
-      if (out_.size() - out_pos_ == 0 && body_pending_ && !send_failed_) {
+      if (!stream_.has_unsent() && stream_.body_pending() && !send_failed_) {
         if (const int rc = read_client_body(); rc != OK) return rc;
       }
-      bool want_write = out_.size() > out_pos_ && !send_failed_;
+      bool want_write = stream_.has_unsent() && !send_failed_;
       if (want_write) {
         // Optimistically, without a poll first: the socket nearly always has room.
         const std::size_t sent = delivered_;
         write_some();
         if (done_) return OK;  // a resend was decided
         if (delivered_ != sent) deadline = apr_time_now() + timeout_;
-        want_write = out_.size() > out_pos_ && !send_failed_;
-        if (!want_write && body_pending_ && !send_failed_) continue;  // more body to read
+        want_write = stream_.has_unsent() && !send_failed_;
+        if (!want_write && stream_.body_pending() && !send_failed_) continue;  // more body
       }
       pollfd pfd{fd_, static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0};
       // Before the response head there is nothing to flush to the client: just wait.
@@ -249,40 +267,21 @@ class Exchange {
   }
 
   int read_client_body() {
-    // The frame header is written in front of the data once its length is known.
-    const std::size_t chunk = 256 * 1024;
-    const std::size_t start = out_.size();
-    out_.resize(start + wire::kHeaderSize + chunk);
-    const long n = ap_get_client_block(r_, out_.data() + start + wire::kHeaderSize, chunk);
-    if (n < 0) {
-      out_.resize(start);
-      log_request(r_, APLOG_INFO, 0, "WSGID0109",
-                  "reading the request body from the client failed (client gone or sent a bad "
-                  "body)");
-      return HTTP_BAD_REQUEST;
-    }
-    if (n == 0) {
-      out_.resize(start);
-      wire::append_frame(out_, wire::FrameType::kRequestEnd, 0, {});
-      body_pending_ = false;
-      return OK;
-    }
-    wire::encode_header(wire::FrameType::kRequestBody, 0, static_cast<std::uint32_t>(n),
-                        reinterpret_cast<unsigned char*>(out_.data() + start));
-    out_.resize(start + wire::kHeaderSize + static_cast<std::size_t>(n));
-    return OK;
+    if (stream_.read_body()) return OK;
+    log_request(r_, APLOG_INFO, 0, "WSGID0109",
+                "reading the request body from the client failed (client gone or sent a bad "
+                "body)");
+    return HTTP_BAD_REQUEST;
   }
 
   void write_some() {
-    while (out_pos_ < out_.size()) {
-      const ssize_t n = send(fd_, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
+    while (stream_.has_unsent()) {
+      const long n = stream_.send(fd_);
       if (n > 0) {
-        out_pos_ += static_cast<std::size_t>(n);
         delivered_ += static_cast<std::size_t>(n);
         continue;
       }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      if (n == 0) return;  // the socket is full
       if (may_retry() && delivered_ == 0 && (errno == EPIPE || errno == ECONNRESET)) {
         retry();  // closed before our first byte: nothing of this request was delivered
         return;
@@ -291,34 +290,31 @@ class Exchange {
       send_failed_ = true;
       return;
     }
-    // A reused connection's request is kept whole until it is answered, for a resend.
-    if (reused_) return;
-    out_.clear();
-    out_pos_ = 0;
   }
 
   int read_some() {
     for (;;) {
-      if (piece_) {
-        // The rest of a large body frame, straight into the bucket memory it goes out in.
-        const ssize_t n = receive(piece_ + piece_have_, piece_len_ - piece_have_);
-        if (n > 0) {
-          piece_have_ += static_cast<std::size_t>(n);
-          if (piece_have_ < piece_len_) continue;
-          if (const int rc = deliver_piece(); rc != OK || done_) return rc;
-          continue;
-        }
-        if (n == 0) return daemon_closed();
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return OK;
-        return fail_io("recv", errno);
+      // The rest of a large body frame goes straight into the blocks it is passed on in; what
+      // follows it (or everything, between such frames) into the decoder.
+      iovec iov[kMaxPieces + 1];
+      int count = 0;
+      const std::size_t body_room = frame_left_ > 0 ? body_iovecs(iov, count) : 0;
+      std::size_t room = body_room;
+      if (body_room == frame_left_) {  // the decoder only gets what follows the frame
+        const std::span<char> space = decoder_.prepare(wire::kHeaderSize);
+        iov[count++] = {space.data(), space.size()};
+        room += space.size();
       }
-      const std::span<char> space = decoder_.prepare(64 * 1024);
-      const ssize_t n = receive(space.data(), space.size());
+      const ssize_t n = receive(iov, count);
       if (n > 0) {
-        decoder_.commit(static_cast<std::size_t>(n));
+        const auto got = static_cast<std::size_t>(n);
+        const std::size_t body = std::min(got, body_room);
+        if (body > 0) {
+          if (const int rc = fill_pieces(body); rc != OK || done_) return rc;
+        }
+        if (got > body) decoder_.commit(got - body);
         if (const int rc = process_frames(); rc != OK || done_) return rc;
-        if (!piece_ && static_cast<std::size_t>(n) < space.size()) return OK;
+        if (got < room) return OK;  // the socket is drained
         continue;
       }
       if ((n == 0 || errno == ECONNRESET || errno == EPIPE) && may_retry() && delivered_ == 0) {
@@ -334,27 +330,42 @@ class Exchange {
   // recv that also takes the descriptors of ResponseFile frames (SCM_RIGHTS). The kernel hands
   // a frame's descriptor to the read that reaches its first byte and never joins two frames'
   // descriptors in one read, so a queue in arrival order matches them to their frames.
-  ssize_t receive(char* buf, std::size_t len) {
-    iovec v{buf, len};
+  ssize_t receive(iovec* iov, int count) {
     alignas(cmsghdr) char control[CMSG_SPACE(4 * sizeof(int))];
     msghdr msg{};
-    msg.msg_iov = &v;
-    msg.msg_iovlen = 1;
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<std::size_t>(count);
     msg.msg_control = control;
     msg.msg_controllen = sizeof control;
     const ssize_t n = recvmsg(fd_, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     if (n < 0) return n;
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
       if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t fds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (std::size_t i = 0; i < fds; ++i) {
         int fd = -1;
         std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        fds_.push_back(fd);
+        push_fd(fd);
       }
     }
     if (msg.msg_flags & MSG_CTRUNC) fds_lost_ = true;  // the frames will find none: an error
     return n;
+  }
+
+  void push_fd(int fd) {
+    if (fds_count_ == fds_.size()) {
+      close(fd);  // more descriptors than frames can be waiting for: the frames find none
+      fds_lost_ = true;
+      return;
+    }
+    fds_[(fds_head_ + fds_count_++) % fds_.size()] = fd;
+  }
+
+  int pop_fd() {
+    const int fd = fds_[fds_head_];
+    fds_head_ = (fds_head_ + 1) % fds_.size();
+    --fds_count_;
+    return fd;
   }
 
   // A ResponseFile frame: the file's bytes go out as a file bucket, which httpd sends with
@@ -364,12 +375,11 @@ class Exchange {
     if (!wire::parse_response_file(payload, offset, length)) {
       return protocol_error("a malformed file frame");
     }
-    if (fds_.empty()) {
+    if (fds_count_ == 0) {
       return protocol_error(fds_lost_ ? "file descriptors lost (MSG_CTRUNC)"
                                       : "a file frame without its descriptor");
     }
-    int fd = fds_.front();
-    fds_.pop_front();
+    const int fd = pop_fd();
     if (mode_ != Mode::kPass) {
       close(fd);
       return OK;
@@ -472,39 +482,75 @@ class Exchange {
   }
 
   // A body frame too large to have arrived whole is not gathered in the decoder and then copied
-  // into a bucket: its payload is received into bucket memory directly, in pieces of at most
-  // piece_size() that go to httpd as they fill (heap buckets that own their memory: no copy).
+  // into a bucket: what of its payload has arrived is moved into a block, and the rest is
+  // received into blocks directly (heap buckets that own their block: no copy).
   bool begin_direct_body() {
+    if (frame_left_ > 0) return true;  // in such a frame already: its bytes are not the decoder's
     wire::FrameHeader h;
-    if (!head_seen_ || mode_ != Mode::kPass || !decoder_.peek_header(h)) return false;
+    // Also a body that is discarded (ErrorOverride, a local redirect): the decoder, in the
+    // request pool, would grow to the frame's size for nothing.
+    if (!head_seen_ || !decoder_.peek_header(h)) return false;
     if (h.type != wire::FrameType::kResponseBody || h.length < kDirectMin) return false;
-    const std::size_t first = std::min<std::size_t>(h.length, piece_size());
-    if (decoder_.buffered() - wire::kHeaderSize >= first) return false;  // already here
+    const std::size_t buffered = decoder_.buffered() - wire::kHeaderSize;
+    // Whole already, or (after a large head grew the decoder) more than a block: gathered.
+    if (buffered >= h.length || buffered >= kBlock) return false;
     response_frame_seen_ = true;
-    frame_left_ = h.length - first;
-    piece_len_ = first;
-    piece_ = static_cast<char*>(apr_bucket_alloc(first, r_->connection->bucket_alloc));
-    piece_have_ = decoder_.take_partial(h, piece_);
+    pieces_[0] = static_cast<char*>(apr_bucket_alloc(kBlock, r_->connection->bucket_alloc));
+    pieces_ready_ = 1;
+    piece_have_ = decoder_.take_partial(h, pieces_[0]);
+    frame_left_ = h.length - piece_have_;
     return true;
   }
 
-  int deliver_piece() {
-    apr_bucket_alloc_t* ba = r_->connection->bucket_alloc;
-    APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_heap_create(piece_, piece_len_, apr_bucket_free, ba));
-    piece_ = nullptr;
-    pending_bytes_ += piece_len_;
-    body_passed_ += piece_len_;
-    if (frame_left_ > 0) {
-      piece_len_ = std::min<std::size_t>(frame_left_, piece_size());
-      frame_left_ -= piece_len_;
-      piece_ = static_cast<char*>(apr_bucket_alloc(piece_len_, ba));
-      piece_have_ = 0;
+  // Room for the current body frame's next bytes: the free part of the first block, then more
+  // blocks, up to kMaxPieces and never past the frame's end. Returns the bytes of room.
+  std::size_t body_iovecs(iovec* iov, int& count) {
+    std::size_t left = frame_left_;
+    std::size_t room = 0;
+    for (std::size_t i = 0; i < kMaxPieces && left > 0; ++i) {
+      if (i == pieces_ready_) {
+        pieces_[i] = static_cast<char*>(apr_bucket_alloc(kBlock, r_->connection->bucket_alloc));
+        ++pieces_ready_;
+      }
+      const std::size_t have = i == 0 ? piece_have_ : 0;
+      const std::size_t n = std::min(kBlock - have, left);
+      iov[count++] = {pieces_[i] + have, n};
+      left -= n;
+      room += n;
     }
-    return pending_bytes_ >= kPassThreshold ? pass() : OK;
+    return room;
+  }
+
+  // `n` bytes of the current body frame arrived in the blocks: full ones go to httpd.
+  int fill_pieces(std::size_t n) {
+    while (n > 0) {
+      const std::size_t target = std::min(kBlock, piece_have_ + frame_left_);
+      const std::size_t take = std::min(n, target - piece_have_);
+      piece_have_ += take;
+      frame_left_ -= take;
+      n -= take;
+      if (piece_have_ < target) break;
+      char* full = pieces_[0];
+      std::move(pieces_.begin() + 1, pieces_.begin() + pieces_ready_, pieces_.begin());
+      --pieces_ready_;
+      piece_have_ = 0;
+      if (mode_ != Mode::kPass) {
+        apr_bucket_free(full);
+        continue;
+      }
+      apr_bucket_alloc_t* ba = r_->connection->bucket_alloc;
+      APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_heap_create(full, target, apr_bucket_free, ba));
+      pending_bytes_ += target;
+      body_passed_ += target;
+      if (pending_bytes_ >= kPassThreshold) {
+        if (const int rc = pass(); rc != OK || done_) return rc;
+      }
+    }
+    return OK;
   }
 
   int apply_head(std::string_view payload) {
-    wire::ResponseHead head;
+    wire::ResponseHeadView head;
     if (!wire::parse_response_head(payload, head)) return protocol_error("a malformed head");
     head_seen_ = true;
     if (options_.error_override && ap_is_HTTP_ERROR(head.status)) {
@@ -641,29 +687,27 @@ class Exchange {
   int gateway_error_ = -1;
   apr_bucket_brigade* bb_;
   apr_interval_time_t timeout_ = 0;
-  std::string out_;
-  std::size_t out_pos_ = 0;
+  RequestStream stream_;
   wire::FrameDecoder decoder_;
-  static constexpr std::size_t kPassThreshold = 256 * 1024;
-  static constexpr std::size_t kDirectMin = 32 * 1024;
-  // Pieces come from the connection's allocator, which keeps at most MaxMemFree of freed
-  // memory and hands any block that would exceed it back to malloc at once. A piece larger than
-  // that limit would be a fresh malloc (and, past glibc's mmap threshold, fresh pages) for every
-  // 256 KiB of every response; a quarter of it lets freed pieces be reused.
-  static std::size_t piece_size() {
-    constexpr std::size_t kMax = 256 * 1024, kMin = 32 * 1024;
-    if (ap_max_mem_free == APR_ALLOCATOR_MAX_FREE_UNLIMITED) return kMax;
-    return std::clamp<std::size_t>(ap_max_mem_free / 4, kMin, kMax);
-  }
-  char* piece_ = nullptr;  // bucket memory a body frame's payload is being received into
-  std::size_t piece_len_ = 0;
-  std::size_t piece_have_ = 0;
-  std::size_t frame_left_ = 0;  // payload of that frame still to come after this piece
-  std::deque<int> fds_;         // descriptors received for ResponseFile frames not yet decoded
+  // What the worker holds of a response is what it has received and not passed to httpd yet,
+  // plus what the core output filter sets aside for a slow client (up to its 64 KiB flush
+  // threshold). Each connection's allocator keeps that many blocks once they are freed, so
+  // batches are small: one receive (kMaxPieces blocks) and at most this between passes.
+  static constexpr std::size_t kPassThreshold = 32 * 1024;
+  // Body frames from this size on are received into blocks when they have not arrived whole;
+  // smaller ones are gathered in the decoder, whose first buffer they fit.
+  static constexpr std::size_t kDirectMin = 1024;
+  static constexpr std::size_t kMaxPieces = 4;  // blocks of a body one receive fills at most
+  std::array<char*, kMaxPieces> pieces_{};      // blocks for the current body frame's payload
+  std::size_t pieces_ready_ = 0;                // allocated, the first partly filled
+  std::size_t piece_have_ = 0;                  // bytes in the first
+  std::size_t frame_left_ = 0;                  // payload of that frame not received yet
+  std::array<int, 8> fds_{};  // descriptors received for ResponseFile frames not yet decoded
+  std::size_t fds_head_ = 0;
+  std::size_t fds_count_ = 0;
   bool fds_lost_ = false;
   std::size_t pending_bytes_ = 0;
   std::uint64_t body_passed_ = 0;
-  bool body_pending_ = false;
   bool send_failed_ = false;
   bool head_seen_ = false;
   bool done_ = false;
@@ -676,7 +720,7 @@ class Exchange {
 
 }  // namespace
 
-int exchange_with_daemon(request_rec* r, const DaemonGroup& group, const std::string& head_payload,
+int exchange_with_daemon(request_rec* r, const DaemonGroup& group, std::string_view head_payload,
                          const ExchangeOptions& options, ExchangeResult& result) {
   const char* redirect = nullptr;
   {
@@ -688,8 +732,8 @@ int exchange_with_daemon(request_rec* r, const DaemonGroup& group, const std::st
       result.gateway_error = WSGID_GATEWAY_CONNECT_FAILED;
       return HTTP_SERVICE_UNAVAILABLE;
     }
-    Exchange exchange(r, group, fd, reused, options);
-    int rc = exchange.run(head_payload);
+    Exchange exchange(r, group, fd, reused, head_payload, options);
+    int rc = exchange.run();
     if (exchange.wants_retry()) {
       // The retry goes on a new connection, which never ends in a retry: at most one.
       log_request(r, APLOG_DEBUG, 0, "WSGID0113",

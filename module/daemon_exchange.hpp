@@ -5,7 +5,7 @@
 
 #include <httpd.h>
 
-#include <string>
+#include <string_view>
 
 #include "config.hpp"
 #include "wire_protocol.hpp"
@@ -21,7 +21,8 @@ struct ExchangeResult {
   int gateway_error = -1;
 };
 
-int exchange_with_daemon(request_rec* r, const DaemonGroup& group, const std::string& head_payload,
+// `head_payload` (the RequestHead frame's pairs) must live as long as the request pool.
+int exchange_with_daemon(request_rec* r, const DaemonGroup& group, std::string_view head_payload,
                          const ExchangeOptions& options, ExchangeResult& result);
 
 }  // namespace wsgid

@@ -7,10 +7,9 @@
 #include <http_request.h>
 #include <util_script.h>
 
+#include <cstdint>
 #include <cstring>
-#include <string>
 #include <string_view>
-#include <vector>
 
 #include "config.hpp"
 #include "daemon_exchange.hpp"
@@ -18,6 +17,7 @@
 #include "log.hpp"
 #include "python_hooks.hpp"
 #include "scoreboard.hpp"
+#include "wire_protocol.hpp"
 
 namespace wsgid {
 namespace {
@@ -157,9 +157,11 @@ void prepare_environ(request_rec* r, bool pass_authorization, const HandlerScrip
   apr_table_unset(env, "wsgid.hook");
 }
 
-std::string build_request_head(request_rec* r, const char* process_group,
-                               const char* application_group, const char* callable,
-                               bool head_as_get) {
+// The RequestHead payload, in the request pool: a worker thread allocates nothing per request
+// from the C++ heap, whose freed blocks would stay in that thread's glibc arena.
+std::string_view build_request_head(request_rec* r, const char* process_group,
+                                    const char* application_group, const char* callable,
+                                    bool head_as_get) {
   apr_table_t* env = r->subprocess_env;
   if (head_as_get) apr_table_setn(env, "REQUEST_METHOD", "GET");
   apr_table_setn(env, "mod_wsgi.process_group", process_group);
@@ -170,15 +172,20 @@ std::string build_request_head(request_rec* r, const char* process_group,
                  apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_now()));
   const apr_array_header_t* arr = apr_table_elts(env);
   const auto* elts = reinterpret_cast<const apr_table_entry_t*>(arr->elts);
-  std::vector<std::pair<std::string_view, std::string_view>> pairs;
-  pairs.reserve(arr->nelts);
+  auto value = [](const apr_table_entry_t& e) { return std::string_view(e.val ? e.val : ""); };
+  std::size_t size = wire::kPairsCountSize;
+  std::uint32_t count = 0;
   for (int i = 0; i < arr->nelts; ++i) {
     if (!elts[i].key) continue;
-    pairs.emplace_back(elts[i].key, elts[i].val ? elts[i].val : "");
+    size += wire::pair_size(elts[i].key, value(elts[i]));
+    ++count;
   }
-  std::string payload;
-  wire::append_pairs(payload, pairs);
-  return payload;
+  char* payload = static_cast<char*>(apr_palloc(r->pool, size));
+  wire::PairWriter writer(payload, count);
+  for (int i = 0; i < arr->nelts; ++i) {
+    if (elts[i].key) writer.add(elts[i].key, value(elts[i]));
+  }
+  return {payload, size};
 }
 
 // WSGIMapHEADToGET: Auto passes HEAD as GET only when a content filter (mod_deflate, ...) may
@@ -331,8 +338,8 @@ int handle_wsgi_request(request_rec* r) {
   const int chunked = dc->chunked_request == 1 ? REQUEST_CHUNKED_DECHUNK : REQUEST_CHUNKED_ERROR;
   if (const int rc = ap_setup_client_block(r, chunked); rc != OK) return rc;
 
-  const std::string head = build_request_head(r, process_group, application_group, callable,
-                                              map_head_to_get(r, dc->map_head_to_get));
+  const std::string_view head = build_request_head(r, process_group, application_group, callable,
+                                                   map_head_to_get(r, dc->map_head_to_get));
   ExchangeOptions options;
   options.error_override = dc->error_override == 1;
   ExchangeResult result;

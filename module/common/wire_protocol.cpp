@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace wsgid::wire {
 namespace {
@@ -167,6 +168,56 @@ bool parse_pairs(std::string_view payload, Pairs& out) {
   return read_pairs(r, out) && r.done();
 }
 
+namespace {
+
+char* put_u32(char* out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) *out++ = static_cast<char>((v >> (8 * i)) & 0xff);
+  return out;
+}
+
+// Checks a pairs list without keeping anything: its count, and where the pairs start.
+bool check_pairs(Reader& r, PairList& out) {
+  std::uint32_t count = 0;
+  if (!r.u32(count)) return false;
+  const std::size_t start = r.pos;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::uint32_t klen = 0, vlen = 0;
+    std::string_view k, v;
+    if (!r.u32(klen) || !r.bytes(klen, k) || !r.u32(vlen) || !r.bytes(vlen, v)) return false;
+  }
+  out = PairList(r.data.substr(start, r.pos - start), count);
+  return true;
+}
+
+}  // namespace
+
+PairWriter::PairWriter(char* out, std::uint32_t count) : out_(put_u32(out, count)) {}
+
+void PairWriter::add(std::string_view key, std::string_view value) {
+  out_ = put_u32(out_, static_cast<std::uint32_t>(key.size()));
+  if (!key.empty()) std::memcpy(out_, key.data(), key.size());
+  out_ += key.size();
+  out_ = put_u32(out_, static_cast<std::uint32_t>(value.size()));
+  if (!value.empty()) std::memcpy(out_, value.data(), value.size());
+  out_ += value.size();
+}
+
+std::pair<std::string_view, std::string_view> PairList::iterator::operator*() const {
+  const auto* p = reinterpret_cast<const unsigned char*>(at_);
+  const std::uint32_t klen = get_u32(p);
+  const std::uint32_t vlen = get_u32(p + 4 + klen);
+  return {std::string_view(at_ + 4, klen), std::string_view(at_ + 8 + klen, vlen)};
+}
+
+PairList::iterator& PairList::iterator::operator++() {
+  const auto* p = reinterpret_cast<const unsigned char*>(at_);
+  const std::uint32_t klen = get_u32(p);
+  const std::uint32_t vlen = get_u32(p + 4 + klen);
+  at_ += 8 + std::size_t{klen} + vlen;
+  --left_;
+  return *this;
+}
+
 void append_frame(std::string& out, FrameType type, std::uint8_t flags, std::string_view payload) {
   unsigned char header[kHeaderSize];
   encode_header(type, flags, static_cast<std::uint32_t>(payload.size()), header);
@@ -207,13 +258,29 @@ void append_response_head(std::string& out, std::uint16_t status, std::string_vi
   append_frame(out, FrameType::kResponseHead, 0, payload);
 }
 
-bool parse_response_head(std::string_view payload, ResponseHead& out) {
+bool parse_response_head(std::string_view payload, ResponseHeadView& out) {
   Reader r{payload};
+  PairList all;
   if (!r.u16(out.status) || out.status < 100 || out.status > 999) return false;
-  if (!read_pairs(r, out.headers) || !r.done()) return false;
-  if (out.headers.empty() || !out.headers.front().first.empty()) return false;
-  out.reason = out.headers.front().second;
-  out.headers.erase(out.headers.begin());
+  if (!check_pairs(r, all) || !r.done() || all.size() == 0) return false;
+  const auto [empty, reason] = *all.begin();
+  if (!empty.empty()) return false;
+  out.reason = reason;
+  // The headers are the pairs after the reason's, up to the end of the payload.
+  const std::size_t after_reason =
+      static_cast<std::size_t>(reason.data() - payload.data()) + reason.size();
+  out.headers = PairList(payload.substr(after_reason), all.size() - 1);
+  return true;
+}
+
+bool parse_response_head(std::string_view payload, ResponseHead& out) {
+  ResponseHeadView view;
+  if (!parse_response_head(payload, view)) return false;
+  out.status = view.status;
+  out.reason = view.reason;
+  out.headers.clear();
+  out.headers.reserve(view.headers.size());
+  for (const auto& header : view.headers) out.headers.push_back(header);
   return true;
 }
 
@@ -269,39 +336,77 @@ void FrameDecoder::feed(std::string_view bytes) {
   commit(bytes.size());
 }
 
+FrameDecoder::FrameDecoder(FrameDecoder&& other) noexcept
+    : storage_(other.storage_),
+      buffer_(std::exchange(other.buffer_, nullptr)),
+      capacity_(std::exchange(other.capacity_, 0)),
+      begin_(std::exchange(other.begin_, 0)),
+      end_(std::exchange(other.end_, 0)),
+      error_(std::exchange(other.error_, DecodeError::kNone)) {}
+
+FrameDecoder& FrameDecoder::operator=(FrameDecoder&& other) noexcept {
+  if (this != &other) {
+    release();
+    storage_ = other.storage_;
+    buffer_ = std::exchange(other.buffer_, nullptr);
+    capacity_ = std::exchange(other.capacity_, 0);
+    begin_ = std::exchange(other.begin_, 0);
+    end_ = std::exchange(other.end_, 0);
+    error_ = std::exchange(other.error_, DecodeError::kNone);
+  }
+  return *this;
+}
+
+char* FrameDecoder::allocate(std::size_t size) {
+  if (storage_.allocate) return storage_.allocate(storage_.context, size);
+  return new char[size];
+}
+
+void FrameDecoder::release() {
+  if (!buffer_) return;
+  if (!storage_.allocate) {
+    delete[] buffer_;
+  } else if (storage_.release) {
+    storage_.release(storage_.context, buffer_);
+  }
+  buffer_ = nullptr;
+  capacity_ = 0;
+}
+
 std::span<char> FrameDecoder::prepare(std::size_t min_free) {
   if (begin_ == end_) begin_ = end_ = 0;
   if (capacity_ - end_ < min_free) {
     const std::size_t used = end_ - begin_;
     if (begin_ > 0 && capacity_ - used >= min_free && begin_ >= used) {
       // Consumed bytes dominate: slide the rest down instead of growing.
-      std::memmove(buffer_.get(), buffer_.get() + begin_, used);
+      std::memmove(buffer_, buffer_ + begin_, used);
     } else {
-      const std::size_t capacity = std::max(used + min_free, capacity_ * 2);
-      auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
-      if (used > 0) std::memcpy(bigger.get(), buffer_.get() + begin_, used);
-      buffer_ = std::move(bigger);
+      const std::size_t capacity =
+          std::max({used + min_free, capacity_ * 2, storage_.first_capacity});
+      char* bigger = allocate(capacity);
+      if (used > 0) std::memcpy(bigger, buffer_ + begin_, used);
+      release();
+      buffer_ = bigger;
       capacity_ = capacity;
     }
     begin_ = 0;
     end_ = used;
   }
-  return {buffer_.get() + end_, capacity_ - end_};
+  return {buffer_ + end_, capacity_ - end_};
 }
 
 void FrameDecoder::commit(std::size_t n) { end_ += std::min(n, capacity_ - end_); }
 
 void FrameDecoder::shrink_if_idle(std::size_t keep) {
   if (begin_ != end_ || capacity_ <= keep) return;
-  buffer_.reset();
-  capacity_ = 0;
+  release();
   begin_ = end_ = 0;
 }
 
 bool FrameDecoder::peek_header(FrameHeader& header) {
   if (error_ != DecodeError::kNone) return false;
   if (buffered() < kHeaderSize) return false;
-  const auto* p = reinterpret_cast<const unsigned char*>(buffer_.get() + begin_);
+  const auto* p = reinterpret_cast<const unsigned char*>(buffer_ + begin_);
   error_ = decode_header(p, header);
   return error_ == DecodeError::kNone;
 }
@@ -309,14 +414,14 @@ bool FrameDecoder::peek_header(FrameHeader& header) {
 bool FrameDecoder::next(FrameHeader& header, std::string_view& payload) {
   if (!peek_header(header)) return false;
   if (buffered() - kHeaderSize < header.length) return false;
-  payload = std::string_view(buffer_.get() + begin_ + kHeaderSize, header.length);
+  payload = std::string_view(buffer_ + begin_ + kHeaderSize, header.length);
   begin_ += kHeaderSize + header.length;
   return true;
 }
 
 std::size_t FrameDecoder::take_partial(const FrameHeader& header, char* out) {
   const std::size_t n = std::min<std::size_t>(buffered() - kHeaderSize, header.length);
-  if (n > 0) std::memcpy(out, buffer_.get() + begin_ + kHeaderSize, n);
+  if (n > 0) std::memcpy(out, buffer_ + begin_ + kHeaderSize, n);
   begin_ += kHeaderSize + n;
   return n;
 }

@@ -28,6 +28,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <span>
@@ -96,6 +97,52 @@ void append_pairs(std::string& out,
 // Views point into `payload`. Returns false on any inconsistency (counts, lengths, trailing bytes).
 bool parse_pairs(std::string_view payload, Pairs& out);
 
+// A pairs list encoded straight into memory the caller owns and sized with pairs_size: the
+// worker builds a request head in its request pool, with no heap buffer per request.
+constexpr std::size_t pair_size(std::string_view key, std::string_view value) {
+  return 8 + key.size() + value.size();
+}
+inline constexpr std::size_t kPairsCountSize = 4;
+class PairWriter {
+ public:
+  PairWriter(char* out, std::uint32_t count);
+  void add(std::string_view key, std::string_view value);
+  char* end() const { return out_; }
+
+ private:
+  char* out_;
+};
+
+// An already validated pairs list, iterated without allocating.
+class PairList {
+ public:
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = std::pair<std::string_view, std::string_view>;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = value_type;
+    iterator(const char* at, std::uint32_t left) : at_(at), left_(left) {}
+    std::pair<std::string_view, std::string_view> operator*() const;
+    iterator& operator++();
+    bool operator==(const iterator& o) const { return left_ == o.left_; }
+
+   private:
+    const char* at_;
+    std::uint32_t left_;
+  };
+  PairList() = default;
+  PairList(std::string_view bytes, std::uint32_t count) : bytes_(bytes), count_(count) {}
+  iterator begin() const { return {bytes_.data(), count_}; }
+  iterator end() const { return {nullptr, 0}; }
+  std::uint32_t size() const { return count_; }
+
+ private:
+  std::string_view bytes_;  // the pairs, after the count
+  std::uint32_t count_ = 0;
+};
+
 // Whole frames appended to a buffer.
 void append_frame(std::string& out, FrameType type, std::uint8_t flags, std::string_view payload);
 void append_hello(std::string& out);
@@ -109,6 +156,13 @@ struct ResponseHead {
 void append_response_head(std::string& out, std::uint16_t status, std::string_view reason,
                           std::span<const std::pair<std::string_view, std::string_view>> headers);
 bool parse_response_head(std::string_view payload, ResponseHead& out);
+// The same, allocation-free: the headers stay encoded in `payload` until iterated.
+struct ResponseHeadView {
+  std::uint16_t status = 0;
+  std::string_view reason;
+  PairList headers;
+};
+bool parse_response_head(std::string_view payload, ResponseHeadView& out);
 
 // wsgi.file_wrapper on a regular file: the daemon passes the descriptor instead of the bytes,
 // and httpd sends them with sendfile.
@@ -125,6 +179,16 @@ void append_error(std::string& out, std::uint16_t status, std::string_view code,
                   std::string_view message);
 bool parse_error(std::string_view payload, ErrorInfo& out);
 
+// Where a FrameDecoder keeps its buffer: the C++ heap unless `allocate` is set. httpd's worker
+// threads use their request's pool, whose memory goes back to the connection's allocator
+// (bounded by MaxMemFree) instead of staying in a glibc arena per thread.
+struct BufferStorage {
+  void* context = nullptr;
+  char* (*allocate)(void* context, std::size_t size) = nullptr;
+  void (*release)(void* context, char* block) = nullptr;  // none: freed with its pool
+  std::size_t first_capacity = 0;                         // the size of the first buffer, at least
+};
+
 // Incremental decoder for a byte stream: feed what arrived, take whole frames out. The
 // payload view stays valid until the next feed(), prepare() or next().
 //
@@ -135,8 +199,12 @@ bool parse_error(std::string_view payload, ErrorInfo& out);
 class FrameDecoder {
  public:
   FrameDecoder() = default;
-  FrameDecoder(FrameDecoder&&) noexcept = default;
-  FrameDecoder& operator=(FrameDecoder&&) noexcept = default;
+  explicit FrameDecoder(const BufferStorage& storage) : storage_(storage) {}
+  ~FrameDecoder() { release(); }
+  FrameDecoder(FrameDecoder&& other) noexcept;
+  FrameDecoder& operator=(FrameDecoder&& other) noexcept;
+  FrameDecoder(const FrameDecoder&) = delete;
+  FrameDecoder& operator=(const FrameDecoder&) = delete;
 
   void feed(std::string_view bytes);
   // Free space for at least `min_free` bytes at the end of the buffer; commit(n) appends the
@@ -158,7 +226,11 @@ class FrameDecoder {
   void shrink_if_idle(std::size_t keep);
 
  private:
-  std::unique_ptr<char[]> buffer_;
+  char* allocate(std::size_t size);
+  void release();
+
+  BufferStorage storage_;
+  char* buffer_ = nullptr;
   std::size_t capacity_ = 0;
   std::size_t begin_ = 0;  // first unconsumed byte
   std::size_t end_ = 0;    // one past the last buffered byte

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace wsgid::wire {
 namespace {
@@ -171,6 +172,56 @@ TEST(WireProtocol, ResponseHeadRoundTrips) {
   EXPECT_EQ(head.headers[2].second, "b=2");
 }
 
+TEST(WireProtocol, ResponseHeadViewIteratesTheHeadersInPlace) {
+  const std::string binary("v\0\xff", 3);
+  const std::pair<std::string_view, std::string_view> headers[] = {
+      {"Set-Cookie", "a=1"}, {"X-Empty", ""}, {"X-Binary", binary}};
+  std::string out;
+  append_response_head(out, 201, "", headers);
+  const std::string_view payload = std::string_view(out).substr(kHeaderSize);
+  ResponseHeadView head;
+  ASSERT_TRUE(parse_response_head(payload, head));
+  EXPECT_EQ(head.status, 201);
+  EXPECT_EQ(head.reason, "");
+  std::vector<std::pair<std::string_view, std::string_view>> seen(head.headers.begin(),
+                                                                  head.headers.end());
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0], headers[0]);
+  EXPECT_EQ(seen[1], headers[1]);
+  EXPECT_EQ(seen[2].second, binary);
+  EXPECT_GE(seen[2].second.data(), payload.data());  // views into the payload, not copies
+}
+
+TEST(WireProtocol, ResponseHeadViewRefusesWhatTheVectorParserRefuses) {
+  const std::pair<std::string_view, std::string_view> headers[] = {{"A", "b"}};
+  std::string out;
+  append_response_head(out, 200, "OK", headers);
+  const std::string payload = out.substr(kHeaderSize);
+  ResponseHeadView view;
+  for (std::size_t n = 0; n < payload.size(); ++n) {
+    EXPECT_FALSE(parse_response_head(std::string_view(payload).substr(0, n), view)) << n;
+  }
+  EXPECT_FALSE(parse_response_head(payload + "x", view));
+  std::string no_reason = payload;
+  no_reason[2 + 4 + 4] = 1;  // the first pair's key must be empty: give it a length
+  EXPECT_FALSE(parse_response_head(no_reason, view));
+}
+
+TEST(WireProtocol, PairWriterWritesWhatAppendPairsAppends) {
+  const std::pair<std::string_view, std::string_view> pairs[] = {
+      {"REQUEST_METHOD", "GET"}, {"EMPTY", ""}, {"", "no key"}};
+  std::string expected;
+  append_pairs(expected, pairs);
+  std::size_t size = kPairsCountSize;
+  for (const auto& [k, v] : pairs) size += pair_size(k, v);
+  ASSERT_EQ(size, expected.size());
+  std::string buffer(size, '?');
+  PairWriter w(buffer.data(), 3);
+  for (const auto& [k, v] : pairs) w.add(k, v);
+  EXPECT_EQ(w.end(), buffer.data() + size);
+  EXPECT_EQ(buffer, expected);
+}
+
 TEST(WireProtocol, ErrorRoundTrips) {
   std::string out;
   append_error(out, 503, "WSGID0301", "daemon is draining");
@@ -229,6 +280,84 @@ TEST(FrameDecoder, AnIdleDecoderGivesBackABufferALargeFrameGrew) {
   d.feed(std::string_view(next).substr(100000));
   ASSERT_TRUE(d.next(h, payload));
   EXPECT_EQ(payload, std::string(200000, 'c'));
+}
+
+// A storage that counts what it hands out, like the worker's bucket-allocator one.
+struct CountingStorage {
+  int live = 0;
+  std::vector<std::size_t> sizes;
+  BufferStorage storage() {
+    BufferStorage s;
+    s.context = this;
+    s.allocate = [](void* c, std::size_t n) {
+      auto* self = static_cast<CountingStorage*>(c);
+      ++self->live;
+      self->sizes.push_back(n);
+      return new char[n];
+    };
+    s.release = [](void* c, char* p) {
+      --static_cast<CountingStorage*>(c)->live;
+      delete[] p;
+    };
+    s.first_capacity = 8000;
+    return s;
+  }
+};
+
+TEST(FrameDecoder, BuffersComeFromAndGoBackToItsStorage) {
+  CountingStorage counting;
+  {
+    FrameDecoder d(counting.storage());
+    EXPECT_EQ(d.prepare(kHeaderSize).size(), 8000u);  // the first buffer: first_capacity
+    std::string stream;
+    append_frame(stream, FrameType::kResponseHead, 0, std::string(20000, 'h'));
+    d.feed(stream);  // grows, through the storage, and gives the smaller buffer back
+    EXPECT_EQ(counting.live, 1);
+    FrameHeader h;
+    std::string_view payload;
+    ASSERT_TRUE(d.next(h, payload));
+    EXPECT_EQ(payload.size(), 20000u);
+    FrameDecoder moved(std::move(d));
+    EXPECT_EQ(counting.live, 1);
+    d = FrameDecoder(counting.storage());
+    d.prepare(1);
+    EXPECT_EQ(counting.live, 2);
+    d = std::move(moved);  // releases d's own buffer, takes moved's
+    EXPECT_EQ(counting.live, 1);
+  }
+  EXPECT_EQ(counting.live, 0);
+  EXPECT_EQ(counting.sizes.front(), 8000u);
+}
+
+TEST(FrameDecoder, AStorageWithoutReleaseKeepsWhatItHandedOut) {
+  // Like the worker's request pool: the decoder grows into new blocks and frees none of them
+  // (a delete[] of this arena's memory would abort).
+  struct Bump {
+    alignas(16) char arena[65536];
+    std::size_t used = 0;
+  } bump;
+  BufferStorage storage;
+  storage.context = &bump;
+  storage.allocate = [](void* c, std::size_t n) {
+    auto* b = static_cast<Bump*>(c);
+    char* p = b->arena + b->used;
+    b->used += n;
+    return p;
+  };
+  storage.first_capacity = 2048;
+  {
+    FrameDecoder d(storage);
+    std::string stream;
+    append_frame(stream, FrameType::kResponseHead, 0, std::string(5000, 'h'));
+    d.feed(std::string_view(stream).substr(0, 1000));  // into the first buffer
+    d.feed(std::string_view(stream).substr(1000));     // grows
+    FrameHeader h;
+    std::string_view payload;
+    ASSERT_TRUE(d.next(h, payload));
+    EXPECT_EQ(payload, std::string(5000, 'h'));
+  }
+  EXPECT_GE(bump.used, 2048u + 5008u);
+  EXPECT_LE(bump.used, sizeof bump.arena);
 }
 
 TEST(FrameDecoder, UnknownTypeIsAnError) {
