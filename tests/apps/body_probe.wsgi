@@ -13,9 +13,12 @@
 #   how=record&tag=T  read(64 KiB) until b'' or an error, then write what was seen
 #                     ("<bytes> eof" or "<bytes> <exception>") to scratch/seen-T
 #   id=X              create scratch/ran-X-<uuid> first: a request run twice leaves two files
+#   hold=H            after reading, create scratch/holding-H and wait (20 s at most) until the
+#                     test creates scratch/release-H: keeps a daemon thread busy on cue
 import hashlib
 import json
 import os
+import time
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -114,6 +117,12 @@ def application(environ, start_response):
         total = record(stream, query["tag"])
     else:
         raise ValueError("unknown how=%r" % how)
+    if "hold" in query:
+        open(os.path.join(SCRATCH, "holding-" + query["hold"]), "w").close()
+        release = os.path.join(SCRATCH, "release-" + query["hold"])
+        deadline = time.monotonic() + 20
+        while not os.path.exists(release) and time.monotonic() < deadline:
+            time.sleep(0.01)
     if how in ("read", "readline", "iter", "readlines") and stream.read(1) != b"":
         problems.append("read(1) after the end of the body returned data")
     body = json.dumps({"bytes": total, "sha256": digest.hexdigest(), "problems": problems,
