@@ -110,8 +110,10 @@ class Reply:
         except ValueError:
             return f"not the app's answer: {self.body[:200]!r}"
         want = body if expect_bytes is None else body[:expect_bytes]
-        if seen["bytes"] != len(want) or seen["sha256"] != hashlib.sha256(want).hexdigest():
-            return f"the app got {seen['bytes']} bytes, not the {len(want)} sent (or other bytes)"
+        if seen["bytes"] != len(want):
+            return f"the app got {seen['bytes']} bytes, not the {len(want)} sent"
+        if seen["sha256"] != hashlib.sha256(want).hexdigest():
+            return f"the app got {len(want)} bytes, but not the ones sent (sha256 differs)"
         if seen["problems"]:
             return "wsgi.input misbehaved: " + "; ".join(seen["problems"][:3])
         return None
