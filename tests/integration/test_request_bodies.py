@@ -356,10 +356,10 @@ def test_requests_after_a_body_reuse_the_daemon_connection(httpd_factory, flavou
     failures = run_sequence(server.port, steps, "reuse")
     assert not failures, failures
     accepted = server.read_log().count(ACCEPTED) - before
-    # Each large or chunked body needs a new connection; everything else, 25 requests here,
-    # rides the pooled ones. One more if the client's connection landed in the worker child
+    # Each large or chunked body needs a new connection (6 here); the other 27 requests
+    # ride pooled ones. One more if the client's connection landed in the worker child
     # that wait_ok's request did not warm.
-    assert accepted <= new_needed + 1, \
+    assert new_needed <= accepted <= new_needed + 1, \
         f"{accepted} daemon connections for {len(steps)} requests ({new_needed} needed new ones)"
 
 
@@ -551,17 +551,17 @@ WSGIScriptAlias /b @APPS@/body_probe.wsgi process-group=r application-group=%{GL
 """
 
 
-@pytest.mark.wsgid_only("mod_wsgi connects per request and never resends one; its recycling "
-                        "is covered by test_drain.py")
 def test_recycling_daemons_with_bodies_around_the_replay_limit_run_each_request_once(
         httpd_factory, flavour):
-    """Daemons recycle every 5 requests while bodies at the replay limit are in flight: a
-    request the worker resends on a new connection (GoAway on a pooled one) must carry its body
-    again byte for byte, and none may run twice or fail."""
+    """Daemons recycle every 5 requests while bodies at the replay limit are in flight: none
+    may fail or run twice, and a request mod_wsgid resends on a new connection (GoAway on a
+    pooled one, a race this load provokes now and then; the test below forces it) must carry
+    its body again byte for byte. mod_wsgi connects per request and never resends, but must
+    pass too."""
     server = httpd_factory(RECYCLE_CONF, flavour)
     server.wait_ok("/b/")
     sizes = [REPLAY_LIMIT - 1, REPLAY_LIMIT, REPLAY_LIMIT + 1, 1000, None, 64 * KIB + 1, 8001, 0]
-    results, lock = [], threading.Lock()
+    results, pids, lock = [], set(), threading.Lock()
 
     def client(n):
         failures = []
@@ -577,6 +577,9 @@ def test_recycling_daemons_with_bodies_around_the_replay_limit_run_each_request_
                         body = make_body(size, rid)
                         reply = conn.post(f"/b/?how=read&n=65536&id={rid}", body)
                     problem = reply.verdict(body)
+                    if problem is None:
+                        with lock:
+                            pids.add(json.loads(reply.body)["pid"])
                 except (OSError, ConnectionError, ValueError) as e:
                     problem = repr(e)
                 if problem:
@@ -599,9 +602,12 @@ def test_recycling_daemons_with_bodies_around_the_replay_limit_run_each_request_
     assert len(runs) == 60, f"{len(runs)} distinct requests ran, not 60"
     twice = {rid: n for rid, n in runs.items() if n != 1}
     assert not twice, f"requests run more than once: {twice}"
+    # 61 requests at 5 per process life: the daemons really recycled under the clients, 12
+    # times with mod_wsgid; mod_wsgi postpones recycling while a process is busy (7-9 seen).
+    assert len(pids) >= 5, f"only {len(pids)} daemon processes served 60 requests"
     log = server.read_log()
-    assert log.count("draining (maximum-requests reached)") >= 8
-    print(f"resent after GoAway: {log.count('WSGID0113')}; connections: {log.count(ACCEPTED)}")
+    print(f"{len(pids)} daemon processes; resent after GoAway: {log.count('WSGID0113')}; "
+          f"connections: {log.count(ACCEPTED)}")
 
 
 GOAWAY_CONF = """
