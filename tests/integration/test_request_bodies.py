@@ -9,9 +9,12 @@ any rewrite of how the worker moves a body to the daemon."""
 import collections
 import hashlib
 import json
+import os
 import random
 import re
+import signal
 import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -127,7 +130,6 @@ class Client:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
-        self.closed = False
 
     def __enter__(self):
         return self
@@ -165,7 +167,6 @@ class Client:
     def _fill(self) -> bool:
         data = self.sock.recv(256 * KIB)
         if not data:
-            self.closed = True
             return False
         self.buf += data
         return True
@@ -192,7 +193,8 @@ class Client:
                                           f"short of a {length}-byte body")
             body, self.buf = self.buf[:length], self.buf[length:]
         else:
-            assert "chunked" not in headers.get("transfer-encoding", ""), "not needed here"
+            assert "chunked" not in headers.get("transfer-encoding", ""), \
+                "a chunked response: body_probe.wsgi always sends a Content-Length"
             while self._fill():
                 pass
             body, self.buf, closes = self.buf, b"", True
@@ -202,7 +204,7 @@ class Client:
         """Whether the server closes the connection within `timeout` without sending more."""
         self.sock.settimeout(timeout)
         try:
-            return not self._fill() or None
+            return not self._fill()
         except socket.timeout:
             return False
         except ConnectionResetError:
@@ -625,7 +627,7 @@ WSGIScriptAlias /b @APPS@/body_probe.wsgi process-group=g application-group=%{GL
 def unread_bytes_at(socket_path: str) -> int:
     """The most bytes waiting unread in any connection a daemon accepted on `socket_path`
     (Recv-Q of `ss -x`), i.e. a request sent and not yet taken by a daemon thread."""
-    out = hh.subprocess.run(["ss", "-x", "-n", "state", "established"], capture_output=True,
+    out = subprocess.run(["ss", "-x", "-n", "state", "established"], capture_output=True,
                             text=True, timeout=10).stdout
     queued = [int(f[1]) for f in (line.split() for line in out.splitlines()[1:])
               if len(f) >= 4 and f[3] == socket_path]
@@ -666,7 +668,7 @@ def test_body_sent_on_a_pooled_connection_is_resent_whole_after_goaway(httpd_fac
         hh.poll(lambda: unread_bytes_at(sock_path) > size, timeout=10,
                 what="the POST to wait unread on the pooled connection")
         assert not list(scratch.glob("ran-resent-*"))
-        hh.os.kill(old_pid, hh.signal.SIGUSR1)
+        os.kill(old_pid, signal.SIGUSR1)
         # The worker logs the resend as it makes it; the replacement daemon serves it once the
         # draining one, still holding the upload, has finished.
         server.wait_log("WSGID0113")
