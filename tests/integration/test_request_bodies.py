@@ -696,3 +696,50 @@ def test_body_sent_on_a_pooled_connection_is_resent_whole_after_goaway(httpd_fac
     # Served by the replacement, not the draining process; run once; and it was a resend.
     assert json.loads(results["resent"].body)["pid"] != old_pid
     assert len(list(scratch.glob("ran-resent-*"))) == 1
+
+
+HELD_RECYCLE_CONF = """
+WSGIRestrictEmbedded On
+WSGIDaemonProcess h processes=1 threads=2 maximum-requests=3 graceful-timeout=20 display-name=%{GROUP}
+WSGIScriptAlias /b @APPS@/body_probe.wsgi process-group=h application-group=%{GLOBAL}
+"""
+
+
+@pytest.mark.wsgid_only("design.md's promise for mod_wsgid's draining; mod_wsgi kills, not drains")
+@pytest.mark.xfail(strict=True, reason=(
+    "a recycling daemon is replaced only when it exits (daemon_lifecycle.cpp forks the "
+    "replacement in daemon_maintenance on APR_OC_REASON_DEATH), so while it drains a long "
+    "upload no new request is served; design.md says the replacement is ready before the old "
+    "one stops taking work"))
+def test_requests_are_served_while_a_recycling_daemon_finishes_a_long_upload(httpd_factory,
+                                                                            flavour):
+    server = httpd_factory(HELD_RECYCLE_CONF, flavour)
+    server.wait_ok("/b/")                                   # request 1
+    (old_pid,) = server.daemon_pids("h")
+    scratch = server.tmp / "scratch"
+    upload = make_body(REPLAY_LIMIT + 1, "held")
+    results = {}
+
+    def held():
+        try:
+            with Client(server.port, timeout=30) as client:   # request 2, held in the app
+                results["upload"] = client.post("/b/?how=read&hold=up", upload)
+        except (OSError, ConnectionError) as e:
+            results["upload"] = e
+
+    thread = threading.Thread(target=held)
+    thread.start()
+    try:
+        hh.poll(lambda: (scratch / "holding-up").exists(), timeout=10, what="the upload in the app")
+        with Client(server.port, timeout=10) as client:
+            assert client.get("/b/").verdict(b"") is None   # request 3: the daemon drains now
+        with Client(server.port, timeout=5) as client:
+            reply = client.get("/b/")                       # must not wait for the upload
+        assert reply.verdict(b"") is None
+        assert json.loads(reply.body)["pid"] != old_pid
+    finally:
+        (scratch / "release-up").touch()
+        thread.join(30)
+        # The replacement serves what queued meanwhile, so httpd stops without waiting on it.
+        server.wait_ok("/b/")
+    assert isinstance(results.get("upload"), Reply) and results["upload"].verdict(upload) is None
