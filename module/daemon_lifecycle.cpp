@@ -177,15 +177,51 @@ void draining_maintenance(int reason, void* data, int status) {
   }
 }
 
+void watch_one_draining(Generation* gen, const DrainingDaemon& d) {
+  auto* watch = static_cast<DrainingWatch*>(apr_pcalloc(gen->pconf, sizeof(DrainingWatch)));
+  watch->proc.pid = d.pid;
+  watch->daemon = d;
+  apr_proc_other_child_register(&watch->proc, draining_maintenance, watch, nullptr, gen->pconf);
+}
+
 void watch_draining(Generation* gen) {
   const auto* d = reinterpret_cast<const DrainingDaemon*>(gen->registry->draining->elts);
-  for (int i = 0; i < gen->registry->draining->nelts; ++i) {
-    auto* watch = static_cast<DrainingWatch*>(apr_pcalloc(gen->pconf, sizeof(DrainingWatch)));
-    watch->proc.pid = d[i].pid;
-    watch->daemon = d[i];
-    apr_proc_other_child_register(&watch->proc, draining_maintenance, watch, nullptr, gen->pconf);
+  for (int i = 0; i < gen->registry->draining->nelts; ++i) watch_one_draining(gen, d[i]);
+}
+
+}  // namespace
+
+// A daemon that drains on its own account (maximum-requests, restart-interval, memory-limit, a
+// changed script, ...) stops accepting at once and may take up to graceful-timeout to finish.
+// Its replacement is forked as soon as that is seen here, not when it exits: with processes=1
+// nothing would otherwise serve the group meanwhile. The draining one is watched like a
+// previous generation's until it exits (its scoreboard slot released then, its pid known to a
+// stop or restart), and the slot takes the new process.
+void replace_draining_daemons() {
+  Generation* gen = g_generation;
+  if (!gen || httpd_stopping()) return;
+  auto** slots = reinterpret_cast<DaemonSlot**>(gen->slots->elts);
+  for (int i = 0; i < gen->slots->nelts; ++i) {
+    DaemonSlot* slot = slots[i];
+    if (!slot->running || !slot->shared || load(slot->shared->state) != WSGID_PROCESS_DRAINING) {
+      continue;
+    }
+    apr_proc_other_child_unregister(slot);
+    const DrainingDaemon old{slot->proc.pid, slot->group->slot, slot->shared};
+    *static_cast<DrainingDaemon*>(apr_array_push(gen->registry->draining)) = old;
+    watch_one_draining(gen, old);
+    log_server(gen->server, APLOG_INFO, 0, "WSGID0213",
+               "daemon process %d of group '%s' (pid %d) is draining; starting its replacement "
+               "now",
+               slot->index + 1, slot->group->name, static_cast<int>(old.pid));
+    slot->running = false;
+    slot->shared = nullptr;
+    slot->startup_failures = 0;
+    spawn(slot);
   }
 }
+
+namespace {
 
 // Waits for every daemon we know of to exit, SIGKILLing those still there at the deadline,
 // so that httpd's exit means its daemons are gone too.

@@ -3,6 +3,7 @@
 #include <http_config.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <mpm_common.h>
 
 #include "config.hpp"
 #include "daemon_lifecycle.hpp"
@@ -33,12 +34,18 @@ void child_init(apr_pool_t* pchild, server_rec* s) {
   wsgid::embedded_child_init(pchild, s);
 }
 
+int monitor(apr_pool_t*, server_rec*) {
+  wsgid::replace_draining_daemons();
+  return DECLINED;
+}
+
 void register_hooks(apr_pool_t* p) {
   // After mod_alias, as mod_wsgi: an Alias (static files) wins over a WSGIScriptAlias of "/".
   static const char* const after_alias[] = {"mod_alias.c", nullptr};
   ap_hook_pre_config(pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_LAST);
   ap_hook_child_init(child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
+  ap_hook_monitor(monitor, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_translate_name(wsgid::translate_script_alias, after_alias, nullptr, APR_HOOK_MIDDLE);
   ap_hook_handler(wsgid::handle_wsgi_request, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_handler(wsgid::handle_health_request, nullptr, nullptr, APR_HOOK_MIDDLE);
