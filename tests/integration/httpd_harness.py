@@ -547,17 +547,22 @@ class RawResponse:
     framing: str            # "content-length", "chunked" or "close"
 
 
+def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
+    """Status and headers (names lower-cased) of a response head without its blank line."""
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(lines[0].split()[1]), headers
+
+
 def parse_raw_response(raw: bytes) -> RawResponse:
     """Parse one HTTP/1.1 response read until close, judging whether its framing is complete."""
     head, sep, rest = raw.partition(b"\r\n\r\n")
     if not sep:
         return RawResponse(0, {}, b"", False, "none")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
+    status, headers = parse_head(head)
     if "chunked" in headers.get("transfer-encoding", "").lower():
         body, pos = bytearray(), 0
         while True:

@@ -177,12 +177,7 @@ class Client:
             if not self._fill():
                 raise ConnectionError(f"connection closed before a response head: {self.buf[:200]!r}")
         head, _, self.buf = self.buf.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
+        status, headers = hh.parse_head(head)
         closes = "close" in headers.get("connection", "").lower()
         if status == 100:
             return Reply(status, headers, b"", False)
@@ -227,6 +222,16 @@ READ_PATTERNS = [
     ("how=iter", None),
     ("how=readlines", MIB + 7),
 ]
+
+
+def run_clients(client, count: int) -> None:
+    """Runs client(0..count-1) in threads and waits for all of them (bounded)."""
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads), "clients still running after 120 s"
 
 
 def run_cases(port: int, cases) -> list[str]:
@@ -385,12 +390,7 @@ def test_concurrent_keep_alive_clients_with_bodies_stay_exact(server):
         with lock:
             results.append(failures)
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not any(t.is_alive() for t in threads), "clients still running after 120 s"
+    run_clients(client, 6)
     failures = [f for r in results for f in r]
     assert len(results) == 6 and not failures, failures[:10]
     runs = len(list((server.tmp / "scratch").glob("ran-c*")))
@@ -601,12 +601,7 @@ def test_recycling_daemons_with_bodies_around_the_replay_limit_run_each_request_
         with lock:
             results.append(failures)
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not any(t.is_alive() for t in threads), "clients still running after 120 s"
+    run_clients(client, 4)
     failures = [f for r in results for f in r]
     assert not failures, f"{len(failures)} failed: {failures[:5]}"
     runs = collections.Counter(re.match(r"ran-(k\d+x\d+)-", p.name).group(1)
