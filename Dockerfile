@@ -29,11 +29,12 @@ WORKDIR /src
 COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSGID_BUILD_FUZZERS=OFF \
  && cmake --build /build -j"$(nproc)"
-# Unit tests only: the integration suite starts many httpds and belongs to scripts/test.sh.
-# Two enforcement tests probe with unshare(0), which the engine's default seccomp profile
-# refuses inside any container build (EPERM); they run on the host in scripts/test.sh.
+# Unit tests only: the integration suite and the benchmark smoke test start many httpds (and
+# need pytest, wrk, mod_wsgi) and belong to scripts/test.sh. Two enforcement tests probe with
+# unshare(0), which the engine's default seccomp profile refuses inside any container build
+# (EPERM); they run on the host in scripts/test.sh.
 RUN ctest --test-dir /build -j"$(nproc)" --output-on-failure --timeout 300 \
-      -E '^integration\.|^Enforcement\.(AllowAddsToTheBase|LogActionLetsTheCallRun)$'
+      -E '^integration\.|^bench\.|^Enforcement\.(AllowAddsToTheBase|LogActionLetsTheCallRun)$'
 
 # Stage what the runtime needs: our binaries (stripped), Debian's httpd binary and only the
 # httpd modules the launcher can render a LoadModule line for (found in launcher/render), and
