@@ -51,6 +51,29 @@ struct Reader {
   bool done() const { return pos == data.size(); }
 };
 
+// Walks the `count` pairs of a list whose count was just read, checking every length against
+// the payload and handing each pair to `each`: one pass, whether the pairs are kept or not.
+template <typename Each>
+bool walk_pairs(Reader& r, std::uint32_t count, Each&& each) {
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::uint32_t klen = 0, vlen = 0;
+    std::string_view k, v;
+    if (!r.u32(klen) || !r.bytes(klen, k) || !r.u32(vlen) || !r.bytes(vlen, v)) return false;
+    each(k, v);
+  }
+  return true;
+}
+
+// Checks a pairs list without keeping anything: its count, and where the pairs start.
+bool check_pairs(Reader& r, PairList& out) {
+  std::uint32_t count = 0;
+  if (!r.u32(count)) return false;
+  const std::size_t start = r.pos;
+  if (!walk_pairs(r, count, [](std::string_view, std::string_view) {})) return false;
+  out = PairList(r.data.substr(start, r.pos - start), count);
+  return true;
+}
+
 bool read_pairs(Reader& r, Pairs& out) {
   std::uint32_t count = 0;
   if (!r.u32(count)) return false;
@@ -58,13 +81,8 @@ bool read_pairs(Reader& r, Pairs& out) {
   if (count > (r.data.size() - r.pos) / 8) return false;
   out.clear();
   out.reserve(count);
-  for (std::uint32_t i = 0; i < count; ++i) {
-    std::uint32_t klen = 0, vlen = 0;
-    std::string_view k, v;
-    if (!r.u32(klen) || !r.bytes(klen, k) || !r.u32(vlen) || !r.bytes(vlen, v)) return false;
-    out.emplace_back(k, v);
-  }
-  return true;
+  return walk_pairs(r, count,
+                    [&out](std::string_view k, std::string_view v) { out.emplace_back(k, v); });
 }
 
 std::uint32_t max_payload(FrameType t) {
@@ -154,13 +172,12 @@ DecodeError decode_header(const unsigned char in[kHeaderSize], FrameHeader& out)
 
 void append_pairs(std::string& out,
                   std::span<const std::pair<std::string_view, std::string_view>> pairs) {
-  put_u32(out, static_cast<std::uint32_t>(pairs.size()));
-  for (const auto& [k, v] : pairs) {
-    put_u32(out, static_cast<std::uint32_t>(k.size()));
-    out.append(k);
-    put_u32(out, static_cast<std::uint32_t>(v.size()));
-    out.append(v);
-  }
+  std::size_t size = kPairsCountSize;
+  for (const auto& [k, v] : pairs) size += pair_size(k, v);
+  const std::size_t at = out.size();
+  out.resize(at + size);
+  PairWriter writer(out.data() + at, static_cast<std::uint32_t>(pairs.size()));
+  for (const auto& [k, v] : pairs) writer.add(k, v);
 }
 
 bool parse_pairs(std::string_view payload, Pairs& out) {
@@ -173,20 +190,6 @@ namespace {
 char* put_u32(char* out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) *out++ = static_cast<char>((v >> (8 * i)) & 0xff);
   return out;
-}
-
-// Checks a pairs list without keeping anything: its count, and where the pairs start.
-bool check_pairs(Reader& r, PairList& out) {
-  std::uint32_t count = 0;
-  if (!r.u32(count)) return false;
-  const std::size_t start = r.pos;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    std::uint32_t klen = 0, vlen = 0;
-    std::string_view k, v;
-    if (!r.u32(klen) || !r.bytes(klen, k) || !r.u32(vlen) || !r.bytes(vlen, v)) return false;
-  }
-  out = PairList(r.data.substr(start, r.pos - start), count);
-  return true;
 }
 
 }  // namespace
