@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define WSGID_PYTHON_ABI_VERSION 7u
+#define WSGID_PYTHON_ABI_VERSION 8u
 #define WSGID_PYTHON_ENTRY_SYMBOL "wsgid_python_entry"
 
 /* Exit status of a daemon process that could not start (Python failed to initialise, the

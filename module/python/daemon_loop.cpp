@@ -224,7 +224,12 @@ class Daemon {
   }
 
   int run();
-  void failed_to_start() const { status_.exiting(WSGID_EXIT_STARTUP_FAILED); }
+  void failed_to_start() const {
+    status_.startup_failed(startup_cause_.empty()
+                               ? "WSGID0513: the daemon failed to start (see the error log)"
+                               : startup_cause_);
+    status_.exiting(WSGID_EXIT_STARTUP_FAILED);
+  }
 
  private:
   bool start_up();
@@ -277,13 +282,24 @@ class Daemon {
   // deadlock-timeout: when the probe thread last held the GIL.
   std::atomic<std::int64_t> gil_seen_ns_{0};
   std::thread gil_probe_;
+  // Why start_up() failed, in one line (code, what, the exception's last line): what workers
+  // answer with while the group cannot start; the whole traceback is logged once, here.
+  std::string startup_cause_;
 };
+
+// The last non-empty line of a traceback or message: the exception's type and text.
+std::string last_line(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  const auto nl = text.rfind('\n');
+  return std::string(nl == std::string_view::npos ? text : text.substr(nl + 1));
+}
 
 bool Daemon::start_up() {
   std::string error;
   reload_changed_scripts_in_place(spec_.embedded != 0);  // no process of its own to recycle
   if (!start_python(spec_, error)) {
     const std::string home = spec_.python_home ? spec_.python_home : "";
+    startup_cause_ = "WSGID0513: Python failed to start: " + last_line(error);
     log_text(LogLevel::kError,
              "WSGID0513: " + who() + ": Python failed to start: " + error +
                  (home.empty() ? std::string("; check python-path, lang and locale")
@@ -296,6 +312,7 @@ bool Daemon::start_up() {
     GilScope gil(main_state);
     if (!adapter_types_ready()) {
       PyErr_Print();
+      startup_cause_ = "WSGID0513: cannot create the WSGI types";
       log_line(LogLevel::kError, "WSGID0513: " + who() + ": cannot create the WSGI types");
       return false;
     }
@@ -306,6 +323,7 @@ bool Daemon::start_up() {
     const std::string script = p.script_path ? p.script_path : "";
     PyThreadState* state = thread_state_for(group, error);
     if (state == nullptr) {
+      startup_cause_ = "WSGID0512: " + last_line(error);
       log_text(LogLevel::kError, "WSGID0512: " + error);
       return false;
     }
@@ -315,6 +333,8 @@ bool Daemon::start_up() {
                         ? static_cast<bool>(load_callable(script, p.callable_object, failure))
                         : static_cast<bool>(load_script(script, failure));
     if (!ok) {
+      startup_cause_ = "WSGID0514: loading '" + script + "' failed: " + failure.code + ": " +
+                       last_line(failure.message);
       log_text(LogLevel::kError, "WSGID0514: " + who() + ": preloading '" + script +
                                      "' (application group '" + group +
                                      "') failed: " + failure.code + ": " + failure.message);
@@ -325,6 +345,8 @@ bool Daemon::start_up() {
     char err[1024] = {};
     if (spec_.apply_sandbox(spec_.sandbox_ctx, err, sizeof err) != 0) {
       err[sizeof err - 1] = '\0';
+      startup_cause_ = std::string("WSGID0515: the sandbox could not be applied: ") +
+                       (err[0] ? err : "no reason given");
       log_line(LogLevel::kError, "WSGID0515: " + who() + ": the sandbox could not be applied: " +
                                      (err[0] ? err : "no reason given"));
       return false;
@@ -833,6 +855,8 @@ void Daemon::start_watchdog(UniqueFd& ready_fd, std::thread& watchdog) {
     log_line(LogLevel::kError, "WSGID0524: " + who() + " was not ready within startup-timeout (" +
                                    std::to_string(spec_.startup_timeout) +
                                    "s); exiting as a failed start");
+    status_.startup_failed("WSGID0524: not ready within startup-timeout (" +
+                           std::to_string(spec_.startup_timeout) + "s)");
     status_.exiting(WSGID_EXIT_STARTUP_FAILED);
     ::_exit(WSGID_EXIT_STARTUP_FAILURE);
   });
