@@ -141,6 +141,17 @@ void redirect_logs(server_rec* s, const DaemonGroup& g) {
   }
 }
 
+// When the error log is a pipe (a piped logger, or a container's stdout), a reader that falls
+// behind fills it and every write blocks. The Python side writes its lines with the GIL held,
+// so one flooding thread would stall the daemon: it gets a non-blocking open of the same pipe
+// instead. Opened through /proc while still root (the pipe belongs to httpd's parent); a
+// regular file never blocks for long and is written through fd 2 as before. -1: use fd 2.
+int open_nonblocking_log() {
+  struct stat st {};
+  if (fstat(STDERR_FILENO, &st) != 0 || !S_ISFIFO(st.st_mode)) return -1;
+  return open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+}
+
 // chroot= happens here, between looking up the user's groups (which reads /etc/group outside
 // the jail) and dropping root (chroot needs it).
 void switch_identity(server_rec* s, const DaemonGroup& g) {
@@ -248,6 +259,7 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   set_process_title(s->process, g.display_name);
   redirect_logs(s, g);
   close_inherited_fds(g.listen_fd);
+  const int log_fd = open_nonblocking_log();
   if (g.umask != kUnset) umask(static_cast<mode_t>(g.umask));
   // First, so every failure below (the seccomp file, wsgid_python.so, the identity) is retried
   // with back-off too, not at once. Paths outside any chroot: it is not entered yet.
@@ -312,6 +324,7 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   spec.process_slot = shared_slot;
   spec.group_slot = g.slot;
   spec.log_level = g.server->log.level;
+  spec.log_fd = log_fd;
   spec.cpu_time_limit = g.cpu_time_limit;
   spec.memory_limit = static_cast<std::uint64_t>(g.memory_limit);
   spec.restart_interval = g.restart_interval;

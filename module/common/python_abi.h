@@ -116,6 +116,10 @@ typedef struct wsgid_daemon_spec {
    * name any process can see in the abstract namespace), checked with SO_PEERCRED besides the
    * uid. 0: any process of an allowed uid. */
   pid_t embedded_peer_pid;
+  /* ABI 8: where the Python side writes its log lines when fd 2 (the group's error log) is a
+   * pipe: a second, non-blocking open of the same pipe, so a full pipe drops lines (counted,
+   * WSGID0561) instead of blocking a thread that holds the GIL. <= 2: write to fd 2 itself. */
+  int log_fd;
 } wsgid_daemon_spec;
 
 typedef struct wsgid_python_api {

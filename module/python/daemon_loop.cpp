@@ -924,6 +924,7 @@ int Daemon::drain(DrainReason reason) {
 
 int Daemon::run() {
   init_log_level(spec_.log_level);
+  set_log_fd(spec_.log_fd);
   status_.starting(spec_.threads);
   if (spec_.threads < 1 || spec_.listen_fd < 0) {
     log_line(LogLevel::kError, "WSGID0516: " + who() + ": invalid daemon spec (threads=" +
