@@ -27,6 +27,12 @@ extern "C" {
  * drain or recycle, a signal after a crash) is restarted at once unless httpd is stopping. */
 #define WSGID_EXIT_STARTUP_FAILURE 78
 
+/* Exit status of a daemon whose application closed (or reused) the daemon's own descriptors:
+ * its listening socket, epoll set or error log. It can no longer accept or wait, so it exits at
+ * once (requests in flight are lost) and the parent replaces it without back-off, logging
+ * WSGID0232. */
+#define WSGID_EXIT_FDS_LOST 79
+
 /* A script loaded before the daemon accepts its first request (WSGIImportScript, or a
  * WSGIScriptAlias whose process-group and application-group are both given literally). */
 typedef struct wsgid_preload {

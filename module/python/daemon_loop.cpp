@@ -32,6 +32,7 @@
 #include "connection.hpp"
 #include "control_signals.hpp"
 #include "error_log.hpp"
+#include "fd_guard.hpp"
 #include "hook_runner.hpp"
 #include "interpreter.hpp"
 #include "process_status.hpp"
@@ -224,6 +225,17 @@ class Daemon {
   }
 
   int run();
+  // An application that closed the daemon's listening socket, epoll set or log leaves a
+  // process that can neither accept nor wait (epoll_wait would fail at once, for ever): exit
+  // for the parent to replace (WSGID0232 there). Nothing can be drained without those fds.
+  void check_own_fds() {
+    const std::string lost = own_fds_.lost();
+    if (lost.empty()) return;
+    log_line(LogLevel::kError, "WSGID0562: " + who() + ": the application closed the daemon's " +
+                                   "own descriptors (" + lost +
+                                   "); exiting at once to be replaced, requests in flight fail");
+    ::_exit(WSGID_EXIT_FDS_LOST);
+  }
   void failed_to_start() const {
     status_.startup_failed(startup_cause_.empty()
                                ? "WSGID0513: the daemon failed to start (see the error log)"
@@ -282,6 +294,7 @@ class Daemon {
   // deadlock-timeout: when the probe thread last held the GIL.
   std::atomic<std::int64_t> gil_seen_ns_{0};
   std::thread gil_probe_;
+  FdGuard own_fds_;  // watched after each request; empty in embedded mode (httpd's process)
   // Why start_up() failed, in one line (code, what, the exception's last line): what workers
   // answer with while the group cannot start; the whole traceback is logged once, here.
   std::string startup_cause_;
@@ -700,7 +713,10 @@ void Daemon::request_drain(DrainReason reason) {
 void Daemon::request_thread(ThreadSlot& slot) {
   while (!draining_) {
     epoll_event ev{};
-    if (::epoll_wait(epoll_fd_.get(), &ev, 1, -1) <= 0) continue;  // EINTR
+    if (::epoll_wait(epoll_fd_.get(), &ev, 1, -1) <= 0) {
+      if (errno != EINTR) check_own_fds();  // EBADF: the app closed the epoll set
+      continue;
+    }
     if (ev.data.u64 == kStopKey || draining_) break;
     const std::int64_t taken_us = realtime_us();
     auto wc = ev.data.u64 == kListenKey ? accept_connection() : unpark(ev.data.u64);
@@ -711,6 +727,7 @@ void Daemon::request_thread(ThreadSlot& slot) {
     while (keep && wc->conn.has_buffered_input() && !draining_) {
       keep = serve(*wc, slot, realtime_us());
     }
+    check_own_fds();
     if (keep) park(std::move(wc));
   }
   // The stop eventfd stays readable; a fresh write wakes the next thread still in epoll_wait.
@@ -975,6 +992,16 @@ int Daemon::run() {
     if (spec_.embedded != 0) (void)signal_fd_.release();
     failed_to_start();
     return WSGID_EXIT_STARTUP_FAILURE;
+  }
+  if (spec_.embedded == 0) {
+    own_fds_.watch(listen_fd_, "the group's listening socket");
+    own_fds_.watch(epoll_fd_.get(), "the daemon's epoll set");
+    own_fds_.watch(stop_fd_.get(), "the stop eventfd");
+    own_fds_.watch(control_fd_.get(), "the control eventfd");
+    own_fds_.watch(done_fd_.get(), "the done eventfd");
+    own_fds_.watch(signal_fd_.get(), "the signal fd");
+    own_fds_.watch(2, "the error log");
+    if (spec_.log_fd > 2) own_fds_.watch(spec_.log_fd, "the error log pipe");
   }
   status_.ready();  // the threads' first accept follows
 
