@@ -229,7 +229,14 @@ class Daemon {
   // process that can neither accept nor wait (epoll_wait would fail at once, for ever): exit
   // for the parent to replace (WSGID0232 there). Nothing can be drained without those fds.
   void check_own_fds() {
-    const std::string lost = own_fds_.lost();
+    std::string lost;
+    {
+      // A drain closes the listening socket itself: under this lock it either has not yet (the
+      // fd is intact) or draining_ is already set (drain sets it before taking the lock).
+      std::shared_lock lock(listen_mutex_);
+      if (draining_) return;
+      lost = own_fds_.lost();
+    }
     if (lost.empty()) return;
     log_line(LogLevel::kError, "WSGID0562: " + who() + ": the application closed the daemon's " +
                                    "own descriptors (" + lost +
