@@ -217,6 +217,12 @@ constexpr std::int64_t kParkedIdleNs = 10'000'000'000;
 // request thread, and is closed after this.
 constexpr std::int64_t kHelloTimeoutNs = 5'000'000'000;
 
+Refusal no_hello() {
+  return Refusal{"WSGID0542", "it sent no Hello within " +
+                                  std::to_string(kHelloTimeoutNs / 1'000'000'000) +
+                                  " s of connecting"};
+}
+
 // epoll keys: the stop eventfd, the listening socket, then one fresh key per parking.
 constexpr std::uint64_t kStopKey = 0;
 constexpr std::uint64_t kListenKey = 1;
@@ -240,6 +246,7 @@ class Daemon {
   std::unique_ptr<WorkerConnection> unpark(std::uint64_t key);
   void park(std::unique_ptr<WorkerConnection> wc);
   void close_parked();
+  void serve_owing_hello(ThreadSlot& slot);
   std::int64_t close_idle_parked(std::int64_t now);
   bool keep_alive_allowed() const;
   bool serve(WorkerConnection& wc, ThreadSlot& slot, std::int64_t taken_us);
@@ -274,8 +281,10 @@ class Daemon {
   // Idle worker connections wait here, not in a thread: a free request thread takes whichever
   // becomes readable (EPOLLONESHOT: exactly one), or the listening socket's next connection.
   UniqueFd epoll_fd_;
-  std::mutex park_mutex_;  // guards parked_, next_key_, and draining_'s transition
+  std::mutex park_mutex_;  // guards parked_, owing_hello_, next_key_ and draining_'s transition
   std::unordered_map<std::uint64_t, std::unique_ptr<WorkerConnection>> parked_;
+  // Draining: accepted connections whose Hello had not come yet (serve_owing_hello).
+  std::vector<std::unique_ptr<WorkerConnection>> owing_hello_;
   std::uint64_t next_key_ = kListenKey + 1;
   std::atomic<int> open_connections_{0};
   std::atomic<int> running_threads_{0};
@@ -620,7 +629,11 @@ std::unique_ptr<WorkerConnection> Daemon::unpark(std::uint64_t key) {
 void Daemon::park(std::unique_ptr<WorkerConnection> wc) {
   std::lock_guard lock(park_mutex_);
   if (draining_) {
-    wc->conn.send_go_away();
+    if (wc->greeted) {
+      wc->conn.send_go_away();
+    } else {
+      owing_hello_.push_back(std::move(wc));
+    }
     return;
   }
   wc->conn.release_idle_buffer();
@@ -647,8 +660,45 @@ void Daemon::park(std::unique_ptr<WorkerConnection> wc) {
 void Daemon::close_parked() {
   std::lock_guard lock(park_mutex_);
   draining_ = true;
-  for (auto& [key, wc] : parked_) wc->conn.send_go_away();
+  for (auto& [key, wc] : parked_) {
+    if (wc->greeted) {
+      wc->conn.send_go_away();
+    } else {
+      owing_hello_.push_back(std::move(wc));
+    }
+  }
   parked_.clear();
+}
+
+// A connection accepted before the drain whose Hello had not arrived yet (the worker connects,
+// then writes): the worker's request is on its way, and on a new connection it could not be
+// sent again (only a reused connection's request is kept for that), so it is served like any
+// accepted connection, not answered with GoAway. Its Hello is still due kHelloTimeoutNs after
+// it was parked; a silent peer holds this draining thread no longer than that.
+void Daemon::serve_owing_hello(ThreadSlot& slot) {
+  for (;;) {
+    std::unique_ptr<WorkerConnection> wc;
+    {
+      std::lock_guard lock(park_mutex_);
+      if (owing_hello_.empty()) return;
+      wc = std::move(owing_hello_.back());
+      owing_hello_.pop_back();
+    }
+    Greeting g = greet(*wc);
+    while (g == Greeting::kWaiting) {
+      const std::int64_t left_ns = wc->parked_ns + kHelloTimeoutNs - now_ns();
+      pollfd p{wc->conn.fd(), POLLIN, 0};
+      if (left_ns <= 0 || ::poll(&p, 1, static_cast<int>(left_ns / 1'000'000 + 1)) == 0) {
+        refuse(wc->peer, no_hello());
+        break;
+      }
+      g = greet(*wc);
+    }
+    if (g != Greeting::kGreeted) continue;
+    bool keep = serve(*wc, slot, realtime_us());
+    while (keep && wc->conn.has_buffered_input()) keep = serve(*wc, slot, realtime_us());
+    if (keep) wc->conn.send_go_away();
+  }
 }
 
 // Closes (GoAway) the parked connections idle for kParkedIdleNs, and without a word those
@@ -675,9 +725,7 @@ std::int64_t Daemon::close_idle_parked(std::int64_t now) {
         wc.conn.send_go_away();
         ++closed;
       } else {
-        refuse(wc.peer, Refusal{"WSGID0542", "it sent no Hello within " +
-                                                 std::to_string(kHelloTimeoutNs / 1'000'000'000) +
-                                                 " s of connecting"});
+        refuse(wc.peer, no_hello());
       }
       it = parked_.erase(it);
     }
@@ -719,6 +767,7 @@ void Daemon::request_thread(ThreadSlot& slot) {
     }
     if (keep) park(std::move(wc));
   }
+  serve_owing_hello(slot);
   // The stop eventfd stays readable; a fresh write wakes the next thread still in epoll_wait.
   notify(stop_fd_.get());
   release_thread_states();

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import pytest
 
 import httpd_harness as hh
+import launcher_harness as lh
 
 CONF = """
 WSGIRestrictEmbedded On
@@ -121,3 +122,78 @@ def test_nobody_cannot_even_connect(sites):
     assert not any(x["connected"] for x in results), results
     assert all("PermissionError" in x.get("error", "") for x in results), results
     assert imported(sites.tmp) == []
+
+
+PROFILE = """
+[server]
+listen = "127.0.0.1:8080"
+logs = "@TMP@/logs"
+
+[[site]]
+name = "a"
+server_name = "a.localhost"
+app = "@TMP@/apps/socket_attack.wsgi"
+error_log = "@TMP@/logs/a_error.log"
+daemon = { processes = 1, threads = 2 }
+sandbox = { allow = ["@network-io"] }
+
+[[site]]
+name = "b"
+server_name = "b.localhost"
+app = "@TMP@/apps/hello.wsgi"
+error_log = "@TMP@/logs/b_error.log"
+daemon = { processes = 1, threads = 2 }
+"""
+
+# The container's layout: everything runs as one non-root uid, so no uid tells sites apart.
+LAUNCH_USER = "www-data"
+
+
+@pytest.fixture
+def launched_non_root(flavour):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to start wsgid run as another user")
+    tmp = hh.make_tmp()
+    pw = pwd.getpwnam(LAUNCH_USER)
+    (tmp / "logs").mkdir()
+    (tmp / "site.toml").write_text(PROFILE.replace("@TMP@", str(tmp)))
+    for root, dirs, files in os.walk(tmp):
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), pw.pw_uid, pw.pw_gid)
+    os.chown(tmp, pw.pw_uid, pw.pw_gid)
+    run = lh.Launched(tmp=tmp, profile=tmp / "site.toml",
+                      argv_prefix=["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}",
+                                   "--init-groups"])
+    try:
+        run.start()
+        run.wait_ok("/pid", host="a.localhost")
+        run.wait_ok("/", host="b.localhost")
+        yield run
+    finally:
+        try:
+            run.stop()
+        finally:
+            hh.shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_under_wsgid_run_as_non_root_neither_a_nor_a_local_process_gets_in(launched_non_root):
+    run = launched_non_root
+    b_pid = run.daemon_pids("b")[0]
+    a_pid = int(run.get("/pid", host="a.localhost").body)
+    assert hh.uid_of(a_pid) == hh.uid_of(b_pid) == pwd.getpwnam(LAUNCH_USER).pw_uid
+    socket_path = listening_socket_path(b_pid)
+    marker = str(run.tmp / "apps" / "import_marker.wsgi")
+    r = run.get(f"/?socket={quote(socket_path)}&script={quote(marker)}", host="a.localhost")
+    assert r.status == 200, r.body
+    results = json.loads(r.body)
+    assert all(x["connected"] for x in results), results
+    assert_refused(results)
+    b_log = run.tmp / "logs" / "b_error.log"
+    hh.poll(lambda: f"WSGID0540: daemon group b pid {b_pid} refused a connection from pid "
+            f"{a_pid}" in b_log.read_text(), 10, what="WSGID0540 in b's log")
+    pid, results = run_client_as(LAUNCH_USER, socket_path, marker)
+    assert_refused(results)
+    hh.poll(lambda: f"WSGID0541: daemon group b pid {b_pid} refused a connection from pid {pid}"
+            in b_log.read_text(), 10, what="WSGID0541 in b's log")
+    assert imported(run.tmp) == []
+    assert run.get("/", host="b.localhost").status == 200
