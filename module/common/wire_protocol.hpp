@@ -9,6 +9,9 @@
 // A connection carries one exchange at a time, and may carry many in turn (protocol version 2):
 //   worker:  Hello (first frame of a connection only), RequestHead, RequestBody*, RequestEnd
 //   daemon:  ResponseHead, ResponseBody*, ResponseEnd    or    Error
+// The Hello proves the daemon group's secret (version 3): a daemon reads nothing else from a
+// connection until it has, so a process that is not one of httpd's workers cannot send it a
+// request (docs/security.md, "Daemon connections").
 // Body frames in both directions may interleave: the daemon may answer before it has read the
 // whole request body, and the worker keeps reading the response while it is still sending.
 //
