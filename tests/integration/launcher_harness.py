@@ -55,6 +55,8 @@ class Launched:
     profile: Path
     port: int = 0
     proc: subprocess.Popen | None = None
+    # Put before the command, e.g. ["setpriv", "--reuid=..."] to run it as another user.
+    argv_prefix: list = field(default_factory=list)
     # The launcher's stdout+stderr, read through a pipe: httpd reopens /dev/stderr and would
     # overwrite a shared file from its own offset.
     _lines: list = field(default_factory=list)
@@ -66,7 +68,7 @@ class Launched:
     def start(self, timeout: float = 30.0) -> "Launched":
         self.port = hh.free_port()
         self.proc = subprocess.Popen(
-            [str(launcher_path()), "run", str(self.profile), "--listen",
+            self.argv_prefix + [str(launcher_path()), "run", str(self.profile), "--listen",
              f"127.0.0.1:{self.port}", "--out", str(self.out)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True, env=launcher_env())
