@@ -5,6 +5,7 @@
 #include <http_log.h>
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <malloc.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "landlock_scope.hpp"
 #include "log.hpp"
 #include "process_title.hpp"
 #include "python_library.hpp"
@@ -183,6 +186,82 @@ std::vector<T> to_vector(const apr_array_header_t* a) {
   return std::vector<T>(e, e + a->nelts);
 }
 
+// The installation libpython was loaded from: its lib/ directory's parent (/usr for Debian's,
+// the prefix of a build in /opt or a pyenv). The standard library is found below it.
+std::string python_prefix() {
+  Dl_info info{};
+  void* symbol = dlsym(RTLD_DEFAULT, "Py_Initialize");
+  if (!symbol || dladdr(symbol, &info) == 0 || !info.dli_fname) return {};
+  const std::string lib(info.dli_fname);
+  const std::size_t at = lib.rfind("/lib/");
+  return at == std::string::npos || at == 0 ? std::string() : lib.substr(0, at);
+}
+
+void append_paths(std::vector<std::string>& into, const apr_array_header_t* paths,
+                  const DaemonGroup& g) {
+  for (const char* p : to_vector<const char*>(paths)) into.emplace_back(path_in_chroot(g, p));
+}
+
+// What this daemon may open once Landlock restricts it (docs/sandbox.md, "Landlock"). Built
+// after chroot= and the identity switch, so every path is as the daemon sees it.
+LandlockRules landlock_rules(const server_rec* s, const DaemonGroup& g,
+                             const std::vector<wsgid_preload>& preloads) {
+  LandlockRules rules;
+  rules.filesystem = g.sandbox_filesystem == FilesystemScope::kOn;
+  rules.scopes = g.sandbox_scopes;
+  rules.read = landlock_system_read_paths();
+  if (const std::string prefix = python_prefix(); !prefix.empty()) rules.read.push_back(prefix);
+  if (g.python_home) rules.read.emplace_back(g.python_home);
+  append_paths(rules.read, g.python_path, g);
+  // home= is the application's working directory by the user's own choice; "/" would grant all.
+  if (g.home && std::strcmp(g.home, "/") != 0) rules.read.emplace_back(g.home);
+  // The scripts themselves, not their directories: a generated script lives beside other
+  // sites' files in the runtime directory.
+  for (const wsgid_preload& p : preloads) rules.read.emplace_back(p.script_path);
+  for (const server_rec* v = s; v; v = v->next) {
+    const auto* sc =
+        static_cast<const ServerConfig*>(ap_get_module_config(v->module_config, &wsgid_module));
+    for (const ScriptAlias& a : to_vector<ScriptAlias>(sc ? sc->aliases : nullptr)) {
+      if (!a.regex && a.process_group && std::strcmp(a.process_group, g.name) == 0) {
+        rules.read.emplace_back(path_in_chroot(g, a.application));
+      }
+    }
+  }
+  append_paths(rules.read, g.sandbox_read, g);
+  if (const char* tmp = std::getenv("TMPDIR"); tmp && tmp[0] == '/' && std::strcmp(tmp, "/") != 0) {
+    rules.write.emplace_back(tmp);
+  }
+  append_paths(rules.write, g.sandbox_write, g);
+  rules.devices = landlock_device_paths();
+  return rules;
+}
+
+// Before Python starts any thread: a Landlock domain covers the thread that creates it and what
+// that thread starts afterwards, never threads that already run.
+void restrict_with_landlock(server_rec* s, const DaemonGroup& g, const LandlockRules& rules) {
+  std::vector<std::string> missing;
+  std::string error;
+  if (!apply_landlock(rules, missing, error)) {
+    startup_failure(
+        s, 0, "WSGID0550",
+        apr_psprintf(s->process->pool, "the Landlock sandbox cannot be applied: %s", error.c_str()),
+        g);
+  }
+  if (!rules.filesystem) return;
+  // Only paths the configuration named deserve a word; system ones differ between systems.
+  std::vector<std::string> named;
+  append_paths(named, g.sandbox_read, g);
+  append_paths(named, g.sandbox_write, g);
+  for (const std::string& m : missing) {
+    if (std::find(named.begin(), named.end(), m) == named.end()) continue;
+    log_server(s, APLOG_WARNING, 0, "WSGID0551",
+               "daemon group '%s' (pid %d): sandbox-read/sandbox-write path %s cannot be opened; "
+               "the daemon runs without it, so what lies there stays refused: create it or "
+               "remove it from the list",
+               g.name, static_cast<int>(getpid()), m.c_str());
+  }
+}
+
 }  // namespace
 
 void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_slot,
@@ -224,6 +303,7 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   std::vector<wsgid_preload> preloads = to_vector<wsgid_preload>(g.imports);
   for (const wsgid_preload& p : to_vector<wsgid_preload>(g.preloads)) preloads.push_back(p);
   for (wsgid_preload& p : preloads) p.script_path = path_in_chroot(g, p.script_path);
+  restrict_with_landlock(s, g, landlock_rules(s, g, preloads));
   std::vector<uid_t> peers{worker_uid, 0};
   if (geteuid() != worker_uid) peers.push_back(geteuid());
 
