@@ -288,6 +288,10 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
 
   const pid_t parent = getppid();
   switch_identity(s, g);
+  // Not dumpable: its /proc entries (fd/, environ, mem, maps) then belong to root, so another
+  // process of the same uid (another site's app, in the one-uid container) cannot read them.
+  // setuid() does this already when httpd started as root; without root nothing else would.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // An httpd parent killed outright must not leave daemons holding the socket forever.
   prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
   if (getppid() != parent) _exit(0);
