@@ -307,7 +307,16 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   std::vector<wsgid_preload> preloads = to_vector<wsgid_preload>(g.imports);
   for (const wsgid_preload& p : to_vector<wsgid_preload>(g.preloads)) preloads.push_back(p);
   for (wsgid_preload& p : preloads) p.script_path = path_in_chroot(g, p.script_path);
-  restrict_with_landlock(s, g, landlock_rules(s, g, preloads));
+  const LandlockRules rules = landlock_rules(s, g, preloads);
+  restrict_with_landlock(s, g, rules);
+  // Learning mode: what the enforced scope would grant, for the Python side's audit hook.
+  std::vector<const char*> learn_read;
+  std::vector<const char*> learn_write;
+  if (g.sandbox_filesystem == FilesystemScope::kLog) {
+    for (const std::string& p : rules.read) learn_read.push_back(p.c_str());
+    for (const std::string& p : rules.write) learn_write.push_back(p.c_str());
+    for (const std::string& p : rules.devices) learn_write.push_back(p.c_str());
+  }
   std::vector<uid_t> peers{worker_uid, 0};
   if (geteuid() != worker_uid) peers.push_back(geteuid());
 
@@ -349,6 +358,11 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   spec.deadlock_timeout = g.deadlock_timeout;
   spec.stack_size = static_cast<std::size_t>(g.stack_size);
   spec.chroot = g.chroot;
+  spec.fs_learning = g.sandbox_filesystem == FilesystemScope::kLog ? 1 : 0;
+  spec.fs_read = learn_read.data();
+  spec.fs_read_count = learn_read.size();
+  spec.fs_write = learn_write.data();
+  spec.fs_write_count = learn_write.size();
   std::vector<const char*> warn_options;
   set_python_settings(spec, warn_options);
   const int rc = api->daemon_main(&spec);

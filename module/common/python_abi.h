@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define WSGID_PYTHON_ABI_VERSION 7u
+#define WSGID_PYTHON_ABI_VERSION 8u
 #define WSGID_PYTHON_ENTRY_SYMBOL "wsgid_python_entry"
 
 /* Exit status of a daemon process that could not start (Python failed to initialise, the
@@ -116,6 +116,15 @@ typedef struct wsgid_daemon_spec {
    * name any process can see in the abstract namespace), checked with SO_PEERCRED besides the
    * uid. 0: any process of an allowed uid. */
   pid_t embedded_peer_pid;
+  /* ABI 8: sandbox-filesystem=log, the Landlock filesystem scope's learning mode. 1: the
+   * daemon's files are not restricted; an audit hook logs (WSGID0552), once each, the paths
+   * opened, listed, created or removed that the scope would refuse: reading outside fs_read
+   * and fs_write, writing outside fs_write. 0: no hook (the scope is enforced or off). */
+  int fs_learning;
+  const char* const* fs_read;
+  size_t fs_read_count;
+  const char* const* fs_write;
+  size_t fs_write_count;
 } wsgid_daemon_spec;
 
 typedef struct wsgid_python_api {

@@ -159,3 +159,21 @@ def test_filesystem_scope_can_be_turned_off(sites, flavour):
     # The signal scope stays.
     assert probe(run, "a", "kill", pid=run.httpd_pid(), sig=int(signal.SIGSTOP)) == \
         f"err:PermissionError:{errno.EPERM}"
+
+
+def test_learning_mode_names_the_refused_path_and_lets_it_through(sites, flavour):
+    run = sites(("a", 'action = "log"'))
+    data = run.tmp / "extra" / "data.txt"
+    assert probe(run, "a", "read", path=data) == "ok:10"
+    assert probe(run, "a", "write", path=run.tmp / "extra" / "new.txt").startswith("ok:")
+    assert probe(run, "a", "read", path=data) == "ok:10"
+    log = hh.poll(lambda: (lambda t: t if "new.txt" in t else None)(
+        (run.tmp / "logs" / "a.log").read_text()), 10, what="learning-mode lines in a.log")
+    lines = [line for line in log.splitlines() if "WSGID0552" in line]
+    assert any(f"reading {data} would be refused" in line and "sandbox.read" in line
+               for line in lines), lines
+    assert any(f"writing {run.tmp}/extra/new.txt would be refused" in line and
+               "sandbox.write" in line for line in lines), lines
+    # Once per path, and nothing about what the scope grants (Python's own files, the app).
+    assert sum(f"reading {data} " in line for line in lines) == 1, lines
+    assert not any("/usr/lib" in line or "app.wsgi" in line for line in lines), lines
