@@ -3,9 +3,11 @@
 GET /read?path=P    open and read P          GET /list?path=P   list directory P
 GET /write?path=P   create and write file P  GET /kill?pid=N&sig=S  os.kill(N, S)
 GET /pid            this daemon's pid        GET /env?name=N    os.environ.get(N)
+GET /connect?abstract=N  connect to the abstract UNIX socket "@N"
 Each answers "ok" (with what was read) or "err:<ExceptionName>:<errno>".
 """
 import os
+import socket
 from urllib.parse import parse_qs
 
 
@@ -27,6 +29,12 @@ def write(path):
     return path
 
 
+def connect_abstract(name):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect("\0" + name)
+    return name
+
+
 def application(environ, start_response):
     q = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
     route = environ.get("PATH_INFO", "/")
@@ -38,6 +46,8 @@ def application(environ, start_response):
         body = attempt(lambda: write(q["path"]))
     elif route == "/kill":
         body = attempt(lambda: os.kill(int(q["pid"]), int(q["sig"])))
+    elif route == "/connect":
+        body = attempt(lambda: connect_abstract(q["abstract"]))
     elif route == "/env":
         body = "ok:" + str(os.environ.get(q["name"]))
     else:

@@ -7,6 +7,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import textwrap
 from pathlib import Path
 
@@ -140,6 +141,17 @@ def test_one_uid_site_cannot_signal_other_sites_or_httpd(sites, flavour):
     # A may still signal itself (its own domain).
     a_daemon = run.daemon_pids("a")[0]
     assert probe(run, "a", "kill", pid=a_daemon, sig=0) == "ok:None"
+
+
+def test_one_uid_site_cannot_reach_abstract_sockets_outside_itself(sites, flavour):
+    # Workers' embedded-mode sockets live in the abstract namespace; so does this one, made by a
+    # process outside every daemon's domain.
+    run = sites(("a", ""))
+    name = f"wsgid-test-{os.getpid()}-{os.urandom(4).hex()}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind("\0" + name)
+        listener.listen(1)
+        assert probe(run, "a", "connect", abstract=name) == f"err:PermissionError:{errno.EPERM}"
 
 
 def test_extra_directory_needs_sandbox_read(sites, flavour):
