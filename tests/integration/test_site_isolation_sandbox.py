@@ -18,7 +18,9 @@ import launcher_harness as lh
 
 pytestmark = pytest.mark.wsgid_only("Landlock scopes are wsgid's")
 
-ONE_UID = "www-data"
+# Started as root, the launcher is run as www-data so every process shares that one uid; started
+# unprivileged (the container stage), everything already runs as the test's own uid.
+ONE_UID = "www-data" if os.geteuid() == 0 else None
 
 SITE = """
 [[site]]
