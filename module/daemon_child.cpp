@@ -202,6 +202,28 @@ void append_paths(std::vector<std::string>& into, const apr_array_header_t* path
   for (const char* p : to_vector<const char*>(paths)) into.emplace_back(path_in_chroot(g, p));
 }
 
+// A daemon whose files are scoped and that was given no TMPDIR would find no writable temporary
+// directory (tempfile, Django's uploads) once shared /tmp is out of reach. It gets its group's
+// own instead: /tmp/wsgid-UID-GROUP, mode 0700, reused across restarts, refused when someone
+// else made it. A TMPDIR set for the daemon (the launcher's per-site one) always wins.
+void give_private_tmpdir(server_rec* s, const DaemonGroup& g) {
+  if (g.sandbox_filesystem == FilesystemScope::kOff || std::getenv("TMPDIR") != nullptr) return;
+  const std::string dir =
+      "/tmp/wsgid-" + std::to_string(static_cast<long>(geteuid())) + "-" + g.name;
+  struct stat st {};
+  const bool made = mkdir(dir.c_str(), 0700) == 0;
+  if (!made && (errno != EEXIST || lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+                st.st_uid != geteuid() || (st.st_mode & 077) != 0)) {
+    log_server(s, APLOG_WARNING, errno, "WSGID0553",
+               "daemon group '%s' (pid %d): no private temporary directory: %s cannot be made, "
+               "or is not a 0700 directory of uid %ld; the app has no writable temporary "
+               "directory: set TMPDIR for it or name one in sandbox-write=",
+               g.name, static_cast<int>(getpid()), dir.c_str(), static_cast<long>(geteuid()));
+    return;
+  }
+  setenv("TMPDIR", dir.c_str(), 1);
+}
+
 // What this daemon may open once Landlock restricts it (docs/sandbox.md, "Landlock"). Built
 // after chroot= and the identity switch, so every path is as the daemon sees it.
 LandlockRules landlock_rules(const server_rec* s, const DaemonGroup& g,
@@ -307,6 +329,7 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   std::vector<wsgid_preload> preloads = to_vector<wsgid_preload>(g.imports);
   for (const wsgid_preload& p : to_vector<wsgid_preload>(g.preloads)) preloads.push_back(p);
   for (wsgid_preload& p : preloads) p.script_path = path_in_chroot(g, p.script_path);
+  give_private_tmpdir(s, g);
   const LandlockRules rules = landlock_rules(s, g, preloads);
   restrict_with_landlock(s, g, rules);
   // Learning mode: what the enforced scope would grant, for the Python side's audit hook.

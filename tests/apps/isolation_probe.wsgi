@@ -3,11 +3,13 @@
 GET /read?path=P    open and read P          GET /list?path=P   list directory P
 GET /write?path=P   create and write file P  GET /kill?pid=N&sig=S  os.kill(N, S)
 GET /pid            this daemon's pid        GET /env?name=N    os.environ.get(N)
+GET /tempfile       write a temporary file; its directory
 GET /connect?abstract=N  connect to the abstract UNIX socket "@N"
 Each answers "ok" (with what was read) or "err:<ExceptionName>:<errno>".
 """
 import os
 import socket
+import tempfile
 from urllib.parse import parse_qs
 
 
@@ -29,6 +31,13 @@ def write(path):
     return path
 
 
+def temporary_file():
+    fd, path = tempfile.mkstemp()
+    os.close(fd)
+    os.unlink(path)
+    return os.path.dirname(path)
+
+
 def connect_abstract(name):
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.connect("\0" + name)
@@ -46,6 +55,8 @@ def application(environ, start_response):
         body = attempt(lambda: write(q["path"]))
     elif route == "/kill":
         body = attempt(lambda: os.kill(int(q["pid"]), int(q["sig"])))
+    elif route == "/tempfile":
+        body = attempt(temporary_file)
     elif route == "/connect":
         body = attempt(lambda: connect_abstract(q["abstract"]))
     elif route == "/env":

@@ -128,6 +128,15 @@ def test_one_uid_site_cannot_read_another_sites_files(sites, flavour):
     assert probe(run, "b", "env", name="SECRET") == "ok:b-secret"
 
 
+def test_each_site_has_its_own_writable_temporary_directory(sites, flavour):
+    run = sites(("a", ""), ("b", ""))
+    a_tmp = probe(run, "a", "tempfile").removeprefix("ok:")
+    b_tmp = probe(run, "b", "tempfile").removeprefix("ok:")
+    assert a_tmp != b_tmp and a_tmp.startswith("/tmp/wsgid-"), (a_tmp, b_tmp)
+    assert probe(run, "a", "list", path=b_tmp) == REFUSED
+    assert probe(run, "a", "write", path=f"{b_tmp}/planted") == REFUSED
+
+
 def test_one_uid_site_cannot_signal_other_sites_or_httpd(sites, flavour):
     run = sites(("a", ""), ("b", ""))
     b_daemon = run.daemon_pids("b")[0]
