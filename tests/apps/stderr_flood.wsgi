@@ -1,5 +1,6 @@
 # /flood?stderr or /flood?fd2 starts a thread that writes about 1 MB/s of log lines for a few
-# seconds, through sys.stderr or straight to fd 2; anything else answers at once.
+# seconds, through sys.stderr or straight to fd 2; anything else answers at once, after one
+# line to wsgi.errors with ?log (as most real requests log something).
 import os
 import sys
 import threading
@@ -28,6 +29,8 @@ def application(environ, start_response):
     if path == "/flood":
         how = environ.get("QUERY_STRING") or "stderr"
         threading.Thread(target=flood, args=(how, 6.0), daemon=True).start()
+    elif environ.get("QUERY_STRING") == "log":
+        print("served one request", file=environ["wsgi.errors"])
     body = b"ok\n"
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]

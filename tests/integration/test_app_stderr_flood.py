@@ -2,7 +2,8 @@
 
 The group's error log here is a pipe to a logger that reads about 2 KB/s (a piped logger, or
 `logs = "stdout"` in a container); an app thread writes about 1 MB/s through sys.stderr, or
-straight to fd 2. Other requests to the same daemon must still answer at once. Before issue 18
+straight to fd 2. Other requests to the same daemon, each logging a line of its own, must still
+answer at once. Before issue 18
 the daemon's log writes blocked on the full pipe while holding the GIL, so every request of the
 daemon waited.
 """
@@ -42,7 +43,7 @@ def test_a_flooding_thread_does_not_stall_other_requests(httpd_factory, flavour,
     while time.monotonic() < end and count < 400:
         started = time.monotonic()
         try:
-            r = server.get("/app/", host=HOST, timeout=5)
+            r = server.get("/app/?log", host=HOST, timeout=5)
             statuses.append(r.status)
         except OSError as e:
             statuses.append(repr(e))
