@@ -277,6 +277,7 @@ class Daemon {
   bool serve(WorkerConnection& wc, ThreadSlot& slot, std::int64_t taken_us);
   enum class Greeting { kGreeted, kWaiting, kRefused };
   Greeting greet(WorkerConnection& wc);
+  void answer_backlog(const std::string& cause);
   void refuse(const Peer& peer, const Refusal& why) const;
   void request_drain(DrainReason reason);
   DrainReason wait_for_drain_reason();
@@ -419,6 +420,45 @@ void discard_rest_of_body(Connection& conn) {
     }
   } catch (const ConnectionError&) {
     // The response is complete; a worker that stops sending the rest changes nothing.
+  }
+}
+
+// Requests already queued in the group's backlog when a start fails would wait there for
+// socket-timeout: the next process fails too, and workers answer only new requests at once
+// (WSGID0160). Answer them now with the cause (503, WSGID0563), unless a sibling is READY to
+// serve them. Bounded: at most half a second and 1024 connections.
+void Daemon::answer_backlog(const std::string& cause) {
+  if (spec_.embedded != 0 || listen_fd_ < 0) return;
+  if (spec_.group_slot != nullptr) {
+    for (const wsgid_process_slot& p : spec_.group_slot->processes_slots) {
+      if (&p != spec_.process_slot &&
+          __atomic_load_n(&p.state, __ATOMIC_RELAXED) == WSGID_PROCESS_READY) {
+        return;
+      }
+    }
+  }
+  const std::string message = "the daemon group cannot start: " +
+                              (cause.empty() ? std::string("see the daemon's log lines") : cause);
+  const std::int64_t deadline = now_ns() + 500'000'000;
+  for (int i = 0; i < 1024 && now_ns() < deadline; ++i) {
+    pollfd ready{listen_fd_, POLLIN, 0};
+    if (::poll(&ready, 1, 0) <= 0) return;
+    std::unique_ptr<WorkerConnection> wc = accept_connection();
+    if (!wc) continue;  // refused (logged), or taken by a sibling
+    Greeting greeting = greet(*wc);
+    if (greeting == Greeting::kWaiting) {
+      pollfd in{wc->conn.fd(), POLLIN, 0};
+      ::poll(&in, 1, 100);  // a queued worker sent its Hello with the request
+      greeting = greet(*wc);
+    }
+    if (greeting != Greeting::kGreeted) continue;
+    std::string frame;
+    wire::append_error(frame, 503, "WSGID0563", message);
+    try {
+      wc->conn.write_all(frame);
+    } catch (const ConnectionError&) {
+      // The worker gave up on it already.
+    }
   }
 }
 
@@ -1083,6 +1123,7 @@ int Daemon::run() {
   if (!started) {
     if (spec_.embedded != 0) (void)signal_fd_.release();
     failed_to_start();
+    answer_backlog(startup_cause_);
     return WSGID_EXIT_STARTUP_FAILURE;
   }
   if (spec_.embedded == 0) {

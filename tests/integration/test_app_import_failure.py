@@ -120,3 +120,18 @@ def test_traceback_once_per_start_readiness_names_the_cause_and_a_fix_is_served_
     server.wait_log("WSGID0231")
     assert server.get("/-/readyz").status == 200
     assert "startup_error" not in json.loads(server.get("/-/readyz").body)["groups"]["broken"]
+
+
+@pytest.mark.wsgid_only("the backlog answer is mod_wsgid's")
+def test_requests_queued_while_the_start_fails_get_the_cause_not_a_timeout(httpd_factory, flavour):
+    server = httpd_factory(conf().replace("threads=2", "threads=2 socket-timeout=20"), flavour,
+                           start=False)
+    (server.apps / "fails_at_import.wsgi").write_text(
+        "import time\ntime.sleep(2)\nraise RuntimeError('slow and broken')\n")
+    server.start()
+    # Sent while the first start is still importing: it queues in the group's backlog.
+    r, took = timed_get(server, "/app/")
+    assert r.status == 503, (r.status, took, r.body)
+    assert took < 10, took  # not socket-timeout (20 s)
+    line = server.wait_log("WSGID0563")
+    assert "RuntimeError: slow and broken" in line
