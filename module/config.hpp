@@ -10,6 +10,7 @@
 
 #include "python_abi.h"
 #include "scoreboard.h"
+#include "group_credential.hpp"
 
 namespace wsgid {
 
@@ -70,6 +71,8 @@ struct DaemonGroup {
   // Set in post_config.
   const char* socket_path = nullptr;
   int listen_fd = -1;
+  const GroupCredential* credential = nullptr;  // kept with the socket, never in a file
+  pid_t listener_pid = 0;                       // the process that listens on socket_path
   wsgid_group_slot* slot = nullptr;  // in the shared scoreboard; nullptr if none was free
 };
 

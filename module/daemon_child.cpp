@@ -365,6 +365,8 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   spec.locale = g.locale;
   spec.allowed_peer_uids = peers.data();
   spec.allowed_peer_uid_count = peers.size();
+  spec.connection_secret = g.credential ? g.credential->secret : nullptr;
+  spec.peer_parent_pid = parent;  // workers are httpd's children too
   spec.preload = preloads.data();
   spec.preload_count = preloads.size();
   if (filter.loaded()) {
