@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define WSGID_PYTHON_ABI_VERSION 9u
+#define WSGID_PYTHON_ABI_VERSION 8u
 #define WSGID_PYTHON_ENTRY_SYMBOL "wsgid_python_entry"
 #define WSGID_CONNECTION_SECRET_SIZE 32
 
@@ -125,7 +125,7 @@ typedef struct wsgid_daemon_spec {
    * it as its parent (httpd's worker children), WSGID0541. 0: no such check (embedded mode
    * checks embedded_peer_pid instead). */
   pid_t peer_parent_pid;
-  /* ABI 9: sandbox-filesystem=log, the Landlock filesystem scope's learning mode. 1: the
+  /* ABI 8: sandbox-filesystem=log, the Landlock filesystem scope's learning mode. 1: the
    * daemon's files are not restricted; an audit hook logs (WSGID0552), once each, the paths
    * opened, listed, created or removed that the scope would refuse: reading outside fs_read
    * and fs_write, writing outside fs_write. 0: no hook (the scope is enforced or off). */

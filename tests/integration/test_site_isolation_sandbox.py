@@ -55,10 +55,7 @@ def sites(request):
             for root, dirs, files in os.walk(tmp):
                 for entry in [root, *(os.path.join(root, f) for f in files)]:
                     os.chown(entry, pw.pw_uid, pw.pw_gid)
-        run = lh.Launched(tmp=tmp, profile=tmp / "site.toml")
-        if user is not None:
-            run.argv_prefix = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}",
-                               "--clear-groups"]
+        run = lh.Launched(tmp=tmp, profile=tmp / "site.toml", user=user)
         runs.append(run)
         run.start()
         for name, _ in specs:
