@@ -245,3 +245,12 @@ def test_bad_sandbox_options_are_config_errors_with_a_code(httpd_factory, bad):
     assert result.returncode != 0
     text = result.stdout + result.stderr
     assert "WSGID0002" in text and bad.split("=")[0] in text, text
+
+
+def test_a_listed_path_that_is_missing_is_named_and_left_out(httpd_factory, flavour):
+    server = httpd_factory(HAND_WRITTEN.format(
+        options="sandbox-filesystem=on sandbox-read=@APPS@:@TMP@/not-there-yet"), flavour)
+    server.wait_ok("/pid")
+    log = server.wait_log("WSGID0551")
+    assert f"{server.tmp}/not-there-yet" in log and "sandbox-read" in log, log
+    assert hand_probe(server, "read", path=server.apps / "hello.wsgi").startswith("ok:")
