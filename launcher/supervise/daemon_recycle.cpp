@@ -36,7 +36,13 @@ pid_t parent_of(pid_t pid) {
   return ppid;
 }
 
-bool alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
+// Running, not exited: a zombie (exited, its parent has not reaped it yet) counts as gone.
+bool running(pid_t pid) {
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' &&
+         stat[close + 2] != 'X';
+}
 
 template <typename Predicate>
 bool wait_until(Clock::time_point deadline, Predicate done) {
@@ -74,8 +80,10 @@ int recycle_daemons(pid_t parent, std::chrono::seconds per_daemon, std::ostream&
   for (const pid_t pid : old) {
     if (::kill(pid, SIGUSR1) != 0) continue;  // gone already: its replacement has the new files
     const auto deadline = Clock::now() + per_daemon;
-    const bool replaced = wait_until(
-        deadline, [&] { return !alive(pid) && daemon_processes(parent).size() >= wanted; });
+    const bool replaced = wait_until(deadline, [&] {
+      return !running(parent) || (!running(pid) && daemon_processes(parent).size() >= wanted);
+    });
+    if (!running(parent)) break;  // httpd is gone: the supervisor reaps it next
     if (!replaced) {
       err << "wsgid: WSGID2060: daemon process " << pid << " was not drained and replaced within "
           << per_daemon.count()
