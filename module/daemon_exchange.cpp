@@ -40,6 +40,9 @@ constexpr apr_off_t kReplayLimit = 256 * 1024;
 // one sendmsg of up to ~36 KiB as a single buffer, so a request written whole in one sendmsg of
 // at most this is read by the daemon whole or not at all.
 constexpr std::size_t kAtomicRequest = 16 * 1024;
+// Bodies up to this are gathered before the first write (Exchange::gather_small_body), leaving
+// room for the head within kAtomicRequest.
+constexpr apr_off_t kSmallBody = 8 * 1024;
 constexpr int kSocketBuffer = 1 << 20;  // the kernel doubles it; capped by net.core.wmem_max
 
 // This worker child's idle connections to daemons, per daemon socket, most recently used
@@ -228,7 +231,19 @@ class Exchange {
            frame_left_ == 0;
   }
 
+  // A small body of known length is read before anything is written, so head, body and end go
+  // in one sendmsg and the daemon reads them whole or not at all: a daemon killed with it
+  // unread is then provably so (unread_at_reset). Not with Expect: 100-continue, where the
+  // client waits for the application to ask for the body.
+  bool gather_small_body() const {
+    return writes_ == 0 && stream_.body_pending() && !r_->read_chunked && r_->remaining > 0 &&
+           r_->remaining <= kSmallBody && !apr_table_get(r_->headers_in, "Expect");
+  }
+
   int loop() {
+    while (gather_small_body()) {
+      if (const int rc = read_client_body(); rc != OK) return rc;
+    }
     apr_time_t deadline = apr_time_now() + timeout_;
     while (!done_) {
       if (!stream_.has_unsent() && stream_.body_pending() && !send_failed_) {

@@ -17,6 +17,9 @@ def application(environ, start_response):
         os.write(fd, b"%s %d\n" % (request_id.encode(), os.getpid()))  # one write: atomic
     finally:
         os.close(fd)
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    if length and len(environ["wsgi.input"].read(length)) != length:
+        raise RuntimeError("short request body")
     time.sleep(float(query.get("ms", ["0"])[0]) / 1000)
     body = b"%d\n" % os.getpid()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])

@@ -1,6 +1,6 @@
 """A daemon killed under load costs only the requests it was running (issue 18).
 
-Clients send GETs with unique ids; the app notes each id it starts (tests/apps/load_probe.wsgi)
+Clients send GETs and small POSTs with unique ids; the app notes each id it starts (tests/apps/load_probe.wsgi)
 and sleeps a few ms, so both daemons' threads are busy and requests wait on their connections.
 A daemon is SIGKILLed every ~0.6 s. A request that failed must have been started by the
 application in a process that was then killed: one the dead daemon never read goes to a live
@@ -32,7 +32,7 @@ MAX_REQUESTS = 40000
 
 
 class Clients:
-    """Threads doing GETs with unique ids on new client connections (so httpd's keep-alive
+    """Threads doing GETs and small POSTs with unique ids on new client connections (so httpd's keep-alive
     handling is not what is measured), until stopped or MAX_REQUESTS are done."""
 
     def __init__(self, port: int):
@@ -62,9 +62,12 @@ class Clients:
                     return
                 self.issued += 1
             request_id = uuid.uuid4().hex
+            # Every other request a small form POST: its body goes with its head.
+            method, body = ("POST", b"f=" + b"x" * 2000) if self.issued % 2 else ("GET", None)
             try:
                 c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-                c.request("GET", f"/k/?ms=3&id={request_id}", headers={"Connection": "close"})
+                c.request(method, f"/k/?ms=10&id={request_id}", body=body,
+                          headers={"Connection": "close"})
                 r = c.getresponse()
                 body = r.read()
                 c.close()
