@@ -35,11 +35,67 @@
 namespace wsgid {
 namespace {
 
+std::int64_t realtime_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
+}
+
 [[noreturn]] void startup_failure(server_rec* s, apr_status_t status, const char* code,
                                   const char* what, const DaemonGroup& g) {
   log_server(s, APLOG_CRIT, status, code, "daemon group '%s' (pid %d) cannot start: %s", g.name,
              static_cast<int>(getpid()), what);
+  if (g.slot != nullptr) {
+    const std::string cause = std::string(code) + ": " + what;
+    wsgid_record_startup_failure(g.slot, cause.data(), cause.size(), realtime_us());
+  }
   _exit(WSGID_EXIT_STARTUP_FAILURE);
+}
+
+// The newest modification time of the scripts a start loads, in CLOCK_REALTIME microseconds
+// (0 if none can be read).
+std::int64_t newest_script_change(const std::vector<wsgid_preload>& preloads) {
+  std::int64_t newest = 0;
+  for (const wsgid_preload& p : preloads) {
+    struct stat st {};
+    if (p.script_path == nullptr || stat(p.script_path, &st) != 0) continue;
+    // ctime too: a file replaced by rename keeps an old mtime but gets a new ctime.
+    for (const timespec& t : {st.st_mtim, st.st_ctim}) {
+      newest = std::max(newest, std::int64_t{t.tv_sec} * 1'000'000 + t.tv_nsec / 1000);
+    }
+  }
+  return newest;
+}
+
+// Back-off after failed starts, taken in the child so the httpd parent never blocks. A script
+// changed since the last failure (someone fixed it) ends the wait at once: the site recovers
+// as soon as the file is saved, not after up to 30 s. Polled, not inotify: a few stat() calls
+// five times a second, for a process that has nothing else to do.
+void wait_out_backoff(server_rec* s, const DaemonGroup& g, int seconds,
+                      const std::vector<wsgid_preload>& preloads) {
+  const std::int64_t failed_at =
+      g.slot ? __atomic_load_n(&g.slot->startup_failed_at_us, __ATOMIC_ACQUIRE) : 0;
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const std::int64_t deadline_ms =
+      std::int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1'000'000 + std::int64_t{seconds} * 1000;
+  for (;;) {
+    if (failed_at != 0 && newest_script_change(preloads) > failed_at) {
+      log_server(s, APLOG_NOTICE, 0, "WSGID0231",
+                 "daemon group '%s' (pid %d): a script changed since the last failed start; "
+                 "starting now instead of after the %d s back-off",
+                 g.name, static_cast<int>(getpid()), seconds);
+      return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    const std::int64_t left =
+        deadline_ms - (std::int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1'000'000);
+    if (left <= 0) return;
+    const std::int64_t step = std::min<std::int64_t>(left, 200);
+    timespec delay{static_cast<time_t>(step / 1000), static_cast<long>(step % 1000) * 1'000'000};
+    while (nanosleep(&delay, &delay) != 0 && errno == EINTR) {
+    }
+  }
 }
 
 void reset_signals() {
@@ -85,6 +141,17 @@ void redirect_logs(server_rec* s, const DaemonGroup& g) {
     dup2(null_fd, STDIN_FILENO);
     close(null_fd);
   }
+}
+
+// When the error log is a pipe (a piped logger, or a container's stdout), a reader that falls
+// behind fills it and every write blocks. The Python side writes its lines with the GIL held,
+// so one flooding thread would stall the daemon: it gets a non-blocking open of the same pipe
+// instead. Opened through /proc while still root (the pipe belongs to httpd's parent); a
+// regular file never blocks for long and is written through fd 2 as before. -1: use fd 2.
+int open_nonblocking_log() {
+  struct stat st {};
+  if (fstat(STDERR_FILENO, &st) != 0 || !S_ISFIFO(st.st_mode)) return -1;
+  return open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 }
 
 // chroot= happens here, between looking up the user's groups (which reads /etc/group outside
@@ -292,7 +359,13 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   set_process_title(s->process, g.display_name);
   redirect_logs(s, g);
   close_inherited_fds(g.listen_fd);
+  const int log_fd = open_nonblocking_log();
   if (g.umask != kUnset) umask(static_cast<mode_t>(g.umask));
+  // First, so every failure below (the seccomp file, wsgid_python.so, the identity) is retried
+  // with back-off too, not at once. Paths outside any chroot: it is not entered yet.
+  std::vector<wsgid_preload> preloads = to_vector<wsgid_preload>(g.imports);
+  for (const wsgid_preload& p : to_vector<wsgid_preload>(g.preloads)) preloads.push_back(p);
+  if (startup_delay_seconds > 0) wait_out_backoff(s, g, startup_delay_seconds, preloads);
 
   // The filter is read while we may still read root-only files; applied after Python starts.
   SeccompFilter filter;
@@ -318,16 +391,8 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
   if (getppid() != parent) _exit(0);
   change_directory(s, g);
-  if (startup_delay_seconds > 0) {
-    // Back-off after failed starts, taken in the child so the httpd parent never blocks.
-    timespec delay{startup_delay_seconds, 0};
-    while (nanosleep(&delay, &delay) != 0 && errno == EINTR) {
-    }
-  }
 
   const std::vector<const char*> python_path = to_vector<const char*>(g.python_path);
-  std::vector<wsgid_preload> preloads = to_vector<wsgid_preload>(g.imports);
-  for (const wsgid_preload& p : to_vector<wsgid_preload>(g.preloads)) preloads.push_back(p);
   for (wsgid_preload& p : preloads) p.script_path = path_in_chroot(g, p.script_path);
   give_private_tmpdir(s, g);
   const LandlockRules rules = landlock_rules(s, g, preloads);
@@ -376,6 +441,7 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   spec.process_slot = shared_slot;
   spec.group_slot = g.slot;
   spec.log_level = g.server->log.level;
+  spec.log_fd = log_fd;
   spec.cpu_time_limit = g.cpu_time_limit;
   spec.memory_limit = static_cast<std::uint64_t>(g.memory_limit);
   spec.restart_interval = g.restart_interval;

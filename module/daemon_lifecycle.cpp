@@ -132,6 +132,14 @@ void daemon_maintenance(int reason, void* data, int status) {
       const bool startup_failed =
           reason == APR_OC_REASON_DEATH && status == WSGID_EXIT_STARTUP_FAILURE;
       slot->startup_failures = startup_failed ? slot->startup_failures + 1 : 0;
+      if (reason == APR_OC_REASON_DEATH && status == WSGID_EXIT_FDS_LOST) {
+        log_server(g_generation->server, APLOG_ERR, 0, "WSGID0232",
+                   "daemon process %d of group '%s' (pid %d) exited because its application "
+                   "closed the daemon's own descriptors (see WSGID0562); starting a replacement",
+                   slot->index + 1, slot->group->name, static_cast<int>(slot->proc.pid));
+        spawn(slot);
+        break;
+      }
       const int level = status == 0 ? APLOG_INFO : APLOG_ERR;
       log_server(g_generation->server, level, 0, status == 0 ? "WSGID0210" : "WSGID0211",
                  "daemon process %d of group '%s' (pid %d) exited (status %d)%s; starting a "

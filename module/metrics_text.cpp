@@ -154,10 +154,17 @@ std::string readiness_json(std::span<const wsgid_group_slot* const> groups, bool
     char buf[192];
     std::snprintf(buf, sizeof(buf),
                   ":{\"ready\":%d,\"starting\":%d,\"draining\":%d,\"threads\":%d,"
-                  "\"busy_threads\":%d}",
+                  "\"busy_threads\":%d",
                   s.ready, s.starting, s.draining, s.threads, s.busy_threads);
     out += json_string(name_of(*g));
     out += buf;
+    // Why no process can start, while the last start failed: what an operator looks for first.
+    char cause[WSGID_STARTUP_ERROR_MAX];
+    if (wsgid_startup_failure(g, cause, sizeof cause) != 0) {
+      out += ",\"startup_error\":";
+      out += json_string(cause);
+    }
+    out += '}';
   }
   out += "}}\n";
   return out;

@@ -9,12 +9,14 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include "config.hpp"
 #include "daemon_exchange.hpp"
 #include "embedded_daemon.hpp"
 #include "log.hpp"
+#include "metrics_text.hpp"
 #include "python_hooks.hpp"
 #include "scoreboard.hpp"
 #include "wire_protocol.hpp"
@@ -210,6 +212,34 @@ void record_request(wsgid_group_slot* slot, int status, apr_time_t started, int 
   }
 }
 
+// While the group's last start failed and none of its processes is ready, a request would wait
+// in the socket's backlog for socket-timeout and fail as a slow app (504). Answer 503 at once
+// instead, naming the cause in the log. The body gives only the code: the exception's text can
+// hold paths or settings that are no business of the client. DECLINED: go on as usual.
+int answer_if_group_cannot_start(request_rec* r, const DaemonGroup& group) {
+  if (group.slot == nullptr) return DECLINED;
+  char cause[WSGID_STARTUP_ERROR_MAX];
+  const std::int64_t failed_at = wsgid_startup_failure(group.slot, cause, sizeof cause);
+  if (failed_at == 0 || group_state(*group.slot).ready > 0) return DECLINED;
+  log_request(r, APLOG_ERR, 0, "WSGID0160",
+              "daemon group '%s' cannot start, so %s is answered 503 without waiting: %s "
+              "(the traceback is logged once per start; the group retries with back-off, or at "
+              "once when its script changes)",
+              group.name, r->filename, cause);
+  const std::string_view text(cause);
+  const std::string code(text.starts_with("WSGID") ? text.substr(0, 9) : "WSGID0160");
+  r->status = HTTP_SERVICE_UNAVAILABLE;
+  apr_table_setn(r->headers_out, "Retry-After", "1");
+  ap_set_content_type(r, "text/plain; charset=utf-8");
+  ap_rprintf(r,
+             "503 Service Unavailable: the application failed to start (%s); the server's error "
+             "log names the cause.\n",
+             code.c_str());
+  record_request(group.slot, HTTP_SERVICE_UNAVAILABLE, r->request_time,
+                 WSGID_GATEWAY_CONNECT_FAILED);
+  return OK;
+}
+
 // The WSGIHandlerScript in effect for this request's handler, if any.
 const HandlerScript* find_handler_script(const DirConfig* dc, const char* handler) {
   if (!dc->handler_scripts) return nullptr;
@@ -333,6 +363,7 @@ int handle_wsgi_request(request_rec* r) {
       return HTTP_INTERNAL_SERVER_ERROR;
     }
   }
+  if (const int rc = answer_if_group_cannot_start(r, *group); rc != DECLINED) return rc;
   // mod_wsgi answers chunked request bodies with 411 unless WSGIChunkedRequest is On; with it,
   // the body is de-chunked and wsgi.input reads to its end.
   const int chunked = dc->chunked_request == 1 ? REQUEST_CHUNKED_DECHUNK : REQUEST_CHUNKED_ERROR;

@@ -11,6 +11,7 @@ packages=(
   libgtest-dev googletest procps psmisc curl strace
   wrk  # drives the benchmark smoke test (tests/bench)
   prometheus  # for promtool, which checks the metrics format in the tests
+  mercurial  # hgweb.wsgi: a real app that needs sys.stdout.buffer (test_app_stdio)
 )
 
 missing=()

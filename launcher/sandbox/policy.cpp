@@ -11,9 +11,11 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstring>
 #include <memory>
 
@@ -144,6 +146,43 @@ int add_reporter_rules(scmp_filter_ctx ctx, const std::set<std::string>& allowed
   return 0;
 }
 
+// Socket families Docker's default profile refuses: AF_ALG (the kernel crypto API, a recurrent
+// source of kernel bugs) and AF_VSOCK (host/guest channels). Ascending, for the ranges below.
+constexpr std::array<scmp_datum_t, 2> kRefusedFamilies = {AF_ALG, AF_VSOCK};
+
+// socket() is allowed for every other family. The refused ones answer EAFNOSUPPORT whatever the
+// policy's action: it is what a kernel built without the family says, so a library probing for
+// it falls back instead of the daemon being killed for a probe. socketcall (32-bit x86) passes
+// its arguments in memory, out of a filter's reach; it stays as the group allows it.
+int add_socket_rules(scmp_filter_ctx ctx) {
+  const int nr = SCMP_SYS(socket);
+  scmp_datum_t low = 0;
+  for (scmp_datum_t family : kRefusedFamilies) {
+    if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), nr, 1,
+                                  SCMP_A0_32(SCMP_CMP_EQ, family));
+        rc < 0) {
+      return rc;
+    }
+    // Allow [low, family): as one "<" when the range starts at 0, else equality per value (the
+    // gaps between refused families are a handful of numbers).
+    if (low == 0 && family > 0) {
+      if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0_32(SCMP_CMP_LT, family));
+          rc < 0) {
+        return rc;
+      }
+    } else {
+      for (scmp_datum_t value = low; value < family; ++value) {
+        if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0_32(SCMP_CMP_EQ, value));
+            rc < 0) {
+          return rc;
+        }
+      }
+    }
+    low = family + 1;
+  }
+  return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0_32(SCMP_CMP_GE, low));
+}
+
 std::uint32_t default_action(Policy::Action action, const CompileOptions& options) {
   switch (action) {
     case Policy::Action::kErrno:
@@ -272,7 +311,7 @@ CompiledFilter compile(const Policy& policy, const CompileOptions& options) {
 
   const std::set<std::string> allowed = allowed_syscalls(policy);
   for (const auto& name : allowed) {
-    if (name == "clone" || name == "clone3") continue;
+    if (name == "clone" || name == "clone3" || name == "socket") continue;
     const int nr = seccomp_syscall_resolve_name(name.c_str());
     if (nr < 0) continue;  // not a syscall on this architecture
     if (int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, nr, 0); rc < 0) {
@@ -283,6 +322,12 @@ CompiledFilter compile(const Policy& policy, const CompileOptions& options) {
   if (int rc = add_clone_rules(ctx.get(), allowed); rc < 0) {
     out.error = failure("rules for clone/clone3", rc);
     return out;
+  }
+  if (allowed.contains("socket")) {
+    if (int rc = add_socket_rules(ctx.get()); rc < 0) {
+      out.error = failure("rules for socket families", rc);
+      return out;
+    }
   }
   if (options.report_via_notify && policy.action != Policy::Action::kErrno) {
     if (int rc = add_reporter_rules(ctx.get(), allowed); rc < 0) {

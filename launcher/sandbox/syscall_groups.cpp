@@ -54,9 +54,10 @@ constexpr std::array kGroups = {
                  "pipe2 semctl semget semop semtimedop semtimedop_time64 shmat shmctl shmdt "
                  "shmget"},
     SyscallGroup{"@memory", "Map, protect and advise on memory",
-                 "brk get_mempolicy madvise mbind memfd_create mincore mlock mlock2 mlockall mmap "
-                 "mmap2 mprotect mremap munlock munlockall munmap pkey_alloc pkey_free "
-                 "pkey_mprotect set_mempolicy"},
+                 "brk madvise memfd_create mincore mlock mlock2 mlockall mmap mmap2 mprotect "
+                 "mremap munlock munlockall munmap pkey_alloc pkey_free pkey_mprotect"},
+    SyscallGroup{"@numa", "Read and set NUMA memory policy, move pages between nodes",
+                 "get_mempolicy mbind migrate_pages move_pages set_mempolicy"},
     SyscallGroup{"@network-io", "Create, connect and use sockets",
                  "accept accept4 bind connect getpeername getsockname getsockopt listen recv "
                  "recvfrom recvmmsg recvmmsg_time64 recvmsg send sendmmsg sendmsg sendto "

@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define WSGID_PYTHON_ABI_VERSION 8u
+#define WSGID_PYTHON_ABI_VERSION 9u
 #define WSGID_PYTHON_ENTRY_SYMBOL "wsgid_python_entry"
 #define WSGID_CONNECTION_SECRET_SIZE 32
 
@@ -27,6 +27,12 @@ extern "C" {
  * once, so a broken configuration does not become a fork storm. Any other status (0 after a
  * drain or recycle, a signal after a crash) is restarted at once unless httpd is stopping. */
 #define WSGID_EXIT_STARTUP_FAILURE 78
+
+/* Exit status of a daemon whose application closed (or reused) the daemon's own descriptors:
+ * its listening socket, epoll set or error log. It can no longer accept or wait, so it exits at
+ * once (requests in flight are lost) and the parent replaces it without back-off, logging
+ * WSGID0232. */
+#define WSGID_EXIT_FDS_LOST 79
 
 /* A script loaded before the daemon accepts its first request (WSGIImportScript, or a
  * WSGIScriptAlias whose process-group and application-group are both given literally). */
@@ -134,6 +140,10 @@ typedef struct wsgid_daemon_spec {
   size_t fs_read_count;
   const char* const* fs_write;
   size_t fs_write_count;
+  /* ABI 9: where the Python side writes its log lines when fd 2 (the group's error log) is a
+   * pipe: a second, non-blocking open of the same pipe, so a full pipe drops lines (counted,
+   * WSGID0561) instead of blocking a thread that holds the GIL. <= 2: write to fd 2 itself. */
+  int log_fd;
 } wsgid_daemon_spec;
 
 typedef struct wsgid_python_api {

@@ -21,10 +21,11 @@ extern "C" {
 #endif
 
 #define WSGID_SCOREBOARD_MAGIC 0x42534757u /* "WGSB" */
-#define WSGID_SCOREBOARD_VERSION 2u
+#define WSGID_SCOREBOARD_VERSION 3u
 #define WSGID_SCOREBOARD_MAX_GROUPS 64
 #define WSGID_SCOREBOARD_MAX_PROCESSES 64 /* per group, old generations included */
 #define WSGID_GROUP_NAME_MAX 64
+#define WSGID_STARTUP_ERROR_MAX 256
 
 /* Histogram upper bounds in microseconds; the last bucket is +Inf. */
 #define WSGID_HISTOGRAM_BUCKETS 12
@@ -90,6 +91,14 @@ typedef struct wsgid_group_slot {
   uint64_t restarts[WSGID_EXIT_REASONS];
   uint64_t gateway_errors[WSGID_GATEWAY_ERRORS];
   wsgid_process_slot processes_slots[WSGID_SCOREBOARD_MAX_PROCESSES];
+  /* The group's last failed start (version 3). The daemon that fails writes startup_error (its
+   * WSGID code and the cause's last line), then startup_failed_at_us (CLOCK_REALTIME, release
+   * order, so a reader that sees the time sees the text); a process that becomes READY sets the
+   * time back to 0. While it is set and no process is READY, workers answer 503 at once with
+   * the cause, readiness names it, and a replacement waiting out its back-off starts as soon as
+   * a preloaded script is modified after it. */
+  int64_t startup_failed_at_us;
+  char startup_error[WSGID_STARTUP_ERROR_MAX];
 } wsgid_group_slot;
 
 typedef struct wsgid_scoreboard {
@@ -110,6 +119,34 @@ static inline void wsgid_histogram_observe(wsgid_histogram* h, uint64_t us) {
   __atomic_fetch_add(&h->buckets[wsgid_histogram_bucket(us)], 1, __ATOMIC_RELAXED);
   __atomic_fetch_add(&h->count, 1, __ATOMIC_RELAXED);
   __atomic_fetch_add(&h->sum_us, us, __ATOMIC_RELAXED);
+}
+
+/* Records why a start failed (`cause` need not be NUL-terminated); `now_us` is CLOCK_REALTIME. */
+static inline void wsgid_record_startup_failure(wsgid_group_slot* g, const char* cause,
+                                                unsigned long length, int64_t now_us) {
+  unsigned long i = 0;
+  for (; i < WSGID_STARTUP_ERROR_MAX; ++i) {
+    const char c = i < length && i < WSGID_STARTUP_ERROR_MAX - 1 ? cause[i] : '\0';
+    __atomic_store_n(&g->startup_error[i], c, __ATOMIC_RELAXED);
+  }
+  /* Never 0, which means "no failure". */
+  __atomic_store_n(&g->startup_failed_at_us, now_us > 0 ? now_us : 1, __ATOMIC_RELEASE);
+}
+
+/* Copies the group's start-up failure into `out` (NUL-terminated) and returns its time, or
+ * returns 0 when the last start did not fail. The text may be torn if another failure is being
+ * recorded at the same moment: it is for a log line and a 503 body, not a decision. */
+static inline int64_t wsgid_startup_failure(const wsgid_group_slot* g, char* out, unsigned size) {
+  const int64_t at = __atomic_load_n(&g->startup_failed_at_us, __ATOMIC_ACQUIRE);
+  if (at == 0 || size == 0) return 0;
+  unsigned i = 0;
+  for (; i + 1 < size && i < WSGID_STARTUP_ERROR_MAX - 1; ++i) {
+    const char c = __atomic_load_n(&g->startup_error[i], __ATOMIC_RELAXED);
+    if (c == '\0') break;
+    out[i] = c;
+  }
+  out[i] = '\0';
+  return at;
 }
 
 #ifdef __cplusplus

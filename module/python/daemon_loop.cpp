@@ -32,6 +32,7 @@
 #include "connection.hpp"
 #include "control_signals.hpp"
 #include "error_log.hpp"
+#include "fd_guard.hpp"
 #include "hook_runner.hpp"
 #include "interpreter.hpp"
 #include "path_audit.hpp"
@@ -238,7 +239,30 @@ class Daemon {
   }
 
   int run();
-  void failed_to_start() const { status_.exiting(WSGID_EXIT_STARTUP_FAILED); }
+  // An application that closed the daemon's listening socket, epoll set or log leaves a
+  // process that can neither accept nor wait (epoll_wait would fail at once, for ever): exit
+  // for the parent to replace (WSGID0232 there). Nothing can be drained without those fds.
+  void check_own_fds() {
+    std::string lost;
+    {
+      // A drain closes the listening socket itself: under this lock it either has not yet (the
+      // fd is intact) or draining_ is already set (drain sets it before taking the lock).
+      std::shared_lock lock(listen_mutex_);
+      if (draining_) return;
+      lost = own_fds_.lost();
+    }
+    if (lost.empty()) return;
+    log_line(LogLevel::kError, "WSGID0562: " + who() + ": the application closed the daemon's " +
+                                   "own descriptors (" + lost +
+                                   "); exiting at once to be replaced, requests in flight fail");
+    ::_exit(WSGID_EXIT_FDS_LOST);
+  }
+  void failed_to_start() const {
+    status_.startup_failed(startup_cause_.empty()
+                               ? "WSGID0513: the daemon failed to start (see the error log)"
+                               : startup_cause_);
+    status_.exiting(WSGID_EXIT_STARTUP_FAILED);
+  }
 
  private:
   bool start_up();
@@ -253,6 +277,7 @@ class Daemon {
   bool serve(WorkerConnection& wc, ThreadSlot& slot, std::int64_t taken_us);
   enum class Greeting { kGreeted, kWaiting, kRefused };
   Greeting greet(WorkerConnection& wc);
+  void answer_backlog(const std::string& cause);
   void refuse(const Peer& peer, const Refusal& why) const;
   void request_drain(DrainReason reason);
   DrainReason wait_for_drain_reason();
@@ -297,13 +322,25 @@ class Daemon {
   // deadlock-timeout: when the probe thread last held the GIL.
   std::atomic<std::int64_t> gil_seen_ns_{0};
   std::thread gil_probe_;
+  FdGuard own_fds_;  // watched after each request; empty in embedded mode (httpd's process)
+  // Why start_up() failed, in one line (code, what, the exception's last line): what workers
+  // answer with while the group cannot start; the whole traceback is logged once, here.
+  std::string startup_cause_;
 };
+
+// The last non-empty line of a traceback or message: the exception's type and text.
+std::string last_line(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  const auto nl = text.rfind('\n');
+  return std::string(nl == std::string_view::npos ? text : text.substr(nl + 1));
+}
 
 bool Daemon::start_up() {
   std::string error;
   reload_changed_scripts_in_place(spec_.embedded != 0);  // no process of its own to recycle
   if (!start_python(spec_, error)) {
     const std::string home = spec_.python_home ? spec_.python_home : "";
+    startup_cause_ = "WSGID0513: Python failed to start: " + last_line(error);
     log_text(LogLevel::kError,
              "WSGID0513: " + who() + ": Python failed to start: " + error +
                  (home.empty() ? std::string("; check python-path, lang and locale")
@@ -316,6 +353,7 @@ bool Daemon::start_up() {
     GilScope gil(main_state);
     if (!adapter_types_ready()) {
       PyErr_Print();
+      startup_cause_ = "WSGID0513: cannot create the WSGI types";
       log_line(LogLevel::kError, "WSGID0513: " + who() + ": cannot create the WSGI types");
       return false;
     }
@@ -332,6 +370,7 @@ bool Daemon::start_up() {
     const std::string script = p.script_path ? p.script_path : "";
     PyThreadState* state = thread_state_for(group, error);
     if (state == nullptr) {
+      startup_cause_ = "WSGID0512: " + last_line(error);
       log_text(LogLevel::kError, "WSGID0512: " + error);
       return false;
     }
@@ -341,6 +380,8 @@ bool Daemon::start_up() {
                         ? static_cast<bool>(load_callable(script, p.callable_object, failure))
                         : static_cast<bool>(load_script(script, failure));
     if (!ok) {
+      startup_cause_ = "WSGID0514: loading '" + script + "' failed: " + failure.code + ": " +
+                       last_line(failure.message);
       log_text(LogLevel::kError, "WSGID0514: " + who() + ": preloading '" + script +
                                      "' (application group '" + group +
                                      "') failed: " + failure.code + ": " + failure.message);
@@ -351,6 +392,8 @@ bool Daemon::start_up() {
     char err[1024] = {};
     if (spec_.apply_sandbox(spec_.sandbox_ctx, err, sizeof err) != 0) {
       err[sizeof err - 1] = '\0';
+      startup_cause_ = std::string("WSGID0515: the sandbox could not be applied: ") +
+                       (err[0] ? err : "no reason given");
       log_line(LogLevel::kError, "WSGID0515: " + who() + ": the sandbox could not be applied: " +
                                      (err[0] ? err : "no reason given"));
       return false;
@@ -377,6 +420,45 @@ void discard_rest_of_body(Connection& conn) {
     }
   } catch (const ConnectionError&) {
     // The response is complete; a worker that stops sending the rest changes nothing.
+  }
+}
+
+// Requests already queued in the group's backlog when a start fails would wait there for
+// socket-timeout: the next process fails too, and workers answer only new requests at once
+// (WSGID0160). Answer them now with the cause (503, WSGID0563), unless a sibling is READY to
+// serve them. Bounded: at most half a second and 1024 connections.
+void Daemon::answer_backlog(const std::string& cause) {
+  if (spec_.embedded != 0 || listen_fd_ < 0) return;
+  if (spec_.group_slot != nullptr) {
+    for (const wsgid_process_slot& p : spec_.group_slot->processes_slots) {
+      if (&p != spec_.process_slot &&
+          __atomic_load_n(&p.state, __ATOMIC_RELAXED) == WSGID_PROCESS_READY) {
+        return;
+      }
+    }
+  }
+  const std::string message = "the daemon group cannot start: " +
+                              (cause.empty() ? std::string("see the daemon's log lines") : cause);
+  const std::int64_t deadline = now_ns() + 500'000'000;
+  for (int i = 0; i < 1024 && now_ns() < deadline; ++i) {
+    pollfd ready{listen_fd_, POLLIN, 0};
+    if (::poll(&ready, 1, 0) <= 0) return;
+    std::unique_ptr<WorkerConnection> wc = accept_connection();
+    if (!wc) continue;  // refused (logged), or taken by a sibling
+    Greeting greeting = greet(*wc);
+    if (greeting == Greeting::kWaiting) {
+      pollfd in{wc->conn.fd(), POLLIN, 0};
+      ::poll(&in, 1, 100);  // a queued worker sent its Hello with the request
+      greeting = greet(*wc);
+    }
+    if (greeting != Greeting::kGreeted) continue;
+    std::string frame;
+    wire::append_error(frame, 503, "WSGID0563", message);
+    try {
+      wc->conn.write_all(frame);
+    } catch (const ConnectionError&) {
+      // The worker gave up on it already.
+    }
   }
 }
 
@@ -756,7 +838,10 @@ void Daemon::request_drain(DrainReason reason) {
 void Daemon::request_thread(ThreadSlot& slot) {
   while (!draining_) {
     epoll_event ev{};
-    if (::epoll_wait(epoll_fd_.get(), &ev, 1, -1) <= 0) continue;  // EINTR
+    if (::epoll_wait(epoll_fd_.get(), &ev, 1, -1) <= 0) {
+      if (errno != EINTR) check_own_fds();  // EBADF: the app closed the epoll set
+      continue;
+    }
     if (ev.data.u64 == kStopKey || draining_) break;
     const std::int64_t taken_us = realtime_us();
     auto wc = ev.data.u64 == kListenKey ? accept_connection() : unpark(ev.data.u64);
@@ -772,6 +857,7 @@ void Daemon::request_thread(ThreadSlot& slot) {
     while (keep && wc->conn.has_buffered_input() && !draining_) {
       keep = serve(*wc, slot, realtime_us());
     }
+    check_own_fds();
     if (keep) park(std::move(wc));
   }
   serve_owing_hello(slot);
@@ -917,6 +1003,8 @@ void Daemon::start_watchdog(UniqueFd& ready_fd, std::thread& watchdog) {
     log_line(LogLevel::kError, "WSGID0524: " + who() + " was not ready within startup-timeout (" +
                                    std::to_string(spec_.startup_timeout) +
                                    "s); exiting as a failed start");
+    status_.startup_failed("WSGID0524: not ready within startup-timeout (" +
+                           std::to_string(spec_.startup_timeout) + "s)");
     status_.exiting(WSGID_EXIT_STARTUP_FAILED);
     ::_exit(WSGID_EXIT_STARTUP_FAILURE);
   });
@@ -984,6 +1072,7 @@ int Daemon::drain(DrainReason reason) {
 
 int Daemon::run() {
   init_log_level(spec_.log_level);
+  set_log_fd(spec_.log_fd);
   peer_policy_.emplace(spec_);
   status_.starting(spec_.threads);
   if (spec_.threads < 1 || spec_.listen_fd < 0) {
@@ -1034,7 +1123,18 @@ int Daemon::run() {
   if (!started) {
     if (spec_.embedded != 0) (void)signal_fd_.release();
     failed_to_start();
+    answer_backlog(startup_cause_);
     return WSGID_EXIT_STARTUP_FAILURE;
+  }
+  if (spec_.embedded == 0) {
+    own_fds_.watch(listen_fd_, "the group's listening socket");
+    own_fds_.watch(epoll_fd_.get(), "the daemon's epoll set");
+    own_fds_.watch(stop_fd_.get(), "the stop eventfd");
+    own_fds_.watch(control_fd_.get(), "the control eventfd");
+    own_fds_.watch(done_fd_.get(), "the done eventfd");
+    own_fds_.watch(signal_fd_.get(), "the signal fd");
+    own_fds_.watch(2, "the error log");
+    if (spec_.log_fd > 2) own_fds_.watch(spec_.log_fd, "the error log pipe");
   }
   status_.ready();  // the threads' first accept follows
 

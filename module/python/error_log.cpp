@@ -1,5 +1,6 @@
 #include "error_log.hpp"
 
+#include <poll.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,16 +23,31 @@ thread_local std::string t_request_id;
 constexpr const char* kLevelNames[] = {"emerg", "alert",  "crit", "error",
                                        "warn",  "notice", "info", "debug"};
 
-void write_all(int fd, const char* data, std::size_t len) {
+std::atomic<int> g_log_fd{2};
+std::atomic<std::uint64_t> g_dropped{0};
+
+// On the non-blocking pipe a line either goes in whole (up to PIPE_BUF) or not at all; a longer
+// line that finds the pipe filling waits at most kFinishLineMs for the rest, so nobody holding
+// the GIL waits on the log's reader for long. False: not written (the caller counts it).
+constexpr int kFinishLineMs = 100;
+
+bool write_all(int fd, const char* data, std::size_t len) {
+  bool started = false;
   while (len > 0) {
     const ssize_t n = ::write(fd, data, len);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return;  // Nowhere left to report a failing error log.
+      if (errno == EAGAIN && started) {
+        pollfd p{fd, POLLOUT, 0};
+        if (::poll(&p, 1, kFinishLineMs) > 0) continue;
+      }
+      return false;  // full, or nowhere left to report a failing error log
     }
+    started = true;
     data += n;
     len -= static_cast<std::size_t>(n);
   }
+  return true;
 }
 
 }  // namespace
@@ -102,8 +118,24 @@ void log_line_for(LogLevel level, std::string_view message, std::string_view cli
   }
   line += message;
   line += '\n';
-  write_all(2, line.data(), line.size());
+  const int fd = g_log_fd.load(std::memory_order_relaxed);
+  if (const std::uint64_t dropped = g_dropped.load(std::memory_order_relaxed); dropped > 0) {
+    // The reader caught up: say first how much is missing, so the gap is visible in the log.
+    const std::string notice =
+        std::string(stamp) + "[wsgid:warn] [pid " + std::to_string(::getpid()) +
+        "] WSGID0561: " + std::to_string(dropped) +
+        " log lines of this daemon were dropped: its error log is a pipe whose reader fell "
+        "behind (a piped logger or a container's log driver)\n";
+    if (!write_all(fd, notice.data(), notice.size())) {
+      g_dropped.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    g_dropped.fetch_sub(dropped, std::memory_order_relaxed);
+  }
+  if (!write_all(fd, line.data(), line.size())) g_dropped.fetch_add(1, std::memory_order_relaxed);
 }
+
+void set_log_fd(int fd) { g_log_fd.store(fd > 2 ? fd : 2, std::memory_order_relaxed); }
 
 void log_text(LogLevel level, std::string_view text, std::string_view client) {
   log_text_for(level, text, client, t_request_id);

@@ -16,6 +16,11 @@ enum class LogLevel { kEmerg, kAlert, kCrit, kError, kWarn, kNotice, kInfo, kDeb
 // WSGID_LOG_LEVEL environment variable ("debug", "info", ...) overrides it, for tests and for
 // debugging one daemon without touching httpd's configuration.
 void init_log_level(int aplog_level);
+
+// Where lines go: `fd` (> 2, a non-blocking open of the log pipe; see wsgid_daemon_spec.log_fd)
+// or fd 2. A line that finds the pipe full is dropped and counted; the count is logged
+// (WSGID0561) before the next line that fits.
+void set_log_fd(int fd);
 bool log_enabled(LogLevel level);
 LogLevel max_log_level();
 

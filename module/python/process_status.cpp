@@ -20,6 +20,9 @@ void ProcessStatus::starting(int threads) const {
 }
 
 void ProcessStatus::ready() const {
+  if (group_ != nullptr) {
+    __atomic_store_n(&group_->startup_failed_at_us, std::int64_t{0}, __ATOMIC_RELEASE);
+  }
   if (process_ == nullptr) return;
   __atomic_store_n(&process_->state, std::int32_t{WSGID_PROCESS_READY}, __ATOMIC_RELAXED);
 }
@@ -32,6 +35,11 @@ void ProcessStatus::draining() const {
 void ProcessStatus::exiting(wsgid_exit_reason reason) const {
   if (process_ == nullptr) return;
   __atomic_store_n(&process_->exit_reason, static_cast<std::int32_t>(reason), __ATOMIC_RELAXED);
+}
+
+void ProcessStatus::startup_failed(std::string_view cause) const {
+  if (group_ == nullptr) return;
+  wsgid_record_startup_failure(group_, cause.data(), cause.size(), realtime_us());
 }
 
 std::int64_t ProcessStatus::observe_queue_wait(std::string_view queue_start,

@@ -23,6 +23,9 @@ class ProcessStatus {
   void draining() const;
   // Written just before the daemon returns or exits.
   void exiting(wsgid_exit_reason reason) const;
+  // The start failed: `cause` (a WSGID code and the cause's last line) goes to the group slot
+  // for workers and readiness; ready() of any process of the group clears it.
+  void startup_failed(std::string_view cause) const;
 
   // `queue_start`: the request head's mod_wsgi.queue_start (microseconds since the epoch, as
   // the worker took it before connecting); `accepted_us`: when this process accepted the

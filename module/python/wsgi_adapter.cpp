@@ -227,6 +227,16 @@ bool parse_status(PyObject* status, std::uint16_t& code, std::string& reason) {
   return true;
 }
 
+// RFC 2616 13.5.1's list, which PEP 3333 cites, plus "Trailer" (RFC 7230's spelling): a trailer
+// announcement without chunked framing the app does not control would mislead the client.
+bool is_hop_by_hop(const std::string& name) {
+  for (const char* h : {"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+                        "TE", "Trailer", "Trailers", "Transfer-Encoding", "Upgrade"}) {
+    if (strcasecmp(name.c_str(), h) == 0) return true;
+  }
+  return false;
+}
+
 bool parse_headers(PyObject* list, std::vector<std::pair<std::string, std::string>>& out) {
   if (!PyList_Check(list)) {
     PyErr_Format(PyExc_TypeError, "WSGID0508: response headers must be a list, not %.100s",
@@ -254,6 +264,14 @@ bool parse_headers(PyObject* list, std::vector<std::pair<std::string, std::strin
       PyErr_Format(PyExc_ValueError,
                    "WSGID0508: response header %R has a name that is not an HTTP token or a "
                    "value with control characters (CR/LF)",
+                   item);
+      return false;
+    }
+    if (is_hop_by_hop(name)) {
+      PyErr_Format(PyExc_ValueError,
+                   "WSGID0560: response header %R is hop-by-hop, which PEP 3333 forbids a WSGI "
+                   "application to send (httpd manages the connection and the framing); remove "
+                   "it from the headers passed to start_response()",
                    item);
       return false;
     }

@@ -34,7 +34,9 @@ WSGIScriptAlias /m @APPS@/misbehave.wsgi process-group=m application-group=%{GLO
     assert "closed the connection before sending response headers" in line
 
 
-def test_group_that_cannot_start_gives_503_after_connect_timeout(httpd_factory, flavour):
+def test_group_that_cannot_start_gives_503_at_once_naming_the_cause(httpd_factory, flavour):
+    # Before issue 18 these requests filled the backlog, waited for socket-timeout (504) and then
+    # for connect-timeout (503, WSGID0105); now the cause the failed start recorded answers them.
     body = """
 WSGIRestrictEmbedded On
 WSGIDaemonProcess broken threads=1 connect-timeout=1 socket-timeout=2 listen-backlog=1
@@ -43,8 +45,6 @@ WSGIScriptAlias /b @APPS@/hello.wsgi process-group=broken application-group=%{GL
 """
     server = httpd_factory(body, flavour)
     server.wait_log("WSGID0514")
-    # The backlog (1) fills with requests no daemon accepts (they get 504 at socket-timeout);
-    # the next ones cannot even connect and get 503 at connect-timeout.
     statuses = []
     threads = [threading.Thread(target=lambda: statuses.append(server.get("/b/", timeout=30).status))
                for _ in range(4)]
@@ -52,10 +52,11 @@ WSGIScriptAlias /b @APPS@/hello.wsgi process-group=broken application-group=%{GL
         t.start()
     for t in threads:
         t.join(60)
-    assert 503 in statuses, statuses
-    line = server.wait_log("WSGID0105")
-    assert "cannot connect to daemon group 'broken'" in line
-    assert "WSGID0211" in server.read_log() and "during start-up" in server.read_log()
+    assert statuses == [503] * 4, statuses
+    line = server.wait_log("WSGID0160")
+    assert "daemon group 'broken' cannot start" in line
+    assert "RuntimeError: this application is broken on purpose" in line
+    assert "WSGID0211" in server.wait_log("during start-up")
 
 
 def test_silent_daemon_is_a_504_after_socket_timeout(httpd_factory, flavour):

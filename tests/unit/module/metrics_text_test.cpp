@@ -46,6 +46,30 @@ TEST(Readiness, JsonNamesEachGroupsState) {
             "\"draining\":1,\"threads\":8,\"busy_threads\":3}}}\n");
 }
 
+TEST(Readiness, JsonNamesTheCauseWhileTheGroupCannotStart) {
+  auto a = group("shop");
+  process(*a, 0, WSGID_PROCESS_STARTING, 8, 0, 10);
+  const std::string cause = "WSGID0514: loading 'a.wsgi' failed: WSGID0503: RuntimeError: \"no\"";
+  wsgid_record_startup_failure(a.get(), cause.data(), cause.size(), 1234);
+  char copy[WSGID_STARTUP_ERROR_MAX];
+  EXPECT_EQ(wsgid_startup_failure(a.get(), copy, sizeof copy), 1234);
+  EXPECT_EQ(std::string(copy), cause);
+  const wsgid_group_slot* groups[] = {a.get()};
+  EXPECT_EQ(readiness_json(groups, false),
+            "{\"ready\":false,\"stopping\":false,\"groups\":{\"shop\":{\"ready\":0,\"starting\":1,"
+            "\"draining\":0,\"threads\":0,\"busy_threads\":0,\"startup_error\":\"WSGID0514: "
+            "loading 'a.wsgi' failed: WSGID0503: RuntimeError: \\\"no\\\"\"}}}\n");
+  // Too long a cause is cut, still terminated.
+  const std::string long_cause(1000, 'x');
+  wsgid_record_startup_failure(a.get(), long_cause.data(), long_cause.size(), 5);
+  EXPECT_EQ(wsgid_startup_failure(a.get(), copy, sizeof copy), 5);
+  EXPECT_EQ(std::strlen(copy), std::size_t{WSGID_STARTUP_ERROR_MAX - 1});
+  // Cleared (as a READY process does): no failure, no field.
+  __atomic_store_n(&a->startup_failed_at_us, std::int64_t{0}, __ATOMIC_RELEASE);
+  EXPECT_EQ(wsgid_startup_failure(a.get(), copy, sizeof copy), 0);
+  EXPECT_EQ(readiness_json(groups, false).find("startup_error"), std::string::npos);
+}
+
 TEST(Prometheus, CountersHistogramsAndLabels) {
   auto g = group("we\"ird");
   process(*g, 0, WSGID_PROCESS_READY, 4, 1, 42);

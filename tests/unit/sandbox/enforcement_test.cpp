@@ -138,6 +138,46 @@ TEST(Enforcement, DefaultDeniesTheDangerousCallsWithEperm) {
   EXPECT_TRUE(outcome.exited_ok()) << outcome.output;
 }
 
+// Docker's default profile refuses these; a probe must fail cleanly, not kill the daemon.
+TEST(Enforcement, DefaultRefusesNumaPolicyAndExoticSocketFamilies) {
+  const auto outcome = run_in_child([](int) -> std::string {
+    if (auto e = apply(Policy{.action = Policy::Action::kKill}); !e.empty()) return e;
+    std::string failures;
+    auto expect_family_refused = [&](const char* what, int family) {
+      const int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd >= 0) close(fd);
+      if (!(fd == -1 && errno == EAFNOSUPPORT)) {
+        failures += std::string(what) + " returned " + std::to_string(fd) + " errno " +
+                    std::strerror(errno) + "; expected EAFNOSUPPORT\n";
+      }
+    };
+    expect_family_refused("socket(AF_VSOCK)", AF_VSOCK);
+    expect_family_refused("socket(AF_ALG)", AF_ALG);
+    // Families either side of the refused ones still work (or fail as the kernel says).
+    for (int family : {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK}) {
+      const int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      if (fd < 0 && errno != EAFNOSUPPORT) {
+        failures += "socket(" + std::to_string(family) + "): " + std::strerror(errno) + "\n";
+      }
+      if (fd >= 0) close(fd);
+    }
+    return failures + everyday_work();
+  });
+  EXPECT_TRUE(outcome.exited_ok()) << outcome.output;
+
+  const auto numa = run_in_child([](int) -> std::string {
+    if (auto e = apply(Policy{}); !e.empty()) return e;
+    std::string failures;
+    int mode = 0;
+    failures +=
+        expect_eperm("get_mempolicy", syscall(SYS_get_mempolicy, &mode, nullptr, 0, nullptr, 0));
+    failures += expect_eperm("set_mempolicy", syscall(SYS_set_mempolicy, 0, nullptr, 0));
+    failures += expect_eperm("mbind", syscall(SYS_mbind, nullptr, 0, 0, nullptr, 0, 0));
+    return failures;
+  });
+  EXPECT_TRUE(numa.exited_ok()) << numa.output;
+}
+
 TEST(Enforcement, DefaultStillForksAndExecs) {
   const auto outcome = run_in_child([](int) -> std::string {
     if (auto e = apply(Policy{}); !e.empty()) return e;

@@ -102,13 +102,14 @@ TEST(SyscallGroups, SuggestsTheNearestName) {
 TEST(SyscallGroups, DefaultExcludesWhatADaemonMustNeverDo) {
   const auto allowed = resolve_one("@default");
   for (const char* name :
-       {"ptrace",      "mount",           "umount2",          "unshare",
-        "setns",       "kexec_load",      "kexec_file_load",  "bpf",
-        "init_module", "finit_module",    "delete_module",    "reboot",
-        "swapon",      "pivot_root",      "chroot",           "setuid",
-        "keyctl",      "perf_event_open", "process_vm_readv", "userfaultfd",
-        "iopl",        "modify_ldt",      "io_uring_setup",   "open_by_handle_at",
-        "settimeofday"}) {
+       {"ptrace",        "mount",           "umount2",          "unshare",
+        "setns",         "kexec_load",      "kexec_file_load",  "bpf",
+        "init_module",   "finit_module",    "delete_module",    "reboot",
+        "swapon",        "pivot_root",      "chroot",           "setuid",
+        "keyctl",        "perf_event_open", "process_vm_readv", "userfaultfd",
+        "iopl",          "modify_ldt",      "io_uring_setup",   "open_by_handle_at",
+        "settimeofday",  "mbind",           "set_mempolicy",    "get_mempolicy",
+        "migrate_pages", "move_pages"}) {
     EXPECT_FALSE(allowed.contains(name)) << name;
   }
   for (const char* group : {"@privileged", "@debug", "@obsolete", "@cpu-emulation"}) {
