@@ -21,9 +21,7 @@ namespace fs = std::filesystem;
 std::optional<fs::path> fresh_runtime_dir() {
   std::string pattern = (fs::temp_directory_path() / "wsgid-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) return std::nullopt;
-  // mkdtemp makes it 0700; httpd's workers run as the profile's user and must reach the
-  // daemons' sockets inside, so let others search (not list) it.
-  fs::permissions(pattern, fs::perms::others_exec | fs::perms::group_exec, fs::perm_options::add);
+  // mkdtemp makes it 0700; rendering sets the modes the processes inside need.
   return fs::path(pattern);
 }
 
@@ -37,7 +35,7 @@ bool render_checked(const profile::Profile& profile, const render::RenderOptions
       render::RenderOptions scratch = options;
       scratch.out_dir = options.out_dir / ".candidate";
       fs::remove_all(scratch.out_dir);
-      render::write_files(render::render(profile, scratch), scratch.out_dir);
+      render::render_into(profile, scratch);
       const auto checked = supervise::check_config(scratch.out_dir / "httpd.conf");
       fs::remove_all(scratch.out_dir);
       if (checked.exit_status != 0) {
@@ -45,7 +43,7 @@ bool render_checked(const profile::Profile& profile, const render::RenderOptions
         return false;
       }
     }
-    render::write_files(render::render(profile, options), options.out_dir);
+    render::render_into(profile, options);
   } catch (const std::exception& error) {
     err << "wsgid: cannot render into " << options.out_dir << ": " << error.what() << "\n";
     return false;
