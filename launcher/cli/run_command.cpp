@@ -35,7 +35,7 @@ bool render_checked(const profile::Profile& profile, const render::RenderOptions
       render::RenderOptions scratch = options;
       scratch.out_dir = options.out_dir / ".candidate";
       fs::remove_all(scratch.out_dir);
-      render::render_into(profile, scratch);
+      (void)render::render_into(profile, scratch);
       const auto checked = supervise::check_config(scratch.out_dir / "httpd.conf");
       fs::remove_all(scratch.out_dir);
       if (checked.exit_status != 0) {
@@ -43,7 +43,9 @@ bool render_checked(const profile::Profile& profile, const render::RenderOptions
         return false;
       }
     }
-    render::render_into(profile, options);
+    for (const auto& warning : render::render_into(profile, options)) {
+      err << "wsgid: warning: " << warning << "\n";
+    }
   } catch (const std::exception& error) {
     err << "wsgid: cannot render into " << options.out_dir << ": " << error.what() << "\n";
     return false;

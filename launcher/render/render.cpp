@@ -138,7 +138,7 @@ void write_files(const profile::Profile& profile, const std::vector<RenderedFile
   for (const auto& log : log_files(profile)) log_file(log);
 }
 
-void render_into(const profile::Profile& profile, RenderOptions options) {
+std::vector<std::string> render_into(const profile::Profile& profile, RenderOptions options) {
   options.identities = {};
   if (::geteuid() == 0) {
     auto assigned = assign_identities(profile, system_accounts());
@@ -153,6 +153,7 @@ void render_into(const profile::Profile& profile, RenderOptions options) {
                              "; the launcher must be able to create, chown and chmod files in "
                              "the render directory and the profile's log files");
   }
+  return unreadable_app_paths(profile, options.identities);
 }
 
 }  // namespace wsgid::render

@@ -43,9 +43,10 @@ void write_files(const profile::Profile& profile, const std::vector<RenderedFile
                  const RenderOptions& options);
 
 // What `wsgid render` and `wsgid run` do: assigns the sites' identities when this process is
-// root (options.identities is replaced), renders and writes. Throws std::runtime_error (a
-// WSGID2040 message) when a site gets no uid, or what render() and write_files() throw.
-void render_into(const profile::Profile& profile, RenderOptions options);
+// root (options.identities is replaced), renders and writes. Returns warnings for the user
+// (WSGID2042). Throws std::runtime_error (a WSGID2040 or WSGID2041 message) when a site gets
+// no uid or a file cannot be written, or what render() throws.
+std::vector<std::string> render_into(const profile::Profile& profile, RenderOptions options);
 
 // The writable places of each site's daemons, HOME (home/NAME) and TMPDIR (tmp/NAME): 0700,
 // owned by the site's uid. Kept across reloads, so an app's files survive a SIGHUP.

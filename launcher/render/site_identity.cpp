@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -26,7 +27,44 @@ std::uint64_t fnv1a(std::string_view text, std::uint64_t hash = 0xcbf29ce4842223
   return hash;
 }
 
+// The first of `path` and its ancestors that others cannot reach: a directory without o+x, or
+// the path itself without o+r (and o+x for a directory, which is listed and entered).
+std::optional<std::filesystem::path> first_denied(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;  // the profile check reports these
+  const mode_t wanted = S_ISDIR(st.st_mode) ? (S_IROTH | S_IXOTH) : S_IROTH;
+  for (auto dir = path.parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    struct stat d {};
+    if (::stat(dir.c_str(), &d) == 0 && (d.st_mode & S_IXOTH) == 0) return dir;
+    if (dir == dir.root_path()) break;
+  }
+  if ((st.st_mode & wanted) != wanted) return path;
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::vector<std::string> unreadable_app_paths(const profile::Profile& profile,
+                                              const Identities& identities) {
+  std::vector<std::string> warnings;
+  for (const auto& site : profile.sites) {
+    const SiteIdentity* id = identities.site(site.name);
+    if (!id || !id->derived) continue;
+    std::vector<std::filesystem::path> paths(site.python_path.begin(), site.python_path.end());
+    if (site.app.kind == profile::App::Kind::kScript) paths.push_back(site.app.script);
+    if (site.python_home) paths.push_back(*site.python_home);
+    for (const auto& path : paths) {
+      if (const auto denied = first_denied(path)) {
+        warnings.push_back("WSGID2042: site \"" + site.name + "\" runs as its own uid " +
+                           std::to_string(id->uid) + ", which cannot read " + path.string() + " (" +
+                           denied->string() +
+                           " gives others no access); make it readable by others, or set "
+                           "daemon.user to an account that can read it");
+      }
+    }
+  }
+  return warnings;
+}
 
 AccountLookup system_accounts() {
   AccountLookup lookup;

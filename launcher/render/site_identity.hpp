@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "profile/model.hpp"
 
@@ -60,5 +61,11 @@ struct IdentityResult {
 // Assigns every site's identity for a launcher running as root. Derived uids skip any uid or
 // gid the system knows and any other site's, probing upwards in the range from the candidate.
 IdentityResult assign_identities(const profile::Profile& profile, const AccountLookup& lookup);
+
+// A site with a uid of its own reads its app as "others": the paths its daemons must read (the
+// app script, python_path, python_home) that deny others search or read, each as a WSGID2042
+// warning naming the path, the site and the fix. Empty when nothing is in the way.
+std::vector<std::string> unreadable_app_paths(const profile::Profile& profile,
+                                              const Identities& identities);
 
 }  // namespace wsgid::render

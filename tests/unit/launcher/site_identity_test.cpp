@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "render_fixture.hpp"
+#include "temp_dir.hpp"
 
 namespace wsgid::render {
 namespace {
@@ -79,6 +82,36 @@ TEST(SiteIdentity, ReportsAFullRangeWithItsCodeAndTheFix) {
   const auto result = assign_identities(profile, everything_taken);
   EXPECT_NE(result.error.find("WSGID2040"), std::string::npos) << result.error;
   EXPECT_NE(result.error.find("daemon.user"), std::string::npos) << result.error;
+}
+
+TEST(SiteIdentity, WarnsWhenASiteOfItsOwnUidCannotReachItsApp) {
+  namespace fs = std::filesystem;
+  wsgid::testing::TempDir tmp;
+  fs::permissions(tmp.path(), fs::perms::owner_all | fs::perms::others_exec |
+                                  fs::perms::group_exec | fs::perms::others_read);
+  fs::create_directories(tmp.path() / "open");
+  fs::create_directories(tmp.path() / "closed");
+  fs::permissions(tmp.path() / "closed", fs::perms::owner_all);
+  for (const char* dir : {"open", "closed"}) std::ofstream(tmp.path() / dir / "app.py") << "";
+  auto profile = load_valid_fixture("minimal");
+  Identities ids;
+  ids.privileged = true;
+  ids.sites["shop"] = {800100, 800100, true};
+
+  profile.sites[0].app.script = tmp.path() / "open" / "app.py";
+  EXPECT_TRUE(unreadable_app_paths(profile, ids).empty());
+
+  profile.sites[0].app.script = tmp.path() / "closed" / "app.py";
+  const auto warnings = unreadable_app_paths(profile, ids);
+  ASSERT_EQ(warnings.size(), 1U);
+  EXPECT_NE(warnings[0].find("WSGID2042"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find((tmp.path() / "closed").string() + " gives others no access"),
+            std::string::npos)
+      << warnings[0];
+  EXPECT_NE(warnings[0].find("daemon.user"), std::string::npos) << warnings[0];
+
+  ids.sites["shop"].derived = false;  // a named user: its own permissions, not ours to guess
+  EXPECT_TRUE(unreadable_app_paths(profile, ids).empty());
 }
 
 }  // namespace
