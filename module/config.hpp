@@ -10,10 +10,15 @@
 
 #include "python_abi.h"
 #include "scoreboard.h"
+#include "group_credential.hpp"
 
 namespace wsgid {
 
 inline constexpr int kUnset = -1;
+
+// sandbox-filesystem=: off, on (enforced by Landlock) or log (learning mode: not enforced, each
+// path the scope would refuse is logged once).
+enum class FilesystemScope { kOff, kOn, kLog };
 
 // One WSGIDaemonProcess. Options keep mod_wsgi's names and defaults.
 struct DaemonGroup {
@@ -55,12 +60,20 @@ struct DaemonGroup {
   int startup_timeout = 0;       // seconds
   int deadlock_timeout = 300;    // seconds; mod_wsgi's default
   long stack_size = 0;           // bytes; 0: the system's default
+  // Landlock (landlock_scope.hpp). The filesystem scope is opt-in for hand-written configs;
+  // `wsgid render` turns it on. The scopes (signals, abstract sockets) are on by default.
+  FilesystemScope sandbox_filesystem = FilesystemScope::kOff;
+  bool sandbox_scopes = true;
+  apr_array_header_t* sandbox_read = nullptr;   // const char*, absolute
+  apr_array_header_t* sandbox_write = nullptr;  // const char*, absolute
   // Scripts loaded at daemon start: WSGIImportScript first, then preloaded applications.
   apr_array_header_t* imports = nullptr;   // wsgid_preload
   apr_array_header_t* preloads = nullptr;  // wsgid_preload
   // Set in post_config.
   const char* socket_path = nullptr;
   int listen_fd = -1;
+  const GroupCredential* credential = nullptr;  // kept with the socket, never in a file
+  pid_t listener_pid = 0;                       // the process that listens on socket_path
   wsgid_group_slot* slot = nullptr;  // in the shared scoreboard; nullptr if none was free
 };
 

@@ -90,6 +90,11 @@ int poll_ms(apr_time_t deadline) {
   return static_cast<int>(std::min<apr_time_t>(apr_time_as_msec(left) + 1, 60 * 60 * 1000));
 }
 
+std::string_view hello_frame(const DaemonGroup& g) {
+  if (!g.credential) return {};  // the daemon refuses it: no group is left without one
+  return {reinterpret_cast<const char*>(g.credential->hello), sizeof g.credential->hello};
+}
+
 // Connects within connect-timeout. A full backlog (EAGAIN) or a socket not there yet (during a
 // restart) is retried; the daemons may be busy or restarting.
 int connect_daemon(request_rec* r, const DaemonGroup& g) {
@@ -116,7 +121,11 @@ int connect_daemon(request_rec* r, const DaemonGroup& g) {
     // larger one lets a request body chunk go in one write instead of several wake-ups.
     const int sndbuf = kSocketBuffer;
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), addr_len) == 0) return fd;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), addr_len) == 0) {
+      if (listener_is_expected(r, fd, g.name, g.socket_path, g.listener_pid)) return fd;
+      close(fd);
+      return -1;
+    }
     last_errno = errno;
     close(fd);
     if (last_errno != EAGAIN && last_errno != ECONNREFUSED && last_errno != ENOENT &&
@@ -166,7 +175,7 @@ class Exchange {
         reused_(reused),
         options_(options),
         bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)),
-        stream_(r, head, !reused, reused),
+        stream_(r, head, hello_frame(g), reused),
         decoder_(pool_storage(r->pool)) {
     const int seconds = g.socket_timeout > 0 ? g.socket_timeout
                                              : static_cast<int>(apr_time_sec(r->server->timeout));

@@ -12,12 +12,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
 #include "config.hpp"
 #include "daemon_child.hpp"
 #include "daemon_socket.hpp"
+#include "group_credential.hpp"
+#include "landlock_scope.hpp"
 #include "log.hpp"
 #include "scoreboard.hpp"
 
@@ -34,7 +37,19 @@ struct SocketEntry {
   int fd;
   uid_t owner;
   bool in_use;
+  // Made with the socket and kept with it, so that after a graceful restart the new
+  // generation's workers and the old generation's daemons still agree. Its own block: the
+  // entries array may move, and a moved copy would leave the secret behind unwiped.
+  GroupCredential* credential;
+  pid_t listener;  // this process, which called listen()
 };
+
+// The socket goes: so does its secret, from this process's memory.
+void forget_socket(SocketEntry& e) {
+  close(e.fd);
+  unlink(e.path);
+  wipe_credential(*e.credential);
+}
 
 // A previous generation's daemon, still finishing its requests.
 struct DrainingDaemon {
@@ -95,6 +110,15 @@ int backoff_seconds(int failures) {
 
 void spawn(DaemonSlot* slot);
 
+// In a freshly forked daemon: every other group's secret leaves its memory, so its app cannot
+// read one and talk to another group's daemons.
+void forget_other_credentials(Registry* reg, const GroupCredential* keep) {
+  auto* sockets = reinterpret_cast<SocketEntry*>(reg->sockets->elts);
+  for (int i = 0; i < reg->sockets->nelts; ++i) {
+    if (sockets[i].credential != keep) wipe_credential(*sockets[i].credential);
+  }
+}
+
 void daemon_maintenance(int reason, void* data, int status) {
   auto* slot = static_cast<DaemonSlot*>(data);
   switch (reason) {
@@ -139,6 +163,7 @@ void spawn(DaemonSlot* slot) {
   sigprocmask(SIG_BLOCK, &control, &saved);
   const apr_status_t rv = apr_proc_fork(&slot->proc, gen->pconf);
   if (rv == APR_INCHILD) {
+    forget_other_credentials(gen->registry, slot->group->credential);
     run_daemon_child(gen->server, *slot->group, slot->shared, delay, gen->worker_uid);
   }
   sigprocmask(SIG_SETMASK, &saved, nullptr);
@@ -272,10 +297,7 @@ apr_status_t generation_cleanup(void* data) {
   reap_all(reg->draining, apr_time_from_sec(grace + 1));
   reg->draining->nelts = 0;
   auto* sockets = reinterpret_cast<SocketEntry*>(reg->sockets->elts);
-  for (int i = 0; i < reg->sockets->nelts; ++i) {
-    close(sockets[i].fd);
-    unlink(sockets[i].path);
-  }
+  for (int i = 0; i < reg->sockets->nelts; ++i) forget_socket(sockets[i]);
   reg->sockets->nelts = 0;
   g_generation = nullptr;
   return APR_SUCCESS;
@@ -292,17 +314,33 @@ bool attach_socket(Generation* gen, DaemonGroup& g, const char* prefix) {
       sockets[i].in_use = true;
       g.listen_fd = sockets[i].fd;
       g.socket_path = sockets[i].path;
+      g.credential = sockets[i].credential;
+      g.listener_pid = sockets[i].listener;
       return true;
     }
+  }
+  auto* credential = static_cast<GroupCredential*>(apr_palloc(reg->pool, sizeof(GroupCredential)));
+  if (!make_credential(*credential)) {
+    log_server(gen->server, APLOG_CRIT, errno, "WSGID0220",
+               "cannot make the connection secret of daemon group '%s': the kernel's random "
+               "source (getrandom) failed",
+               g.name);
+    return false;
   }
   const char* path = apr_psprintf(reg->pool, "%s.%d.%d.sock", prefix, static_cast<int>(getpid()),
                                   reg->next_socket_id++);
   const int fd = create_daemon_socket(gen->server, g.name, path, g.listen_backlog, gen->worker_uid);
-  if (fd < 0) return false;
-  SocketEntry e{apr_pstrdup(reg->pool, g.name), path, fd, gen->worker_uid, true};
+  if (fd < 0) {
+    wipe_credential(*credential);
+    return false;
+  }
+  SocketEntry e{
+      apr_pstrdup(reg->pool, g.name), path, fd, gen->worker_uid, true, credential, getpid()};
   *static_cast<SocketEntry*>(apr_array_push(reg->sockets)) = e;
   g.listen_fd = fd;
   g.socket_path = path;
+  g.credential = credential;
+  g.listener_pid = e.listener;
   return true;
 }
 
@@ -313,14 +351,38 @@ void release_unused_sockets(Registry* reg) {
     if (sockets[i].in_use) {
       sockets[kept++] = sockets[i];
     } else {
-      close(sockets[i].fd);
-      unlink(sockets[i].path);
+      forget_socket(sockets[i]);
     }
   }
   reg->sockets->nelts = kept;
 }
 
 }  // namespace
+
+// Said once per configuration, here rather than by every daemon it concerns: each daemon then
+// applies what the kernel has and leaves the rest out.
+void note_landlock_shortfall(server_rec* s, DaemonGroup* const* groups, int count) {
+  bool filesystem = false;
+  bool scopes = false;
+  for (int i = 0; i < count; ++i) {
+    filesystem = filesystem || groups[i]->sandbox_filesystem == FilesystemScope::kOn;
+    scopes = scopes || groups[i]->sandbox_scopes;
+  }
+  const int abi = landlock_abi_version();
+  if (filesystem && abi < kLandlockFilesystemAbi) {
+    log_server(s, APLOG_NOTICE, 0, "WSGID0225",
+               "this kernel has no Landlock (not built in, or not in the lsm= boot list): "
+               "sandbox-filesystem=on is not enforced, so daemons can open whatever their user "
+               "may; uid separation and file modes are what is left");
+  }
+  if (scopes && abi < kLandlockScopeAbi) {
+    log_server(s, APLOG_NOTICE, 0, "WSGID0226",
+               "this kernel's Landlock ABI is %d; signal and abstract-socket scoping need 6 "
+               "(Linux 6.12): daemons of one uid can signal each other and httpd's processes, "
+               "so give each site its own user",
+               abi);
+  }
+}
 
 int start_daemon_groups(apr_pool_t* pconf, apr_pool_t* /*ptemp*/, server_rec* s) {
   // httpd reads its configuration twice at start-up; daemons belong to the real run only.
@@ -366,6 +428,7 @@ int start_daemon_groups(apr_pool_t* pconf, apr_pool_t* /*ptemp*/, server_rec* s)
     }
   }
   release_unused_sockets(gen->registry);
+  note_landlock_shortfall(s, groups, gc.groups->nelts);
   watch_draining(gen);
   apr_pool_cleanup_register(pconf, gen, generation_cleanup, apr_pool_cleanup_null);
 

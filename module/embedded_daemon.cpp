@@ -58,7 +58,7 @@ int mpm_query(int what, int fallback) {
 class Embedded {
  public:
   explicit Embedded(server_rec* s) : server_(s) {}
-  ~Embedded() = default;
+  ~Embedded() { wipe_credential(credential_); }
   Embedded(const Embedded&) = delete;
   Embedded& operator=(const Embedded&) = delete;
 
@@ -91,6 +91,7 @@ class Embedded {
   std::once_flag once_;
   bool started_ = false;
   DaemonGroup group_;
+  GroupCredential credential_{};  // this worker's own: its threads are the only clients
   std::string socket_name_;
   int listen_fd_ = -1;
   int control_[2] = {-1, -1};
@@ -125,6 +126,7 @@ bool Embedded::start() {
       ::listen(listen_fd_, std::max(threads * 2, 16)) != 0) {
     return fail(errno, "cannot listen on a private UNIX socket");
   }
+  if (!make_credential(credential_)) return fail(errno, "getrandom() failed");
   if (::pipe2(control_, O_CLOEXEC | O_NONBLOCK) != 0) return fail(errno, "pipe2() failed");
   done_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (done_fd_ < 0) return fail(errno, "eventfd() failed");
@@ -135,6 +137,8 @@ bool Embedded::start() {
   group_.socket_path = socket_name_.c_str();
   group_.listen_fd = listen_fd_;
   group_.threads = threads;
+  group_.credential = &credential_;
+  group_.listener_pid = getpid();
 
   python_path_ = to_vector<const char*>(gc.python_path);
   peers_ = {geteuid()};
@@ -165,6 +169,7 @@ bool Embedded::start() {
   set_python_settings(spec_, warn_options_);
   spec_.embedded = 1;
   spec_.embedded_peer_pid = getpid();
+  spec_.connection_secret = credential_.secret;
   spec_.control_fd = control_[0];
 
   // httpd owns the process's signals: the Python thread and every request thread it starts

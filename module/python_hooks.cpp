@@ -90,7 +90,8 @@ class HookCall {
     std::string out;
     std::string head;
     wire::append_pairs(head, pairs);
-    wire::append_hello(out);
+    out.append(reinterpret_cast<const char*>(group->credential->hello),
+               sizeof group->credential->hello);
     wire::append_frame(out, wire::FrameType::kRequestHead, 0, head);
     wire::append_frame(out, wire::FrameType::kRequestEnd, 0, {});
     return exchange(*group, out, answer);
@@ -111,6 +112,9 @@ class HookCall {
     const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + n);
     if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) {
       return failed(errno, "cannot connect to this worker's embedded Python");
+    }
+    if (!listener_is_expected(r_, fd.get(), g.name, g.socket_path, g.listener_pid)) {
+      return failed(0, "the embedded Python socket is not this worker's");
     }
     for (std::size_t sent = 0; sent < out.size();) {
       const ssize_t w = ::send(fd.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL);

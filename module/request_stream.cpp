@@ -23,22 +23,13 @@ namespace {
 constexpr apr_off_t kBodyRead = 32 * 1024;
 constexpr int kMaxIov = 64;
 
-std::string_view hello_frame() {
-  static const std::string frame = [] {  // built once per process, never per request
-    std::string out;
-    wire::append_hello(out);
-    return out;
-  }();
-  return frame;
-}
-
 apr_bucket* immortal(std::string_view bytes, apr_bucket_alloc_t* ba) {
   return apr_bucket_immortal_create(bytes.data(), bytes.size(), ba);
 }
 
 }  // namespace
 
-RequestStream::RequestStream(request_rec* r, std::string_view head_payload, bool hello,
+RequestStream::RequestStream(request_rec* r, std::string_view head_payload, std::string_view hello,
                              bool keep_sent)
     : r_(r),
       ba_(r->connection->bucket_alloc),
@@ -46,8 +37,9 @@ RequestStream::RequestStream(request_rec* r, std::string_view head_payload, bool
       input_(apr_brigade_create(r->pool, ba_)),
       at_(APR_BRIGADE_SENTINEL(queue_)),
       keep_sent_(keep_sent),
-      hello_(hello) {
-  if (hello) append(immortal(hello_frame(), ba_));
+      hello_(hello),
+      hello_queued_(!keep_sent) {
+  if (hello_queued_) append(immortal(hello_, ba_));
   queue_frame_header(wire::FrameType::kRequestHead, head_payload.size());
   // The payload is in the request pool, which outlives this stream.
   append(immortal(head_payload, ba_));
@@ -178,9 +170,9 @@ void RequestStream::advance(std::size_t n) {
 }
 
 void RequestStream::restart() {
-  if (!hello_) {
-    APR_BRIGADE_INSERT_HEAD(queue_, immortal(hello_frame(), ba_));
-    hello_ = true;
+  if (!hello_queued_) {
+    APR_BRIGADE_INSERT_HEAD(queue_, immortal(hello_, ba_));
+    hello_queued_ = true;
   }
   at_ = APR_BRIGADE_FIRST(queue_);
   at_offset_ = 0;

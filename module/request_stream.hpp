@@ -21,10 +21,12 @@ namespace wsgid {
 
 class RequestStream {
  public:
-  // `head_payload` must live as long as the request pool. With `keep_sent`, bytes that went
-  // out stay queued until restart() or the stream's end: a request on a reused connection must
-  // be resendable until it is answered.
-  RequestStream(request_rec* r, std::string_view head_payload, bool hello, bool keep_sent);
+  // `head_payload` must live as long as the request pool, `hello` (the group's Hello frame) as
+  // long as the group. A new connection sends the Hello first; a reused one (`keep_sent`)
+  // does not. With `keep_sent`, bytes that went out stay queued until restart() or the
+  // stream's end: a request on a reused connection must be resendable until it is answered.
+  RequestStream(request_rec* r, std::string_view head_payload, std::string_view hello,
+                bool keep_sent);
   ~RequestStream();
   RequestStream(const RequestStream&) = delete;
   RequestStream& operator=(const RequestStream&) = delete;
@@ -58,7 +60,8 @@ class RequestStream {
   apr_bucket* at_;             // the first bucket not wholly written, or the sentinel
   std::size_t at_offset_ = 0;  // bytes of *at_ already written
   bool keep_sent_;
-  bool hello_;  // queued first
+  std::string_view hello_;
+  bool hello_queued_;
   bool body_pending_ = false;
 };
 

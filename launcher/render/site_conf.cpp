@@ -21,6 +21,30 @@ std::string seconds_option(std::string_view name, const std::optional<profile::S
   return value ? option(name, std::to_string(value->count())) : std::string();
 }
 
+// python-path=, sandbox-read=, sandbox-write=: entries joined by ':' (the profile refuses
+// paths that contain one).
+std::string path_list_option(std::string_view name,
+                             const std::vector<std::filesystem::path>& paths) {
+  if (paths.empty()) return {};
+  std::string joined;
+  for (const auto& entry : paths) joined += (joined.empty() ? "" : ":") + entry.string();
+  return option(name, joined);
+}
+
+// Landlock's filesystem scope (docs/sandbox.md): on unless the profile turns it off, "log" in
+// learning mode. The daemon adds Python, the system files and its TMPDIR itself; the app's
+// directory and the profile's lists are named here.
+std::string landlock_options(const Site& site) {
+  if (!site.sandbox.filesystem) return option("sandbox-filesystem", "off");
+  std::string args = option("sandbox-filesystem", site.sandbox.action == "log" ? "log" : "on");
+  std::vector<std::filesystem::path> read;
+  if (site.app.kind == App::Kind::kScript) read.push_back(site.app.script.parent_path());
+  read.insert(read.end(), site.sandbox.read.begin(), site.sandbox.read.end());
+  args += path_list_option("sandbox-read", read);
+  args += path_list_option("sandbox-write", site.sandbox.write);
+  return args;
+}
+
 // NAME=VALUE records, each ending in NUL (so a value may hold any other byte, newlines
 // included): what the module's env-file= reads. HOME and TMPDIR first, so the profile's env
 // can still set its own.
@@ -61,12 +85,7 @@ std::string daemon_process_arguments(const Site& site, const RenderOptions& opti
   args += option("env-file", (out_dir / env_file(site)).string());
   args += option("display-name", d.display_name.empty() ? "%{GROUP}" : d.display_name);
   if (site.python_home) args += option("python-home", site.python_home->string());
-  if (!site.python_path.empty()) {
-    std::string joined;
-    for (const auto& entry : site.python_path)
-      joined += (joined.empty() ? "" : ":") + entry.string();
-    args += option("python-path", joined);
-  }
+  args += path_list_option("python-path", site.python_path);
   args += option("lang", "C.UTF-8");
   args += option("locale", "C.UTF-8");
   if (d.maximum_requests > 0)
@@ -85,6 +104,7 @@ std::string daemon_process_arguments(const Site& site, const RenderOptions& opti
     args += option("seccomp-filter", (out_dir / seccomp_filter_file(site)).string());
     if (site.sandbox.action == "log") args += option("seccomp-notify", "log");
   }
+  args += landlock_options(site);
   return args;
 }
 

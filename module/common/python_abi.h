@@ -18,8 +18,9 @@
 extern "C" {
 #endif
 
-#define WSGID_PYTHON_ABI_VERSION 7u
+#define WSGID_PYTHON_ABI_VERSION 8u
 #define WSGID_PYTHON_ENTRY_SYMBOL "wsgid_python_entry"
+#define WSGID_CONNECTION_SECRET_SIZE 32
 
 /* Exit status of a daemon process that could not start (Python failed to initialise, the
  * sandbox failed to load, ...). The parent restarts such a daemon with back-off instead of at
@@ -116,6 +117,23 @@ typedef struct wsgid_daemon_spec {
    * name any process can see in the abstract namespace), checked with SO_PEERCRED besides the
    * uid. 0: any process of an allowed uid. */
   pid_t embedded_peer_pid;
+  /* ABI 8: the group's connection secret, WSGID_CONNECTION_SECRET_SIZE bytes (the wire
+   * protocol's kSecretSize). A connection whose Hello does not prove it is refused before
+   * anything it sent is read (WSGID0540). Never NULL for a real group. */
+  const unsigned char* connection_secret;
+  /* ABI 8, forked daemons: httpd's parent. A peer is accepted only if /proc/<peer>/stat names
+   * it as its parent (httpd's worker children), WSGID0541. 0: no such check (embedded mode
+   * checks embedded_peer_pid instead). */
+  pid_t peer_parent_pid;
+  /* ABI 8: sandbox-filesystem=log, the Landlock filesystem scope's learning mode. 1: the
+   * daemon's files are not restricted; an audit hook logs (WSGID0552), once each, the paths
+   * opened, listed, created or removed that the scope would refuse: reading outside fs_read
+   * and fs_write, writing outside fs_write. 0: no hook (the scope is enforced or off). */
+  int fs_learning;
+  const char* const* fs_read;
+  size_t fs_read_count;
+  const char* const* fs_write;
+  size_t fs_write_count;
 } wsgid_daemon_spec;
 
 typedef struct wsgid_python_api {

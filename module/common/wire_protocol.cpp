@@ -88,7 +88,7 @@ bool read_pairs(Reader& r, Pairs& out) {
 std::uint32_t max_payload(FrameType t) {
   switch (t) {
     case FrameType::kHello:
-      return 8;
+      return kHelloPayloadSize;
     case FrameType::kRequestHead:
     case FrameType::kResponseHead:
       return kMaxHeadPayload;
@@ -228,20 +228,45 @@ void append_frame(std::string& out, FrameType type, std::uint8_t flags, std::str
   out.append(payload);
 }
 
-void append_hello(std::string& out) {
+void encode_hello(const unsigned char secret[kSecretSize], unsigned char out[kHelloFrameSize]) {
   std::string payload;
   put_u32(payload, kMagic);
   put_u16(payload, kVersion);
   put_u16(payload, 0);
-  append_frame(out, FrameType::kHello, 0, payload);
+  encode_header(FrameType::kHello, 0, kHelloPayloadSize, out);
+  std::memcpy(out + kHeaderSize, payload.data(), payload.size());
+  std::memcpy(out + kHeaderSize + payload.size(), secret, kSecretSize);
 }
 
-bool parse_hello(std::string_view payload) {
+void append_hello(std::string& out, const unsigned char secret[kSecretSize]) {
+  unsigned char frame[kHelloFrameSize];
+  encode_hello(secret, frame);
+  out.append(reinterpret_cast<const char*>(frame), sizeof frame);
+  explicit_bzero(frame, sizeof frame);
+}
+
+bool parse_hello(std::string_view payload, Hello& out) {
   Reader r{payload};
   std::uint32_t magic = 0;
-  std::uint16_t version = 0, reserved = 0;
-  return r.u32(magic) && r.u16(version) && r.u16(reserved) && r.done() && magic == kMagic &&
-         version == kVersion;
+  std::uint16_t reserved = 0;
+  out = Hello{};
+  if (!r.u32(magic) || magic != kMagic || !r.u16(out.version) || !r.u16(reserved)) return false;
+  if (out.version != kVersion || reserved != 0 || payload.size() != kHelloPayloadSize) {
+    return false;
+  }
+  out.secret = payload.substr(8);
+  return true;
+}
+
+bool hello_proves(const Hello& hello, const unsigned char secret[kSecretSize]) {
+  if (hello.secret.size() != kSecretSize) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < kSecretSize; ++i) {
+    diff |= static_cast<unsigned char>(static_cast<unsigned char>(hello.secret[i]) ^ secret[i]);
+  }
+  // Through a volatile, so the compiler cannot turn the loop into an early-exit compare.
+  volatile unsigned char result = diff;
+  return result == 0;
 }
 
 void append_response_head(std::string& out, std::uint16_t status, std::string_view reason,

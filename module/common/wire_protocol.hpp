@@ -9,6 +9,9 @@
 // A connection carries one exchange at a time, and may carry many in turn (protocol version 2):
 //   worker:  Hello (first frame of a connection only), RequestHead, RequestBody*, RequestEnd
 //   daemon:  ResponseHead, ResponseBody*, ResponseEnd    or    Error
+// The Hello proves the daemon group's secret (version 3): a daemon reads nothing else from a
+// connection until it has, so a process that is not one of httpd's workers cannot send it a
+// request (docs/security.md, "Daemon connections").
 // Body frames in both directions may interleave: the daemon may answer before it has read the
 // whole request body, and the worker keeps reading the response while it is still sending.
 //
@@ -40,8 +43,13 @@
 namespace wsgid::wire {
 
 inline constexpr std::uint32_t kMagic = 0x44475357;  // "WSGD" as little-endian bytes
-inline constexpr std::uint16_t kVersion = 2;         // 2: persistent connections, GoAway
+// 2: persistent connections, GoAway. 3: Hello carries the group's secret.
+inline constexpr std::uint16_t kVersion = 3;
 inline constexpr std::size_t kHeaderSize = 8;
+// The per-group secret a worker proves in its Hello (docs/security.md, "Daemon connections").
+inline constexpr std::size_t kSecretSize = 32;  // WSGID_CONNECTION_SECRET_SIZE in python_abi.h
+inline constexpr std::uint32_t kHelloPayloadSize = 8 + kSecretSize;
+inline constexpr std::size_t kHelloFrameSize = kHeaderSize + kHelloPayloadSize;
 
 // Upper bounds on payloads. Heads are bounded well above httpd's own header limits; body
 // frames are bounded so that a reader never needs more than one frame of buffer.
@@ -51,7 +59,7 @@ inline constexpr std::uint32_t kMaxErrorPayload = 64u << 10;
 
 enum class FrameType : std::uint8_t {
   // worker -> daemon
-  kHello = 1,        // u32 magic, u16 version, u16 reserved
+  kHello = 1,        // u32 magic, u16 version, u16 reserved, 32 bytes: the group's secret
   kRequestHead = 2,  // pairs: the CGI/WSGI environ strings for this request
   kRequestBody = 3,  // raw body bytes, length > 0
   kRequestEnd = 4,   // empty: no more body for this request
@@ -145,8 +153,21 @@ class PairList {
 
 // Whole frames appended to a buffer.
 void append_frame(std::string& out, FrameType type, std::uint8_t flags, std::string_view payload);
-void append_hello(std::string& out);
-bool parse_hello(std::string_view payload);
+
+// The whole Hello frame (header and payload) proving `secret`: built once per daemon group and
+// kept, so no request formats it.
+void encode_hello(const unsigned char secret[kSecretSize], unsigned char out[kHelloFrameSize]);
+void append_hello(std::string& out, const unsigned char secret[kSecretSize]);
+struct Hello {
+  std::uint16_t version = 0;
+  std::string_view secret;  // kSecretSize bytes, into the payload
+};
+// False when the payload is not this version's Hello; `out.version` is still set when the
+// magic matched, so a daemon can tell an older worker from garbage.
+bool parse_hello(std::string_view payload, Hello& out);
+// Compares the secret in constant time: how long it takes says nothing about how many leading
+// bytes a guess got right.
+bool hello_proves(const Hello& hello, const unsigned char secret[kSecretSize]);
 
 struct ResponseHead {
   std::uint16_t status = 0;

@@ -49,8 +49,24 @@ void Connection::wait_for(short events) {
 
 wire::FrameHeader Connection::read_frame(std::string_view& payload) {
   wire::FrameHeader header;
+  read_frame(header, payload, true, UINT32_MAX);
+  return header;
+}
+
+bool Connection::try_read_frame(wire::FrameHeader& header, std::string_view& payload,
+                                std::uint32_t max_length) {
+  return read_frame(header, payload, false, max_length);
+}
+
+bool Connection::read_frame(wire::FrameHeader& header, std::string_view& payload, bool wait,
+                            std::uint32_t max_length) {
   for (;;) {
-    if (decoder_.next(header, payload)) return header;
+    if (max_length < UINT32_MAX && decoder_.peek_header(header) && header.length > max_length) {
+      fail(ConnectionError::Kind::kProtocol, "a frame of " + std::to_string(header.length) +
+                                                 " bytes where at most " +
+                                                 std::to_string(max_length) + " may come");
+    }
+    if (decoder_.next(header, payload)) return true;
     if (decoder_.error() != wire::DecodeError::kNone) {
       fail(ConnectionError::Kind::kProtocol, std::string("malformed frame from worker: ") +
                                                  std::string(wire::describe(decoder_.error())));
@@ -69,6 +85,7 @@ wire::FrameHeader Connection::read_frame(std::string_view& payload) {
                                                  : "worker closed the connection");
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      if (!wait) return false;
       wait_for(POLLIN);
     } else if (errno == ECONNRESET) {
       fail(ConnectionError::Kind::kPeerGone, "worker reset the connection");

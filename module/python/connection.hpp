@@ -38,6 +38,12 @@ class Connection {
 
   // The next whole frame; `payload` stays valid until the next read. Throws ConnectionError.
   wire::FrameHeader read_frame(std::string_view& payload);
+  // The same without waiting: false when the socket has no whole frame yet (what it had is
+  // kept for the next call). A frame longer than `max_length` is a protocol error as soon as
+  // its header is in, so a stranger cannot make the daemon buffer a large head before it has
+  // said who it is. Throws like read_frame.
+  bool try_read_frame(wire::FrameHeader& header, std::string_view& payload,
+                      std::uint32_t max_length);
 
   // Request body: the next chunk, or an empty view once RequestEnd has arrived. Only
   // RequestBody/RequestEnd are legal here; anything else is a protocol error.
@@ -83,6 +89,8 @@ class Connection {
   // What a parked connection's read buffer may keep: a few request heads, not a large body.
   static constexpr std::size_t kIdleBufferBytes = 64 * 1024;
   void wait_for(short events);
+  bool read_frame(wire::FrameHeader& header, std::string_view& payload, bool wait,
+                  std::uint32_t max_length);
   // After a failed sendmsg (errno set): returns when it is worth sending again (interrupted, or
   // the full socket became writable); throws for any other error.
   void await_send_retry();

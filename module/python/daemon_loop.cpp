@@ -34,6 +34,8 @@
 #include "error_log.hpp"
 #include "hook_runner.hpp"
 #include "interpreter.hpp"
+#include "path_audit.hpp"
+#include "peer_auth.hpp"
 #include "process_status.hpp"
 #include "script_loader.hpp"
 #include "unique_fd.hpp"
@@ -200,7 +202,8 @@ struct WorkerConnection {
   Connection conn;
   std::atomic<int>& open_count;
   std::int32_t* shared_count;
-  bool greeted = false;        // its Hello has been read
+  Peer peer;                   // who connected (SO_PEERCRED at accept)
+  bool greeted = false;        // its Hello has been read and proved the group's secret
   bool registered = false;     // in the epoll set (parked before)
   std::int64_t parked_ns = 0;  // when it was last parked
 };
@@ -209,6 +212,17 @@ struct WorkerConnection {
 // has gone quiet would keep its share of this process's connections for as long as it lives,
 // and those count against keep-alive for the busy children (Daemon::keep_alive_allowed).
 constexpr std::int64_t kParkedIdleNs = 10'000'000'000;
+
+// A new connection must send its Hello within this (a worker sends it with the request head, in
+// the same write). Until then it is parked, so a peer that connects and says nothing holds no
+// request thread, and is closed after this.
+constexpr std::int64_t kHelloTimeoutNs = 5'000'000'000;
+
+Refusal no_hello() {
+  return Refusal{"WSGID0542", "it sent no Hello within " +
+                                  std::to_string(kHelloTimeoutNs / 1'000'000'000) +
+                                  " s of connecting"};
+}
 
 // epoll keys: the stop eventfd, the listening socket, then one fresh key per parking.
 constexpr std::uint64_t kStopKey = 0;
@@ -233,10 +247,13 @@ class Daemon {
   std::unique_ptr<WorkerConnection> unpark(std::uint64_t key);
   void park(std::unique_ptr<WorkerConnection> wc);
   void close_parked();
+  void serve_owing_hello(ThreadSlot& slot);
   std::int64_t close_idle_parked(std::int64_t now);
   bool keep_alive_allowed() const;
   bool serve(WorkerConnection& wc, ThreadSlot& slot, std::int64_t taken_us);
-  bool peer_allowed(int fd);
+  enum class Greeting { kGreeted, kWaiting, kRefused };
+  Greeting greet(WorkerConnection& wc);
+  void refuse(const Peer& peer, const Refusal& why) const;
   void request_drain(DrainReason reason);
   DrainReason wait_for_drain_reason();
   std::optional<DrainReason> check_limits(std::int64_t now, std::int64_t& wait_ns);
@@ -250,6 +267,7 @@ class Daemon {
   }
 
   const wsgid_daemon_spec& spec_;
+  std::optional<PeerPolicy> peer_policy_;  // set once logging is
   GroupSettings settings_;
   ProcessStatus status_;
   UniqueFd signal_fd_;              // control signals, one byte each (see control_signals.hpp)
@@ -264,8 +282,10 @@ class Daemon {
   // Idle worker connections wait here, not in a thread: a free request thread takes whichever
   // becomes readable (EPOLLONESHOT: exactly one), or the listening socket's next connection.
   UniqueFd epoll_fd_;
-  std::mutex park_mutex_;  // guards parked_, next_key_, and draining_'s transition
+  std::mutex park_mutex_;  // guards parked_, owing_hello_, next_key_ and draining_'s transition
   std::unordered_map<std::uint64_t, std::unique_ptr<WorkerConnection>> parked_;
+  // Draining: accepted connections whose Hello had not come yet (serve_owing_hello).
+  std::vector<std::unique_ptr<WorkerConnection>> owing_hello_;
   std::uint64_t next_key_ = kListenKey + 1;
   std::atomic<int> open_connections_{0};
   std::atomic<int> running_threads_{0};
@@ -299,6 +319,12 @@ bool Daemon::start_up() {
       log_line(LogLevel::kError, "WSGID0513: " + who() + ": cannot create the WSGI types");
       return false;
     }
+  }
+  if (spec_.fs_learning != 0) {
+    // Before the preloads, so what the app opens while it is imported is seen too.
+    install_path_audit(
+        who(), std::vector<std::string>(spec_.fs_read, spec_.fs_read + spec_.fs_read_count),
+        std::vector<std::string>(spec_.fs_write, spec_.fs_write + spec_.fs_write_count));
   }
   for (std::size_t i = 0; i < spec_.preload_count; ++i) {
     const wsgid_preload& p = spec_.preload[i];
@@ -354,37 +380,32 @@ void discard_rest_of_body(Connection& conn) {
   }
 }
 
-bool Daemon::peer_allowed(int fd) {
-  ucred cred{};
-  socklen_t len = sizeof cred;
-  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-    log_line(LogLevel::kError, std::string("WSGID0504: cannot read the peer credentials of a "
-                                           "worker connection: ") +
-                                   std::strerror(errno));
-    return false;
+void Daemon::refuse(const Peer& peer, const Refusal& why) const {
+  log_line(LogLevel::kError, std::string(why.code) + ": " + who() + " refused a connection from " +
+                                 peer.describe() + ": " + why.reason);
+}
+
+// Takes the connection's Hello if it has arrived, without waiting for it: a peer that connects
+// and says nothing is parked like an idle connection, not waited for in a request thread, and
+// closed after kHelloTimeoutNs (close_idle_parked).
+Daemon::Greeting Daemon::greet(WorkerConnection& wc) {
+  std::string_view payload;
+  wire::FrameHeader h;
+  try {
+    if (!wc.conn.try_read_frame(h, payload, wire::kHelloPayloadSize)) return Greeting::kWaiting;
+  } catch (const ConnectionError& e) {
+    if (e.kind() == ConnectionError::Kind::kProtocol) {
+      refuse(wc.peer, Refusal{"WSGID0540", std::string("its first frame is not a Hello (") +
+                                               e.what() + "): not an httpd worker"});
+    }  // else it went away before saying anything
+    return Greeting::kRefused;
   }
-  if (spec_.embedded_peer_pid != 0 && cred.pid != spec_.embedded_peer_pid) {
-    // The in-process daemon serves its own worker's threads only; another process of the same
-    // uid (a CGI script run as the httpd user) could otherwise reach its apps and hooks.
-    log_line(LogLevel::kError, "WSGID0504: " + who() + " refused a connection from pid " +
-                                   std::to_string(cred.pid) +
-                                   ": embedded Python serves only its own worker process");
-    return false;
+  if (auto why = peer_policy_->check_hello(h.type == wire::FrameType::kHello, payload)) {
+    refuse(wc.peer, *why);
+    return Greeting::kRefused;
   }
-  for (std::size_t i = 0; i < spec_.allowed_peer_uid_count; ++i) {
-    if (spec_.allowed_peer_uids[i] == cred.uid) {
-      if (log_enabled(LogLevel::kDebug)) {
-        log_line(LogLevel::kDebug, "connection from worker pid " + std::to_string(cred.pid) +
-                                       " on fd " + std::to_string(fd));
-      }
-      return true;
-    }
-  }
-  log_line(LogLevel::kError,
-           "WSGID0504: " + who() + " refused a connection from pid " + std::to_string(cred.pid) +
-               " uid " + std::to_string(cred.uid) +
-               ": only httpd's worker user may connect; check the socket's permissions");
-  return false;
+  wc.greeted = true;
+  return Greeting::kGreeted;
 }
 
 // Serves one request on `wc`. True when the connection is at a clean boundary and promised the
@@ -401,16 +422,6 @@ bool Daemon::serve(WorkerConnection& wc, ThreadSlot& slot, std::int64_t taken_us
   try {
     std::string_view payload;
     wire::FrameHeader h;
-    if (!wc.greeted) {
-      h = conn.read_frame(payload);
-      if (h.type != wire::FrameType::kHello || !wire::parse_hello(payload)) {
-        log_line(LogLevel::kError, "WSGID0505: " + who() +
-                                       " dropped a worker connection: bad hello (different "
-                                       "mod_wsgid and wsgid_python versions? restart httpd)");
-        return false;
-      }
-      wc.greeted = true;
-    }
     h = conn.read_frame(payload);
     // Copied: reading the body later reuses the decoder's buffer the payload points into.
     head_payload.assign(payload);
@@ -593,7 +604,23 @@ std::unique_ptr<WorkerConnection> Daemon::accept_connection() {
   auto wc = std::make_unique<WorkerConnection>(
       fd, spec_.socket_timeout, open_connections_,
       spec_.process_slot ? &spec_.process_slot->connections : nullptr);
-  if (!peer_allowed(fd)) return nullptr;  // checked once per connection, not per request
+  // Checked once per connection, not per request; the Hello follows in serve().
+  const std::optional<Peer> peer = PeerPolicy::peer_of(fd);
+  if (!peer) {
+    log_line(LogLevel::kError,
+             std::string("WSGID0504: ") + who() +
+                 " cannot read the peer credentials of a connection: " + std::strerror(errno));
+    return nullptr;
+  }
+  wc->peer = *peer;
+  if (auto why = peer_policy_->check_peer(*peer)) {
+    refuse(*peer, *why);
+    return nullptr;
+  }
+  if (log_enabled(LogLevel::kDebug)) {
+    log_line(LogLevel::kDebug,
+             "connection from worker " + peer->describe() + " on fd " + std::to_string(fd));
+  }
   return wc;
 }
 
@@ -609,11 +636,17 @@ std::unique_ptr<WorkerConnection> Daemon::unpark(std::uint64_t key) {
 void Daemon::park(std::unique_ptr<WorkerConnection> wc) {
   std::lock_guard lock(park_mutex_);
   if (draining_) {
-    wc->conn.send_go_away();
+    if (wc->greeted) {
+      wc->conn.send_go_away();
+    } else {
+      owing_hello_.push_back(std::move(wc));
+    }
     return;
   }
   wc->conn.release_idle_buffer();
-  wc->parked_ns = now_ns();
+  // A connection still owing its Hello keeps the time it was accepted: trickling bytes in does
+  // not extend its time.
+  if (wc->greeted || wc->parked_ns == 0) wc->parked_ns = now_ns();
   const std::uint64_t key = next_key_++;
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
@@ -634,29 +667,74 @@ void Daemon::park(std::unique_ptr<WorkerConnection> wc) {
 void Daemon::close_parked() {
   std::lock_guard lock(park_mutex_);
   draining_ = true;
-  for (auto& [key, wc] : parked_) wc->conn.send_go_away();
+  for (auto& [key, wc] : parked_) {
+    if (wc->greeted) {
+      wc->conn.send_go_away();
+    } else {
+      owing_hello_.push_back(std::move(wc));
+    }
+  }
   parked_.clear();
 }
 
-// Closes (GoAway) the parked connections idle for kParkedIdleNs; returns how long until the
-// next one will have been, or kParkedIdleNs when none is parked. A request thread that was
+// A connection accepted before the drain whose Hello had not arrived yet (the worker connects,
+// then writes): the worker's request is on its way, and on a new connection it could not be
+// sent again (only a reused connection's request is kept for that), so it is served like any
+// accepted connection, not answered with GoAway. Its Hello is still due kHelloTimeoutNs after
+// it was parked; a silent peer holds this draining thread no longer than that.
+void Daemon::serve_owing_hello(ThreadSlot& slot) {
+  for (;;) {
+    std::unique_ptr<WorkerConnection> wc;
+    {
+      std::lock_guard lock(park_mutex_);
+      if (owing_hello_.empty()) return;
+      wc = std::move(owing_hello_.back());
+      owing_hello_.pop_back();
+    }
+    Greeting g = greet(*wc);
+    while (g == Greeting::kWaiting) {
+      const std::int64_t left_ns = wc->parked_ns + kHelloTimeoutNs - now_ns();
+      pollfd p{wc->conn.fd(), POLLIN, 0};
+      if (left_ns <= 0 || ::poll(&p, 1, static_cast<int>(left_ns / 1'000'000 + 1)) == 0) {
+        refuse(wc->peer, no_hello());
+        break;
+      }
+      g = greet(*wc);
+    }
+    if (g != Greeting::kGreeted) continue;
+    bool keep = serve(*wc, slot, realtime_us());
+    while (keep && wc->conn.has_buffered_input()) keep = serve(*wc, slot, realtime_us());
+    if (keep) wc->conn.send_go_away();
+  }
+}
+
+// Closes (GoAway) the parked connections idle for kParkedIdleNs, and without a word those
+// that owe their Hello for kHelloTimeoutNs; returns how long until the next sweep is due (at
+// most kHelloTimeoutNs). A request thread that was
 // woken for one of them finds it gone (unpark), and a worker that sent a request on it at the
 // same moment reads the GoAway and sends it again on a new connection.
 std::int64_t Daemon::close_idle_parked(std::int64_t now) {
   std::size_t closed = 0;
-  std::int64_t next = kParkedIdleNs;
+  // At least this often: a connection still owing its Hello may be parked meanwhile.
+  std::int64_t next = kHelloTimeoutNs;
   {
     std::lock_guard lock(park_mutex_);
     for (auto it = parked_.begin(); it != parked_.end();) {
-      const std::int64_t idle = now - it->second->parked_ns;
-      if (idle < kParkedIdleNs) {
-        next = std::min(next, kParkedIdleNs - idle);
+      WorkerConnection& wc = *it->second;
+      const std::int64_t idle = now - wc.parked_ns;
+      const std::int64_t limit = wc.greeted ? kParkedIdleNs : kHelloTimeoutNs;
+      if (idle < limit) {
+        next = std::min(next, limit - idle);
         ++it;
         continue;
       }
-      it->second->conn.send_go_away();
+      if (wc.greeted) {
+        wc.conn.send_go_away();
+        ++closed;
+      } else {
+        refuse(wc.peer, no_hello());
+      }
       it = parked_.erase(it);
-      ++closed;
     }
   }
   if (closed > 0 && log_enabled(LogLevel::kDebug)) {
@@ -683,6 +761,11 @@ void Daemon::request_thread(ThreadSlot& slot) {
     const std::int64_t taken_us = realtime_us();
     auto wc = ev.data.u64 == kListenKey ? accept_connection() : unpark(ev.data.u64);
     if (!wc) continue;
+    if (!wc->greeted) {
+      const Greeting g = greet(*wc);
+      if (g == Greeting::kWaiting) park(std::move(wc));
+      if (g != Greeting::kGreeted) continue;
+    }
     // Requests the worker sent before this thread read the last body's RequestEnd are already
     // buffered: serve them here, since the socket will not become readable for them again.
     bool keep = serve(*wc, slot, taken_us);
@@ -691,6 +774,7 @@ void Daemon::request_thread(ThreadSlot& slot) {
     }
     if (keep) park(std::move(wc));
   }
+  serve_owing_hello(slot);
   // The stop eventfd stays readable; a fresh write wakes the next thread still in epoll_wait.
   notify(stop_fd_.get());
   release_thread_states();
@@ -900,6 +984,7 @@ int Daemon::drain(DrainReason reason) {
 
 int Daemon::run() {
   init_log_level(spec_.log_level);
+  peer_policy_.emplace(spec_);
   status_.starting(spec_.threads);
   if (spec_.threads < 1 || spec_.listen_fd < 0) {
     log_line(LogLevel::kError, "WSGID0516: " + who() + ": invalid daemon spec (threads=" +

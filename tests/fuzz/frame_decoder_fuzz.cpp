@@ -44,9 +44,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       ResponseHead head;
       ErrorInfo error;
       switch (header.type) {
-        case FrameType::kHello:
-          (void)parse_hello(payload);
+        case FrameType::kHello: {
+          static constexpr unsigned char kSecret[kSecretSize] = {};
+          Hello hello;
+          (void)parse_hello(payload, hello);
+          (void)hello_proves(hello, kSecret);
           break;
+        }
         case FrameType::kRequestHead:
           (void)parse_pairs(payload, pairs);
           break;

@@ -171,7 +171,8 @@ def test_an_app_sees_its_own_env_values_and_a_private_home_and_tmpdir(run):
     for d in (home, tmpdir):
         st = d.stat()
         assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (alpha["uid"], 0o700), d
-        assert ask(run, "alpha", "write", d / "probe.txt")["result"] == "ok"
+    # HOME is the working directory; under Landlock only TMPDIR is writable (docs/sandbox.md).
+    assert ask(run, "alpha", "write", tmpdir / "probe.txt")["result"] == "ok"
     beta_env = ask(run, "beta", "whoami")["env"]
     assert ask(run, "alpha", "write", Path(beta_env["TMPDIR"]) / "x")["result"] == "EACCES"
     assert ask(run, "alpha", "list", beta_env["HOME"])["result"] == "EACCES"

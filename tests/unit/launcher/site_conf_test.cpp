@@ -80,11 +80,12 @@ TEST(DaemonProcessArguments, QuotesEachOptionAsOneToken) {
   auto site = profile.sites[0];
   site.python_home = "/srv/with space/${HOME}";
   site.sandbox.seccomp = false;
+  site.sandbox.filesystem = false;
   EXPECT_EQ(daemon_process_arguments(site, kOptions),
             "\"shop\" \"processes=1\" \"threads=15\" \"home=/run/w/home/shop\" "
             "\"env-file=/run/w/sites/shop.env\" \"display-name=%{GROUP}\" "
             "\"python-home=/srv/with space/${WSGID_DOLLAR}{HOME}\" \"lang=C.UTF-8\" "
-            "\"locale=C.UTF-8\"");
+            "\"locale=C.UTF-8\" \"sandbox-filesystem=off\"");
 }
 
 TEST(DaemonProcessArguments, PointsAtTheCompiledSeccompFilter) {
@@ -119,6 +120,34 @@ TEST(DaemonProcessArguments, KeepsTheUserTheProfileNamesWhenPrivileged) {
 TEST(DaemonProcessArguments, NamesNoUserWhenNotPrivileged) {
   const auto profile = load_valid_fixture("minimal");
   EXPECT_EQ(daemon_process_arguments(profile.sites[0], kOptions).find("user="), std::string::npos);
+}
+
+TEST(DaemonProcessArguments, ScopesTheFilesystemToTheAppDirectoryAndTheProfilesLists) {
+  auto site = load_valid_fixture("minimal").sites[0];
+  site.app.script = "/srv/shop/app/wsgi.py";
+  site.sandbox.read = {"/srv/shop/media", "/etc/shop"};
+  site.sandbox.write = {"/srv/shop/uploads"};
+  const auto args = daemon_process_arguments(site, kOptions);
+  EXPECT_NE(args.find("\"sandbox-filesystem=on\" "
+                      "\"sandbox-read=/srv/shop/app:/srv/shop/media:/etc/shop\" "
+                      "\"sandbox-write=/srv/shop/uploads\""),
+            std::string::npos)
+      << args;
+}
+
+TEST(DaemonProcessArguments, LearningModeLogsInsteadOfEnforcing) {
+  auto site = load_valid_fixture("minimal").sites[0];
+  site.sandbox.action = "log";
+  const auto args = daemon_process_arguments(site, kOptions);
+  EXPECT_NE(args.find("\"sandbox-filesystem=log\""), std::string::npos) << args;
+  EXPECT_NE(args.find("\"seccomp-notify=log\""), std::string::npos) << args;
+}
+
+TEST(DaemonProcessArguments, GrantsNoDirectoryForAModuleAppBeyondItsPythonPath) {
+  const auto profile = load_valid_fixture("two_sites");
+  const auto args = daemon_process_arguments(profile.sites[1], kOptions);
+  EXPECT_NE(args.find("\"sandbox-filesystem=on\""), std::string::npos) << args;
+  EXPECT_EQ(args.find("sandbox-read="), std::string::npos) << args;
 }
 
 }  // namespace

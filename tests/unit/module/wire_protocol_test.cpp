@@ -10,24 +10,77 @@
 namespace wsgid::wire {
 namespace {
 
-TEST(WireProtocol, HelloRoundTrips) {
+constexpr unsigned char kSecret[kSecretSize] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                                                12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                                                23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+
+std::string hello_payload(const unsigned char secret[kSecretSize]) {
   std::string out;
-  append_hello(out);
+  append_hello(out, secret);
   FrameDecoder d;
   d.feed(out);
   FrameHeader h;
   std::string_view payload;
-  ASSERT_TRUE(d.next(h, payload));
+  EXPECT_TRUE(d.next(h, payload));
   EXPECT_EQ(h.type, FrameType::kHello);
-  EXPECT_TRUE(parse_hello(payload));
+  return std::string(payload);
+}
+
+TEST(WireProtocol, HelloRoundTripsAndProvesItsSecret) {
+  const std::string payload = hello_payload(kSecret);
+  Hello hello;
+  ASSERT_TRUE(parse_hello(payload, hello));
+  EXPECT_EQ(hello.version, kVersion);
+  EXPECT_TRUE(hello_proves(hello, kSecret));
+}
+
+TEST(WireProtocol, EncodedHelloIsTheAppendedOne) {
+  unsigned char frame[kHelloFrameSize];
+  encode_hello(kSecret, frame);
+  std::string out;
+  append_hello(out, kSecret);
+  EXPECT_EQ(out, std::string(reinterpret_cast<const char*>(frame), sizeof frame));
+}
+
+TEST(WireProtocol, HelloWithAnotherSecretProvesNothing) {
+  for (std::size_t i : {std::size_t{0}, kSecretSize / 2, kSecretSize - 1}) {
+    unsigned char other[kSecretSize];
+    std::memcpy(other, kSecret, kSecretSize);
+    other[i] ^= 0x01;
+    Hello hello;
+    const std::string payload = hello_payload(other);
+    ASSERT_TRUE(parse_hello(payload, hello));
+    EXPECT_FALSE(hello_proves(hello, kSecret)) << "byte " << i;
+  }
 }
 
 TEST(WireProtocol, HelloWithOtherVersionIsRefused) {
-  // Version 1 daemons closed after every exchange: a version 2 worker must not meet one.
-  std::string payload = {'W', 'S', 'G', 'D', 1, 0, 0, 0};
-  EXPECT_FALSE(parse_hello(payload));
-  payload[4] = 3;
-  EXPECT_FALSE(parse_hello(payload));
+  // Version 2 workers sent no secret: a version 3 daemon must tell them apart (restart httpd).
+  std::string payload = {'W', 'S', 'G', 'D', 2, 0, 0, 0};
+  Hello hello;
+  EXPECT_FALSE(parse_hello(payload, hello));
+  EXPECT_EQ(hello.version, 2);
+  EXPECT_FALSE(hello_proves(hello, kSecret));
+  payload = hello_payload(kSecret);
+  payload[4] = 4;
+  EXPECT_FALSE(parse_hello(payload, hello));
+}
+
+TEST(WireProtocol, HelloOfTheWrongSizeIsRefused) {
+  std::string payload = hello_payload(kSecret);
+  Hello hello;
+  EXPECT_FALSE(parse_hello(payload.substr(0, payload.size() - 1), hello));
+  EXPECT_FALSE(parse_hello(payload + "x", hello));
+  EXPECT_FALSE(hello_proves(hello, kSecret));
+  // The decoder refuses a Hello longer than the layout before any parser sees it.
+  std::string frame;
+  append_frame(frame, FrameType::kHello, 0, payload + "x");
+  FrameDecoder d;
+  d.feed(frame);
+  FrameHeader h;
+  std::string_view p;
+  EXPECT_FALSE(d.next(h, p));
+  EXPECT_EQ(d.error(), DecodeError::kTooLong);
 }
 
 TEST(WireProtocol, KeepAliveResponseEndThenGoAwayDecodeAsSeparateFrames) {

@@ -54,6 +54,8 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) {
   for (const auto& p : o.python_path) paths.push_back(p.c_str());
   wsgid_daemon_spec spec{};
   spec.abi_version = WSGID_PYTHON_ABI_VERSION;
+  spec.connection_secret = kTestSecret;
+  spec.peer_parent_pid = o.peer_parent_pid;
   spec.group_name = "testgroup";
   spec.listen_fd = listen_fd;
   spec.processes = o.processes;
@@ -93,6 +95,10 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) {
 }
 
 }  // namespace
+
+const unsigned char kTestSecret[wire::kSecretSize] = {
+    's', 'e', 'c', 'r', 'e', 't', ' ', 'o', 'f', ' ', 't', 'h', 'e', ' ', 't', 'e',
+    's', 't', ' ', 'g', 'r', 'o', 'u', 'p', ' ', '-', '-', '-', '-', '-', '-', '!'};
 
 TempDir::TempDir() {
   char tmpl[] = "/tmp/wpyXXXXXX";
@@ -140,7 +146,7 @@ void Client::send_raw(const std::string& bytes) {
 
 void Client::hello() {
   std::string out;
-  wire::append_hello(out);
+  wire::append_hello(out, kTestSecret);
   send_raw(out);
 }
 
@@ -421,6 +427,66 @@ Pairs cgi(const std::string& script, const std::string& method, const std::strin
     if (!replaced) p.emplace_back(k, v);
   }
   return p;
+}
+
+}  // namespace wsgid::test
+
+namespace wsgid::test {
+
+DescendantConnection::DescendantConnection(const Daemon& daemon, int generations) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int ready[2], release[2];
+  if (fd < 0 || ::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(release, O_CLOEXEC) != 0) {
+    throw std::runtime_error("socket/pipe2 failed");
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, daemon.socket_path().c_str(), sizeof addr.sun_path - 1);
+  child_ = ::fork();
+  if (child_ < 0) throw std::runtime_error("fork failed");
+  if (child_ == 0) {
+    ::close(release[1]);
+    ::close(ready[0]);
+    pid_t below = -1;
+    for (int g = 1; g < generations; ++g) {
+      below = ::fork();
+      if (below < 0) ::_exit(1);
+      if (below > 0) {  // stay the connector's parent until it is done
+        int status = 0;
+        ::waitpid(below, &status, 0);
+        ::_exit(0);
+      }
+    }
+    const pid_t me = ::getpid();
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) ::_exit(2);
+    [[maybe_unused]] ssize_t n = ::write(ready[1], &me, sizeof me);
+    char byte;
+    n = ::read(release[0], &byte, 1);  // EOF when the test lets go
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  ::close(release[0]);
+  release_fd_ = release[1];
+  pollfd p{ready[0], POLLIN, 0};
+  pid_t connector = -1;
+  const bool ok = ::poll(&p, 1, 20000) == 1 &&
+                  ::read(ready[0], &connector, sizeof connector) == sizeof connector;
+  ::close(ready[0]);
+  if (!ok) {
+    ::close(fd);
+    throw std::runtime_error("the descendant did not connect");
+  }
+  connector_ = connector;
+  client_.emplace(fd);
+}
+
+DescendantConnection::~DescendantConnection() {
+  client_.reset();
+  if (release_fd_ >= 0) ::close(release_fd_);
+  if (child_ > 0) {
+    int status = 0;
+    ::waitpid(child_, &status, 0);
+  }
 }
 
 }  // namespace wsgid::test

@@ -68,7 +68,13 @@ struct DaemonOptions {
   // Embedded mode (ABI 5): control_fifo is a FIFO the daemon reads drain requests from.
   bool embedded = false;
   std::string control_fifo;
+  // ABI 8: the peer must be a child of this pid (0: no such check), as httpd's workers are of
+  // httpd's parent.
+  pid_t peer_parent_pid = 0;
 };
+
+// The connection secret every daemon the harness starts has; Client::hello proves it.
+extern const unsigned char kTestSecret[wire::kSecretSize];
 
 // A group's scoreboard slot in memory shared with the daemons the test forks, as the httpd
 // parent's scoreboard is: process slot 0 starts in state STARTING, as after the parent's fork.
@@ -150,6 +156,7 @@ class Daemon {
   Daemon& operator=(const Daemon&) = delete;
 
   pid_t pid() const { return pid_; }
+  const std::string& socket_path() const { return socket_path_; }
   Client connect() const;
   // 0 if a connection could be made (it is closed at once), else errno.
   int connect_error() const;
@@ -168,6 +175,25 @@ class Daemon {
 };
 
 bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+
+// A connection made to the daemon by a process `generations` below this one (1: a child, 2: a
+// grandchild), which stays alive, so the daemon can look it up in /proc, until this goes. The
+// test speaks on it: the socket is shared, its peer credentials are the connecting process's.
+class DescendantConnection {
+ public:
+  DescendantConnection(const Daemon& daemon, int generations);
+  ~DescendantConnection();
+  DescendantConnection(const DescendantConnection&) = delete;
+  DescendantConnection& operator=(const DescendantConnection&) = delete;
+  Client& client() { return *client_; }
+  pid_t connector() const { return connector_; }
+
+ private:
+  pid_t child_ = -1;
+  pid_t connector_ = -1;
+  int release_fd_ = -1;
+  std::optional<Client> client_;
+};
 
 template <typename Read, typename T>
 bool SharedGroupSlot::wait_for(Read read, T want, std::chrono::milliseconds timeout) const {

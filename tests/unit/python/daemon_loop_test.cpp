@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <cstring>
 #include <filesystem>
 #include <regex>
 #include <thread>
@@ -250,9 +251,121 @@ TEST(DaemonLoop, WrongHelloDropsTheConnectionAndKeepsServing) {
     client.send_raw(out);
     EXPECT_TRUE(client.closed_by_peer());
   }
-  EXPECT_TRUE(daemon.wait_for_log("WSGID0505"));
+  EXPECT_TRUE(daemon.wait_for_log("WSGID0540"));
   auto client = daemon.connect();
   EXPECT_EQ(client.request(cgi(app)).body, "hello");
+}
+
+// Sends `hello`, then a request for `pairs`, in one write (the daemon may have closed already:
+// then the write fails, which is fine); true if any frame came back.
+bool answered(Client& client, const std::string& hello, const Pairs& pairs) {
+  std::vector<std::pair<std::string_view, std::string_view>> views(pairs.begin(), pairs.end());
+  std::string payload, out = hello;
+  wire::append_pairs(payload, views);
+  wire::append_frame(out, wire::FrameType::kRequestHead, 0, payload);
+  wire::append_frame(out, wire::FrameType::kRequestEnd, 0, {});
+  try {
+    client.send_raw(out);
+  } catch (const std::runtime_error&) {
+    return false;
+  }
+  return client.read_frame().has_value();
+}
+
+// What another site's app would send: a well-formed request naming a script of its choosing,
+// with a Hello that does not carry this group's secret.
+constexpr const char* kMarkerApp = R"(
+import os
+open(os.path.join(os.path.dirname(__file__), 'imported'), 'w').close()
+def application(environ, start_response):
+    start_response('200 OK', [])
+    return [b'forged']
+)";
+
+TEST(DaemonLoop, HelloWithoutTheGroupsSecretIsRefusedAndNothingReachesPython) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  const auto forged = dir.write("forged.wsgi", kMarkerApp);
+  Daemon daemon(dir);
+  for (std::size_t flip : {std::size_t{0}, wire::kSecretSize - 1}) {
+    unsigned char other[wire::kSecretSize];
+    std::memcpy(other, kTestSecret, sizeof other);
+    other[flip] ^= 0x80;
+    auto client = daemon.connect();
+    std::string out;
+    wire::append_hello(out, other);
+    EXPECT_FALSE(answered(client, out, cgi(forged, "GET", "/", {{"REMOTE_USER", "admin"}})));
+  }
+  EXPECT_TRUE(daemon.wait_for_log("WSGID0540"));
+  EXPECT_TRUE(daemon.wait_for_log("pid " + std::to_string(::getpid()) + " uid " +
+                                  std::to_string(::getuid())));
+  EXPECT_TRUE(daemon.wait_for_log("does not prove this group's secret"));
+  auto client = daemon.connect();
+  EXPECT_EQ(client.request(cgi(app)).body, "hello");
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/imported"));
+}
+
+TEST(DaemonLoop, AnOlderWorkersHelloIsRefusedNamingTheVersions) {
+  TempDir dir;
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  std::string out;
+  wire::append_frame(out, wire::FrameType::kHello, 0, std::string("WSGD\x02\x00\x00\x00", 8));
+  client.send_raw(out);
+  EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_TRUE(daemon.wait_for_log("WSGID0505"));
+  EXPECT_TRUE(daemon.wait_for_log("protocol version 2"));
+}
+
+TEST(DaemonLoop, APeerThatSaysNothingHoldsNoThreadAndIsClosedAfterTheHelloTimeout) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  DaemonOptions options;
+  options.threads = 1;
+  Daemon daemon(dir, options);
+  auto silent = daemon.connect();
+  auto trickle = daemon.connect();
+  trickle.send_raw(std::string("\x01\x00\x00\x00", 4));  // half a Hello's header
+  // The only request thread is free for the worker meanwhile, well before the hello timeout.
+  const auto start = std::chrono::steady_clock::now();
+  auto client = daemon.connect();
+  EXPECT_EQ(client.request(cgi(app)).body, "hello");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
+  EXPECT_TRUE(silent.closed_by_peer(30s));
+  EXPECT_TRUE(trickle.closed_by_peer(30s));
+  EXPECT_TRUE(daemon.wait_for_log("WSGID0542"));
+  EXPECT_TRUE(daemon.wait_for_log("sent no Hello within"));
+}
+
+TEST(DaemonLoop, APeerThatStartsWithALargeFrameIsRefusedAtItsHeader) {
+  TempDir dir;
+  Daemon daemon(dir);
+  auto client = daemon.connect();
+  // A RequestHead header announcing 4 MiB, and none of it: refused without buffering any.
+  client.send_raw(std::string("\x02\x00\x00\x00\x00\x00\x40\x00", 8));
+  EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_TRUE(daemon.wait_for_log("WSGID0540"));
+}
+
+TEST(DaemonLoop, OnlyChildrenOfTheGivenParentMayConnect) {
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  const auto forged = dir.write("forged.wsgi", kMarkerApp);
+  DaemonOptions options;
+  options.peer_parent_pid = ::getpid();  // this test process plays httpd's parent
+  Daemon daemon(dir, options);
+  {
+    DescendantConnection child(daemon, 1);  // a worker
+    EXPECT_EQ(child.client().request(cgi(app)).body, "hello");
+  }
+  DescendantConnection grandchild(daemon, 2);  // e.g. a CGI script a worker started
+  std::string hello;
+  wire::append_hello(hello, kTestSecret);  // even with the secret
+  EXPECT_FALSE(answered(grandchild.client(), hello, cgi(forged)));
+  EXPECT_TRUE(daemon.wait_for_log("WSGID0541"));
+  EXPECT_TRUE(daemon.wait_for_log("pid " + std::to_string(grandchild.connector())));
+  EXPECT_TRUE(daemon.wait_for_log("not an httpd worker"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/imported"));
 }
 
 TEST(DaemonLoop, MalformedFrameDropsTheConnectionAndKeepsServing) {
