@@ -1,5 +1,6 @@
 #include "site_conf.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "conf_writer.hpp"
@@ -86,7 +87,12 @@ std::string daemon_process_arguments(const Site& site, const RenderOptions& opti
   args += option("display-name", d.display_name.empty() ? "%{GROUP}" : d.display_name);
   if (site.python_home) args += option("python-home", site.python_home->string());
   args += path_list_option("python-path", site.python_path);
-  args += option("lang", "C.UTF-8");
+  // lang= would overwrite a LANG or LC_ALL the profile's env sets (the env file is applied
+  // first), where the old env script used to win: the profile's own choice stays.
+  const bool env_sets_locale = std::any_of(site.env.begin(), site.env.end(), [](const auto& e) {
+    return e.first == "LANG" || e.first == "LC_ALL";
+  });
+  if (!env_sets_locale) args += option("lang", "C.UTF-8");
   args += option("locale", "C.UTF-8");
   if (d.maximum_requests > 0)
     args += option("maximum-requests", std::to_string(d.maximum_requests));

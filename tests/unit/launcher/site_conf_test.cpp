@@ -117,6 +117,15 @@ TEST(DaemonProcessArguments, KeepsTheUserTheProfileNamesWhenPrivileged) {
   EXPECT_EQ(args.find("#800100"), std::string::npos) << args;
 }
 
+TEST(DaemonProcessArguments, LeavesLangToAProfileWhoseEnvSetsIt) {
+  auto site = load_valid_fixture("minimal").sites[0];
+  EXPECT_NE(daemon_process_arguments(site, kOptions).find("\"lang=C.UTF-8\""), std::string::npos);
+  site.env = {{"LANG", "de_DE.UTF-8"}};
+  const auto args = daemon_process_arguments(site, kOptions);
+  EXPECT_EQ(args.find("lang="), std::string::npos) << args;
+  EXPECT_NE(args.find("\"locale=C.UTF-8\""), std::string::npos) << args;
+}
+
 TEST(DaemonProcessArguments, NamesNoUserWhenNotPrivileged) {
   const auto profile = load_valid_fixture("minimal");
   EXPECT_EQ(daemon_process_arguments(profile.sites[0], kOptions).find("user="), std::string::npos);
