@@ -66,13 +66,14 @@ bool render_checked(const profile::Profile& profile, const render::RenderOptions
 }
 
 // Whether `profile` renders to exactly the configuration httpd is running (every .conf file the
-// same), so only files the daemons read at start (environment script, seccomp filter) or the
+// same), so only files the daemons read at start (env file, seccomp filter) or the
 // app itself can differ; then the new files are written here. nullopt (reported) when
 // rendering fails.
 std::optional<bool> daemons_only_change(const profile::Profile& profile,
                                         const render::RenderOptions& options, std::ostream& err) {
   try {
-    const auto files = render::render(profile, options);
+    const auto rendering = render::with_identities(profile, options);
+    const auto files = render::render(profile, rendering);
     for (const auto& f : files) {
       if (f.relative.extension() != ".conf") continue;
       std::ifstream in(options.out_dir / f.relative, std::ios::binary);
@@ -80,7 +81,10 @@ std::optional<bool> daemons_only_change(const profile::Profile& profile,
                                 std::istreambuf_iterator<char>()};
       if (running != f.content) return false;
     }
-    render::write_files(files, options.out_dir);
+    render::write_files(profile, files, rendering);
+    for (const auto& warning : render::unreadable_app_paths(profile, rendering.identities)) {
+      err << "wsgid: warning: " << warning << "\n";
+    }
     return true;
   } catch (const std::exception& error) {
     err << "wsgid: cannot render into " << options.out_dir << ": " << error.what() << "\n";

@@ -138,13 +138,18 @@ void write_files(const profile::Profile& profile, const std::vector<RenderedFile
   for (const auto& log : log_files(profile)) log_file(log);
 }
 
-std::vector<std::string> render_into(const profile::Profile& profile, RenderOptions options) {
+RenderOptions with_identities(const profile::Profile& profile, RenderOptions options) {
   options.identities = {};
   if (::geteuid() == 0) {
     auto assigned = assign_identities(profile, system_accounts());
     if (!assigned.error.empty()) throw std::runtime_error(assigned.error);
     options.identities = std::move(assigned.identities);
   }
+  return options;
+}
+
+std::vector<std::string> render_into(const profile::Profile& profile, RenderOptions options) {
+  options = with_identities(profile, std::move(options));
   const auto files = render(profile, options);
   try {
     write_files(profile, files, options);

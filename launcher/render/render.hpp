@@ -42,6 +42,10 @@ std::vector<RenderedFile> render(const profile::Profile& profile, const RenderOp
 void write_files(const profile::Profile& profile, const std::vector<RenderedFile>& files,
                  const RenderOptions& options);
 
+// `options` with the sites' identities: assigned when this process is root, none otherwise.
+// Throws std::runtime_error (a WSGID2040 message) when a site gets no uid.
+RenderOptions with_identities(const profile::Profile& profile, RenderOptions options);
+
 // What `wsgid render` and `wsgid run` do: assigns the sites' identities when this process is
 // root (options.identities is replaced), renders and writes. Returns warnings for the user
 // (WSGID2042). Throws std::runtime_error (a WSGID2040 or WSGID2041 message) when a site gets
