@@ -8,6 +8,7 @@ site A's app, as an unrelated local user (`nobody`), and against the rendered fi
 import json
 import os
 import pwd
+import signal
 import stat
 import subprocess
 import urllib.parse
@@ -91,8 +92,7 @@ daemon = {{ user = "daemon" }}
 """
 
 
-@pytest.fixture(scope="module")
-def run():
+def launch():
     tmp = hh.make_tmp()
     marker = os.urandom(6).hex()
     apps = tmp / "apps"
@@ -103,16 +103,28 @@ def run():
     (tmp / "site.toml").write_text(PROFILE.format(marker=marker))
     launched = lh.Launched(tmp=tmp, profile=tmp / "site.toml")
     launched.marker = marker
-    launched.start()
     try:
+        launched.start()
         for site in ("alpha", "beta", "named"):
             launched.wait_ok("/", host=f"{site}.localhost")
-        yield launched
+    except BaseException:
+        stop(launched)
+        raise
+    return launched
+
+
+def stop(launched):
+    try:
+        launched.stop()
     finally:
-        try:
-            launched.stop()
-        finally:
-            hh.shutil.rmtree(tmp, ignore_errors=True)
+        hh.shutil.rmtree(launched.tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def run():
+    launched = launch()
+    yield launched
+    stop(launched)
 
 
 def ask(run, site, op, path=""):
@@ -222,3 +234,24 @@ def test_a_sites_daemon_holds_its_own_log_and_no_other_sites(run):
     assert str(logs / "beta.log") not in targets, fds
     assert str(logs / "error.log") not in targets, fds
     assert not any(str(run.out / "sites") in t for t in targets), fds
+
+
+def test_a_reload_keeps_each_sites_uid_and_directories_and_applies_new_env_values():
+    run = launch()
+    try:
+        before = ask(run, "beta", "whoami")
+        home = Path(before["env"]["HOME"])
+        profile = run.profile.read_text()
+        run.profile.write_text(profile.replace(f"beta-secret-{run.marker}", "rotated"))
+        os.kill(run.proc.pid, signal.SIGHUP)
+        after = hh.poll(lambda: (lambda w: w if w["env"].get("SECRET_B") == "rotated" else None)(
+            ask(run, "beta", "whoami")), 60, what="beta's daemons to see the new env value")
+        assert after["uid"] == before["uid"]
+        # Only an env value changed: the configs httpd reads render the same, uids included.
+        run.wait_output("configuration reloaded; httpd unchanged", timeout=60)
+        assert ask(run, "alpha", "whoami")["uid"] != after["uid"]
+        assert (home.stat().st_uid, stat.S_IMODE(home.stat().st_mode)) == (after["uid"], 0o700)
+        env = env_file(run, "beta")
+        assert (env.stat().st_uid, stat.S_IMODE(env.stat().st_mode)) == (0, 0o600)
+    finally:
+        stop(run)
