@@ -49,9 +49,10 @@ struct DaemonGroup {
   int listen_backlog = 100;
   int umask = kUnset;
   const char* seccomp_filter = nullptr;
-  bool seccomp_learning = false;  // seccomp-notify=log: log denied calls and let them run
-  int cpu_time_limit = 0;         // seconds of CPU time before a graceful recycle
-  int cpu_priority = 0;           // setpriority() nice value
+  bool seccomp_learning = false;   // seccomp-notify=log: log denied calls and let them run
+  const char* env_file = nullptr;  // NAME=VALUE records, read before the privilege drop
+  int cpu_time_limit = 0;          // seconds of CPU time before a graceful recycle
+  int cpu_priority = 0;            // setpriority() nice value
   bool cpu_priority_set = false;
   const char* chroot = nullptr;  // absolute, no trailing '/'
   long long memory_limit = 0;    // resident bytes before a graceful recycle

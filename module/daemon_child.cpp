@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "env_file.hpp"
 #include "landlock_scope.hpp"
 #include "log.hpp"
 #include "process_title.hpp"
@@ -168,13 +169,14 @@ void switch_identity(server_rec* s, const DaemonGroup& g) {
     return;
   }
   if (g.uid == 0) startup_failure(s, 0, "WSGID0203", "it would run as root; set user=", g);
+  // A uid without a passwd entry (the launcher's per-site uids) has no supplementary groups:
+  // only its own gid, never another user's groups.
   const passwd* pw = getpwuid(g.uid);
-  const std::string user = pw ? pw->pw_name : "nobody";
-  int count = 32;
+  int count = pw ? 32 : 0;
   std::vector<gid_t> groups(static_cast<std::size_t>(count));
-  if (getgrouplist(user.c_str(), g.gid, groups.data(), &count) < 0) {
+  if (pw && getgrouplist(pw->pw_name, g.gid, groups.data(), &count) < 0) {
     groups.resize(static_cast<std::size_t>(count));
-    if (getgrouplist(user.c_str(), g.gid, groups.data(), &count) < 0) count = 0;
+    if (getgrouplist(pw->pw_name, g.gid, groups.data(), &count) < 0) count = 0;
   }
   groups.resize(static_cast<std::size_t>(count));
   if (groups.empty()) groups.push_back(g.gid);
@@ -367,7 +369,14 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   for (const wsgid_preload& p : to_vector<wsgid_preload>(g.preloads)) preloads.push_back(p);
   if (startup_delay_seconds > 0) wait_out_backoff(s, g, startup_delay_seconds, preloads);
 
-  // The filter is read while we may still read root-only files; applied after Python starts.
+  // The environment and the filter are read while we may still read root-only files. The
+  // environment is set before Python starts, so os.environ has it from the first import.
+  if (g.env_file) {
+    std::string error;
+    if (const char* code = apply_env_file(g.env_file, geteuid(), error)) {
+      startup_failure(s, 0, code, apr_pstrdup(s->process->pool, error.c_str()), g);
+    }
+  }
   SeccompFilter filter;
   if (g.seccomp_filter) {
     std::string error;

@@ -105,7 +105,7 @@ constexpr const char* kDaemonOptions =
     "processes, threads, user, group, home, display-name, python-home, python-path, lang, "
     "locale, maximum-requests, graceful-timeout, shutdown-timeout, connect-timeout, "
     "socket-timeout, request-timeout, queue-timeout, inactivity-timeout, listen-backlog, umask, "
-    "seccomp-filter, seccomp-notify, cpu-time-limit, cpu-priority, chroot, memory-limit, "
+    "seccomp-filter, seccomp-notify, env-file, cpu-time-limit, cpu-priority, chroot, memory-limit, "
     "restart-interval, startup-timeout, deadlock-timeout, stack-size, sandbox-filesystem, "
     "sandbox-read, sandbox-write, sandbox-scopes";
 
@@ -209,47 +209,54 @@ const char* set_daemon_option(cmd_parms* cmd, DaemonGroup& g, const char* name, 
   }
   if (n == "user") {
     const passwd* pw = nullptr;
+    long uid = -1;
     if (value[0] == '#') {
-      long uid = 0;
       if (const char* err = parse_long(cmd, name, value + 1, 0, INT_MAX, uid)) return err;
       pw = getpwuid(static_cast<uid_t>(uid));
     } else {
       pw = getpwnam(value);
     }
-    if (!pw) {
+    // A numeric uid needs no passwd entry: the launcher gives each site such a uid of its own
+    // (like systemd's DynamicUser), and a name is only a label for the kernel's number.
+    if (!pw && uid < 0) {
       return fail(cmd, "WSGID0003",
                   "option user=%s names no user on this system: give an existing user name or "
                   "#uid",
                   value);
     }
-    if (pw->pw_uid == 0) {
+    if ((pw ? pw->pw_uid : static_cast<uid_t>(uid)) == 0) {
       return fail(cmd, "WSGID0004",
                   "option user=%s is refused: daemon processes never run as root; name an "
                   "unprivileged user",
                   value);
     }
-    g.user = apr_pstrdup(cmd->pool, pw->pw_name);
-    g.uid = pw->pw_uid;
-    if (!g.group) g.gid = pw->pw_gid;
+    g.user = apr_pstrdup(cmd->pool, pw ? pw->pw_name : value);
+    g.uid = pw ? pw->pw_uid : static_cast<uid_t>(uid);
+    // Without a passwd entry there is no primary group: the uid's number doubles as the gid.
+    if (!g.group) g.gid = pw ? pw->pw_gid : static_cast<gid_t>(uid);
     return nullptr;
   }
   if (n == "group") {
     const group* gr = nullptr;
+    long gid = -1;
     if (value[0] == '#') {
-      long gid = 0;
       if (const char* err = parse_long(cmd, name, value + 1, 0, INT_MAX, gid)) return err;
       gr = getgrgid(static_cast<gid_t>(gid));
     } else {
       gr = getgrnam(value);
     }
-    if (!gr) {
+    if (!gr && gid < 0) {
       return fail(cmd, "WSGID0003",
                   "option group=%s names no group on this system: give an existing group name or "
                   "#gid",
                   value);
     }
-    g.group = apr_pstrdup(cmd->pool, gr->gr_name);
-    g.gid = gr->gr_gid;
+    g.group = apr_pstrdup(cmd->pool, gr ? gr->gr_name : value);
+    g.gid = gr ? gr->gr_gid : static_cast<gid_t>(gid);
+    return nullptr;
+  }
+  if (n == "env-file") {
+    g.env_file = ap_server_root_relative(cmd->pool, value);
     return nullptr;
   }
   if (n == "home") {

@@ -23,8 +23,10 @@ int render_command(const Arguments& args, std::ostream& out, std::ostream& err) 
   options.module_path = render::resolve_module_path(
       module == args.options.end() ? std::nullopt : std::optional(module->second));
   try {
-    render::write_files(render::render(*loaded.profile, options), options.out_dir);
-  } catch (const std::filesystem::filesystem_error& error) {
+    for (const auto& warning : render::render_into(*loaded.profile, options)) {
+      err << "wsgid: warning: " << warning << "\n";
+    }
+  } catch (const std::exception& error) {
     err << "wsgid: cannot write the rendered config to " << options.out_dir << ": " << error.what()
         << "\n";
     return kRuntimeFailure;

@@ -25,9 +25,7 @@ namespace fs = std::filesystem;
 std::optional<fs::path> fresh_runtime_dir() {
   std::string pattern = (fs::temp_directory_path() / "wsgid-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) return std::nullopt;
-  // mkdtemp makes it 0700; httpd's workers run as the profile's user and must reach the
-  // daemons' sockets inside, so let others search (not list) it.
-  fs::permissions(pattern, fs::perms::others_exec | fs::perms::group_exec, fs::perm_options::add);
+  // mkdtemp makes it 0700; rendering sets the modes the processes inside need.
   return fs::path(pattern);
 }
 
@@ -41,7 +39,7 @@ bool render_checked(const profile::Profile& profile, const render::RenderOptions
       render::RenderOptions scratch = options;
       scratch.out_dir = options.out_dir / ".candidate";
       fs::remove_all(scratch.out_dir);
-      render::write_files(render::render(profile, scratch), scratch.out_dir);
+      (void)render::render_into(profile, scratch);
       const auto checked = supervise::check_config(scratch.out_dir / "httpd.conf");
       fs::remove_all(scratch.out_dir);
       if (checked.exit_status != 0) {
@@ -49,7 +47,9 @@ bool render_checked(const profile::Profile& profile, const render::RenderOptions
         return false;
       }
     }
-    render::write_files(render::render(profile, options), options.out_dir);
+    for (const auto& warning : render::render_into(profile, options)) {
+      err << "wsgid: warning: " << warning << "\n";
+    }
   } catch (const std::exception& error) {
     err << "wsgid: cannot render into " << options.out_dir << ": " << error.what() << "\n";
     return false;
@@ -66,13 +66,14 @@ bool render_checked(const profile::Profile& profile, const render::RenderOptions
 }
 
 // Whether `profile` renders to exactly the configuration httpd is running (every .conf file the
-// same), so only files the daemons read at start (environment script, seccomp filter) or the
+// same), so only files the daemons read at start (env file, seccomp filter) or the
 // app itself can differ; then the new files are written here. nullopt (reported) when
 // rendering fails.
 std::optional<bool> daemons_only_change(const profile::Profile& profile,
                                         const render::RenderOptions& options, std::ostream& err) {
   try {
-    const auto files = render::render(profile, options);
+    const auto rendering = render::with_identities(profile, options);
+    const auto files = render::render(profile, rendering);
     for (const auto& f : files) {
       if (f.relative.extension() != ".conf") continue;
       std::ifstream in(options.out_dir / f.relative, std::ios::binary);
@@ -80,7 +81,10 @@ std::optional<bool> daemons_only_change(const profile::Profile& profile,
                                 std::istreambuf_iterator<char>()};
       if (running != f.content) return false;
     }
-    render::write_files(files, options.out_dir);
+    render::write_files(profile, files, rendering);
+    for (const auto& warning : render::unreadable_app_paths(profile, rendering.identities)) {
+      err << "wsgid: warning: " << warning << "\n";
+    }
     return true;
   } catch (const std::exception& error) {
     err << "wsgid: cannot render into " << options.out_dir << ": " << error.what() << "\n";

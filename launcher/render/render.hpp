@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "profile/model.hpp"
+#include "site_identity.hpp"
 
 namespace wsgid::render {
 
@@ -16,11 +17,17 @@ struct RenderOptions {
   // Off only to check the httpd side of a config against a module build that does not yet
   // accept the WSGI directives.
   bool wsgi_directives = true;
+  // Empty (not privileged) unless the launcher runs as root; see site_identity.hpp.
+  Identities identities;
 };
 
 struct RenderedFile {
   std::filesystem::path relative;  // to out_dir: "httpd.conf", "sites/shop.conf", ...
   std::string content;
+  // Every file is 0600. Its owner is the launcher's uid (httpd's parent reads it before any
+  // process drops privileges) unless a site's daemons must read it after their drop: then, when
+  // privileged, it belongs to that site's uid.
+  std::string read_by_site;
 };
 
 // httpd.conf first, then each site's files in profile order (a site's compiled seccomp filter
@@ -28,8 +35,26 @@ struct RenderedFile {
 // compiled, which validation makes an environment problem rather than a profile problem.
 std::vector<RenderedFile> render(const profile::Profile& profile, const RenderOptions& options);
 
-// Writes the files and creates the directories httpd expects (run/, htdocs/).
+// Writes the files (each created 0600, never briefly wider), creates the directories httpd and
+// the daemons expect (run/, htdocs/, each site's HOME and TMPDIR) with the modes and owners
+// docs/security.md lists, and creates the profile's log files 0600 before httpd opens them.
 // Throws std::filesystem::filesystem_error on I/O failure.
-void write_files(const std::vector<RenderedFile>& files, const std::filesystem::path& out_dir);
+void write_files(const profile::Profile& profile, const std::vector<RenderedFile>& files,
+                 const RenderOptions& options);
+
+// `options` with the sites' identities: assigned when this process is root, none otherwise.
+// Throws std::runtime_error (a WSGID2040 message) when a site gets no uid.
+RenderOptions with_identities(const profile::Profile& profile, RenderOptions options);
+
+// What `wsgid render` and `wsgid run` do: assigns the sites' identities when this process is
+// root (options.identities is replaced), renders and writes. Returns warnings for the user
+// (WSGID2042). Throws std::runtime_error (a WSGID2040 or WSGID2041 message) when a site gets
+// no uid or a file cannot be written, or what render() throws.
+std::vector<std::string> render_into(const profile::Profile& profile, RenderOptions options);
+
+// The writable places of each site's daemons, HOME (home/NAME) and TMPDIR (tmp/NAME): 0700,
+// owned by the site's uid. Kept across reloads, so an app's files survive a SIGHUP.
+std::filesystem::path site_home_dir(const RenderOptions& options, const std::string& site);
+std::filesystem::path site_tmp_dir(const RenderOptions& options, const std::string& site);
 
 }  // namespace wsgid::render

@@ -13,8 +13,10 @@ std::vector<RenderedFile> render_site(const profile::Site& site, const profile::
                                       const RenderOptions& options);
 
 // The WSGIDaemonProcess arguments: name then option=value tokens, each escaped.
-std::string daemon_process_arguments(const profile::Site& site,
-                                     const std::filesystem::path& out_dir);
+std::string daemon_process_arguments(const profile::Site& site, const RenderOptions& options);
+
+// "sites/NAME.env", relative to the render directory: the site's environment for env-file=.
+std::filesystem::path env_file(const profile::Site& site);
 
 // "seccomp/NAME.bpf", relative to the render directory: the site's compiled filter.
 std::filesystem::path seccomp_filter_file(const profile::Site& site);

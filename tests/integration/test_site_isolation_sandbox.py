@@ -91,7 +91,7 @@ def test_one_uid_site_cannot_read_another_sites_files(sites, flavour):
     b_daemon = run.daemon_pids("b")[0]
     # All one uid: file modes cannot be what refuses A.
     assert hh.uid_of(b_daemon) == hh.uid_of(run.daemon_pids("a")[0]) == hh.uid_of(run.httpd_pid())
-    # A's own app, Python and system files stay readable (A's env file was imported: SECRET).
+    # A's own app, Python and system files stay readable (A's env file was applied: SECRET).
     assert probe(run, "a", "read", path=tmp / "a" / "app.wsgi").startswith("ok:")
     assert probe(run, "a", "env", name="SECRET") == "ok:a-secret"
     assert probe(run, "a", "read", path="/etc/resolv.conf").startswith("ok:") or \
@@ -103,7 +103,7 @@ def test_one_uid_site_cannot_read_another_sites_files(sites, flavour):
         "list the runtime dir": ("list", out),
         "list the sites dir": ("list", out / "sites"),
         "read B's site conf": ("read", out / "sites" / "b.conf"),
-        "read B's env file": ("read", out / "sites" / "b.env.py"),
+        "read B's env file": ("read", out / "sites" / "b.env"),
         "read B's seccomp filter": ("read", out / "seccomp" / "b.bpf"),
         "read httpd.conf": ("read", out / "httpd.conf"),
         "read B's log": ("read", tmp / "logs" / "b.log"),
@@ -132,7 +132,8 @@ def test_each_site_has_its_own_writable_temporary_directory(sites, flavour):
     run = sites(("a", ""), ("b", ""))
     a_tmp = probe(run, "a", "tempfile").removeprefix("ok:")
     b_tmp = probe(run, "b", "tempfile").removeprefix("ok:")
-    assert a_tmp != b_tmp and a_tmp.startswith("/tmp/wsgid-"), (a_tmp, b_tmp)
+    # The launcher's per-site TMPDIR (the module's /tmp/wsgid-UID-GROUP only without one).
+    assert a_tmp != b_tmp and a_tmp.startswith(f"{run.out}/tmp/"), (a_tmp, b_tmp)
     assert probe(run, "a", "list", path=b_tmp) == REFUSED
     assert probe(run, "a", "write", path=f"{b_tmp}/planted") == REFUSED
 

@@ -78,22 +78,74 @@ TEST(Render, ListsHttpdConfFirstThenEachSitesFiles) {
   const auto files = render(load_valid_fixture("two_sites"), golden_options());
   std::vector<std::string> names;
   for (const auto& file : files) names.push_back(file.relative.string());
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"httpd.conf", "sites/shop.conf", "seccomp/shop.bpf",
-                                      "sites/api.conf", "sites/api.wsgi", "sites/api.env.py"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"httpd.conf", "sites/shop.conf", "seccomp/shop.bpf",
+                                             "sites/shop.env", "sites/api.conf", "sites/api.wsgi",
+                                             "sites/api.env"}));
 }
+
+fs::perms mode(const fs::path& path) { return fs::status(path).permissions(); }
 
 TEST(WriteFiles, CreatesTheLayoutHttpdExpects) {
   wsgid::testing::TempDir out;
   RenderOptions options = golden_options();
   options.out_dir = out.path();
-  write_files(render(load_valid_fixture("two_sites"), options), out.path());
+  const auto profile = load_valid_fixture("two_sites");
+  write_files(profile, render(profile, options), options);
   EXPECT_TRUE(fs::is_regular_file(out.path() / "httpd.conf"));
   EXPECT_TRUE(fs::is_regular_file(out.path() / "sites" / "api.wsgi"));
   EXPECT_GT(fs::file_size(out.path() / "seccomp" / "shop.bpf"), 0U);
   EXPECT_TRUE(fs::is_directory(out.path() / "run"));
   EXPECT_TRUE(fs::is_directory(out.path() / "htdocs"));
+  EXPECT_TRUE(fs::is_directory(out.path() / "home" / "api"));
+  EXPECT_TRUE(fs::is_directory(out.path() / "tmp" / "api"));
   EXPECT_FALSE(fs::exists(out.path() / "httpd.conf.tmp"));
+}
+
+// One uid runs everything: nothing in the render directory is for anyone else.
+TEST(WriteFiles, LeavesNothingForOtherUsersWhenNotPrivileged) {
+  wsgid::testing::TempDir out;
+  RenderOptions options = golden_options();
+  options.out_dir = out.path() / "r";
+  const auto profile = load_valid_fixture("two_sites");
+  write_files(profile, render(profile, options), options);
+  for (const auto& entry : fs::recursive_directory_iterator(options.out_dir)) {
+    const auto perms = mode(entry.path());
+    EXPECT_EQ(perms & (fs::perms::group_all | fs::perms::others_all), fs::perms::none)
+        << entry.path();
+  }
+  EXPECT_EQ(mode(options.out_dir), fs::perms::owner_all);
+}
+
+// Files are written 0600 even where an earlier render (or a hand) left them readable.
+TEST(WriteFiles, TightensFilesAnEarlierRenderLeftReadable) {
+  wsgid::testing::TempDir out;
+  RenderOptions options = golden_options();
+  options.out_dir = out.path();
+  const auto profile = load_valid_fixture("two_sites");
+  fs::create_directories(out.path() / "sites");
+  std::ofstream(out.path() / "sites" / "api.env") << "old";
+  fs::permissions(out.path() / "sites" / "api.env", fs::perms::all);
+  write_files(profile, render(profile, options), options);
+  EXPECT_EQ(mode(out.path() / "sites" / "api.env"), fs::perms::owner_read | fs::perms::owner_write);
+}
+
+TEST(WriteFiles, CreatesLogFilesWithoutPermissionsForOthers) {
+  wsgid::testing::TempDir out;
+  RenderOptions options = golden_options();
+  options.out_dir = out.path() / "r";
+  auto profile = load_valid_fixture("full");
+  profile.server.log_directory = out.path();
+  profile.sites[0].error_log = out.path() / "shop-error.log";
+  std::ofstream(out.path() / "access.log") << "kept\n";
+  fs::permissions(out.path() / "access.log", fs::perms::owner_read | fs::perms::owner_write |
+                                                 fs::perms::group_read | fs::perms::others_read);
+  write_files(profile, render(profile, options), options);
+  const auto rw = fs::perms::owner_read | fs::perms::owner_write;
+  EXPECT_EQ(mode(out.path() / "error.log"), rw);
+  EXPECT_EQ(mode(out.path() / "shop-error.log"), rw);
+  // An existing log keeps its group's access (an operator's choice) and its content.
+  EXPECT_EQ(mode(out.path() / "access.log"), rw | fs::perms::group_read);
+  EXPECT_EQ(read(out.path() / "access.log"), "kept\n");
 }
 
 }  // namespace

@@ -32,19 +32,16 @@ TEST(RenderSite, AnswersTheHealthEndpointsInTheSitesVirtualHost) {
   }
 }
 
-TEST(RenderSite, ImportsTheEnvironmentBeforeTheAppWithBothGroupsLiteral) {
+TEST(RenderSite, HandsTheEnvironmentToTheDaemonsThroughAnEnvFileNotAScript) {
   const auto profile = load_valid_fixture("two_sites");
   const auto files = render_site(profile.sites[1], profile, kOptions);
   const auto& text = files.at(0).content;
-  const auto import = text.find(
-      "WSGIImportScript \"/run/w/sites/api.env.py\" \"process-group=api\" "
-      "\"application-group=%{GLOBAL}\"");
-  const auto alias = text.find(
-      "WSGIScriptAlias \"/\" \"/run/w/sites/api.wsgi\" \"process-group=api\" "
-      "\"application-group=%{GLOBAL}\"");
-  ASSERT_NE(import, std::string::npos) << text;
-  ASSERT_NE(alias, std::string::npos) << text;
-  EXPECT_LT(import, alias);
+  EXPECT_NE(text.find("\"env-file=/run/w/sites/api.env\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("WSGIImportScript"), std::string::npos) << text;
+  EXPECT_NE(text.find("WSGIScriptAlias \"/\" \"/run/w/sites/api.wsgi\" \"process-group=api\" "
+                      "\"application-group=%{GLOBAL}\""),
+            std::string::npos)
+      << text;
 }
 
 TEST(RenderSite, GeneratesAOneLineScriptForAModuleApp) {
@@ -55,16 +52,27 @@ TEST(RenderSite, GeneratesAOneLineScriptForAModuleApp) {
             std::string::npos);
 }
 
-TEST(RenderSite, WritesEnvironmentValuesAsPythonLiterals) {
+TEST(RenderSite, WritesEnvironmentValuesVerbatimAsNulTerminatedRecordsAfterHomeAndTmpdir) {
   const auto profile = load_valid_fixture("full");
   const auto files = render_site(profile.sites[0], profile, kOptions);
   const auto env = std::find_if(files.begin(), files.end(),
-                                [](const auto& f) { return f.relative == "sites/shop.env.py"; });
+                                [](const auto& f) { return f.relative == "sites/shop.env"; });
   ASSERT_NE(env, files.end());
-  EXPECT_NE(
-      env->content.find("os.environ['QUOTED'] = 'it\\'s \"quoted\" \\\\ ${HOME} %{GLOBAL}'\n"),
-      std::string::npos)
-      << env->content;
+  using namespace std::string_literals;
+  EXPECT_EQ(env->content,
+            "HOME=/run/w/home/shop\0TMPDIR=/run/w/tmp/shop\0"
+            "DJANGO_SETTINGS_MODULE=shop.settings\0"
+            "QUOTED=it's \"quoted\" \\ ${HOME} %{GLOBAL}\0"s);
+  // Read by httpd's parent before the drop: no site owns it.
+  EXPECT_EQ(env->read_by_site, "");
+}
+
+TEST(RenderSite, GivesAModuleAppsScriptToItsSitesDaemons) {
+  const auto profile = load_valid_fixture("two_sites");
+  const auto files = render_site(profile.sites[1], profile, kOptions);
+  for (const auto& file : files) {
+    EXPECT_EQ(file.read_by_site, file.relative == "sites/api.wsgi" ? "api" : "") << file.relative;
+  }
 }
 
 TEST(DaemonProcessArguments, QuotesEachOptionAsOneToken) {
@@ -73,17 +81,54 @@ TEST(DaemonProcessArguments, QuotesEachOptionAsOneToken) {
   site.python_home = "/srv/with space/${HOME}";
   site.sandbox.seccomp = false;
   site.sandbox.filesystem = false;
-  EXPECT_EQ(daemon_process_arguments(site, "/run/w"),
-            "\"shop\" \"processes=1\" \"threads=15\" \"display-name=%{GROUP}\" "
+  EXPECT_EQ(daemon_process_arguments(site, kOptions),
+            "\"shop\" \"processes=1\" \"threads=15\" \"home=/run/w/home/shop\" "
+            "\"env-file=/run/w/sites/shop.env\" \"display-name=%{GROUP}\" "
             "\"python-home=/srv/with space/${WSGID_DOLLAR}{HOME}\" \"lang=C.UTF-8\" "
             "\"locale=C.UTF-8\" \"sandbox-filesystem=off\"");
 }
 
 TEST(DaemonProcessArguments, PointsAtTheCompiledSeccompFilter) {
   const auto profile = load_valid_fixture("minimal");
-  EXPECT_NE(daemon_process_arguments(profile.sites[0], "/run/w")
+  EXPECT_NE(daemon_process_arguments(profile.sites[0], kOptions)
                 .find("\"seccomp-filter=/run/w/seccomp/shop.bpf\""),
             std::string::npos);
+}
+
+RenderOptions privileged(const profile::Profile& profile) {
+  RenderOptions options = kOptions;
+  options.identities.privileged = true;
+  for (const auto& site : profile.sites) {
+    options.identities.sites[site.name] = {800100, 800100, site.daemon.user.empty()};
+  }
+  return options;
+}
+
+TEST(DaemonProcessArguments, RunsASiteWithoutAUserAsItsOwnNumericUidWhenPrivileged) {
+  const auto profile = load_valid_fixture("minimal");
+  const auto args = daemon_process_arguments(profile.sites[0], privileged(profile));
+  EXPECT_NE(args.find("\"user=#800100\" \"group=#800100\""), std::string::npos) << args;
+}
+
+TEST(DaemonProcessArguments, KeepsTheUserTheProfileNamesWhenPrivileged) {
+  const auto profile = load_valid_fixture("full");
+  const auto args = daemon_process_arguments(profile.sites[0], privileged(profile));
+  EXPECT_NE(args.find("\"user=nobody\" \"group=nogroup\""), std::string::npos) << args;
+  EXPECT_EQ(args.find("#800100"), std::string::npos) << args;
+}
+
+TEST(DaemonProcessArguments, LeavesLangToAProfileWhoseEnvSetsIt) {
+  auto site = load_valid_fixture("minimal").sites[0];
+  EXPECT_NE(daemon_process_arguments(site, kOptions).find("\"lang=C.UTF-8\""), std::string::npos);
+  site.env = {{"LANG", "de_DE.UTF-8"}};
+  const auto args = daemon_process_arguments(site, kOptions);
+  EXPECT_EQ(args.find("lang="), std::string::npos) << args;
+  EXPECT_NE(args.find("\"locale=C.UTF-8\""), std::string::npos) << args;
+}
+
+TEST(DaemonProcessArguments, NamesNoUserWhenNotPrivileged) {
+  const auto profile = load_valid_fixture("minimal");
+  EXPECT_EQ(daemon_process_arguments(profile.sites[0], kOptions).find("user="), std::string::npos);
 }
 
 TEST(DaemonProcessArguments, ScopesTheFilesystemToTheAppDirectoryAndTheProfilesLists) {
@@ -91,7 +136,7 @@ TEST(DaemonProcessArguments, ScopesTheFilesystemToTheAppDirectoryAndTheProfilesL
   site.app.script = "/srv/shop/app/wsgi.py";
   site.sandbox.read = {"/srv/shop/media", "/etc/shop"};
   site.sandbox.write = {"/srv/shop/uploads"};
-  const auto args = daemon_process_arguments(site, "/run/w");
+  const auto args = daemon_process_arguments(site, kOptions);
   EXPECT_NE(args.find("\"sandbox-filesystem=on\" "
                       "\"sandbox-read=/srv/shop/app:/srv/shop/media:/etc/shop\" "
                       "\"sandbox-write=/srv/shop/uploads\""),
@@ -102,14 +147,14 @@ TEST(DaemonProcessArguments, ScopesTheFilesystemToTheAppDirectoryAndTheProfilesL
 TEST(DaemonProcessArguments, LearningModeLogsInsteadOfEnforcing) {
   auto site = load_valid_fixture("minimal").sites[0];
   site.sandbox.action = "log";
-  const auto args = daemon_process_arguments(site, "/run/w");
+  const auto args = daemon_process_arguments(site, kOptions);
   EXPECT_NE(args.find("\"sandbox-filesystem=log\""), std::string::npos) << args;
   EXPECT_NE(args.find("\"seccomp-notify=log\""), std::string::npos) << args;
 }
 
 TEST(DaemonProcessArguments, GrantsNoDirectoryForAModuleAppBeyondItsPythonPath) {
   const auto profile = load_valid_fixture("two_sites");
-  const auto args = daemon_process_arguments(profile.sites[1], "/run/w");
+  const auto args = daemon_process_arguments(profile.sites[1], kOptions);
   EXPECT_NE(args.find("\"sandbox-filesystem=on\""), std::string::npos) << args;
   EXPECT_EQ(args.find("sandbox-read="), std::string::npos) << args;
 }
