@@ -10,6 +10,7 @@ working. wsgid only: mod_wsgi speaks another protocol on its sockets.
 import json
 import os
 import pwd
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,7 @@ WSGIRestrictEmbedded On
   ErrorLog @TMP@/b_error.log
   WSGIDaemonProcess b processes=1 threads=2 display-name=%{GROUP}
   WSGIScriptAlias / @APPS@/hello.wsgi process-group=b application-group=%{GLOBAL}
+  WSGIChunkedRequest On
 </VirtualHost>
 """
 
@@ -87,6 +89,33 @@ def test_another_sites_app_cannot_run_requests_in_b(sites):
     # B's workers still get through, on the same daemon.
     assert sites.get("/", host="b.test").status == 200
     assert sites.daemon_pids("b") == [b_pid]
+
+
+def test_a_process_that_replaces_the_socket_file_is_sent_no_secret(sites):
+    """Whoever can write the socket directory could bind its own listener at B's path to collect
+    what workers send there; the worker checks who listens before sending anything."""
+    b_pid = sites.daemon_pids("b")[0]
+    path = listening_socket_path(b_pid)
+    os.unlink(path)
+    fake = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    fake.bind(path)
+    os.chmod(path, 0o777)
+    fake.listen(16)
+    fake.settimeout(20)
+    try:
+        # Chunked: such a request never takes a pooled connection, so the worker connects anew.
+        raw = hh.raw_exchange(sites.port, b"POST / HTTP/1.1\r\nHost: b.test\r\n"
+                              b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                              b"5\r\nhello\r\n0\r\n\r\n")
+        assert raw.startswith(b"HTTP/1.1 503"), raw[:200]
+        conn, _ = fake.accept()
+        conn.settimeout(10)
+        assert conn.recv(4096) == b"", "the worker sent bytes to a socket httpd does not hold"
+        conn.close()
+    finally:
+        fake.close()
+    sites.wait_log(f"WSGID0150: the socket {path} of daemon group 'b' is held by pid "
+                   f"{os.getpid()}, not by httpd (pid {sites.pid})", "b_error.log")
 
 
 def run_client_as(user: str, socket_path: str, script: str) -> tuple[int, list[dict]]:
