@@ -16,6 +16,10 @@ namespace wsgid {
 
 inline constexpr int kUnset = -1;
 
+// sandbox-filesystem=: off, on (enforced by Landlock) or log (learning mode: not enforced, each
+// path the scope would refuse is logged once).
+enum class FilesystemScope { kOff, kOn, kLog };
+
 // One WSGIDaemonProcess. Options keep mod_wsgi's names and defaults.
 struct DaemonGroup {
   const char* name = nullptr;
@@ -55,6 +59,12 @@ struct DaemonGroup {
   int startup_timeout = 0;       // seconds
   int deadlock_timeout = 300;    // seconds; mod_wsgi's default
   long stack_size = 0;           // bytes; 0: the system's default
+  // Landlock (landlock_scope.hpp). The filesystem scope is opt-in for hand-written configs;
+  // `wsgid render` turns it on. The scopes (signals, abstract sockets) are on by default.
+  FilesystemScope sandbox_filesystem = FilesystemScope::kOff;
+  bool sandbox_scopes = true;
+  apr_array_header_t* sandbox_read = nullptr;   // const char*, absolute
+  apr_array_header_t* sandbox_write = nullptr;  // const char*, absolute
   // Scripts loaded at daemon start: WSGIImportScript first, then preloaded applications.
   apr_array_header_t* imports = nullptr;   // wsgid_preload
   apr_array_header_t* preloads = nullptr;  // wsgid_preload

@@ -5,6 +5,7 @@
 #include <http_log.h>
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <malloc.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "landlock_scope.hpp"
 #include "log.hpp"
 #include "process_title.hpp"
 #include "python_library.hpp"
@@ -183,6 +186,104 @@ std::vector<T> to_vector(const apr_array_header_t* a) {
   return std::vector<T>(e, e + a->nelts);
 }
 
+// The installation libpython was loaded from: its lib/ directory's parent (/usr for Debian's,
+// the prefix of a build in /opt or a pyenv). The standard library is found below it.
+std::string python_prefix() {
+  Dl_info info{};
+  void* symbol = dlsym(RTLD_DEFAULT, "Py_Initialize");
+  if (!symbol || dladdr(symbol, &info) == 0 || !info.dli_fname) return {};
+  const std::string lib(info.dli_fname);
+  const std::size_t at = lib.rfind("/lib/");
+  return at == std::string::npos || at == 0 ? std::string() : lib.substr(0, at);
+}
+
+void append_paths(std::vector<std::string>& into, const apr_array_header_t* paths,
+                  const DaemonGroup& g) {
+  for (const char* p : to_vector<const char*>(paths)) into.emplace_back(path_in_chroot(g, p));
+}
+
+// A daemon whose files are scoped and that was given no TMPDIR would find no writable temporary
+// directory (tempfile, Django's uploads) once shared /tmp is out of reach. It gets its group's
+// own instead: /tmp/wsgid-UID-GROUP, mode 0700, reused across restarts, refused when someone
+// else made it. A TMPDIR set for the daemon (the launcher's per-site one) always wins.
+void give_private_tmpdir(server_rec* s, const DaemonGroup& g) {
+  if (g.sandbox_filesystem == FilesystemScope::kOff || std::getenv("TMPDIR") != nullptr) return;
+  const std::string dir =
+      "/tmp/wsgid-" + std::to_string(static_cast<long>(geteuid())) + "-" + g.name;
+  struct stat st {};
+  const bool made = mkdir(dir.c_str(), 0700) == 0;
+  if (!made && (errno != EEXIST || lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+                st.st_uid != geteuid() || (st.st_mode & 077) != 0)) {
+    log_server(s, APLOG_WARNING, errno, "WSGID0553",
+               "daemon group '%s' (pid %d): no private temporary directory: %s cannot be made, "
+               "or is not a 0700 directory of uid %ld; the app has no writable temporary "
+               "directory: set TMPDIR for it or name one in sandbox-write=",
+               g.name, static_cast<int>(getpid()), dir.c_str(), static_cast<long>(geteuid()));
+    return;
+  }
+  setenv("TMPDIR", dir.c_str(), 1);
+}
+
+// What this daemon may open once Landlock restricts it (docs/sandbox.md, "Landlock"). Built
+// after chroot= and the identity switch, so every path is as the daemon sees it.
+LandlockRules landlock_rules(const server_rec* s, const DaemonGroup& g,
+                             const std::vector<wsgid_preload>& preloads) {
+  LandlockRules rules;
+  rules.filesystem = g.sandbox_filesystem == FilesystemScope::kOn;
+  rules.scopes = g.sandbox_scopes;
+  rules.read = landlock_system_read_paths();
+  if (const std::string prefix = python_prefix(); !prefix.empty()) rules.read.push_back(prefix);
+  if (g.python_home) rules.read.emplace_back(g.python_home);
+  append_paths(rules.read, g.python_path, g);
+  // home= is the application's working directory by the user's own choice; "/" would grant all.
+  if (g.home && std::strcmp(g.home, "/") != 0) rules.read.emplace_back(g.home);
+  // The scripts themselves, not their directories: a generated script lives beside other
+  // sites' files in the runtime directory.
+  for (const wsgid_preload& p : preloads) rules.read.emplace_back(p.script_path);
+  for (const server_rec* v = s; v; v = v->next) {
+    const auto* sc =
+        static_cast<const ServerConfig*>(ap_get_module_config(v->module_config, &wsgid_module));
+    for (const ScriptAlias& a : to_vector<ScriptAlias>(sc ? sc->aliases : nullptr)) {
+      if (!a.regex && a.process_group && std::strcmp(a.process_group, g.name) == 0) {
+        rules.read.emplace_back(path_in_chroot(g, a.application));
+      }
+    }
+  }
+  append_paths(rules.read, g.sandbox_read, g);
+  if (const char* tmp = std::getenv("TMPDIR"); tmp && tmp[0] == '/' && std::strcmp(tmp, "/") != 0) {
+    rules.write.emplace_back(tmp);
+  }
+  append_paths(rules.write, g.sandbox_write, g);
+  rules.devices = landlock_device_paths();
+  return rules;
+}
+
+// Before Python starts any thread: a Landlock domain covers the thread that creates it and what
+// that thread starts afterwards, never threads that already run.
+void restrict_with_landlock(server_rec* s, const DaemonGroup& g, const LandlockRules& rules) {
+  std::vector<std::string> missing;
+  std::string error;
+  if (!apply_landlock(rules, missing, error)) {
+    startup_failure(
+        s, 0, "WSGID0550",
+        apr_psprintf(s->process->pool, "the Landlock sandbox cannot be applied: %s", error.c_str()),
+        g);
+  }
+  if (!rules.filesystem) return;
+  // Only paths the configuration named deserve a word; system ones differ between systems.
+  std::vector<std::string> named;
+  append_paths(named, g.sandbox_read, g);
+  append_paths(named, g.sandbox_write, g);
+  for (const std::string& m : missing) {
+    if (std::find(named.begin(), named.end(), m) == named.end()) continue;
+    log_server(s, APLOG_WARNING, 0, "WSGID0551",
+               "daemon group '%s' (pid %d): sandbox-read/sandbox-write path %s cannot be opened; "
+               "the daemon runs without it, so what lies there stays refused: create it or "
+               "remove it from the list",
+               g.name, static_cast<int>(getpid()), m.c_str());
+  }
+}
+
 }  // namespace
 
 void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_slot,
@@ -209,6 +310,10 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
 
   const pid_t parent = getppid();
   switch_identity(s, g);
+  // Not dumpable: its /proc entries (fd/, environ, mem, maps) then belong to root, so another
+  // process of the same uid (another site's app, in the one-uid container) cannot read them.
+  // setuid() does this already when httpd started as root; without root nothing else would.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // An httpd parent killed outright must not leave daemons holding the socket forever.
   prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
   if (getppid() != parent) _exit(0);
@@ -224,6 +329,17 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   std::vector<wsgid_preload> preloads = to_vector<wsgid_preload>(g.imports);
   for (const wsgid_preload& p : to_vector<wsgid_preload>(g.preloads)) preloads.push_back(p);
   for (wsgid_preload& p : preloads) p.script_path = path_in_chroot(g, p.script_path);
+  give_private_tmpdir(s, g);
+  const LandlockRules rules = landlock_rules(s, g, preloads);
+  restrict_with_landlock(s, g, rules);
+  // Learning mode: what the enforced scope would grant, for the Python side's audit hook.
+  std::vector<const char*> learn_read;
+  std::vector<const char*> learn_write;
+  if (g.sandbox_filesystem == FilesystemScope::kLog) {
+    for (const std::string& p : rules.read) learn_read.push_back(p.c_str());
+    for (const std::string& p : rules.write) learn_write.push_back(p.c_str());
+    for (const std::string& p : rules.devices) learn_write.push_back(p.c_str());
+  }
   std::vector<uid_t> peers{worker_uid, 0};
   if (geteuid() != worker_uid) peers.push_back(geteuid());
 
@@ -267,6 +383,11 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   spec.deadlock_timeout = g.deadlock_timeout;
   spec.stack_size = static_cast<std::size_t>(g.stack_size);
   spec.chroot = g.chroot;
+  spec.fs_learning = g.sandbox_filesystem == FilesystemScope::kLog ? 1 : 0;
+  spec.fs_read = learn_read.data();
+  spec.fs_read_count = learn_read.size();
+  spec.fs_write = learn_write.data();
+  spec.fs_write_count = learn_write.size();
   std::vector<const char*> warn_options;
   set_python_settings(spec, warn_options);
   const int rc = api->daemon_main(&spec);

@@ -20,6 +20,7 @@
 #include "daemon_child.hpp"
 #include "daemon_socket.hpp"
 #include "group_credential.hpp"
+#include "landlock_scope.hpp"
 #include "log.hpp"
 #include "scoreboard.hpp"
 
@@ -358,6 +359,31 @@ void release_unused_sockets(Registry* reg) {
 
 }  // namespace
 
+// Said once per configuration, here rather than by every daemon it concerns: each daemon then
+// applies what the kernel has and leaves the rest out.
+void note_landlock_shortfall(server_rec* s, DaemonGroup* const* groups, int count) {
+  bool filesystem = false;
+  bool scopes = false;
+  for (int i = 0; i < count; ++i) {
+    filesystem = filesystem || groups[i]->sandbox_filesystem == FilesystemScope::kOn;
+    scopes = scopes || groups[i]->sandbox_scopes;
+  }
+  const int abi = landlock_abi_version();
+  if (filesystem && abi < kLandlockFilesystemAbi) {
+    log_server(s, APLOG_NOTICE, 0, "WSGID0225",
+               "this kernel has no Landlock (not built in, or not in the lsm= boot list): "
+               "sandbox-filesystem=on is not enforced, so daemons can open whatever their user "
+               "may; uid separation and file modes are what is left");
+  }
+  if (scopes && abi < kLandlockScopeAbi) {
+    log_server(s, APLOG_NOTICE, 0, "WSGID0226",
+               "this kernel's Landlock ABI is %d; signal and abstract-socket scoping need 6 "
+               "(Linux 6.12): daemons of one uid can signal each other and httpd's processes, "
+               "so give each site its own user",
+               abi);
+  }
+}
+
 int start_daemon_groups(apr_pool_t* pconf, apr_pool_t* /*ptemp*/, server_rec* s) {
   // httpd reads its configuration twice at start-up; daemons belong to the real run only.
   if (ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL ||
@@ -402,6 +428,7 @@ int start_daemon_groups(apr_pool_t* pconf, apr_pool_t* /*ptemp*/, server_rec* s)
     }
   }
   release_unused_sockets(gen->registry);
+  note_landlock_shortfall(s, groups, gc.groups->nelts);
   watch_draining(gen);
   apr_pool_cleanup_register(pconf, gen, generation_cleanup, apr_pool_cleanup_null);
 

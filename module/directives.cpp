@@ -106,7 +106,8 @@ constexpr const char* kDaemonOptions =
     "locale, maximum-requests, graceful-timeout, shutdown-timeout, connect-timeout, "
     "socket-timeout, request-timeout, queue-timeout, inactivity-timeout, listen-backlog, umask, "
     "seccomp-filter, seccomp-notify, cpu-time-limit, cpu-priority, chroot, memory-limit, "
-    "restart-interval, startup-timeout, deadlock-timeout, stack-size";
+    "restart-interval, startup-timeout, deadlock-timeout, stack-size, sandbox-filesystem, "
+    "sandbox-read, sandbox-write, sandbox-scopes";
 
 // Below this a fresh interpreter alone would exceed the limit and every daemon would recycle
 // as soon as it started.
@@ -129,6 +130,54 @@ const char* set_chroot(cmd_parms* cmd, DaemonGroup& g, const char* value) {
     dir[len - 1] = '\0';
   }
   g.chroot = dir;
+  return nullptr;
+}
+
+// sandbox-read= and sandbox-write=: absolute paths joined by ':', as python-path=. Whether each
+// exists is the daemon's concern (it may be inside chroot=, or created by the time it starts).
+const char* set_sandbox_paths(cmd_parms* cmd, const char* name, const char* value,
+                              apr_array_header_t* into) {
+  char* rest = apr_pstrdup(cmd->pool, value);
+  char* state = nullptr;
+  for (char* part = apr_strtok(rest, ":", &state); part; part = apr_strtok(nullptr, ":", &state)) {
+    bool control = false;
+    for (const char* c = part; *c; ++c) control = control || static_cast<unsigned char>(*c) < 0x20;
+    if (part[0] != '/' || control) {
+      return fail(cmd, "WSGID0002",
+                  "option %s=%s is not valid: '%s' is not an absolute path; expected absolute "
+                  "directory or file paths joined by ':', such as %s=/srv/shop/media:/etc/shop",
+                  name, value, part, name);
+    }
+    *static_cast<const char**>(apr_array_push(into)) = part;
+  }
+  return nullptr;
+}
+
+const char* set_on_off(cmd_parms* cmd, const char* name, const char* value, bool& into) {
+  if (std::strcmp(value, "on") != 0 && std::strcmp(value, "off") != 0) {
+    return fail(cmd, "WSGID0002", "option %s=%s is not valid: expected on or off", name, value);
+  }
+  into = std::strcmp(value, "on") == 0;
+  return nullptr;
+}
+
+const char* set_sandbox_option(cmd_parms* cmd, DaemonGroup& g, std::string_view n, const char* name,
+                               const char* value) {
+  if (n == "sandbox-read") return set_sandbox_paths(cmd, name, value, g.sandbox_read);
+  if (n == "sandbox-write") return set_sandbox_paths(cmd, name, value, g.sandbox_write);
+  if (n == "sandbox-scopes") return set_on_off(cmd, name, value, g.sandbox_scopes);
+  if (std::strcmp(value, "on") == 0) {
+    g.sandbox_filesystem = FilesystemScope::kOn;
+  } else if (std::strcmp(value, "off") == 0) {
+    g.sandbox_filesystem = FilesystemScope::kOff;
+  } else if (std::strcmp(value, "log") == 0) {
+    g.sandbox_filesystem = FilesystemScope::kLog;
+  } else {
+    return fail(cmd, "WSGID0002",
+                "option sandbox-filesystem=%s is not valid: expected on (Landlock limits the "
+                "files the daemon opens), off, or log (learning mode: log what would be refused)",
+                value);
+  }
   return nullptr;
 }
 
@@ -281,6 +330,10 @@ const char* set_daemon_option(cmd_parms* cmd, DaemonGroup& g, const char* name, 
     return nullptr;
   }
   if (n == "chroot") return set_chroot(cmd, g, value);
+  if (n == "sandbox-read" || n == "sandbox-write" || n == "sandbox-scopes" ||
+      n == "sandbox-filesystem") {
+    return set_sandbox_option(cmd, g, n, name, value);
+  }
   return unknown_option(cmd, name, kDaemonOptions);
 }
 
@@ -305,6 +358,8 @@ const char* cmd_daemon_process(cmd_parms* cmd, void* /*mconfig*/, const char* ar
   g->python_path = apr_array_make(cmd->pool, 2, sizeof(const char*));
   g->imports = apr_array_make(cmd->pool, 2, sizeof(wsgid_preload));
   g->preloads = apr_array_make(cmd->pool, 2, sizeof(wsgid_preload));
+  g->sandbox_read = apr_array_make(cmd->pool, 2, sizeof(const char*));
+  g->sandbox_write = apr_array_make(cmd->pool, 2, sizeof(const char*));
   while (*args) {
     const char* word = ap_getword_conf(cmd->pool, &args);
     if (!*word) break;

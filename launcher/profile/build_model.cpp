@@ -145,6 +145,9 @@ Sandbox build_sandbox(const toml::table& t) {
   sandbox.allow = texts(t, "allow");
   sandbox.deny = texts(t, "deny");
   sandbox.action = text(t, "action");
+  sandbox.filesystem = boolean(t, "filesystem");
+  for (const auto& path : texts(t, "read")) sandbox.read.emplace_back(path);
+  for (const auto& path : texts(t, "write")) sandbox.write.emplace_back(path);
   return sandbox;
 }
 

@@ -199,6 +199,31 @@ std::optional<Problem> python_path_entry(toml::node& value, const CheckContext& 
   return existing(value, context, Want::kDirectory);
 }
 
+std::optional<Problem> sandbox_path(toml::node& value, const CheckContext&) {
+  const std::string text = text_of(value);
+  if (!fs::path(text).is_absolute()) {
+    return Problem{code::kRelativeSandboxPath,
+                   "path " + describe_value(value) +
+                       " is not absolute; the sandbox lists name directories or files as the "
+                       "daemon sees them, such as \"/srv/shop/media\""};
+  }
+  if (text.find(':') != std::string::npos) {
+    return Problem{code::kBadPathCharacter,
+                   "path " + describe_value(value) +
+                       " contains ':', which separates sandbox-read/sandbox-write entries; "
+                       "rename or symlink it"};
+  }
+  std::error_code error;
+  if (!fs::exists(text, error)) {
+    return Problem{code::kMissingPath,
+                   "path " + describe_value(value) +
+                       " does not exist; expected an existing directory or file (create it "
+                       "first: the daemon can only be granted what exists when it starts)"};
+  }
+  *value.as_string() = fs::path(text).lexically_normal().string();
+  return std::nullopt;
+}
+
 std::optional<Problem> python_home(toml::node& value, const CheckContext& context) {
   if (auto missing = existing(value, context, Want::kDirectory)) return missing;
   const fs::path home = text_of(value);

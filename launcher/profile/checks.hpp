@@ -23,6 +23,8 @@ std::optional<Problem> client_network(toml::node& value, const CheckContext& con
 std::optional<Problem> app(toml::node& value, const CheckContext& context);
 std::optional<Problem> existing_directory(toml::node& value, const CheckContext& context);
 std::optional<Problem> python_path_entry(toml::node& value, const CheckContext& context);
+// sandbox.read / sandbox.write: an existing absolute path without ':'.
+std::optional<Problem> sandbox_path(toml::node& value, const CheckContext& context);
 std::optional<Problem> python_home(toml::node& value, const CheckContext& context);
 std::optional<Problem> log_target(toml::node& value, const CheckContext& context);
 std::optional<Problem> log_file(toml::node& value, const CheckContext& context);

@@ -34,5 +34,6 @@ inline constexpr std::string_view kDuplicateMount = "WSGID1027";
 inline constexpr std::string_view kBadDisplayName = "WSGID1028";
 inline constexpr std::string_view kBadClientNetwork = "WSGID1029";
 inline constexpr std::string_view kHealthPathConflict = "WSGID1030";
+inline constexpr std::string_view kRelativeSandboxPath = "WSGID1040";
 
 }  // namespace wsgid::profile::code

@@ -93,6 +93,10 @@ struct Sandbox {
   std::vector<std::string> allow;
   std::vector<std::string> deny;
   std::string action;  // "errno", "kill" or "log"
+  // Landlock: the daemons open only the app, Python and system files, plus these.
+  bool filesystem = true;
+  std::vector<std::filesystem::path> read;
+  std::vector<std::filesystem::path> write;
 };
 
 struct Site {

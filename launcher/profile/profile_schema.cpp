@@ -154,6 +154,12 @@ constexpr std::array kSandboxFields{
     strings("allow", "an array of syscall groups or names such as [\"@network-io\"]", nullptr),
     strings("deny", "an array of syscall groups or names such as [\"@mount\"]", nullptr),
     choice("action", "errno", kSandboxActions, "\"errno\", \"kill\" or \"log\""),
+    FieldSpec{
+        .key = "filesystem", .kinds = kBoolean, .fallback = true, .accepted = "true or false"},
+    strings("read", "an array of absolute paths such as [\"/srv/shop/media\"]",
+            checks::sandbox_path),
+    strings("write", "an array of absolute paths such as [\"/srv/shop/uploads\"]",
+            checks::sandbox_path),
 };
 constexpr TableSpec kSandbox{.name = "site.sandbox", .fields = kSandboxFields};
 

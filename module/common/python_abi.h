@@ -125,6 +125,15 @@ typedef struct wsgid_daemon_spec {
    * it as its parent (httpd's worker children), WSGID0541. 0: no such check (embedded mode
    * checks embedded_peer_pid instead). */
   pid_t peer_parent_pid;
+  /* ABI 8: sandbox-filesystem=log, the Landlock filesystem scope's learning mode. 1: the
+   * daemon's files are not restricted; an audit hook logs (WSGID0552), once each, the paths
+   * opened, listed, created or removed that the scope would refuse: reading outside fs_read
+   * and fs_write, writing outside fs_write. 0: no hook (the scope is enforced or off). */
+  int fs_learning;
+  const char* const* fs_read;
+  size_t fs_read_count;
+  const char* const* fs_write;
+  size_t fs_write_count;
 } wsgid_daemon_spec;
 
 typedef struct wsgid_python_api {

@@ -34,6 +34,7 @@
 #include "error_log.hpp"
 #include "hook_runner.hpp"
 #include "interpreter.hpp"
+#include "path_audit.hpp"
 #include "peer_auth.hpp"
 #include "process_status.hpp"
 #include "script_loader.hpp"
@@ -318,6 +319,12 @@ bool Daemon::start_up() {
       log_line(LogLevel::kError, "WSGID0513: " + who() + ": cannot create the WSGI types");
       return false;
     }
+  }
+  if (spec_.fs_learning != 0) {
+    // Before the preloads, so what the app opens while it is imported is seen too.
+    install_path_audit(
+        who(), std::vector<std::string>(spec_.fs_read, spec_.fs_read + spec_.fs_read_count),
+        std::vector<std::string>(spec_.fs_write, spec_.fs_write + spec_.fs_write_count));
   }
   for (std::size_t i = 0; i < spec_.preload_count; ++i) {
     const wsgid_preload& p = spec_.preload[i];

@@ -55,8 +55,9 @@ class Launched:
     profile: Path
     port: int = 0
     proc: subprocess.Popen | None = None
-    # Put before the command, e.g. ["setpriv", "--reuid=..."] to run it as another user.
-    argv_prefix: list = field(default_factory=list)
+    # Run the launcher (and so httpd, its workers and daemons) as this user instead of the
+    # test's: with a non-root user every process shares one uid, as in the container image.
+    user: str | None = None
     # The launcher's stdout+stderr, read through a pipe: httpd reopens /dev/stderr and would
     # overwrite a shared file from its own offset.
     _lines: list = field(default_factory=list)
@@ -68,16 +69,21 @@ class Launched:
     def start(self, timeout: float = 30.0) -> "Launched":
         self.port = hh.free_port()
         self.proc = subprocess.Popen(
-            self.argv_prefix + [str(launcher_path()), "run", str(self.profile), "--listen",
+            [str(launcher_path()), "run", str(self.profile), "--listen",
              f"127.0.0.1:{self.port}", "--out", str(self.out)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True, env=launcher_env())
+            start_new_session=True, env=launcher_env(), **self._identity())
         threading.Thread(target=self._read_output, daemon=True).start()
         hh.poll(lambda: self.proc.poll() is not None or "ready on" in self.output(), timeout,
                 what="wsgid run to say it is ready")
         if self.proc.poll() is not None:
             raise hh.HarnessError(f"wsgid run exited {self.proc.returncode}:\n{self.output()}")
         return self
+
+    def _identity(self) -> dict:
+        if self.user is None:
+            return {}
+        return {"user": self.user, "group": self.user, "extra_groups": []}
 
     def _read_output(self):
         for line in self.proc.stdout:

@@ -191,8 +191,7 @@ def launched_non_root(flavour):
             os.chown(os.path.join(root, name), pw.pw_uid, pw.pw_gid)
     os.chown(tmp, pw.pw_uid, pw.pw_gid)
     run = lh.Launched(tmp=tmp, profile=tmp / "site.toml",
-                      argv_prefix=["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}",
-                                   "--init-groups"])
+                      user=LAUNCH_USER)
     try:
         run.start()
         run.wait_ok("/pid", host="a.localhost")

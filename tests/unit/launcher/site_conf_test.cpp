@@ -72,10 +72,11 @@ TEST(DaemonProcessArguments, QuotesEachOptionAsOneToken) {
   auto site = profile.sites[0];
   site.python_home = "/srv/with space/${HOME}";
   site.sandbox.seccomp = false;
+  site.sandbox.filesystem = false;
   EXPECT_EQ(daemon_process_arguments(site, "/run/w"),
             "\"shop\" \"processes=1\" \"threads=15\" \"display-name=%{GROUP}\" "
             "\"python-home=/srv/with space/${WSGID_DOLLAR}{HOME}\" \"lang=C.UTF-8\" "
-            "\"locale=C.UTF-8\"");
+            "\"locale=C.UTF-8\" \"sandbox-filesystem=off\"");
 }
 
 TEST(DaemonProcessArguments, PointsAtTheCompiledSeccompFilter) {
@@ -83,6 +84,34 @@ TEST(DaemonProcessArguments, PointsAtTheCompiledSeccompFilter) {
   EXPECT_NE(daemon_process_arguments(profile.sites[0], "/run/w")
                 .find("\"seccomp-filter=/run/w/seccomp/shop.bpf\""),
             std::string::npos);
+}
+
+TEST(DaemonProcessArguments, ScopesTheFilesystemToTheAppDirectoryAndTheProfilesLists) {
+  auto site = load_valid_fixture("minimal").sites[0];
+  site.app.script = "/srv/shop/app/wsgi.py";
+  site.sandbox.read = {"/srv/shop/media", "/etc/shop"};
+  site.sandbox.write = {"/srv/shop/uploads"};
+  const auto args = daemon_process_arguments(site, "/run/w");
+  EXPECT_NE(args.find("\"sandbox-filesystem=on\" "
+                      "\"sandbox-read=/srv/shop/app:/srv/shop/media:/etc/shop\" "
+                      "\"sandbox-write=/srv/shop/uploads\""),
+            std::string::npos)
+      << args;
+}
+
+TEST(DaemonProcessArguments, LearningModeLogsInsteadOfEnforcing) {
+  auto site = load_valid_fixture("minimal").sites[0];
+  site.sandbox.action = "log";
+  const auto args = daemon_process_arguments(site, "/run/w");
+  EXPECT_NE(args.find("\"sandbox-filesystem=log\""), std::string::npos) << args;
+  EXPECT_NE(args.find("\"seccomp-notify=log\""), std::string::npos) << args;
+}
+
+TEST(DaemonProcessArguments, GrantsNoDirectoryForAModuleAppBeyondItsPythonPath) {
+  const auto profile = load_valid_fixture("two_sites");
+  const auto args = daemon_process_arguments(profile.sites[1], "/run/w");
+  EXPECT_NE(args.find("\"sandbox-filesystem=on\""), std::string::npos) << args;
+  EXPECT_EQ(args.find("sandbox-read="), std::string::npos) << args;
 }
 
 }  // namespace

@@ -29,7 +29,10 @@ def application(environ, start_response):
 
 std::string profile_text(const fs::path& dir, std::string_view version) {
   return "[server]\ngraceful_stop_timeout = \"10s\"\n[[site]]\nname = \"sv\"\n"
-         "server_name = \"localhost\"\napp = \"app.py\"\nsandbox = { seccomp = \"off\" }\n"
+         "server_name = \"localhost\"\napp = \"app.py\"\n"
+         "sandbox = { seccomp = \"off\", write = [\"" +
+         (dir / "markers").string() +
+         "\"] }\n"
          "env = { VERSION = " +
          std::string(version) + ", MARKERS = \"" + (dir / "markers").string() + "\" }\n";
 }
