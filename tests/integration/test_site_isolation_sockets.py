@@ -77,6 +77,63 @@ def sites(httpd_factory, flavour):
     return server
 
 
+HELLO_PREFIX = bytes.fromhex("01000000280000005753474403000000")  # Hello frame, version 3
+
+
+def memory_regions(pid: int):
+    """(start, end) of the process's private writable mappings: heap, stacks, anonymous and
+    data segments, where a secret made at run time can be."""
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        fields = line.split()
+        if fields[1].startswith("rw") and not (len(fields) > 5 and fields[5].startswith("[v")):
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            yield start, end
+
+
+def memory_holds(pid: int, needles: list[bytes]) -> dict[bytes, bool]:
+    found = dict.fromkeys(needles, False)
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        for start, end in memory_regions(pid):
+            try:
+                mem.seek(start)
+                data = mem.read(end - start)
+            except OSError:
+                continue
+            for n in needles:
+                found[n] = found[n] or n in data
+    return found
+
+
+def hello_secrets(pid: int) -> set[bytes]:
+    """The secrets in every Hello frame in the process's memory."""
+    secrets = set()
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        for start, end in memory_regions(pid):
+            try:
+                mem.seek(start)
+                data = mem.read(end - start)
+            except OSError:
+                continue
+            at = data.find(HELLO_PREFIX)
+            while at >= 0:
+                secrets.add(data[at + len(HELLO_PREFIX):at + len(HELLO_PREFIX) + 32])
+                at = data.find(HELLO_PREFIX, at + 1)
+    return secrets
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to read the processes' memory")
+def test_each_daemon_holds_only_its_own_groups_secret(sites):
+    worker = sites.worker_pids()[0]
+    secrets = hello_secrets(worker)
+    assert len(secrets) == 2, "a worker holds one secret per daemon group"
+    a_pid, b_pid = sites.daemon_pids("a")[0], sites.daemon_pids("b")[0]
+    held = {pid: {s for s, there in memory_holds(pid, list(secrets)).items() if there}
+            for pid in (a_pid, b_pid)}
+    counts = {pid: len(found) for pid, found in held.items()}
+    assert counts == {a_pid: 1, b_pid: 1}, f"secrets held per daemon: {counts}"
+    assert held[a_pid] != held[b_pid], "both daemons hold the same secret"
+
+
 def attack_from_app(get, host: str, sockets: list[str], marker: str) -> list[dict]:
     results = []
     for path in sockets:
