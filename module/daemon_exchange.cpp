@@ -36,6 +36,13 @@ namespace {
 // A request goes on a reused connection only if everything it sends can be kept for a resend
 // (see Exchange::wants_retry): a body of known length up to this.
 constexpr apr_off_t kReplayLimit = 256 * 1024;
+// A daemon reads with at least 64 KiB of room (python/connection.cpp) and a UNIX stream queues
+// one sendmsg of up to ~36 KiB as a single buffer, so a request written whole in one sendmsg of
+// at most this is read by the daemon whole or not at all.
+constexpr std::size_t kAtomicRequest = 16 * 1024;
+// Bodies up to this are gathered before the first write (Exchange::gather_small_body), leaving
+// room for the head within kAtomicRequest.
+constexpr apr_off_t kSmallBody = 8 * 1024;
 constexpr int kSocketBuffer = 1 << 20;  // the kernel doubles it; capped by net.core.wmem_max
 
 // This worker child's idle connections to daemons, per daemon socket, most recently used
@@ -167,15 +174,16 @@ wire::BufferStorage pool_storage(apr_pool_t* pool) {
 
 class Exchange {
  public:
-  Exchange(request_rec* r, const DaemonGroup& g, int fd, bool reused, std::string_view head,
-           const ExchangeOptions& options)
+  Exchange(request_rec* r, const DaemonGroup& g, int fd, bool reused, bool replayable,
+           std::string_view head, const ExchangeOptions& options)
       : r_(r),
         g_(g),
         fd_(fd),
         reused_(reused),
+        replayable_(replayable),
         options_(options),
         bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)),
-        stream_(r, head, hello_frame(g), reused),
+        stream_(r, head, hello_frame(g), !reused, replayable),
         decoder_(pool_storage(r->pool)) {
     const int seconds = g.socket_timeout > 0 ? g.socket_timeout
                                              : static_cast<int>(apr_time_sec(r->server->timeout));
@@ -193,10 +201,11 @@ class Exchange {
   const char* redirect_to() const { return redirect_; }
   int gateway_error() const { return gateway_error_; }
 
-  // The daemon closed a reused connection without reading this request (GoAway), or before a
-  // byte of it was delivered: no part of it reached the application, so it may go again on a
-  // new connection (resume). A failure that proves less (EOF or a reset after bytes were
-  // delivered) is never retried: the application may have started the request.
+  // The daemon closed the connection without reading this request (GoAway), before a byte of
+  // it was delivered, or died with the whole of it unread (unread_at_reset): no part of it
+  // reached the application, so it may go again on a new connection (resume). A failure that
+  // proves less (EOF, or a reset that may have followed a partial read) is never retried: the
+  // application may have started the request.
   bool wants_retry() const { return retry_; }
 
   // The connection went back to the pool at ResponseEnd; the caller must not close it.
@@ -210,7 +219,9 @@ class Exchange {
     stream_.restart();
     fd_ = fd;
     reused_ = false;
+    retried_ = true;
     delivered_ = 0;
+    writes_ = 0;
     decoder_ = wire::FrameDecoder(pool_storage(r_->pool));
     while (fds_count_ > 0) close(pop_fd());
     fds_lost_ = false;
@@ -229,7 +240,19 @@ class Exchange {
            frame_left_ == 0;
   }
 
+  // A small body of known length is read before anything is written, so head, body and end go
+  // in one sendmsg and the daemon reads them whole or not at all: a daemon killed with it
+  // unread is then provably so (unread_at_reset). Not with Expect: 100-continue, where the
+  // client waits for the application to ask for the body.
+  bool gather_small_body() const {
+    return writes_ == 0 && stream_.body_pending() && !r_->read_chunked && r_->remaining > 0 &&
+           r_->remaining <= kSmallBody && !apr_table_get(r_->headers_in, "Expect");
+  }
+
   int loop() {
+    while (gather_small_body()) {
+      if (const int rc = read_client_body(); rc != OK) return rc;
+    }
     apr_time_t deadline = apr_time_now() + timeout_;
     while (!done_) {
       if (!stream_.has_unsent() && stream_.body_pending() && !send_failed_) {
@@ -268,7 +291,17 @@ class Exchange {
     return OK;
   }
 
-  bool may_retry() const { return reused_ && !response_frame_seen_; }
+  bool may_retry() const { return replayable_ && !retried_ && !response_frame_seen_; }
+
+  // A UNIX stream socket closed with data still in its receive queue resets its peer; closed
+  // with the queue empty, it gives EOF. So a reset proves some of what we sent was never read,
+  // and when the request went in one small sendmsg (which the daemon reads whole: see
+  // kAtomicRequest) that means none of it was: the daemon died (SIGKILL, OOM) with the
+  // request still queued on the connection, which the application never saw.
+  bool unread_at_reset() const {
+    return writes_ == 1 && !stream_.has_unsent() && !stream_.body_pending() &&
+           delivered_ <= kAtomicRequest;
+  }
   int retry() {
     retry_ = true;
     done_ = true;
@@ -288,6 +321,7 @@ class Exchange {
       const long n = stream_.send(fd_);
       if (n > 0) {
         delivered_ += static_cast<std::size_t>(n);
+        ++writes_;
         continue;
       }
       if (n == 0) return;  // the socket is full
@@ -329,7 +363,12 @@ class Exchange {
       if ((n == 0 || errno == ECONNRESET || errno == EPIPE) && may_retry() && delivered_ == 0) {
         return retry();  // the daemon was gone before our first byte reached it
       }
-      if (n == 0) return daemon_closed();
+      if (n < 0 && errno == ECONNRESET && may_retry() && unread_at_reset()) {
+        return retry();  // the daemon died with the whole request queued, unread
+      }
+      // A reset is a daemon that died (or closed) with bytes of ours unread: it is gone, not
+      // a protocol fault.
+      if (n == 0 || errno == ECONNRESET) return daemon_closed();
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return OK;
       return fail_io("recv", errno);
@@ -688,7 +727,9 @@ class Exchange {
   request_rec* r_;
   const DaemonGroup& g_;
   int fd_;
-  bool reused_;  // taken from the pool: a Hello went out with an earlier exchange
+  bool reused_;      // taken from the pool: a Hello went out with an earlier exchange
+  bool replayable_;  // everything sent is kept until the answer begins, for one resend
+  bool retried_ = false;
   ExchangeOptions options_;
   Mode mode_ = Mode::kPass;
   int override_status_ = OK;
@@ -721,6 +762,7 @@ class Exchange {
   bool head_seen_ = false;
   bool done_ = false;
   std::size_t delivered_ = 0;         // bytes of this exchange the socket accepted
+  int writes_ = 0;                    // sendmsg calls that delivered bytes
   bool response_frame_seen_ = false;  // any frame but GoAway
   bool retry_ = false;
   bool end_seen_ = false;
@@ -741,13 +783,13 @@ int exchange_with_daemon(request_rec* r, const DaemonGroup& group, std::string_v
       result.gateway_error = WSGID_GATEWAY_CONNECT_FAILED;
       return HTTP_SERVICE_UNAVAILABLE;
     }
-    Exchange exchange(r, group, fd, reused, head_payload, options);
+    Exchange exchange(r, group, fd, reused, replayable, head_payload, options);
     int rc = exchange.run();
     if (exchange.wants_retry()) {
       // The retry goes on a new connection, which never ends in a retry: at most one.
       log_request(r, APLOG_DEBUG, 0, "WSGID0113",
-                  "daemon group '%s' closed an idle connection before reading the request "
-                  "(it is draining or was restarted): sending it on a new connection",
+                  "daemon group '%s' closed the connection without reading the request (the "
+                  "process is draining, was restarted or died): sending it on a new connection",
                   group.name);
       close(fd);
       fd = connect_daemon(r, group);

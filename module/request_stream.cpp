@@ -30,7 +30,7 @@ apr_bucket* immortal(std::string_view bytes, apr_bucket_alloc_t* ba) {
 }  // namespace
 
 RequestStream::RequestStream(request_rec* r, std::string_view head_payload, std::string_view hello,
-                             bool keep_sent)
+                             bool send_hello, bool keep_sent)
     : r_(r),
       ba_(r->connection->bucket_alloc),
       queue_(apr_brigade_create(r->pool, ba_)),
@@ -38,7 +38,7 @@ RequestStream::RequestStream(request_rec* r, std::string_view head_payload, std:
       at_(APR_BRIGADE_SENTINEL(queue_)),
       keep_sent_(keep_sent),
       hello_(hello),
-      hello_queued_(!keep_sent) {
+      hello_queued_(send_hello) {
   if (hello_queued_) append(immortal(hello_, ba_));
   queue_frame_header(wire::FrameType::kRequestHead, head_payload.size());
   // The payload is in the request pool, which outlives this stream.

@@ -22,11 +22,11 @@ namespace wsgid {
 class RequestStream {
  public:
   // `head_payload` must live as long as the request pool, `hello` (the group's Hello frame) as
-  // long as the group. A new connection sends the Hello first; a reused one (`keep_sent`)
-  // does not. With `keep_sent`, bytes that went out stay queued until restart() or the
-  // stream's end: a request on a reused connection must be resendable until it is answered.
+  // long as the group. A new connection (`send_hello`) sends the Hello first; a reused one does
+  // not. With `keep_sent`, bytes that went out stay queued until restart() or the stream's end:
+  // a request that may be resent must be resendable until it is answered.
   RequestStream(request_rec* r, std::string_view head_payload, std::string_view hello,
-                bool keep_sent);
+                bool send_hello, bool keep_sent);
   ~RequestStream();
   RequestStream(const RequestStream&) = delete;
   RequestStream& operator=(const RequestStream&) = delete;

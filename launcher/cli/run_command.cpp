@@ -1,8 +1,12 @@
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
 #include <ostream>
 
 #include "commands.hpp"
@@ -61,6 +65,29 @@ bool render_checked(const profile::Profile& profile, const render::RenderOptions
   return true;
 }
 
+// Whether `profile` renders to exactly the configuration httpd is running (every .conf file the
+// same), so only files the daemons read at start (environment script, seccomp filter) or the
+// app itself can differ; then the new files are written here. nullopt (reported) when
+// rendering fails.
+std::optional<bool> daemons_only_change(const profile::Profile& profile,
+                                        const render::RenderOptions& options, std::ostream& err) {
+  try {
+    const auto files = render::render(profile, options);
+    for (const auto& f : files) {
+      if (f.relative.extension() != ".conf") continue;
+      std::ifstream in(options.out_dir / f.relative, std::ios::binary);
+      const std::string running{std::istreambuf_iterator<char>(in),
+                                std::istreambuf_iterator<char>()};
+      if (running != f.content) return false;
+    }
+    render::write_files(files, options.out_dir);
+    return true;
+  } catch (const std::exception& error) {
+    err << "wsgid: cannot render into " << options.out_dir << ": " << error.what() << "\n";
+    return std::nullopt;
+  }
+}
+
 std::string ready_line(const profile::Profile& profile, const fs::path& conf) {
   std::string addresses;
   for (const auto& listen : profile.server.listen) {
@@ -103,14 +130,32 @@ int run_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   supervise_options.listen = profile.server.listen;
   supervise_options.ready_line = ready_line(profile, supervise_options.httpd_conf);
   supervise_options.stop_deadline = profile.server.graceful_stop_timeout;
-  supervise_options.reload = [&]() -> std::optional<std::chrono::seconds> {
+  supervise_options.reload = [&]() -> std::optional<supervise::Reload> {
     err << "wsgid: SIGHUP: reloading " << file << std::endl;
     const Loaded reloaded = load_for_command(file, args, err);
-    if (!reloaded.profile || !render_checked(*reloaded.profile, options, true, err)) {
+    if (!reloaded.profile) {
       err << "wsgid: keeping the running configuration" << std::endl;
       return std::nullopt;
     }
-    return reloaded.profile->server.graceful_stop_timeout;
+    supervise::Reload reload{.stop_deadline = reloaded.profile->server.graceful_stop_timeout};
+    const auto same = daemons_only_change(*reloaded.profile, options, err);
+    if (!same) {
+      err << "wsgid: keeping the running configuration" << std::endl;
+      return std::nullopt;
+    }
+    reload.restart_httpd = !*same;
+    // A daemon's drain (graceful-timeout, mod_wsgi's default 15 s), then its replacement, which
+    // httpd forks when it sees the drain (within its 10 s maintenance interval) or the exit.
+    for (const auto& site : reloaded.profile->sites) {
+      reload.recycle_deadline = std::max(
+          reload.recycle_deadline, site.daemon.graceful_timeout.value_or(std::chrono::seconds(15)) +
+                                       std::chrono::seconds(15));
+    }
+    if (reload.restart_httpd && !render_checked(*reloaded.profile, options, true, err)) {
+      err << "wsgid: keeping the running configuration" << std::endl;
+      return std::nullopt;
+    }
+    return reload;
   };
   return supervise::supervise(supervise_options, out, err);
 }

@@ -71,6 +71,7 @@ Limits build_limits(const toml::table& t) {
   limits.header_timeout = seconds(t, "header_timeout");
   limits.body_timeout = seconds(t, "body_timeout");
   limits.min_rate = static_cast<int>(integer(t, "min_rate"));
+  limits.slow_clients = static_cast<int>(integer(t, "slow_clients"));
   return limits;
 }
 

@@ -29,6 +29,9 @@ struct Limits {
   Seconds header_timeout{};
   Seconds body_timeout{};
   int min_rate = 0;  // bytes per second a client must keep up while sending
+  // Connections that may sit in their headers at once (each holds a worker thread until its
+  // request is read) without taking a thread from the requests behind them.
+  int slow_clients = 0;
 };
 
 // The module's own endpoints, answered in httpd's workers for any Host header; an empty

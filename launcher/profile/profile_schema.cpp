@@ -79,6 +79,7 @@ constexpr std::array kLimitsFields{
     seconds("header_timeout", "20s"),
     seconds("body_timeout", "20s"),
     integer("min_rate", 500, 1, 1'000'000'000, "bytes per second: an integer from 1 to 1000000000"),
+    integer("slow_clients", 1000, 0, 20000, "an integer from 0 to 20000"),
 };
 constexpr TableSpec kLimits{.name = "server.limits", .fields = kLimitsFields};
 

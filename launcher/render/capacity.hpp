@@ -1,5 +1,4 @@
-// Event MPM sizing derived from the daemon groups, so workers neither starve the daemons
-// nor sit idle by the hundred.
+// Event MPM sizing derived from the daemon groups and the slow-client reserve.
 #pragma once
 
 #include "profile/model.hpp"
@@ -8,13 +7,21 @@ namespace wsgid::render {
 
 struct Capacity {
   int threads_per_child = 0;
+  int children = 0;  // serving at once: MaxRequestWorkers / ThreadsPerChild
+  // Scoreboard slots: twice the children, so a graceful restart's new generation starts at
+  // once beside the old one finishing its requests.
   int server_limit = 0;
   int max_request_workers = 0;
 };
 
-// Each in-flight WSGI request holds one worker thread while it waits on a daemon; static files
-// and slow clients need more. So: twice the daemons' total threads, at least 50, in whole
-// children of 25 threads (MaxRequestWorkers must be a multiple of ThreadsPerChild).
+// Each in-flight WSGI request holds a worker thread while it waits on a daemon, and the event
+// MPM closes every keep-alive connection of a child whose threads are all busy. So a child is
+// made big enough for the whole WSGI working set (twice the daemons' threads, at least 50, and
+// at least 256): the load the daemons can absorb never fills one child, however the connections
+// fall. Each slow
+// client holds a thread until its request is read (httpd 2.4 reads headers in a worker), so
+// `slow_clients` more threads, in more children of that size, keep requests answered while
+// that many connections trickle.
 Capacity derive_capacity(const profile::Profile& profile);
 
 }  // namespace wsgid::render

@@ -114,14 +114,18 @@ void hardening(ConfWriter& w, const Profile& profile) {
 
 void capacity(ConfWriter& w, const Profile& profile) {
   const Capacity c = derive_capacity(profile);
-  w.comment("Capacity: twice the daemon groups' processes x threads, at least 50 workers.");
-  w.directive("StartServers", "1");
+  w.comment("Capacity (render/capacity.hpp): one child holds the WSGI working set (twice the");
+  w.comment("daemons' threads, at least 256), more children hold limits.slow_clients.");
+  // All children from the start and none retired: under a flood of slow clients there is no
+  // time to ramp up, and a child retired for being idle closes its keep-alive connections.
+  w.directive("StartServers", number(c.children));
   w.directive("ServerLimit", number(c.server_limit));
   w.directive("ThreadLimit", number(c.threads_per_child));
   w.directive("ThreadsPerChild", number(c.threads_per_child));
   w.directive("MaxRequestWorkers", number(c.max_request_workers));
   w.directive("MinSpareThreads", number(c.threads_per_child));
   w.directive("MaxSpareThreads", number(c.max_request_workers));
+  w.directive("MaxConnectionsPerChild", "0");
   // Each worker thread's allocator otherwise keeps up to 2 MiB of freed memory: with large
   // responses (1 MiB frames) a worker of 25 threads grew to ~47 MiB in the benchmark.
   w.directive("MaxMemFree", "256");

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "child_process.hpp"
+#include "daemon_recycle.hpp"
 #include "httpd_command.hpp"
 #include "readiness.hpp"
 #include "signal_fd.hpp"
@@ -119,10 +120,17 @@ int supervise(const SuperviseOptions& options, std::ostream& out, std::ostream& 
           break;
         case SIGHUP:
           if (stopper.stopping() || !options.reload) break;
-          if (const auto deadline = options.reload()) {
-            stopper.set_deadline(*deadline);
-            httpd->signal(SIGUSR1);
-            err << "wsgid: configuration reloaded; httpd restarts gracefully" << std::endl;
+          if (const auto reload = options.reload()) {
+            stopper.set_deadline(reload->stop_deadline);
+            if (reload->restart_httpd) {
+              httpd->signal(SIGUSR1);
+              err << "wsgid: configuration reloaded; httpd restarts gracefully" << std::endl;
+            } else {
+              // Blocks this loop for the drains; a stop asked meanwhile waits in the signalfd.
+              const int recycled = recycle_daemons(httpd->pid(), reload->recycle_deadline, err);
+              err << "wsgid: configuration reloaded; httpd unchanged, " << recycled
+                  << " daemon processes recycled one by one" << std::endl;
+            }
           }
           break;
         default:

@@ -200,3 +200,57 @@ def test_learning_mode_names_the_refused_path_and_lets_it_through(sites, flavour
     # Once per path, and nothing about what the scope grants (Python's own files, the app).
     assert sum(f"reading {data} " in line for line in lines) == 1, lines
     assert not any("/usr/lib" in line or "app.wsgi" in line for line in lines), lines
+
+
+# ---------------------------------------------------------------- hand-written configs
+
+HAND_WRITTEN = """
+WSGIRestrictEmbedded On
+WSGIDaemonProcess s threads=2 {options}
+WSGIScriptAlias / @APPS@/isolation_probe.wsgi process-group=s application-group=%{{GLOBAL}}
+"""
+
+
+def hand_probe(server, route: str, **query) -> str:
+    qs = "&".join(f"{k}={v}" for k, v in query.items())
+    r = server.get(f"/{route}?{qs}")
+    assert r.status == 200, r.body
+    return r.body.decode()
+
+
+def test_hand_written_config_has_signal_scope_but_no_filesystem_scope_by_default(
+        httpd_factory, flavour):
+    server = httpd_factory(HAND_WRITTEN.format(options=""), flavour)
+    server.wait_ok("/pid")
+    # mod_wsgi compatibility: files are as open as the daemon's user allows.
+    assert hand_probe(server, "list", path=server.tmp / "htdocs").startswith("ok:")
+    assert hand_probe(server, "kill", pid=server.pid, sig=int(signal.SIGSTOP)) == \
+        f"err:PermissionError:{errno.EPERM}"
+
+
+def test_hand_written_config_opts_in_with_its_own_lists(httpd_factory, flavour):
+    server = httpd_factory(HAND_WRITTEN.format(
+        options="sandbox-filesystem=on sandbox-read=@APPS@ sandbox-write=@TMP@/scratch"), flavour)
+    server.wait_ok("/pid")
+    assert hand_probe(server, "read", path=server.apps / "hello.wsgi").startswith("ok:")
+    assert hand_probe(server, "write", path=server.tmp / "scratch" / "x").startswith("ok:")
+    assert hand_probe(server, "list", path=server.tmp / "htdocs") == REFUSED
+
+
+@pytest.mark.parametrize("bad", ["sandbox-filesystem=yes", "sandbox-read=relative/dir",
+                                 "sandbox-write=/ok:relative", "sandbox-scopes=maybe"])
+def test_bad_sandbox_options_are_config_errors_with_a_code(httpd_factory, bad):
+    server = httpd_factory(f"WSGIDaemonProcess x {bad}\n", "wsgid", start=False)
+    result = server.config_test()
+    assert result.returncode != 0
+    text = result.stdout + result.stderr
+    assert "WSGID0002" in text and bad.split("=")[0] in text, text
+
+
+def test_a_listed_path_that_is_missing_is_named_and_left_out(httpd_factory, flavour):
+    server = httpd_factory(HAND_WRITTEN.format(
+        options="sandbox-filesystem=on sandbox-read=@APPS@:@TMP@/not-there-yet"), flavour)
+    server.wait_ok("/pid")
+    log = server.wait_log("WSGID0551")
+    assert f"{server.tmp}/not-there-yet" in log and "sandbox-read" in log, log
+    assert hand_probe(server, "read", path=server.apps / "hello.wsgi").startswith("ok:")
