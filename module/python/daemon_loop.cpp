@@ -203,10 +203,11 @@ struct WorkerConnection {
   Connection conn;
   std::atomic<int>& open_count;
   std::int32_t* shared_count;
-  Peer peer;                   // who connected (SO_PEERCRED at accept)
-  bool greeted = false;        // its Hello has been read and proved the group's secret
-  bool registered = false;     // in the epoll set (parked before)
-  std::int64_t parked_ns = 0;  // when it was last parked
+  Peer peer;                      // who connected (SO_PEERCRED at accept)
+  bool greeted = false;           // its Hello has been read and proved the group's secret
+  bool registered = false;        // in the epoll set (parked before)
+  std::int64_t parked_ns = 0;     // when it was last parked
+  std::int64_t hello_due_ns = 0;  // until greeted: accepted + kHelloTimeoutNs
 };
 
 // A parked connection unused this long is closed (GoAway). Otherwise an httpd worker child that
@@ -292,7 +293,7 @@ class Daemon {
   }
 
   const wsgid_daemon_spec& spec_;
-  std::optional<PeerPolicy> peer_policy_;  // set once logging is
+  std::optional<PeerPolicy> peer_policy_;  // made in run(), once logging is set up
   GroupSettings settings_;
   ProcessStatus status_;
   UniqueFd signal_fd_;              // control signals, one byte each (see control_signals.hpp)
@@ -686,7 +687,7 @@ std::unique_ptr<WorkerConnection> Daemon::accept_connection() {
   auto wc = std::make_unique<WorkerConnection>(
       fd, spec_.socket_timeout, open_connections_,
       spec_.process_slot ? &spec_.process_slot->connections : nullptr);
-  // Checked once per connection, not per request; the Hello follows in serve().
+  // Checked once per connection, not per request; the Hello follows (greet).
   const std::optional<Peer> peer = PeerPolicy::peer_of(fd);
   if (!peer) {
     log_line(LogLevel::kError,
@@ -695,6 +696,7 @@ std::unique_ptr<WorkerConnection> Daemon::accept_connection() {
     return nullptr;
   }
   wc->peer = *peer;
+  wc->hello_due_ns = now_ns() + kHelloTimeoutNs;
   if (auto why = peer_policy_->check_peer(*peer)) {
     refuse(*peer, *why);
     return nullptr;
@@ -726,9 +728,7 @@ void Daemon::park(std::unique_ptr<WorkerConnection> wc) {
     return;
   }
   wc->conn.release_idle_buffer();
-  // A connection still owing its Hello keeps the time it was accepted: trickling bytes in does
-  // not extend its time.
-  if (wc->greeted || wc->parked_ns == 0) wc->parked_ns = now_ns();
+  wc->parked_ns = now_ns();
   const std::uint64_t key = next_key_++;
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
@@ -775,7 +775,7 @@ void Daemon::serve_owing_hello(ThreadSlot& slot) {
     }
     Greeting g = greet(*wc);
     while (g == Greeting::kWaiting) {
-      const std::int64_t left_ns = wc->parked_ns + kHelloTimeoutNs - now_ns();
+      const std::int64_t left_ns = wc->hello_due_ns - now_ns();
       pollfd p{wc->conn.fd(), POLLIN, 0};
       if (left_ns <= 0 || ::poll(&p, 1, static_cast<int>(left_ns / 1'000'000 + 1)) == 0) {
         refuse(wc->peer, no_hello());
@@ -803,10 +803,11 @@ std::int64_t Daemon::close_idle_parked(std::int64_t now) {
     std::lock_guard lock(park_mutex_);
     for (auto it = parked_.begin(); it != parked_.end();) {
       WorkerConnection& wc = *it->second;
-      const std::int64_t idle = now - wc.parked_ns;
-      const std::int64_t limit = wc.greeted ? kParkedIdleNs : kHelloTimeoutNs;
-      if (idle < limit) {
-        next = std::min(next, limit - idle);
+      // Trickling bytes in does not extend a connection's time to say Hello.
+      const std::int64_t left =
+          wc.greeted ? wc.parked_ns + kParkedIdleNs - now : wc.hello_due_ns - now;
+      if (left > 0) {
+        next = std::min(next, left);
         ++it;
         continue;
       }

@@ -10,6 +10,7 @@ working. wsgid only: mod_wsgi speaks another protocol on its sockets.
 import json
 import os
 import pwd
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -33,21 +34,30 @@ WSGIRestrictEmbedded On
   ErrorLog @TMP@/b_error.log
   WSGIDaemonProcess b processes=1 threads=2 display-name=%{GROUP}
   WSGIScriptAlias / @APPS@/hello.wsgi process-group=b application-group=%{GLOBAL}
+  WSGIChunkedRequest On
 </VirtualHost>
 """
 
 pytestmark = pytest.mark.wsgid_only("mod_wsgi's daemon sockets speak another protocol")
 
 
-def listening_socket_path(pid: int) -> str:
-    """The path of the UNIX socket a daemon listens on, found as an attacker would: its inode
-    in /proc/net/unix (the test reads the daemon's fds as root to pick the right one)."""
-    inodes = {t[len("socket:["):-1] for t in hh.open_fds(pid).values() if t.startswith("socket:[")}
+# Started as root, the launcher runs as www-data so every process shares that one uid; started
+# unprivileged (the container stage), everything already runs as the test's own uid.
+ONE_UID = "www-data" if os.geteuid() == 0 else None
+
+
+def daemon_sockets(under: Path) -> list[str]:
+    """Every listening UNIX socket below `under`, found as an attacker finds them: in
+    /proc/net/unix, which any process may read. Which one is B's does not matter: every one of
+    them is attacked."""
+    paths = []
     for line in Path("/proc/net/unix").read_text().splitlines()[1:]:
         fields = line.split()
-        if len(fields) >= 8 and fields[6] in inodes and fields[7].startswith("/"):
-            return fields[7]
-    raise hh.HarnessError(f"no listening UNIX socket with a path in daemon {pid}")
+        listening = len(fields) >= 8 and int(fields[3], 16) & 0x10000
+        if listening and fields[7].startswith(f"{under}/"):
+            paths.append(fields[7])
+    assert paths, f"no daemon socket below {under}"
+    return sorted(set(paths))
 
 
 def assert_refused(results: list[dict]):
@@ -67,14 +77,77 @@ def sites(httpd_factory, flavour):
     return server
 
 
+HELLO_PREFIX = bytes.fromhex("01000000280000005753474403000000")  # Hello frame, version 3
+
+
+def memory_regions(pid: int):
+    """(start, end) of the process's private writable mappings: heap, stacks, anonymous and
+    data segments, where a secret made at run time can be."""
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        fields = line.split()
+        if fields[1].startswith("rw") and not (len(fields) > 5 and fields[5].startswith("[v")):
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            yield start, end
+
+
+def memory_holds(pid: int, needles: list[bytes]) -> dict[bytes, bool]:
+    found = dict.fromkeys(needles, False)
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        for start, end in memory_regions(pid):
+            try:
+                mem.seek(start)
+                data = mem.read(end - start)
+            except OSError:
+                continue
+            for n in needles:
+                found[n] = found[n] or n in data
+    return found
+
+
+def hello_secrets(pid: int) -> set[bytes]:
+    """The secrets in every Hello frame in the process's memory."""
+    secrets = set()
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        for start, end in memory_regions(pid):
+            try:
+                mem.seek(start)
+                data = mem.read(end - start)
+            except OSError:
+                continue
+            at = data.find(HELLO_PREFIX)
+            while at >= 0:
+                secrets.add(data[at + len(HELLO_PREFIX):at + len(HELLO_PREFIX) + 32])
+                at = data.find(HELLO_PREFIX, at + 1)
+    return secrets
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to read the processes' memory")
+def test_each_daemon_holds_only_its_own_groups_secret(sites):
+    worker = sites.worker_pids()[0]
+    secrets = hello_secrets(worker)
+    assert len(secrets) == 2, "a worker holds one secret per daemon group"
+    a_pid, b_pid = sites.daemon_pids("a")[0], sites.daemon_pids("b")[0]
+    held = {pid: {s for s, there in memory_holds(pid, list(secrets)).items() if there}
+            for pid in (a_pid, b_pid)}
+    counts = {pid: len(found) for pid, found in held.items()}
+    assert counts == {a_pid: 1, b_pid: 1}, f"secrets held per daemon: {counts}"
+    assert held[a_pid] != held[b_pid], "both daemons hold the same secret"
+
+
+def attack_from_app(get, host: str, sockets: list[str], marker: str) -> list[dict]:
+    results = []
+    for path in sockets:
+        r = get(f"/?socket={quote(path)}&script={quote(marker)}", host=host)
+        assert r.status == 200, r.body
+        results += json.loads(r.body)
+    return results
+
+
 def test_another_sites_app_cannot_run_requests_in_b(sites):
     b_pid = sites.daemon_pids("b")[0]
-    socket_path = listening_socket_path(b_pid)
-    marker = str(sites.apps / "import_marker.wsgi")
     a_pid = int(sites.get("/pid", host="a.test").body)
-    r = sites.get(f"/?socket={quote(socket_path)}&script={quote(marker)}", host="a.test")
-    assert r.status == 200, r.body
-    results = json.loads(r.body)
+    results = attack_from_app(sites.get, "a.test", daemon_sockets(sites.tmp),
+                              str(sites.apps / "import_marker.wsgi"))
     assert all(x["connected"] for x in results), results  # the uid check alone lets A in
     assert_refused(results)
     uid = hh.uid_of(a_pid)
@@ -89,38 +162,83 @@ def test_another_sites_app_cannot_run_requests_in_b(sites):
     assert sites.daemon_pids("b") == [b_pid]
 
 
-def run_client_as(user: str, socket_path: str, script: str) -> tuple[int, list[dict]]:
-    pw = pwd.getpwnam(user)
+def test_a_process_that_replaces_the_socket_file_is_sent_no_secret(sites):
+    """Whoever can write the socket directory could bind its own listeners at the daemons'
+    paths to collect what workers send there; the worker checks who listens before sending."""
+    fakes = []
+    for path in daemon_sockets(sites.tmp):
+        os.unlink(path)
+        fake = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        fake.bind(path)
+        os.chmod(path, 0o777)
+        fake.listen(16)
+        fake.setblocking(False)
+        fakes.append(fake)
+    try:
+        # Chunked: such a request never takes a pooled connection, so the worker connects anew.
+        raw = hh.raw_exchange(sites.port, b"POST / HTTP/1.1\r\nHost: b.test\r\n"
+                              b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                              b"5\r\nhello\r\n0\r\n\r\n")
+        assert raw.startswith(b"HTTP/1.1 503"), raw[:200]
+        reached = 0
+        for fake in fakes:
+            try:
+                conn, _ = fake.accept()
+            except BlockingIOError:
+                continue
+            reached += 1
+            conn.settimeout(10)
+            assert conn.recv(4096) == b"", "the worker sent bytes to a socket httpd does not hold"
+            conn.close()
+        assert reached == 1
+    finally:
+        for fake in fakes:
+            fake.close()
+    sites.wait_log(f"WSGID0150: the socket {sites.tmp}/", "b_error.log")
+    sites.wait_log(f"of daemon group 'b' is held by pid {os.getpid()}, not by httpd (pid "
+                   f"{sites.pid}) that created it", "b_error.log")
+
+
+def run_client(user: str | None, socket_path: str, script: str) -> tuple[int, list[dict]]:
+    """Runs forged_request.py outside httpd, as `user` (None: as the test, which is then
+    httpd's uid too)."""
     client = Path(__file__).resolve().parents[1] / "apps" / "forged_request.py"
     code = ("import os,sys,json; sys.path.insert(0, sys.argv[1]); import forged_request as f; "
             "print(os.getpid()); print(json.dumps(f.attack(sys.argv[2], sys.argv[3])))")
-    out = subprocess.run(
-        ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups",
-         "/usr/bin/python3", "-c", code, str(client.parent), socket_path, script],
-        capture_output=True, text=True, timeout=60, check=True)
+    prefix = []
+    if user is not None:
+        pw = pwd.getpwnam(user)
+        prefix = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups"]
+    out = subprocess.run(prefix + ["/usr/bin/python3", "-c", code, str(client.parent),
+                                   socket_path, script],
+                         capture_output=True, text=True, timeout=60, check=True)
     pid_line, results = out.stdout.splitlines()[:2]
     return int(pid_line), json.loads(results)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run clients as other users")
 def test_a_local_process_of_the_httpd_user_is_refused(sites):
     b_pid = sites.daemon_pids("b")[0]
-    socket_path = listening_socket_path(b_pid)
-    user = pwd.getpwuid(hh.uid_of(b_pid)).pw_name
-    pid, results = run_client_as(user, socket_path, str(sites.apps / "import_marker.wsgi"))
-    assert_refused(results)
-    sites.wait_log(f"WSGID0541: daemon group b pid {b_pid} refused a connection from pid {pid} "
-                   f"uid {hh.uid_of(b_pid)}: it is not an httpd worker", "b_error.log")
+    user = pwd.getpwuid(hh.uid_of(b_pid)).pw_name if os.geteuid() == 0 else None
+    pids = []
+    for path in daemon_sockets(sites.tmp):
+        pid, results = run_client(user, path, str(sites.apps / "import_marker.wsgi"))
+        assert all(x["connected"] for x in results), results
+        assert_refused(results)
+        pids.append(pid)
+    hh.poll(lambda: any(f"WSGID0541: daemon group b pid {b_pid} refused a connection from pid "
+                        f"{pid} uid {hh.uid_of(b_pid)}: it is not an httpd worker"
+                        in sites.read_log("b_error.log") for pid in pids),
+            10, what="WSGID0541 in b's log")
     assert imported(sites.tmp) == []
     assert sites.get("/", host="b.test").status == 200
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run clients as other users")
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a client as nobody")
 def test_nobody_cannot_even_connect(sites):
-    socket_path = listening_socket_path(sites.daemon_pids("b")[0])
-    _, results = run_client_as("nobody", socket_path, str(sites.apps / "import_marker.wsgi"))
-    assert not any(x["connected"] for x in results), results
-    assert all("PermissionError" in x.get("error", "") for x in results), results
+    for path in daemon_sockets(sites.tmp):
+        _, results = run_client("nobody", path, str(sites.apps / "import_marker.wsgi"))
+        assert not any(x["connected"] for x in results), results
+        assert all("PermissionError" in x.get("error", "") for x in results), results
     assert imported(sites.tmp) == []
 
 
@@ -145,24 +263,19 @@ error_log = "@TMP@/logs/b_error.log"
 daemon = { processes = 1, threads = 2 }
 """
 
-# The container's layout: everything runs as one non-root uid, so no uid tells sites apart.
-LAUNCH_USER = "www-data"
-
-
 @pytest.fixture
-def launched_non_root(flavour):
-    if os.geteuid() != 0:
-        pytest.skip("needs root to start wsgid run as another user")
+def launched_one_uid(flavour):
+    """`wsgid run` with every process of one non-root uid: the container's layout, where no
+    uid tells the sites apart."""
     tmp = hh.make_tmp()
-    pw = pwd.getpwnam(LAUNCH_USER)
     (tmp / "logs").mkdir()
     (tmp / "site.toml").write_text(PROFILE.replace("@TMP@", str(tmp)))
-    for root, dirs, files in os.walk(tmp):
-        for name in dirs + files:
-            os.chown(os.path.join(root, name), pw.pw_uid, pw.pw_gid)
-    os.chown(tmp, pw.pw_uid, pw.pw_gid)
-    run = lh.Launched(tmp=tmp, profile=tmp / "site.toml",
-                      user=LAUNCH_USER)
+    if ONE_UID is not None:
+        pw = pwd.getpwnam(ONE_UID)
+        for root, dirs, files in os.walk(tmp):
+            for name in [root, *(os.path.join(root, f) for f in files)]:
+                os.chown(name, pw.pw_uid, pw.pw_gid)
+    run = lh.Launched(tmp=tmp, profile=tmp / "site.toml", user=ONE_UID)
     try:
         run.start()
         run.wait_ok("/pid", host="a.localhost")
@@ -175,24 +288,26 @@ def launched_non_root(flavour):
             hh.shutil.rmtree(tmp, ignore_errors=True)
 
 
-def test_under_wsgid_run_as_non_root_neither_a_nor_a_local_process_gets_in(launched_non_root):
-    run = launched_non_root
+def test_under_wsgid_run_with_one_uid_neither_a_nor_a_local_process_gets_in(launched_one_uid):
+    run = launched_one_uid
     b_pid = run.daemon_pids("b")[0]
     a_pid = int(run.get("/pid", host="a.localhost").body)
-    assert hh.uid_of(a_pid) == hh.uid_of(b_pid) == pwd.getpwnam(LAUNCH_USER).pw_uid
-    socket_path = listening_socket_path(b_pid)
+    assert hh.uid_of(a_pid) == hh.uid_of(b_pid) != 0
+    sockets = daemon_sockets(run.tmp)
     marker = str(run.tmp / "apps" / "import_marker.wsgi")
-    r = run.get(f"/?socket={quote(socket_path)}&script={quote(marker)}", host="a.localhost")
-    assert r.status == 200, r.body
-    results = json.loads(r.body)
+    results = attack_from_app(run.get, "a.localhost", sockets, marker)
     assert all(x["connected"] for x in results), results
     assert_refused(results)
     b_log = run.tmp / "logs" / "b_error.log"
     hh.poll(lambda: f"WSGID0540: daemon group b pid {b_pid} refused a connection from pid "
             f"{a_pid}" in b_log.read_text(), 10, what="WSGID0540 in b's log")
-    pid, results = run_client_as(LAUNCH_USER, socket_path, marker)
-    assert_refused(results)
-    hh.poll(lambda: f"WSGID0541: daemon group b pid {b_pid} refused a connection from pid {pid}"
-            in b_log.read_text(), 10, what="WSGID0541 in b's log")
+    pids = []
+    for path in sockets:
+        pid, results = run_client(ONE_UID, path, marker)
+        assert_refused(results)
+        pids.append(pid)
+    hh.poll(lambda: any(f"WSGID0541: daemon group b pid {b_pid} refused a connection from pid "
+                        f"{pid}" in b_log.read_text() for pid in pids),
+            10, what="WSGID0541 in b's log")
     assert imported(run.tmp) == []
     assert run.get("/", host="b.localhost").status == 200

@@ -337,6 +337,29 @@ TEST(DaemonLoop, APeerThatSaysNothingHoldsNoThreadAndIsClosedAfterTheHelloTimeou
   EXPECT_TRUE(daemon.wait_for_log("sent no Hello within"));
 }
 
+TEST(DaemonLoop, AConnectionAcceptedBeforeADrainIsServedWhenItsHelloComesAfter) {
+  // A worker connects, then writes: the daemon may accept in between. If it drains then, the
+  // request on its way must still be served; a GoAway on a fresh connection could not be resent.
+  TempDir dir;
+  const auto app = dir.write("app.wsgi", kHelloApp);
+  SharedGroupSlot slot;
+  DaemonOptions options;
+  options.threads = 1;
+  options.process_slot = slot.process();
+  options.group_slot = slot.group();
+  Daemon daemon(dir, options);
+  auto client = daemon.connect();
+  ASSERT_TRUE(slot.wait_for(
+      [&] { return __atomic_load_n(&slot.process()->connections, __ATOMIC_RELAXED); }, 1))
+      << "the daemon did not accept the connection";
+  ASSERT_EQ(::kill(daemon.pid(), SIGUSR1), 0);
+  ASSERT_TRUE(daemon.wait_for_log("draining (graceful restart)"));
+  const Response r = client.request(cgi(app));
+  EXPECT_TRUE(r.ended);
+  EXPECT_EQ(r.body, "hello");
+  EXPECT_EQ(exit_code(daemon.wait_exit()), 0);
+}
+
 TEST(DaemonLoop, APeerThatStartsWithALargeFrameIsRefusedAtItsHeader) {
   TempDir dir;
   Daemon daemon(dir);
