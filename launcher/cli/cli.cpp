@@ -67,15 +67,11 @@ bool options_are_printable(const Arguments& arguments, std::ostream& err) {
 }
 
 int dispatch(const Arguments& arguments, std::ostream& out, std::ostream& err) {
-  if (!options_are_printable(arguments, err)) return kUsageError;
-  // The last line of defence: whatever a command missed ends as a coded error, not an abort.
-  try {
-    return dispatch(arguments, out, err);
-  } catch (const std::exception& error) {
-    err << "wsgid: error WSGID2051: internal error: " << profile::escape_control(error.what())
-        << "; please report it with the command and profile that caused it\n";
-    return kRuntimeFailure;
-  }
+  if (arguments.command == "check") return check_command(arguments, out, err);
+  if (arguments.command == "render") return render_command(arguments, out, err);
+  if (arguments.command == "run") return run_command(arguments, out, err);
+  if (arguments.command == "status") return status_command(arguments, out, err);
+  return seccomp_command(arguments, out, err);
 }
 
 }  // namespace

@@ -104,8 +104,10 @@ class Walker {
       return;
     }
     for (auto&& [key, node] : table) {
+      // Named, not captured: clang 14 (which builds the fuzzer) cannot capture a binding.
+      const std::string_view name = key.str();
       const auto found = std::find_if(spec.fields.begin(), spec.fields.end(),
-                                      [&](const FieldSpec& f) { return f.key == key.str(); });
+                                      [name](const FieldSpec& f) { return f.key == name; });
       if (found == spec.fields.end()) unknown_key(key, node, spec, path);
     }
     for (const FieldSpec& field : spec.fields) {
