@@ -275,7 +275,10 @@ std::optional<Problem> display_name(toml::node& value, const CheckContext&) {
 std::optional<Problem> endpoint_path(toml::node& value, const CheckContext& context) {
   // "/" would hand the whole URL space of every site to the endpoint.
   const std::string text = text_of(value);
-  if (text == "off" || (text != "/" && !url_path(value, context))) return std::nullopt;
+  if (text == "off") return std::nullopt;
+  auto path_problem = url_path(value, context);
+  if (text != "/" && !path_problem) return std::nullopt;
+  if (path_problem && path_problem->code == code::kGlobCharacter) return path_problem;
   return problem(code::kBadUrlPath, value,
                  "\"off\" or a URL path other than \"/\", starting with '/' without a trailing "
                  "'/', spaces, '?', '#' or '.'/'..' segments, such as \"/-/healthz\"");
