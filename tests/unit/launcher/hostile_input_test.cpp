@@ -201,21 +201,26 @@ TEST(HostileInput, ANewlineInOutOrModuleIsAUsageError) {
 }
 
 TEST(HostileInput, ANewlineInTheProfilesDirectoryCannotInjectADirective) {
-  TempDir root;
-  const fs::path dir = root.path() / "p\nDefine INJECTED";
-  fs::create_directory(dir);
-  std::ofstream(dir / "app.py") << "def application(environ, start_response): pass\n";
-  std::ofstream(dir / "site.toml") << kSite;
-  const auto outcome =
-      run_wsgid({"render", (dir / "site.toml").string(), "--out", (root.path() / "out").string()},
-                root.path());
-  ASSERT_TRUE(outcome.finished);
-  ASSERT_EQ(outcome.signal, 0);
-  EXPECT_EQ(outcome.exit_code, 3) << outcome.err;
-  EXPECT_NE(outcome.err.find("error WSGID1053: "), std::string::npos) << outcome.err;
-  EXPECT_EQ(lines(outcome.err).size(), 2U) << outcome.err;
-  const std::string conf = read(root.path() / "out" / "httpd.conf");
-  EXPECT_EQ(conf.find("\nDefine INJECTED"), std::string::npos) << conf;
+  // A module app resolves no path, so only the "generated from" comment carried the newline.
+  for (const std::string app : {"app.py", "pkg.mod:app"}) {
+    TempDir root;
+    const fs::path dir = root.path() / "p\nDefine INJECTED";
+    fs::create_directory(dir);
+    std::ofstream(dir / "app.py") << "def application(environ, start_response): pass\n";
+    std::ofstream(dir / "site.toml")
+        << "[[site]]\nname = \"shop\"\nserver_name = \"shop.example.com\"\napp = \"" << app
+        << "\"\n";
+    const auto outcome =
+        run_wsgid({"render", (dir / "site.toml").string(), "--out", (root.path() / "out").string()},
+                  root.path());
+    ASSERT_TRUE(outcome.finished);
+    ASSERT_EQ(outcome.signal, 0) << app;
+    EXPECT_EQ(outcome.exit_code, 3) << app << ": " << outcome.err;
+    EXPECT_NE(outcome.err.find("error WSGID1053: "), std::string::npos) << outcome.err;
+    EXPECT_EQ(lines(outcome.err).size(), 2U) << outcome.err;
+    const std::string conf = read(root.path() / "out" / "httpd.conf");
+    EXPECT_EQ(conf.find("\nDefine INJECTED"), std::string::npos) << conf;
+  }
 }
 
 TEST(HostileInput, ControlCharactersInValuesNeverBreakADiagnosticLine) {
