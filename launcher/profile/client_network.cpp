@@ -28,8 +28,8 @@ ClientNetworkParse parse_client_network(std::string_view text) {
       if (error != std::errc{} || end != digits.data() + digits.size()) prefix = -1;
     }
     if (prefix >= 96 && prefix <= 128) {
-      mapped.ipv4_form = std::string(shown.data()) +
-                         (prefix == 128 ? std::string() : "/" + std::to_string(prefix - 96));
+      mapped.ipv4_form = shown.data();
+      if (prefix != 128) mapped.ipv4_form.append("/").append(std::to_string(prefix - 96));
     }
     return mapped;
   }

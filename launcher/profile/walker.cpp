@@ -241,7 +241,7 @@ class Walker {
   void wrong_type(const toml::node& node, std::string_view accepted, const std::string& path) {
     std::string got = std::string(kind_name(node));
     if ((kind_of(node) & (kString | kInteger | kBoolean)) != 0 || node.is_floating_point()) {
-      got += " " + describe_value(node);
+      got.append(" ").append(describe_value(node));  // not " " + ...: GCC 12 -Wrestrict
     }
     report(node, code::kWrongType, path, "expected " + std::string(accepted) + ", got " + got);
   }

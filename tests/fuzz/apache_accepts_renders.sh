@@ -3,7 +3,7 @@
 # first valid renders, and has httpd check each: what `wsgid check` accepts, httpd must too.
 # usage: apache_accepts_renders.sh FUZZER CORPUS MODULE
 set -euo pipefail
-fuzzer=$1 corpus=$2 module=$3
+fuzzer=$1 corpus=$2 module=$(realpath "$3")
 httpd=${WSGID_HTTPD:-$(command -v apache2 || echo /usr/sbin/apache2)}
 renders=$(mktemp -d /tmp/wsgid-fuzz-renders-XXXXXX)
 trap 'rm -rf "$renders"' EXIT
