@@ -14,7 +14,7 @@ using profile::App;
 using profile::Site;
 
 std::string option(std::string_view name, std::string_view value) {
-  return " " + directive_arg(std::string(name) + "=" + std::string(value));
+  return std::string(" ").append(directive_arg(std::string(name) + "=" + std::string(value)));
 }
 
 std::string seconds_option(std::string_view name, const std::optional<profile::Seconds>& value) {
@@ -53,7 +53,7 @@ std::string daemon_process_arguments(const Site& site, const std::filesystem::pa
   if (!site.python_path.empty()) {
     std::string joined;
     for (const auto& entry : site.python_path)
-      joined += (joined.empty() ? "" : ":") + entry.string();
+      joined.append(joined.empty() ? "" : ":").append(entry.string());
     args += option("python-path", joined);
   }
   args += option("lang", "C.UTF-8");
