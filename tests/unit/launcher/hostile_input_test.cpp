@@ -169,6 +169,16 @@ TEST(HostileInput, ADeviceAsProfileIsRefusedInTime) {
   EXPECT_TRUE(outcome.err.starts_with("/dev/zero: error WSGID1051: ")) << outcome.err;
 }
 
+TEST(HostileInput, AFifoAsProfileIsRefusedWithoutWaitingForAWriter) {
+  TempDir dir;
+  const fs::path fifo = dir.path() / "site.toml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto outcome = run_wsgid({"check", fifo.string()}, dir.path());
+  ASSERT_TRUE(outcome.finished) << "wsgid check on a FIFO did not finish within 5 s";
+  EXPECT_EQ(outcome.exit_code, 3);
+  EXPECT_TRUE(outcome.err.starts_with(fifo.string() + ": error WSGID1051: ")) << outcome.err;
+}
+
 TEST(HostileInput, AHugeProfileIsRefusedUnread) {
   Site site;
   const fs::path profile = site.write(std::string(kSite) + "# " + std::string(2 << 20, 'x'));
