@@ -57,8 +57,15 @@ TEST(LoadProfile, ReportsAnUnreadableFile) {
   const auto result = load_profile("/nonexistent/site.toml");
   ASSERT_EQ(result.diagnostics.size(), 1U);
   EXPECT_EQ(format(result.diagnostics[0]),
-            "/nonexistent/site.toml: error WSGID1000: cannot read the profile file; check that "
-            "the path exists and is a readable file");
+            "/nonexistent/site.toml: error WSGID1000: cannot read the profile file (No such file "
+            "or directory); check that the path exists and is a readable file");
+}
+
+TEST(LoadProfile, RefusesADirectoryAndADevice) {
+  EXPECT_EQ(format(load_profile("/").diagnostics.at(0)),
+            "/: error WSGID1051: is a directory (a profile is read whole, so devices, FIFOs and "
+            "sockets are refused); name the profile's .toml file");
+  EXPECT_EQ(load_profile("/dev/null").diagnostics.at(0).code, "WSGID1051");
 }
 
 TEST(LoadProfile, FillsEveryDefaultForAMinimalProfile) {
