@@ -66,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   if (keep) {
-    render::write_files(files, options.out_dir);
+    render::write_files(*result.profile, files, options);
     ++kept;
   }
   return 0;
