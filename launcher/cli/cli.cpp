@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "exit_code.hpp"
+#include "profile/python_home.hpp"
 
 namespace wsgid::cli {
 namespace {
@@ -64,7 +65,7 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     return kOk;
   }
   if (arguments.command == "--version") {
-    out << "wsgid " << WSGID_VERSION << "\n";
+    out << "wsgid " << WSGID_VERSION << " (CPython " << profile::embedded_python_release() << ")\n";
     return kOk;
   }
   if (arguments.command == "check") return check_command(arguments, out, err);
