@@ -137,7 +137,7 @@ TEST(LoadProfile, ReadsEveryKeyOfAFullProfile) {
   const Site& s = p.sites.at(0);
   EXPECT_EQ(s.aliases, (std::vector<std::string>{"www.shop.example.com", "*.shop.example.org"}));
   EXPECT_EQ(s.mount, "/shop");
-  EXPECT_EQ(s.python_home, valid / "venv311");
+  EXPECT_EQ(s.python_home, valid / "pyhome");
   EXPECT_EQ(s.python_path,
             (std::vector<fs::path>{valid / "apps" / "shop", valid / "apps" / "pkg"}));
   EXPECT_EQ(s.error_log, valid / "logs" / "shop-error.log");
