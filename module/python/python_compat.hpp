@@ -43,10 +43,17 @@ inline void restore_raised_exception(PyObject* exception) {
 
 // In a process forked from one that started Python and released the GIL in `parent_state`:
 // takes the GIL in that state and lets CPython repair its locks and thread table for this
-// process (3.12+ also rebinds the state to this process's thread id there). The calling thread
-// must be the one that forked. On return it holds the GIL.
+// process. The calling thread must be the one that forked. On return it holds the GIL.
+// httpd forks without PyOS_BeforeFork. Up to 3.12 PyOS_AfterFork_Child re-creates the runtime's
+// locks, so that does not matter; from 3.13 they are PyMutexes it *unlocks*, expecting
+// PyOS_BeforeFork to have locked them, and an unlocked one is a fatal error. So on 3.13 the
+// child takes them first: the same before/after-in-child sequence a fork from Python runs,
+// with the "before" half in the child, where the parent's state is not touched.
 inline void resume_in_forked_child(PyThreadState* parent_state) {
   PyEval_RestoreThread(parent_state);
+#if PY_VERSION_HEX >= 0x030D0000
+  PyOS_BeforeFork();
+#endif
   PyOS_AfterFork_Child();
 }
 
