@@ -15,7 +15,7 @@
 #      3.13; each compiles and runs the unit tests inside), then runs tests/container/ on each:
 #      serve, read-only/non-root, own profile, `docker stop` drains, a venv, a Django app
 #      through a profile; compose up/reload/down and the offline checks of deploy/k8s once;
-#   5. runs the integration suite (core set by default) inside the trixie build stage, where
+#   5. runs the whole integration suite inside the trixie build stage, where
 #      that Python and httpd live; prints a summary of sizes, start-up and build times;
 #   6. always stops the dockerd it started, by pid, and removes its containers.
 #
@@ -25,8 +25,8 @@
 #                               the debootstrap tarball; default /var/tmp/wsgid-container
 #   WSGID_CONTAINER_FRESH=1     rebuild the base images even when cached
 #   WSGID_CONTAINER_SUITES="bookworm trixie"  the Debian releases to build and test
-#   WSGID_CONTAINER_INTEGRATION=core|all|none|REGEX  integration tests inside the trixie
-#                               build stage (default core: see section 5)
+#   WSGID_CONTAINER_INTEGRATION=all|core|none|REGEX  integration tests inside the trixie
+#                               build stage (default all: see section 5)
 #   WSGID_CONTAINER_CONTEXT=worktree  build the working tree instead of HEAD (git archive)
 #   WSGID_CONTAINER_ENGINE=podman  use podman (runtime runc, cgroupfs) instead of dockerd
 set -euo pipefail
@@ -179,8 +179,9 @@ base_image() {
 # 3.11, trixie 3.13. Each is built, measured and run through tests/container/; the trixie build
 # stage also runs the integration suite (section 5), since that Python and httpd live only there.
 #   WSGID_CONTAINER_SUITES   releases to build and test (default "bookworm trixie")
-#   WSGID_CONTAINER_INTEGRATION  integration tests in the trixie build stage: "core" (default,
-#                            the set below), "all", "none", or a ctest -R regex
+#   WSGID_CONTAINER_INTEGRATION  integration tests in the trixie build stage: "all" (default:
+#                            every file, 150 s here), "core" (the set below), "none", or a
+#                            ctest -R regex
 suites=${WSGID_CONTAINER_SUITES:-bookworm trixie}
 for suite in $suites; do
   case $suite in
@@ -246,7 +247,7 @@ container_tests() {
 # (start-up, fork from a parent that started Python, sub-interpreters, hooks, exceptions).
 core_integration='^integration\.(frameworks|profiles|conformance|lazy_init|embedded|python_hooks|environ|error_causes|observability|config)$'
 integration_tests() {
-  local suite=$1 which=${WSGID_CONTAINER_INTEGRATION:-core} regex started_suite=$SECONDS
+  local suite=$1 which=${WSGID_CONTAINER_INTEGRATION:-all} regex started_suite=$SECONDS
   case $which in
     none) return ;;
     core) regex=$core_integration ;;
