@@ -8,6 +8,7 @@
 #include "exit_code.hpp"
 #include "profile/display_text.hpp"
 #include "profile/walker.hpp"
+#include "profile/python_home.hpp"
 
 namespace wsgid::cli {
 namespace {
@@ -88,7 +89,7 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     return kOk;
   }
   if (arguments.command == "--version") {
-    out << "wsgid " << WSGID_VERSION << "\n";
+    out << "wsgid " << WSGID_VERSION << " (CPython " << profile::embedded_python_release() << ")\n";
     return kOk;
   }
   if (!options_are_printable(arguments, err)) return kUsageError;

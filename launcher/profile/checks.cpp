@@ -384,8 +384,8 @@ std::optional<Problem> python_home(toml::node& value, const CheckContext& contex
   std::string message = "python home \"" + home.string() + "\" ";
   message += version ? "is for Python " + *version
                      : "has neither pyvenv.cfg nor lib/pythonX.Y, so it is not a python home";
-  message += "; wsgid embeds Python " + wanted + ": create the virtualenv with python" + wanted +
-             " (e.g. /usr/bin/python3 -m venv)";
+  message += "; this wsgid embeds Python " + wanted + ": create the virtualenv with that Python (" +
+             embedded_python_executable() + " -m venv DIR)";
   return Problem{code::kPythonVersion, message};
 }
 

@@ -38,6 +38,8 @@ std::optional<std::string> major_minor(std::string_view version, bool exact) {
 }  // namespace
 
 std::string embedded_python_version() { return WSGID_PYTHON_VERSION; }
+std::string embedded_python_release() { return WSGID_PYTHON_VERSION_FULL; }
+std::string embedded_python_executable() { return WSGID_PYTHON_EXECUTABLE; }
 
 std::optional<std::string> python_home_version(const std::filesystem::path& home) {
   namespace fs = std::filesystem;
