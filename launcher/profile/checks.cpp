@@ -79,6 +79,25 @@ std::optional<Problem> size(toml::node& value, const CheckContext&) {
   return problem(code::kBadSize, value, kSizeAccepted);
 }
 
+// mod_wsgid refuses memory-limit below 1 MiB (a fresh interpreter alone would exceed it, so
+// every daemon would recycle at once) and cpu-time-limit above a year: the profile refuses
+// them first, with the key's position, instead of leaving `apache2 -t` to fail.
+std::optional<Problem> memory_limit(toml::node& value, const CheckContext& context) {
+  if (auto bad = size(value, context)) return bad;
+  const std::uint64_t bytes = value.is_integer()
+                                  ? static_cast<std::uint64_t>(value.as_integer()->get())
+                                  : parse_size(text_of(value)).value_or(0);
+  if (bytes == 0 || bytes >= (1U << 20)) return std::nullopt;
+  return problem(code::kOutOfRange, value, "0 (no limit) or a size of at least \"1MiB\"");
+}
+
+std::optional<Problem> cpu_time_limit(toml::node& value, const CheckContext& context) {
+  if (auto bad = whole_seconds(value, context)) return bad;
+  const auto parsed = parse_duration(text_of(value));
+  if (parsed && *parsed <= std::chrono::hours(24 * 365)) return std::nullopt;
+  return problem(code::kOutOfRange, value, "a duration of at most a year (\"1y\")");
+}
+
 std::optional<Problem> listen(toml::node& value, const CheckContext&) {
   if (parse_listen(text_of(value))) return std::nullopt;
   return problem(code::kBadListen, value, kListenAccepted);

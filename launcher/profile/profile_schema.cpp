@@ -136,6 +136,7 @@ constexpr std::array kDaemonFields{
     string("group", {}, "a group name such as \"shop\"", checks::account_name),
     integer("maximum_requests", 0, 0, 1'000'000'000,
             "an integer from 0 (never recycle) to 1000000000"),
+    integer("maximum_requests_jitter", 0, 0, 1'000'000'000, "an integer from 0 to 1000000000"),
     seconds("graceful_timeout"),
     seconds("shutdown_timeout"),
     seconds("connect_timeout"),
@@ -143,7 +144,15 @@ constexpr std::array kDaemonFields{
     seconds("request_timeout"),
     seconds("queue_timeout"),
     seconds("inactivity_timeout"),
-    seconds("cpu_time_limit"),
+    FieldSpec{.key = "cpu_time_limit",
+              .kinds = kString,
+              .accepted = kWholeSeconds,
+              .check = checks::cpu_time_limit},
+    FieldSpec{.key = "memory_limit",
+              .kinds = kString | kInteger,
+              .fallback = std::int64_t{0},
+              .accepted = "0 (no limit) or a size such as \"512MiB\"",
+              .check = checks::memory_limit},
     integer("cpu_priority", 0, -20, 19, "an integer from -20 to 19"),
     string("display_name", {}, "a process name such as \"shop-wsgi\" or \"%{GROUP}\"",
            checks::display_name),
@@ -168,10 +177,24 @@ constexpr FieldSpec kEnvValue{.key = "", .kinds = kString, .accepted = "a string
 constexpr TableSpec kEnv{
     .name = "site.env", .key_check = checks::env_name, .value_field = &kEnvValue};
 
-constexpr FieldSpec kStaticValue{.key = "",
-                                 .kinds = kString,
-                                 .accepted = "the path of an existing directory",
-                                 .check = checks::existing_directory};
+constexpr std::string_view kStaticDirectory = "the path of an existing directory";
+constexpr std::array kStaticMountFields{
+    string("path", {}, kStaticDirectory, checks::existing_directory, true),
+    FieldSpec{.key = "max_age",
+              .kinds = kString,
+              .accepted = "a duration in whole seconds of at most a year, such as \"1h\" or \"1y\"",
+              .check = checks::whole_seconds},
+    FieldSpec{.key = "immutable", .kinds = kBoolean, .fallback = false, .accepted = "true or false"},
+};
+constexpr TableSpec kStaticMount{.name = "site.static.*", .fields = kStaticMountFields};
+// A directory path, or a table that adds browser caching to it.
+constexpr FieldSpec kStaticValue{
+    .key = "",
+    .kinds = kString | kTable,
+    .accepted = "the path of an existing directory, or a table such as { path = \"static\", "
+                "max_age = \"1y\", immutable = true }",
+    .check = checks::existing_directory,
+    .child = &kStaticMount};
 constexpr TableSpec kStatic{
     .name = "site.static", .key_check = checks::url_path, .value_field = &kStaticValue};
 
