@@ -7,17 +7,25 @@
 namespace wsgid::render {
 namespace {
 
-std::string regex_escape(std::string_view text) {
+// mod_rewrite splits its own arguments: a quoted one ends at the next quote, and backslashes
+// reach the regex or substitution as written (directive_arg's escaping would double them). So
+// patterns here use bracket classes instead of backslashes.
+std::string rewrite_arg(std::string_view text) { return "\"" + std::string(text) + "\""; }
+
+// Characters of a URL path that mean something in a regex, as one-character classes.
+std::string regex_literal(std::string_view text) {
   std::string out;
   for (const char c : text) {
-    if (std::string_view(".^$|()[]{}*+?\\").find(c) != std::string_view::npos) out += '\\';
-    out += c;
+    if (std::string_view(".^$|()[]{}*+?").find(c) != std::string_view::npos) {
+      out += std::string("[") + c + "]";
+    } else {
+      out += c;
+    }
   }
   return out;
 }
 
-// mod_rewrite expands $N, %N and %{...} in substitutions and condition strings: a directory
-// holding '$', '%' or '\' is written with each escaped.
+// mod_rewrite expands $N, %N and %{...} in substitutions and condition strings.
 std::string rewrite_literal(std::string_view text) {
   std::string out;
   for (const char c : text) {
@@ -27,25 +35,32 @@ std::string rewrite_literal(std::string_view text) {
   return out;
 }
 
+// A quote would end mod_rewrite's argument, and httpd substitutes "${" on the raw line before
+// any module sees it: such a directory is served without its precompressed siblings.
+bool rewritable(const std::string& directory) {
+  return directory.find('"') == std::string::npos && directory.find("${") == std::string::npos;
+}
+
 // A file's ".br" or ".gz" sibling (made by the build, e.g. `gzip -k`, whitenoise or
 // django-compress) is served in its place to a client that accepts that encoding and did not
 // refuse it with q=0. Rewritten at the vhost's translation, before any <Directory> applies, so
 // it needs no FollowSymLinks; END keeps the result from being rewritten again.
 void precompressed_sibling(ConfWriter& w, const profile::StaticMount& mount,
                            std::string_view encoding, std::string_view suffix) {
-  const std::string token = regex_escape(encoding);
-  w.directive("RewriteCond", directive_arg("%{HTTP:Accept-Encoding}") + " " +
-                                 directive_arg("(^|[\\s,])" + token + "\\s*(;|,|$)") + " [NC]");
+  const std::string header = rewrite_arg("%{HTTP:Accept-Encoding}");
+  const std::string token = "(^|[[:space:],])" + std::string(encoding) + "[[:space:]]*";
+  w.directive("RewriteCond", header + " " + rewrite_arg(token + "(;|,|$)") + " [NC]");
   w.directive("RewriteCond",
-              directive_arg("%{HTTP:Accept-Encoding}") + " " +
-                  directive_arg("!(^|[\\s,])" + token + "\\s*;\\s*q\\s*=\\s*0(\\.0*)?\\s*(,|$)") +
+              header + " " +
+                  rewrite_arg("!" + token +
+                              ";[[:space:]]*q[[:space:]]*=[[:space:]]*0([.]0*)?[[:space:]]*(,|$)") +
                   " [NC]");
-  const std::string file = rewrite_literal(mount.directory.string()) + "/$1";
-  w.directive("RewriteCond", directive_arg(file + std::string(suffix)) + " -f");
+  const std::string file = rewrite_literal(mount.directory.string()) + "/$1" + std::string(suffix);
+  w.directive("RewriteCond", rewrite_arg(file) + " -f");
   w.directive("RewriteRule",
-              directive_arg("^" + regex_escape(mount.url_path) + "/(.+)$") + " " +
-                  directive_arg(file + std::string(suffix)) + " " +
-                  directive_arg("[E=WSGID_CONTENT_ENCODING:" + std::string(encoding) + ",END]"));
+              rewrite_arg("^" + regex_literal(mount.url_path) + "/(.+)$") + " " +
+                  rewrite_arg(file) + " " +
+                  rewrite_arg("[E=WSGID_CONTENT_ENCODING:" + std::string(encoding) + ",END]"));
 }
 
 }  // namespace
@@ -53,9 +68,11 @@ void precompressed_sibling(ConfWriter& w, const profile::StaticMount& mount,
 void static_mount(ConfWriter& w, const profile::StaticMount& mount) {
   const std::string directory = directive_arg(mount.directory.string());
   w.directive("Alias", directive_arg(mount.url_path) + " " + directory);
-  w.directive("RewriteEngine", "On");
-  precompressed_sibling(w, mount, "br", ".br");
-  precompressed_sibling(w, mount, "gzip", ".gz");
+  if (rewritable(mount.directory.string())) {
+    w.directive("RewriteEngine", "On");
+    precompressed_sibling(w, mount, "br", ".br");
+    precompressed_sibling(w, mount, "gzip", ".gz");
+  }
   w.open("Directory", directory);
   w.directive("Options", "None");
   w.directive("AllowOverride", "None");

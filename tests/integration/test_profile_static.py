@@ -52,7 +52,7 @@ def test_range_requests_get_206_from_curl(run):
     run, css = run
     run.wait_ok("/")
     out = subprocess.run(
-        ["curl", "-sS", "-i", "--max-time", "20", "-r", "0-9",
+        ["curl", "-sS", "-i", "--max-time", "20", "-r", "0-9", "-H", "Host: localhost",
          f"http://127.0.0.1:{run.port}/static/style.css"],
         capture_output=True, check=True)
     head, _, body = out.stdout.partition(b"\r\n\r\n")
