@@ -80,8 +80,9 @@ std::optional<Problem> size(toml::node& value, const CheckContext&) {
 }
 
 // mod_wsgid refuses memory-limit below 1 MiB (a fresh interpreter alone would exceed it, so
-// every daemon would recycle at once) and cpu-time-limit above a year: the profile refuses
-// them first, with the key's position, instead of leaving `apache2 -t` to fail.
+// every daemon would recycle at once) and cpu-time-limit above a year: the profile refuses them
+// first, with the key's position, instead of leaving `apache2 -t` to fail. A year is also the
+// useful bound of Cache-Control's max-age.
 std::optional<Problem> memory_limit(toml::node& value, const CheckContext& context) {
   if (auto bad = size(value, context)) return bad;
   const std::uint64_t bytes = value.is_integer()
@@ -91,11 +92,12 @@ std::optional<Problem> memory_limit(toml::node& value, const CheckContext& conte
   return problem(code::kOutOfRange, value, "0 (no limit) or a size of at least \"1MiB\"");
 }
 
-std::optional<Problem> cpu_time_limit(toml::node& value, const CheckContext& context) {
-  if (auto bad = whole_seconds(value, context)) return bad;
+std::optional<Problem> up_to_a_year(toml::node& value, const CheckContext&) {
   const auto parsed = parse_duration(text_of(value));
-  if (parsed && *parsed <= std::chrono::hours(24 * 365)) return std::nullopt;
-  return problem(code::kOutOfRange, value, "a duration of at most a year (\"1y\")");
+  const bool whole = parsed && parsed->count() % 1000 == 0;
+  if (whole && *parsed <= std::chrono::hours(24 * 365)) return std::nullopt;
+  return problem(whole ? code::kOutOfRange : code::kBadDuration, value,
+                 "a duration in whole seconds of at most a year, such as \"1h\" or \"1y\"");
 }
 
 std::optional<Problem> listen(toml::node& value, const CheckContext&) {

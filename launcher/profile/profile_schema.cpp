@@ -14,6 +14,7 @@ constexpr std::array<std::string_view, 2> kSeccompModes{"default", "off"};
 constexpr std::array<std::string_view, 3> kSandboxActions{"errno", "kill", "log"};
 
 constexpr std::string_view kWholeSeconds = "a duration in whole seconds, such as \"30s\"";
+constexpr std::string_view kUpToAYear = "a duration in whole seconds of at most a year";
 constexpr std::string_view kSize = "a size such as \"10MiB\" or a number of bytes";
 
 // Shorthands keep each table row on one line, readable as a table.
@@ -144,10 +145,7 @@ constexpr std::array kDaemonFields{
     seconds("request_timeout"),
     seconds("queue_timeout"),
     seconds("inactivity_timeout"),
-    FieldSpec{.key = "cpu_time_limit",
-              .kinds = kString,
-              .accepted = kWholeSeconds,
-              .check = checks::cpu_time_limit},
+    string("cpu_time_limit", {}, kUpToAYear, checks::up_to_a_year),
     FieldSpec{.key = "memory_limit",
               .kinds = kString | kInteger,
               .fallback = std::int64_t{0},
@@ -180,19 +178,18 @@ constexpr TableSpec kEnv{
 constexpr std::string_view kStaticDirectory = "the path of an existing directory";
 constexpr std::array kStaticMountFields{
     string("path", {}, kStaticDirectory, checks::existing_directory, true),
-    FieldSpec{.key = "max_age",
-              .kinds = kString,
-              .accepted = "a duration in whole seconds of at most a year, such as \"1h\" or \"1y\"",
-              .check = checks::whole_seconds},
-    FieldSpec{.key = "immutable", .kinds = kBoolean, .fallback = false, .accepted = "true or false"},
+    string("max_age", {}, kUpToAYear, checks::up_to_a_year),
+    FieldSpec{
+        .key = "immutable", .kinds = kBoolean, .fallback = false, .accepted = "true or false"},
 };
 constexpr TableSpec kStaticMount{.name = "site.static.*", .fields = kStaticMountFields};
 // A directory path, or a table that adds browser caching to it.
 constexpr FieldSpec kStaticValue{
     .key = "",
     .kinds = kString | kTable,
-    .accepted = "the path of an existing directory, or a table such as { path = \"static\", "
-                "max_age = \"1y\", immutable = true }",
+    .accepted =
+        "the path of an existing directory, or a table such as { path = \"static\", "
+        "max_age = \"1y\", immutable = true }",
     .check = checks::existing_directory,
     .child = &kStaticMount};
 constexpr TableSpec kStatic{
