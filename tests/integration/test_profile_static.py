@@ -3,6 +3,7 @@ conditional GETs with 304 and Range requests with 206, and a precompressed sibli
 clients that accept its encoding (issue 14, item 7)."""
 
 import gzip
+import json
 import shutil
 import subprocess
 
@@ -81,3 +82,36 @@ def test_precompressed_sibling_is_served_to_clients_that_accept_it(run):
     # A .gz asked for by name is that file, not an encoding of something else.
     direct = run.get("/static/style.css.gz", headers={"Accept-Encoding": "gzip"})
     assert direct.status == 200 and direct.header("Content-Encoding") is None, direct.headers
+
+
+def test_django_collectstatic_output_is_served_immutable_with_its_gzip_sibling(run):
+    run, _ = run
+    run.wait_ok("/")
+    site = run.profile.parent / "apps" / "django_site"
+    scratch = run.tmp / "collect"
+    (scratch / "assets" / "css").mkdir(parents=True)
+    source = b"body { color: #123456; }\n" * 40
+    (scratch / "assets" / "css" / "site.css").write_bytes(source)
+    (scratch / "collect_settings.py").write_text(
+        "from mysite.settings import *\n"
+        f"STATICFILES_DIRS = [{str(scratch / 'assets')!r}]\n"
+        f"STATIC_ROOT = {str(site / 'static')!r}\n"
+        "STATICFILES_STORAGE = 'django.contrib.staticfiles.storage.ManifestStaticFilesStorage'\n")
+    subprocess.run(["/usr/bin/python3", "-m", "django", "collectstatic", "--noinput", "-v", "0"],
+                   env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "collect_settings",
+                        "PYTHONPATH": f"{scratch}:{site}"}, check=True, timeout=120)
+    manifest = json.loads((site / "static" / "staticfiles.json").read_text())
+    hashed = manifest["paths"]["css/site.css"]
+    assert hashed != "css/site.css" and hashed.startswith("css/site."), hashed
+    served = site / "static" / hashed
+    served.with_name(served.name + ".gz").write_bytes(gzip.compress(served.read_bytes()))
+    for f in (site / "static").rglob("*"):
+        f.chmod(0o755 if f.is_dir() else 0o644)
+
+    r = run.get(f"/static/{hashed}")
+    assert r.status == 200 and r.body == source
+    assert r.header("Cache-Control") == "public, max-age=31536000, immutable"
+    assert run.get(f"/static/{hashed}", headers={"If-None-Match": r.header("ETag")}).status == 304
+    z = run.get(f"/static/{hashed}", headers={"Accept-Encoding": "gzip"})
+    assert z.header("Content-Encoding") == "gzip" and gzip.decompress(z.body) == source
+    assert z.header("Content-Type").startswith("text/css")
