@@ -121,8 +121,8 @@ constexpr std::array kServerFields{
     choice("log_level", "warn", kLogLevels,
            "one of \"emerg\", \"alert\", \"crit\", \"error\", \"warn\", \"notice\", \"info\" or "
            "\"debug\""),
-    string("user", "www-data", "a user name such as \"www-data\"", checks::account_name),
-    string("group", "www-data", "a group name such as \"www-data\"", checks::account_name),
+    string("user", "www-data", "a user name such as \"www-data\"", checks::user_account),
+    string("group", "www-data", "a group name such as \"www-data\"", checks::group_account),
     seconds("graceful_stop_timeout", "30s"),
     table("limits", kLimits),
     table("health", kHealth),
@@ -133,8 +133,8 @@ constexpr TableSpec kServer{.name = "server", .fields = kServerFields};
 constexpr std::array kDaemonFields{
     integer("processes", 1, 1, 256, "an integer from 1 to 256"),
     integer("threads", 15, 1, 1024, "an integer from 1 to 1024"),
-    string("user", {}, "a user name such as \"shop\"", checks::account_name),
-    string("group", {}, "a group name such as \"shop\"", checks::account_name),
+    string("user", {}, "a user name such as \"shop\"", checks::user_account),
+    string("group", {}, "a group name such as \"shop\"", checks::group_account),
     integer("maximum_requests", 0, 0, 1'000'000'000,
             "an integer from 0 (never recycle) to 1000000000"),
     integer("maximum_requests_jitter", 0, 0, 1'000'000'000, "an integer from 0 to 1000000000"),
@@ -177,7 +177,7 @@ constexpr TableSpec kEnv{
 
 constexpr std::string_view kStaticDirectory = "the path of an existing directory";
 constexpr std::array kStaticMountFields{
-    string("path", {}, kStaticDirectory, checks::existing_directory, true),
+    string("path", {}, kStaticDirectory, checks::static_directory, true),
     string("max_age", {}, kUpToAYear, checks::up_to_a_year),
     FieldSpec{
         .key = "immutable", .kinds = kBoolean, .fallback = false, .accepted = "true or false"},
@@ -190,7 +190,7 @@ constexpr FieldSpec kStaticValue{
     .accepted =
         "the path of an existing directory, or a table such as { path = \"static\", "
         "max_age = \"1y\", immutable = true }",
-    .check = checks::existing_directory,
+    .check = checks::static_directory,
     .child = &kStaticMount};
 constexpr TableSpec kStatic{
     .name = "site.static", .key_check = checks::url_path, .value_field = &kStaticValue};
