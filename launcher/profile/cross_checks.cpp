@@ -194,7 +194,7 @@ void check_recycling(const toml::table& site, const std::string& site_path, cons
   out.push_back({std::string(code::kJitterWithoutMaximum), input.file,
                  static_cast<int>(position.line), static_cast<int>(position.column),
                  site_path + ".daemon.maximum_requests_jitter",
-                 "maximum_requests_jitter = " + std::to_string(jitter->get()) +
+                 std::string("maximum_requests_jitter = ").append(std::to_string(jitter->get())) +
                      " has no effect without maximum_requests; set maximum_requests (such as "
                      "1000) or remove the jitter"});
 }

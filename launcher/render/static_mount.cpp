@@ -10,7 +10,9 @@ namespace {
 // mod_rewrite splits its own arguments: a quoted one ends at the next quote, and backslashes
 // reach the regex or substitution as written (directive_arg's escaping would double them). So
 // patterns here use bracket classes instead of backslashes.
-std::string rewrite_arg(std::string_view text) { return "\"" + std::string(text) + "\""; }
+std::string rewrite_arg(std::string_view text) {
+  return std::string("\"").append(text).append("\"");
+}
 
 // Characters of a URL path that mean something in a regex, as one-character classes.
 std::string regex_literal(std::string_view text) {
@@ -48,19 +50,20 @@ bool rewritable(const std::string& directory) {
 void precompressed_sibling(ConfWriter& w, const profile::StaticMount& mount,
                            std::string_view encoding, std::string_view suffix) {
   const std::string header = rewrite_arg("%{HTTP:Accept-Encoding}");
-  const std::string token = "(^|[[:space:],])" + std::string(encoding) + "[[:space:]]*";
+  const std::string token = std::string("(^|[[:space:],])").append(encoding).append("[[:space:]]*");
   w.directive("RewriteCond", header + " " + rewrite_arg(token + "(;|,|$)") + " [NC]");
   w.directive("RewriteCond",
               header + " " +
-                  rewrite_arg("!" + token +
+                  rewrite_arg(std::string("!").append(token) +
                               ";[[:space:]]*q[[:space:]]*=[[:space:]]*0([.]0*)?[[:space:]]*(,|$)") +
                   " [NC]");
   const std::string file = rewrite_literal(mount.directory.string()) + "/$1" + std::string(suffix);
   w.directive("RewriteCond", rewrite_arg(file) + " -f");
-  w.directive("RewriteRule",
-              rewrite_arg("^" + regex_literal(mount.url_path) + "/(.+)$") + " " +
-                  rewrite_arg(file) + " " +
-                  rewrite_arg("[E=WSGID_CONTENT_ENCODING:" + std::string(encoding) + ",END]"));
+  w.directive(
+      "RewriteRule",
+      rewrite_arg(std::string("^").append(regex_literal(mount.url_path)).append("/(.+)$")) + " " +
+          rewrite_arg(file) + " " +
+          rewrite_arg(std::string("[E=WSGID_CONTENT_ENCODING:").append(encoding).append(",END]")));
 }
 
 }  // namespace
@@ -95,9 +98,9 @@ void static_mount(ConfWriter& w, const profile::StaticMount& mount) {
   if (mount.max_age || mount.immutable) {
     // immutable alone means "a year": hashed names change whenever the content does.
     const auto seconds = mount.max_age ? mount.max_age->count() : 365LL * 24 * 3600;
-    std::string value = "public, max-age=" + std::to_string(seconds);
+    std::string value = std::string("public, max-age=").append(std::to_string(seconds));
     if (mount.immutable) value += ", immutable";
-    w.directive("Header", "set Cache-Control " + directive_arg(value));
+    w.directive("Header", std::string("set Cache-Control ").append(directive_arg(value)));
   }
   w.close("Location");
 }
