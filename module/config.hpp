@@ -39,7 +39,8 @@ struct DaemonGroup {
   const char* lang = nullptr;
   const char* locale = nullptr;
   long maximum_requests = 0;
-  int graceful_timeout = 15;  // seconds
+  long maximum_requests_jitter = 0;  // each process recycles after maximum + [0, jitter]
+  int graceful_timeout = 15;         // seconds
   int shutdown_timeout = 5;
   int connect_timeout = 15;
   int socket_timeout = 0;  // 0: the server's Timeout

@@ -12,12 +12,14 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -97,6 +99,20 @@ void wait_out_backoff(server_rec* s, const DaemonGroup& g, int seconds,
     while (nanosleep(&delay, &delay) != 0 && errno == EINTR) {
     }
   }
+}
+
+// Drawn in the forked daemon, so each process of a group (and each replacement) gets its own
+// limit in [maximum, maximum + jitter]: processes started together then do not all drain at
+// once. Without the kernel's randomness the draw falls back to the pid, still distinct.
+long maximum_requests_for_this_process(const DaemonGroup& g) {
+  if (g.maximum_requests <= 0 || g.maximum_requests_jitter <= 0) return g.maximum_requests;
+  std::uint64_t random = 0;
+  if (getrandom(&random, sizeof random, GRND_NONBLOCK) != sizeof random) {
+    random = static_cast<std::uint64_t>(getpid()) * 2654435761U;
+  }
+  const auto span = static_cast<std::uint64_t>(g.maximum_requests_jitter) + 1;
+  const auto extra = static_cast<long>(random % span);
+  return g.maximum_requests > LONG_MAX - extra ? LONG_MAX : g.maximum_requests + extra;
 }
 
 void reset_signals() {
@@ -424,7 +440,7 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   spec.processes = g.processes;
   spec.threads = g.threads;
   spec.multiprocess_option = g.multiprocess_option ? 1 : 0;
-  spec.maximum_requests = g.maximum_requests;
+  spec.maximum_requests = maximum_requests_for_this_process(g);
   spec.graceful_timeout = g.graceful_timeout;
   spec.shutdown_timeout = g.shutdown_timeout;
   spec.socket_timeout =

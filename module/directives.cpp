@@ -103,7 +103,8 @@ const char* where(cmd_parms* cmd) {
 
 constexpr const char* kDaemonOptions =
     "processes, threads, user, group, home, display-name, python-home, python-path, lang, "
-    "locale, maximum-requests, graceful-timeout, shutdown-timeout, connect-timeout, "
+    "locale, maximum-requests, maximum-requests-jitter, graceful-timeout, shutdown-timeout, "
+    "connect-timeout, "
     "socket-timeout, request-timeout, queue-timeout, inactivity-timeout, listen-backlog, umask, "
     "seccomp-filter, seccomp-notify, env-file, cpu-time-limit, cpu-priority, chroot, memory-limit, "
     "restart-interval, startup-timeout, deadlock-timeout, stack-size, sandbox-filesystem, "
@@ -189,6 +190,9 @@ const char* set_daemon_option(cmd_parms* cmd, DaemonGroup& g, const char* name, 
   }
   if (n == "threads") return parse_int(cmd, name, value, 1, 1024, g.threads);
   if (n == "maximum-requests") return parse_long(cmd, name, value, 0, LONG_MAX, g.maximum_requests);
+  if (n == "maximum-requests-jitter") {
+    return parse_long(cmd, name, value, 0, 1'000'000'000, g.maximum_requests_jitter);
+  }
   if (n == "graceful-timeout") return parse_int(cmd, name, value, 0, 86400, g.graceful_timeout);
   if (n == "shutdown-timeout") return parse_int(cmd, name, value, 0, 86400, g.shutdown_timeout);
   if (n == "connect-timeout") return parse_int(cmd, name, value, 0, 86400, g.connect_timeout);

@@ -14,6 +14,7 @@
 #include "parent_python.hpp"
 #include "python_hooks.hpp"
 #include "request_id.hpp"
+#include "trace_context.hpp"
 #include "request_handler.hpp"
 
 namespace {
@@ -56,6 +57,7 @@ void register_hooks(apr_pool_t* p) {
   ap_hook_handler(wsgid::handle_wsgi_request, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_handler(wsgid::handle_health_request, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_post_read_request(wsgid::assign_request_id, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
+  ap_hook_post_read_request(wsgid::assign_trace_context, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
   // WSGIAccessScript, WSGIAuthUserScript, WSGIAuthGroupScript: where mod_wsgi puts them.
   static const char* const after_ssl[] = {"mod_ssl.c", nullptr};
   static const char* const before_authz_host[] = {"mod_authz_host.c", nullptr};

@@ -127,6 +127,7 @@ Daemon build_daemon(const toml::table& t) {
   daemon.user = text_or_empty(t, "user");
   daemon.group = text_or_empty(t, "group");
   daemon.maximum_requests = integer(t, "maximum_requests");
+  daemon.maximum_requests_jitter = integer(t, "maximum_requests_jitter");
   daemon.graceful_timeout = optional_seconds(t, "graceful_timeout");
   daemon.shutdown_timeout = optional_seconds(t, "shutdown_timeout");
   daemon.connect_timeout = optional_seconds(t, "connect_timeout");
@@ -136,6 +137,7 @@ Daemon build_daemon(const toml::table& t) {
   daemon.inactivity_timeout = optional_seconds(t, "inactivity_timeout");
   daemon.cpu_time_limit = optional_seconds(t, "cpu_time_limit");
   daemon.cpu_priority = static_cast<int>(integer(t, "cpu_priority"));
+  daemon.memory_limit = size(t, "memory_limit");
   daemon.display_name = text_or_empty(t, "display_name");
   return daemon;
 }
@@ -179,8 +181,13 @@ Site build_site(const toml::table& t) {
   for (auto&& [name, value] : subtable(t, "env")) {
     site.env.emplace_back(std::string(name.str()), value.value<std::string>().value());
   }
-  for (auto&& [url, dir] : subtable(t, "static")) {
-    site.statics.push_back({std::string(url.str()), dir.value<std::string>().value()});
+  for (auto&& [url, value] : subtable(t, "static")) {
+    if (const auto* mount = value.as_table()) {
+      site.statics.push_back({std::string(url.str()), text(*mount, "path"),
+                              optional_seconds(*mount, "max_age"), boolean(*mount, "immutable")});
+    } else {
+      site.statics.push_back({std::string(url.str()), value.value<std::string>().value()});
+    }
   }
   if (t.get("error_log") != nullptr) site.error_log = text(t, "error_log");
   site.daemon = build_daemon(subtable(t, "daemon"));

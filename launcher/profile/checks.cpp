@@ -172,6 +172,27 @@ std::optional<Problem> size(toml::node& value, const CheckContext&) {
   return problem(code::kBadSize, value, kSizeAccepted);
 }
 
+// mod_wsgid refuses memory-limit below 1 MiB (a fresh interpreter alone would exceed it, so
+// every daemon would recycle at once) and cpu-time-limit above a year: the profile refuses them
+// first, with the key's position, instead of leaving `apache2 -t` to fail. A year is also the
+// useful bound of Cache-Control's max-age.
+std::optional<Problem> memory_limit(toml::node& value, const CheckContext& context) {
+  if (auto bad = size(value, context)) return bad;
+  const std::uint64_t bytes = value.is_integer()
+                                  ? static_cast<std::uint64_t>(value.as_integer()->get())
+                                  : parse_size(text_of(value)).value_or(0);
+  if (bytes == 0 || bytes >= (1U << 20)) return std::nullopt;
+  return problem(code::kOutOfRange, value, "0 (no limit) or a size of at least \"1MiB\"");
+}
+
+std::optional<Problem> up_to_a_year(toml::node& value, const CheckContext&) {
+  const auto parsed = parse_duration(text_of(value));
+  const bool whole = parsed && parsed->count() % 1000 == 0;
+  if (whole && *parsed <= std::chrono::hours(24 * 365)) return std::nullopt;
+  return problem(whole ? code::kOutOfRange : code::kBadDuration, value,
+                 "a duration in whole seconds of at most a year, such as \"1h\" or \"1y\"");
+}
+
 std::optional<Problem> listen(toml::node& value, const CheckContext&) {
   if (parse_listen(text_of(value))) return std::nullopt;
   return problem(code::kBadListen, value, kListenAccepted);

@@ -184,6 +184,21 @@ void check_mount_against_health(const std::vector<Endpoint>& endpoints, const to
   }
 }
 
+// A jitter spreads maximum_requests; alone it would silently do nothing.
+void check_recycling(const toml::table& site, const std::string& site_path, const WalkInput& input,
+                     std::vector<Diagnostic>& out) {
+  const auto* jitter = site.at_path("daemon.maximum_requests_jitter").as_integer();
+  const auto* maximum = site.at_path("daemon.maximum_requests").as_integer();
+  if (jitter == nullptr || jitter->get() <= 0 || (maximum != nullptr && maximum->get() > 0)) return;
+  const auto& position = jitter->source().begin;
+  out.push_back({std::string(code::kJitterWithoutMaximum), input.file,
+                 static_cast<int>(position.line), static_cast<int>(position.column),
+                 site_path + ".daemon.maximum_requests_jitter",
+                 std::string("maximum_requests_jitter = ").append(std::to_string(jitter->get())) +
+                     " has no effect without maximum_requests; set maximum_requests (such as "
+                     "1000) or remove the jitter"});
+}
+
 }  // namespace
 
 void cross_check(const toml::table& root, const WalkInput& input, std::vector<Diagnostic>& out) {
@@ -218,6 +233,7 @@ void cross_check(const toml::table& root, const WalkInput& input, std::vector<Di
       }
     }
     check_sandbox(*site, site_path, input, out);
+    check_recycling(*site, site_path, input, out);
     // The app's mount and each static mount must be distinct URL prefixes within a site.
     UniqueValues mounts(code::kDuplicateMount, "mount point", input, out);
     if (const auto* mount = site->get_as<std::string>("mount");

@@ -71,6 +71,8 @@ struct App {
 struct StaticMount {
   std::string url_path;
   std::filesystem::path directory;
+  std::optional<Seconds> max_age;  // Cache-Control: max-age; none: browsers revalidate by ETag
+  bool immutable = false;          // hashed names (collectstatic): never revalidate
 };
 
 struct Daemon {
@@ -79,6 +81,7 @@ struct Daemon {
   std::string user;   // empty: httpd's user
   std::string group;  // empty: httpd's group
   std::int64_t maximum_requests = 0;
+  std::int64_t maximum_requests_jitter = 0;
   std::optional<Seconds> graceful_timeout;
   std::optional<Seconds> shutdown_timeout;
   std::optional<Seconds> connect_timeout;
@@ -88,7 +91,8 @@ struct Daemon {
   std::optional<Seconds> inactivity_timeout;
   std::optional<Seconds> cpu_time_limit;
   int cpu_priority = 0;
-  std::string display_name;  // empty: the module's default
+  std::uint64_t memory_limit = 0;  // resident bytes; 0: none
+  std::string display_name;        // empty: the module's default
 };
 
 struct Sandbox {

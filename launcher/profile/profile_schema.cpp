@@ -14,6 +14,7 @@ constexpr std::array<std::string_view, 2> kSeccompModes{"default", "off"};
 constexpr std::array<std::string_view, 3> kSandboxActions{"errno", "kill", "log"};
 
 constexpr std::string_view kWholeSeconds = "a duration in whole seconds, such as \"30s\"";
+constexpr std::string_view kUpToAYear = "a duration in whole seconds of at most a year";
 constexpr std::string_view kSize = "a size such as \"10MiB\" or a number of bytes";
 
 // Shorthands keep each table row on one line, readable as a table.
@@ -136,6 +137,7 @@ constexpr std::array kDaemonFields{
     string("group", {}, "a group name such as \"shop\"", checks::group_account),
     integer("maximum_requests", 0, 0, 1'000'000'000,
             "an integer from 0 (never recycle) to 1000000000"),
+    integer("maximum_requests_jitter", 0, 0, 1'000'000'000, "an integer from 0 to 1000000000"),
     seconds("graceful_timeout"),
     seconds("shutdown_timeout"),
     seconds("connect_timeout"),
@@ -143,7 +145,12 @@ constexpr std::array kDaemonFields{
     seconds("request_timeout"),
     seconds("queue_timeout"),
     seconds("inactivity_timeout"),
-    seconds("cpu_time_limit"),
+    string("cpu_time_limit", {}, kUpToAYear, checks::up_to_a_year),
+    FieldSpec{.key = "memory_limit",
+              .kinds = kString | kInteger,
+              .fallback = std::int64_t{0},
+              .accepted = "0 (no limit) or a size such as \"512MiB\"",
+              .check = checks::memory_limit},
     integer("cpu_priority", 0, -20, 19, "an integer from -20 to 19"),
     string("display_name", {}, "a process name such as \"shop-wsgi\" or \"%{GROUP}\"",
            checks::display_name),
@@ -168,10 +175,23 @@ constexpr FieldSpec kEnvValue{.key = "", .kinds = kString, .accepted = "a string
 constexpr TableSpec kEnv{
     .name = "site.env", .key_check = checks::env_name, .value_field = &kEnvValue};
 
-constexpr FieldSpec kStaticValue{.key = "",
-                                 .kinds = kString,
-                                 .accepted = "the path of an existing directory",
-                                 .check = checks::static_directory};
+constexpr std::string_view kStaticDirectory = "the path of an existing directory";
+constexpr std::array kStaticMountFields{
+    string("path", {}, kStaticDirectory, checks::static_directory, true),
+    string("max_age", {}, kUpToAYear, checks::up_to_a_year),
+    FieldSpec{
+        .key = "immutable", .kinds = kBoolean, .fallback = false, .accepted = "true or false"},
+};
+constexpr TableSpec kStaticMount{.name = "site.static.*", .fields = kStaticMountFields};
+// A directory path, or a table that adds browser caching to it.
+constexpr FieldSpec kStaticValue{
+    .key = "",
+    .kinds = kString | kTable,
+    .accepted =
+        "the path of an existing directory, or a table such as { path = \"static\", "
+        "max_age = \"1y\", immutable = true }",
+    .check = checks::static_directory,
+    .child = &kStaticMount};
 constexpr TableSpec kStatic{
     .name = "site.static", .key_check = checks::url_path, .value_field = &kStaticValue};
 

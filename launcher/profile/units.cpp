@@ -33,11 +33,13 @@ std::optional<std::uint64_t> scaled(std::uint64_t value, std::uint64_t factor,
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   const auto parts = split_number(text);
   if (!parts) return std::nullopt;
-  static constexpr std::array<std::pair<std::string_view, std::uint64_t>, 4> kUnits{{
+  static constexpr std::array<std::pair<std::string_view, std::uint64_t>, 6> kUnits{{
       {"ms", 1},
       {"s", 1000},
       {"m", 60'000},
       {"h", 3'600'000},
+      {"d", 86'400'000},
+      {"y", 365ULL * 86'400'000},  // what caching headers mean by a year
   }};
   for (const auto& [unit, factor] : kUnits) {
     if (parts->second == unit) {

@@ -9,7 +9,8 @@
 namespace wsgid::profile {
 
 inline constexpr std::string_view kDurationAccepted =
-    "a duration: a whole number followed by ms, s, m or h, such as \"30s\", \"5m\" or \"250ms\"";
+    "a duration: a whole number followed by ms, s, m, h, d or y (365 days), such as \"30s\", "
+    "\"5m\" or \"250ms\"";
 inline constexpr std::string_view kSizeAccepted =
     "a size: a whole number of bytes, or a number followed by B, KB, MB, GB, KiB, MiB or GiB, "
     "such as \"10MiB\" or \"512KiB\"";

@@ -35,10 +35,11 @@ bool any_static(const Profile& profile) {
 std::string_view access_log_format(AccessLogFormat format) {
   switch (format) {
     case AccessLogFormat::kCommon:
-      return "%h %l %u %t \"%r\" %>s %b %{WSGID_REQUEST_ID}e";
+      return "%h %l %u %t \"%r\" %>s %b %{WSGID_REQUEST_ID}e %{WSGID_TRACE_ID}e";
     case AccessLogFormat::kJson:
       // One JSON object per line; %v names the site's vhost so sites can be told apart.
       return "{\"time\":\"%{%Y-%m-%dT%H:%M:%S%z}t\",\"request_id\":\"%{WSGID_REQUEST_ID}e\","
+             "\"trace_id\":\"%{WSGID_TRACE_ID}e\","
              "\"site\":\"%v\",\"remote\":\"%a\","
              "\"method\":\"%m\",\"path\":\"%U\",\"query\":\"%q\",\"protocol\":\"%H\","
              "\"status\":%>s,\"bytes\":%B,\"duration_us\":%D,\"referer\":\"%{Referer}i\","
@@ -47,9 +48,11 @@ std::string_view access_log_format(AccessLogFormat format) {
     case AccessLogFormat::kOff:
       break;
   }
-  // The request id (mod_wsgid sets it for every request, honouring a sane X-Request-ID) comes
-  // last, so tools reading the classic fields are not disturbed.
-  return "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" %{WSGID_REQUEST_ID}e";
+  // The request id (mod_wsgid sets it for every request, honouring a sane X-Request-ID) and the
+  // W3C trace id (from a valid traceparent, or made at the edge) come last, so tools reading
+  // the classic fields are not disturbed.
+  return "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" %{WSGID_REQUEST_ID}e "
+         "%{WSGID_TRACE_ID}e";
 }
 
 void runtime(ConfWriter& w, const Profile& profile, const RenderOptions& options) {
@@ -76,6 +79,8 @@ void modules(ConfWriter& w, const Profile& profile, const RenderOptions& options
   if (any_static(profile)) {
     load_module(w, "alias_module", "mod_alias.so");
     load_module(w, "mime_module", "mod_mime.so");
+    load_module(w, "headers_module", "mod_headers.so");
+    load_module(w, "rewrite_module", "mod_rewrite.so");
   }
   w.directive("LoadModule", "wsgid_module " + directive_arg(options.module_path));
   if (any_static(profile)) w.directive("TypesConfig", directive_arg("/etc/mime.types"));

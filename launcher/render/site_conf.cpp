@@ -7,6 +7,7 @@
 #include "directive_arg.hpp"
 #include "health_locations.hpp"
 #include "httpd_conf.hpp"
+#include "static_mount.hpp"
 
 namespace wsgid::render {
 namespace {
@@ -94,8 +95,12 @@ std::string daemon_process_arguments(const Site& site, const RenderOptions& opti
   });
   if (!env_sets_locale) args += option("lang", "C.UTF-8");
   args += option("locale", "C.UTF-8");
-  if (d.maximum_requests > 0)
+  if (d.maximum_requests > 0) {
     args += option("maximum-requests", std::to_string(d.maximum_requests));
+    if (d.maximum_requests_jitter > 0) {
+      args += option("maximum-requests-jitter", std::to_string(d.maximum_requests_jitter));
+    }
+  }
   args += seconds_option("graceful-timeout", d.graceful_timeout);
   args += seconds_option("shutdown-timeout", d.shutdown_timeout);
   args += seconds_option("connect-timeout", d.connect_timeout);
@@ -106,6 +111,7 @@ std::string daemon_process_arguments(const Site& site, const RenderOptions& opti
   args += seconds_option("cpu-time-limit", d.cpu_time_limit);
   // 0 is the priority daemons inherit anyway; only a change is worth a word in the config.
   if (d.cpu_priority != 0) args += option("cpu-priority", std::to_string(d.cpu_priority));
+  if (d.memory_limit > 0) args += option("memory-limit", std::to_string(d.memory_limit));
   if (site.sandbox.seccomp) {
     args += option("seccomp-filter", (out_dir / seccomp_filter_file(site)).string());
     if (site.sandbox.action == "log") args += option("seccomp-notify", "log");
@@ -145,13 +151,7 @@ std::vector<RenderedFile> render_site(const Site& site, const profile::Profile& 
 
   for (const auto& mount : site.statics) {
     w.blank();
-    w.directive("Alias",
-                directive_arg(mount.url_path) + " " + directive_arg(mount.directory.string()));
-    w.open("Directory", directive_arg(mount.directory.string()));
-    w.directive("Options", "None");
-    w.directive("AllowOverride", "None");
-    w.directive("Require", "all granted");
-    w.close("Directory");
+    static_mount(w, mount);
   }
 
   if (site.sandbox.seccomp) {

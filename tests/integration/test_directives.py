@@ -56,6 +56,8 @@ def test_a_mod_wsgi_daemon_config_is_accepted(httpd_factory, flavour):
      "WSGID0004 WSGIDaemonProcess: option user=root is refused: daemon processes never run as root"),
     ("WSGIDaemonProcess d\nWSGIDaemonProcess d",
      "WSGID0006 WSGIDaemonProcess: group name 'd' is already defined at"),
+    ("WSGIDaemonProcess d maximum-requests=10 maximum-requests-jitter=-1",
+     "WSGID0002 WSGIDaemonProcess: option maximum-requests-jitter=-1 is not valid: expected a whole number from 0 to 1000000000"),
     ("WSGIDaemonProcess d umask=999",
      "WSGID0002 WSGIDaemonProcess: option umask=999 is not valid: expected an octal mode"),
     ("WSGIScriptAlias / @APPS@/hello.wsgi proces-group=d",

@@ -151,12 +151,21 @@ TEST(LoadProfile, ReadsEveryKeyOfAFullProfile) {
   ASSERT_EQ(s.env.size(), 2U);
   EXPECT_EQ(s.env[0].first, "DJANGO_SETTINGS_MODULE");
   EXPECT_EQ(s.env[1].second, "it's \"quoted\" \\ ${HOME} %{GLOBAL}");
-  ASSERT_EQ(s.statics.size(), 1U);
-  EXPECT_EQ(s.statics[0].url_path, "/shop/static");
+  ASSERT_EQ(s.statics.size(), 3U);  // sorted by URL path
+  EXPECT_EQ(s.statics[0].url_path, "/shop/assets");
   EXPECT_EQ(s.statics[0].directory, valid / "apps" / "shop" / "static");
+  EXPECT_EQ(s.statics[0].max_age, std::chrono::seconds(365 * 24 * 3600));
+  EXPECT_TRUE(s.statics[0].immutable);
+  EXPECT_EQ(s.statics[1].max_age, std::chrono::seconds(600));
+  EXPECT_FALSE(s.statics[1].immutable);
+  EXPECT_EQ(s.statics[2].url_path, "/shop/static");
+  EXPECT_EQ(s.statics[2].directory, valid / "apps" / "shop" / "static");
+  EXPECT_FALSE(s.statics[2].max_age);
   EXPECT_EQ(s.daemon.processes, 3);
   EXPECT_EQ(s.daemon.user, "nobody");
   EXPECT_EQ(s.daemon.maximum_requests, 10000);
+  EXPECT_EQ(s.daemon.maximum_requests_jitter, 500);
+  EXPECT_EQ(s.daemon.memory_limit, 512U << 20);
   EXPECT_EQ(s.daemon.request_timeout, seconds(60));
   EXPECT_EQ(s.daemon.inactivity_timeout, seconds(3600));
   EXPECT_EQ(s.daemon.cpu_time_limit, seconds(300));

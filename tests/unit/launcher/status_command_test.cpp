@@ -207,7 +207,7 @@ TEST(StatusCommand, EndToEndWithWsgidRun) {
     return r.code == 0 && r.out.find(row) != std::string::npos;
   })) << status(profile, port).out;
   EXPECT_TRUE(eventually([&] {
-    return run.out().find("\"GET / HTTP/1.0\" 200 13 \"-\" \"-\" status-test-1\n") !=
+    return run.out().find("\"GET / HTTP/1.0\" 200 13 \"-\" \"-\" status-test-1 ") !=
            std::string::npos;
   })) << run.out();
 

@@ -13,11 +13,13 @@ TEST(ParseDuration, AcceptsEachUnit) {
   EXPECT_EQ(parse_duration("5m"), milliseconds(300'000));
   EXPECT_EQ(parse_duration("2h"), milliseconds(7'200'000));
   EXPECT_EQ(parse_duration("0s"), milliseconds(0));
+  EXPECT_EQ(parse_duration("2d"), milliseconds(172'800'000));
+  EXPECT_EQ(parse_duration("1y"), milliseconds(31'536'000'000));
 }
 
 TEST(ParseDuration, RefusesMissingOrUnknownUnits) {
   EXPECT_FALSE(parse_duration("30"));
-  EXPECT_FALSE(parse_duration("5d"));
+  EXPECT_FALSE(parse_duration("5w"));
   EXPECT_FALSE(parse_duration("s"));
   EXPECT_FALSE(parse_duration(""));
   EXPECT_FALSE(parse_duration("5S"));
