@@ -183,6 +183,8 @@ Site build_site(const toml::table& t) {
     site.statics.push_back({std::string(url.str()), dir.value<std::string>().value()});
   }
   if (t.get("error_log") != nullptr) site.error_log = text(t, "error_log");
+  site.pass_authorization = boolean(t, "pass_authorization");
+  site.is_default = boolean(t, "default");
   site.daemon = build_daemon(subtable(t, "daemon"));
   site.sandbox = build_sandbox(subtable(t, "sandbox"));
   return site;

@@ -35,5 +35,6 @@ inline constexpr std::string_view kBadDisplayName = "WSGID1028";
 inline constexpr std::string_view kBadClientNetwork = "WSGID1029";
 inline constexpr std::string_view kHealthPathConflict = "WSGID1030";
 inline constexpr std::string_view kRelativeSandboxPath = "WSGID1040";
+inline constexpr std::string_view kSecondDefaultSite = "WSGID1080";
 
 }  // namespace wsgid::profile::code

@@ -113,6 +113,11 @@ struct Site {
   std::vector<std::pair<std::string, std::string>> env;  // sorted by name
   std::vector<StaticMount> statics;                      // sorted by URL path
   std::optional<std::filesystem::path> error_log;
+  // The app sees the client's Authorization header (HTTP_AUTHORIZATION), for apps that check
+  // credentials themselves (Radicale, APIs with tokens).
+  bool pass_authorization = false;
+  // Answers requests whose Host names no site, instead of the 421 they get otherwise.
+  bool is_default = false;
   Daemon daemon;
   Sandbox sandbox;
 };

@@ -189,6 +189,11 @@ constexpr std::array kSiteFields{
     table("env", kEnv),
     table("static", kStatic),
     string("error_log", {}, "a log file path", checks::log_file),
+    FieldSpec{.key = "pass_authorization",
+              .kinds = kBoolean,
+              .fallback = false,
+              .accepted = "true or false"},
+    FieldSpec{.key = "default", .kinds = kBoolean, .fallback = false, .accepted = "true or false"},
     table("daemon", kDaemon),
     table("sandbox", kSandbox),
 };

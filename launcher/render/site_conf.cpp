@@ -178,6 +178,7 @@ std::vector<RenderedFile> render_site(const Site& site, const profile::Profile& 
   if (options.wsgi_directives) {
     w.blank();
     w.directive("WSGIDaemonProcess", daemon_process_arguments(site, options));
+    if (site.pass_authorization) w.directive("WSGIPassAuthorization", "On");
     const std::string groups =
         option("process-group", site.name) + option("application-group", "%{GLOBAL}");
     files.push_back({env_file(site), env_records(site, options)});
