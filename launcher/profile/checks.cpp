@@ -6,6 +6,7 @@
 
 #include "client_network.hpp"
 #include "codes.hpp"
+#include "htpasswd.hpp"
 #include "listen_address.hpp"
 #include "python_home.hpp"
 #include "units.hpp"
@@ -265,6 +266,21 @@ bool is_module_app(std::string_view app) {
   static const std::regex kModule(
       "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*");
   return std::regex_match(app.begin(), app.end(), kModule);
+}
+
+std::optional<Problem> htpasswd_file(toml::node& value, const CheckContext& context) {
+  if (auto missing = existing(value, context, Want::kFile)) return missing;
+  if (const auto wrong = htpasswd_file_problem(text_of(value))) {
+    return Problem{code::kBadHtpasswd, "htpasswd file " + describe_value(value) + " " + *wrong};
+  }
+  return std::nullopt;
+}
+
+// AuthName is shown by browsers and may be read as an httpd expression: plain text only.
+std::optional<Problem> realm(toml::node& value, const CheckContext&) {
+  static const std::regex kRealm("[A-Za-z0-9 ._,:()/'-]{1,64}");
+  return matches(value, kRealm, code::kBadRealm,
+                 "1 to 64 letters, digits, spaces or . _ , : ( ) / ' -, such as \"Shop admin\"");
 }
 
 }  // namespace wsgid::profile::checks

@@ -36,5 +36,7 @@ inline constexpr std::string_view kBadClientNetwork = "WSGID1029";
 inline constexpr std::string_view kHealthPathConflict = "WSGID1030";
 inline constexpr std::string_view kRelativeSandboxPath = "WSGID1040";
 inline constexpr std::string_view kSecondDefaultSite = "WSGID1080";
+inline constexpr std::string_view kBadHtpasswd = "WSGID1081";
+inline constexpr std::string_view kBadRealm = "WSGID1082";
 
 }  // namespace wsgid::profile::code

@@ -102,6 +102,13 @@ struct Sandbox {
   std::vector<std::filesystem::path> write;
 };
 
+// httpd Basic auth in front of the site: on when `htpasswd` is given.
+struct BasicAuth {
+  std::optional<std::filesystem::path> htpasswd;
+  std::string realm;
+  std::vector<std::string> paths;  // URL paths on the site's host
+};
+
 struct Site {
   std::string name;
   std::string server_name;
@@ -118,6 +125,7 @@ struct Site {
   bool pass_authorization = false;
   // Answers requests whose Host names no site, instead of the 421 they get otherwise.
   bool is_default = false;
+  BasicAuth basic_auth;
   Daemon daemon;
   Sandbox sandbox;
 };

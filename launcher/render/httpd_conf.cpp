@@ -77,6 +77,13 @@ void modules(ConfWriter& w, const Profile& profile, const RenderOptions& options
     load_module(w, "alias_module", "mod_alias.so");
     load_module(w, "mime_module", "mod_mime.so");
   }
+  if (std::any_of(profile.sites.begin(), profile.sites.end(),
+                  [](const auto& site) { return site.basic_auth.htpasswd.has_value(); })) {
+    load_module(w, "auth_basic_module", "mod_auth_basic.so");
+    load_module(w, "authn_core_module", "mod_authn_core.so");
+    load_module(w, "authn_file_module", "mod_authn_file.so");
+    load_module(w, "authz_user_module", "mod_authz_user.so");
+  }
   w.directive("LoadModule", "wsgid_module " + directive_arg(options.module_path));
   if (any_static(profile)) w.directive("TypesConfig", directive_arg("/etc/mime.types"));
   w.blank();
