@@ -83,6 +83,18 @@ def test_pass_authorization_gives_the_app_the_clients_credentials(launch):
     assert basic_auth_get(run.port, "alice", "s3cret") == (200, b"user=alice\n")
 
 
+def test_basic_auth_lets_in_only_the_htpasswd_users_and_not_the_probes(launch):
+    run = launch("basic-auth.toml")
+    run.wait_output("ready on")
+    assert basic_auth_get(run.port, "alice", "change-me") == (200, b"user=alice checked by httpd\n")
+    status, _ = basic_auth_get(run.port, "alice", "wrong")
+    assert status == 401
+    anonymous = run.get("/")
+    assert anonymous.status == 401, anonymous
+    assert anonymous.headers.get("WWW-Authenticate") == 'Basic realm="Example admin"', anonymous
+    assert run.get("/-/healthz").status == 200
+
+
 def test_without_pass_authorization_the_app_never_sees_credentials(launch):
     run = launch("pass-authorization.toml",
                  edit=lambda text: text.replace("pass_authorization = true", ""))
