@@ -1,7 +1,5 @@
 #include "misdirected_handler.hpp"
 
-#include <http_core.h>
-
 #include <cstring>
 
 #include "log.hpp"
@@ -12,9 +10,10 @@ int handle_misdirected_request(request_rec* r) {
   if (!r->handler || std::strcmp(r->handler, "wsgid-misdirected") != 0) return DECLINED;
   // r->hostname has passed httpd's Host syntax check, so it is safe to log as is.
   log_request(r, APLOG_WARNING, 0, "WSGID0180",
-              "Host \"%s\" (port %u) names no site of this server: answered 421; the response "
-              "lists the configured host names",
-              r->hostname ? r->hostname : "", static_cast<unsigned>(ap_get_server_port(r)));
+              "Host \"%s\" (on local port %u) names no site of this server: answered 421; the "
+              "response lists the configured host names",
+              r->hostname ? r->hostname : "",
+              static_cast<unsigned>(r->connection->local_addr->port));
   return HTTP_MISDIRECTED_REQUEST;
 }
 
