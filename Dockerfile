@@ -1,15 +1,18 @@
 # wsgid container image: httpd + mod_wsgid + the wsgid launcher, serving one TOML site profile.
 #
-#   docker build -t wsgid .
+#   docker build -t wsgid .                                   # Debian 12 bookworm, Python 3.11
+#   docker build --build-arg DEBIAN=trixie -t wsgid:trixie .  # Debian 13 trixie, Python 3.13
 #   docker run --rm -p 8080:8080 wsgid                      # the built-in example site
 #   docker run --rm --read-only -p 8080:8080 \
 #     -v "$PWD/site.toml:/etc/wsgid/site.toml:ro" -v "$PWD/app:/srv/app:ro" wsgid
 #
-# There is no registry here: debian:bookworm-slim is built locally by scripts/container-ci.sh
-# (debootstrap + docker import). Any bookworm-slim works; the module embeds its Python 3.11.
-# See docs/container.md.
+# DEBIAN picks the release, and with it the Python the module embeds (the release's python3):
+# bookworm 3.11, trixie 3.13. There is no registry here: debian:DEBIAN-slim is built locally by
+# scripts/container-ci.sh (debootstrap + docker import); any debian:*-slim works. BASE overrides
+# the base image entirely. See docs/container.md.
 
-ARG BASE=debian:bookworm-slim
+ARG DEBIAN=bookworm
+ARG BASE=debian:${DEBIAN}-slim
 
 # ---------------------------------------------------------------------------------------------
 # build: compile, run the unit tests, and work out what the runtime stage needs.
@@ -20,7 +23,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config binutils \
       apache2-bin apache2-dev \
-      python3 libpython3.11-dev \
+      python3 libpython3-dev \
       libseccomp-dev libtomlplusplus-dev libboost-dev libboost-filesystem-dev libgtest-dev \
       python3-flask python3-django \
  && rm -rf /var/lib/apt/lists/*
@@ -62,8 +65,9 @@ RUN set -eu; \
     echo "runtime packages: $(tr '\n' ' ' < /out/runtime-packages)"; ls /out/modules
 
 # ---------------------------------------------------------------------------------------------
-# runtime: httpd (only the modules the launcher loads), libpython3.11, libseccomp, our binaries.
+# runtime: httpd (only the modules the launcher loads), libpython3.X, libseccomp, our binaries.
 FROM ${BASE} AS runtime
+ARG DEBIAN
 ARG VERSION=0.1.0
 ARG REVISION=unknown
 ARG CREATED=unknown
@@ -72,7 +76,7 @@ LABEL org.opencontainers.image.title="wsgid" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.created="${CREATED}" \
-      org.opencontainers.image.base.name="debian:bookworm-slim" \
+      org.opencontainers.image.base.name="debian:${DEBIAN}-slim" \
       org.opencontainers.image.documentation="docs/container.md"
 
 # media-types: /etc/mime.types, which the rendered config names when a site has static files.

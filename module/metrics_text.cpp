@@ -180,6 +180,10 @@ std::string prometheus_text(std::span<const wsgid_group_slot* const> groups,
     }
   };
 
+  family(out, "wsgid_build_info", "gauge",
+         "The mod_wsgid build: its version and the CPython it embeds.");
+  sample(out, "wsgid_build_info",
+         "version=\"" WSGID_VERSION "\",python=\"" WSGID_PYTHON_VERSION_FULL "\"", 1);
   family(out, "wsgid_daemon_processes", "gauge", "Daemon processes of the group by state.");
   for_groups([&](const wsgid_group_slot& g, const std::string& l) {
     const GroupState s = group_state(g);

@@ -4,6 +4,7 @@
 #include <http_protocol.h>
 #include <http_request.h>
 #include <mpm_common.h>
+#include <sys/prctl.h>
 
 #include "config.hpp"
 #include "daemon_lifecycle.hpp"
@@ -31,6 +32,11 @@ int post_config(apr_pool_t* pconf, apr_pool_t* /*plog*/, apr_pool_t* ptemp, serv
 }
 
 void child_init(apr_pool_t* pchild, server_rec* s) {
+  // Workers hold every daemon group's connection secret. Not dumpable, their /proc entries
+  // (mem, environ, fd/) belong to root, so a process of the same uid — another site's app or a
+  // cron job when httpd runs non-root with one uid for everything — cannot read them. httpd
+  // started as root gets this from setuid() already; CoreDumpDirectory asks for the opposite.
+  if (!ap_coredumpdir_configured) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   wsgid::close_daemon_sockets_in_worker();
   wsgid::embedded_child_init(pchild, s);
 }

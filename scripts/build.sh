@@ -3,5 +3,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${WSGID_BUILD_DIR:-$root/build}
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# Our own builds treat warnings as errors (WSGID_WERROR); a plain cmake build does not.
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${WSGID_BUILD_TYPE:-RelWithDebInfo}" -DWSGID_WERROR=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"

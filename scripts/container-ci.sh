@@ -8,19 +8,25 @@
 #   1. installs Debian's docker.io, docker-compose and debootstrap if missing;
 #   2. starts a private dockerd (data root in the cache dir, exec root, pid file and socket in
 #      a fresh temp dir), so it cannot clash with any other docker on the machine;
-#   3. builds debian:bookworm-slim with debootstrap from the mirror in this machine's apt
-#      sources and `docker import`s it (skipped while the cached image exists: there is no
-#      registry to pull from);
-#   4. builds the image (compiles and runs the unit tests inside), then runs tests/container/:
-#      serve, read-only/non-root, own profile, `docker stop` drains, compose up/reload/down,
-#      and the offline checks of deploy/k8s;
-#   5. always stops the dockerd it started, by pid, and removes its containers.
+#   3. builds debian:bookworm-slim and debian:trixie-slim with scripts/container-base.sh
+#      (debootstrap from the mirror in this machine's apt sources) and `docker import`s them
+#      (skipped while the cached images exist: there is no registry to pull from);
+#   4. builds one image per release from the one Dockerfile (bookworm: Python 3.11, trixie:
+#      3.13; each compiles and runs the unit tests inside), then runs tests/container/ on each:
+#      serve, read-only/non-root, own profile, `docker stop` drains, a venv, a Django app
+#      through a profile; compose up/reload/down and the offline checks of deploy/k8s once;
+#   5. runs the whole integration suite inside the trixie build stage, where
+#      that Python and httpd live; prints a summary of sizes, start-up and build times;
+#   6. always stops the dockerd it started, by pid, and removes its containers.
 #
 # Environment:
 #   WSGID_SKIP_CONTAINER=1      skip (exit 0)
 #   WSGID_CONTAINER_CACHE=DIR   persistent cache: dockerd data root (base image, layers) and
 #                               the debootstrap tarball; default /var/tmp/wsgid-container
-#   WSGID_CONTAINER_FRESH=1     rebuild the base image even when cached
+#   WSGID_CONTAINER_FRESH=1     rebuild the base images even when cached
+#   WSGID_CONTAINER_SUITES="bookworm trixie"  the Debian releases to build and test
+#   WSGID_CONTAINER_INTEGRATION=all|core|none|REGEX  integration tests inside the trixie
+#                               build stage (default all: see section 5)
 #   WSGID_CONTAINER_CONTEXT=worktree  build the working tree instead of HEAD (git archive)
 #   WSGID_CONTAINER_ENGINE=podman  use podman (runtime runc, cgroupfs) instead of dockerd
 set -euo pipefail
@@ -115,6 +121,12 @@ wait_for_engine() {
 # Long steps run in the background and are waited for: `wait` returns at once on SIGTERM/INT,
 # so the trap (and the cleanup that stops the engine) runs promptly, not after the step.
 in_bg() { "$@" & wait $!; }
+# logged LOG COMMAND...: runs COMMAND with its output both shown and kept in LOG.
+logged() {
+  local log=$1
+  shift
+  "$@" > >(tee "$log") 2>&1
+}
 
 step "starting a private $engine daemon"
 if [ "$engine" = docker ]; then
@@ -139,82 +151,45 @@ export DOCKER
 wait_for_engine
 echo "$engine daemon pid $daemon_pid, $DOCKER_HOST"
 
-# --- 3. base image --------------------------------------------------------------------------
-# The mirror is read from this machine's apt sources, never written into the repository.
-apt_mirror() {
-  local f
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    awk 'BEGIN{RS=""} /(^|\n)Suites:[^\n]*[ \t]bookworm([ \t]|\n|$)/ && !/Types:[^\n]*deb-src[^\n]*\n/ {
-           if (match($0, /URIs:[ \t]*[^ \t\n]+/)) { u=substr($0, RSTART, RLENGTH); sub(/URIs:[ \t]*/, "", u); print u; exit } }' "$f"
-  done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [ -f "$f" ] || continue
-    awk '$1 == "deb" { i=2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i+1) == "bookworm") { print $i; exit } }' "$f"
-  done
-}
-
-# Bump when the recipe below changes: a cached base built by an older recipe is rebuilt.
-base_recipe=2
-cached_recipe=$($DOCKER image inspect -f '{{index .Config.Labels "wsgid.base-recipe"}}' "$base" 2>/dev/null || true)
-if [ "${WSGID_CONTAINER_FRESH:-0}" != 1 ] && [ "$cached_recipe" = "$base_recipe" ]; then
-  step "base image $base: cached"
-else
-  step "base image $base: debootstrap + import"
-  mirror=$(apt_mirror | head -n1)
-  [ -n "$mirror" ] || fail "no bookworm mirror found in /etc/apt/sources.list{,.d/*}"
-  tarball="$cache/bookworm-minbase-r$base_recipe.tar"
-  if [ "${WSGID_CONTAINER_FRESH:-0}" = 1 ] || [ ! -s "$tarball" ]; then
-    rootfs="$run/rootfs"
-    in_bg debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$run/debootstrap.log" 2>&1 ||
-      { tail -30 "$run/debootstrap.log" >&2; fail "debootstrap"; }
-    # "slim" as the usual images are: no docs, man pages or locales now or in later layers,
-    # no downloaded .debs or package lists kept.
-    cat >"$rootfs/etc/dpkg/dpkg.cfg.d/slim" <<'EOF'
-path-exclude /usr/share/doc/*
-path-include /usr/share/doc/*/copyright
-path-exclude /usr/share/man/*
-path-exclude /usr/share/info/*
-path-exclude /usr/share/locale/*
-path-include /usr/share/locale/locale.alias
-path-exclude /usr/share/lintian/*
-EOF
-    cat >"$rootfs/etc/apt/apt.conf.d/docker-clean" <<'EOF'
-DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
-APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
-Binary::apt::APT::Keep-Downloaded-Packages "false";
-EOF
-    echo 'Acquire::Languages "none";' >"$rootfs/etc/apt/apt.conf.d/docker-no-languages"
-    # The machine's Debian sources (bookworm, -updates, -security), so images get security
-    # fixes; debootstrap alone writes only the bookworm suite. Third-party repositories (not
-    # signed by Debian's archive key) stay out: the image has no key for them.
-    if compgen -G "/etc/apt/sources.list.d/*.sources" >/dev/null; then
-      for f in /etc/apt/sources.list.d/*.sources; do
-        if grep -q "debian-archive-keyring" "$f" && grep -Eq "^Suites:.*bookworm" "$f"; then
-          cp "$f" "$rootfs/etc/apt/sources.list.d/"
-          rm -f "$rootfs/etc/apt/sources.list"
-        fi
-      done
-    fi
-    if [ -f "$rootfs/etc/apt/sources.list" ] && [ -f /etc/apt/sources.list ]; then
-      grep -E '^deb(\s+\[[^]]*\])?\s+\S+\s+bookworm(-updates|-security)?\s' /etc/apt/sources.list \
-        >"$rootfs/etc/apt/sources.list" || true
-      [ -s "$rootfs/etc/apt/sources.list" ] || echo "deb $mirror bookworm main" >"$rootfs/etc/apt/sources.list"
-    fi
-    find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
-    rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/var/lib/apt/lists/* \
-      "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/log/*.log
-    find "$rootfs/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
-    rm -f "$cache"/bookworm-minbase*.tar   # older recipes
-    tar -C "$rootfs" --numeric-owner -cf "$tarball.tmp" .
-    mv "$tarball.tmp" "$tarball"
-    rm -rf "$rootfs"
+# --- 3. base images -------------------------------------------------------------------------
+# debian:SUITE-slim for each suite, from scripts/container-base.sh's tarball (debootstrap from
+# the mirror in this machine's apt sources; there is no registry). Both are cached: the tarball
+# in $cache, the imported image in the engine's data root.
+# Bump when container-base.sh's recipe changes: a cached base built by an older one is rebuilt.
+base_recipe=3
+base_image() {
+  local suite=$1 base="debian:$1-slim" tarball="$cache/$1-minbase-r$base_recipe.tar" cached
+  cached=$($DOCKER image inspect -f '{{index .Config.Labels "wsgid.base-recipe"}}' "$base" 2>/dev/null || true)
+  if [ "${WSGID_CONTAINER_FRESH:-0}" != 1 ] && [ "$cached" = "$base_recipe" ]; then
+    step "base image $base: cached"
+    return
   fi
+  if [ "${WSGID_CONTAINER_FRESH:-0}" = 1 ] || [ ! -s "$tarball" ]; then
+    step "base image $base: debootstrap"
+    rm -f "$cache/$suite"-minbase*.tar   # older recipes
+    in_bg bash "$root/scripts/container-base.sh" "$suite" "$tarball" || fail "base image $base"
+  fi
+  step "base image $base: import"
   $DOCKER import --change 'CMD ["bash"]' --change "LABEL wsgid.base-recipe=$base_recipe" \
     "$tarball" "$base" >/dev/null
-fi
+}
 
-# --- 4. image and tests ---------------------------------------------------------------------
+# --- 4. images and tests --------------------------------------------------------------------
+# One Dockerfile, one image per Debian release (DEBIAN build argument): bookworm embeds Python
+# 3.11, trixie 3.13. Each is built, measured and run through tests/container/; the trixie build
+# stage also runs the integration suite (section 5), since that Python and httpd live only there.
+#   WSGID_CONTAINER_SUITES   releases to build and test (default "bookworm trixie")
+#   WSGID_CONTAINER_INTEGRATION  integration tests in the trixie build stage: "all" (default:
+#                            every file, 150 s here), "core" (the set below), "none", or a
+#                            ctest -R regex
+suites=${WSGID_CONTAINER_SUITES:-bookworm trixie}
+for suite in $suites; do
+  case $suite in
+    bookworm | trixie) ;;
+    *) fail "WSGID_CONTAINER_SUITES: '$suite' is not bookworm or trixie" ;;
+  esac
+done
+
 # The committed tree (HEAD), so what CI checks is what was committed, not whatever is half
 # edited in the working tree; WSGID_CONTAINER_CONTEXT=worktree builds the working tree instead.
 context=$root
@@ -223,16 +198,87 @@ if [ "${WSGID_CONTAINER_CONTEXT:-head}" = head ] && git -C "$root" rev-parse --v
   mkdir -p "$context"
   git -C "$root" archive --format=tar HEAD | tar -x -C "$context"
 fi
-step "building $image from $([ "$context" = "$root" ] && echo "the working tree" || echo "HEAD $(git -C "$root" rev-parse --short HEAD)") (compiles and runs the unit tests)"
-build_started=$SECONDS
-in_bg $DOCKER build --network host -t "$image" \
-  --build-arg REVISION="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)" \
-  --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-  "$context" >"$run/build.log" 2>&1 || { tail -60 "$run/build.log" >&2; fail "docker build"; }
-echo "built in $((SECONDS - build_started)) s; image size $($DOCKER image inspect -f '{{.Size}}' "$image" | awk '{printf "%.1f MB", $1/1e6}')"
+from="$([ "$context" = "$root" ] && echo "the working tree" || echo "HEAD $(git -C "$root" rev-parse --short HEAD)")"
+summary="$run/summary"
+: >"$summary"
 
-export WSGID_CI_IMAGE=$image WSGID_CI_SOURCE=$context
-for t in "$root"/tests/container/test_*.sh; do
-  step "$(basename "$t")"
-  in_bg bash "$t" || fail "$(basename "$t")"
+build_image() {
+  local suite=$1 image=$2 started_build=$SECONDS
+  step "building $image (Debian $suite) from $from (compiles and runs the unit tests)"
+  in_bg $DOCKER build --network host -t "$image" --build-arg DEBIAN="$suite" \
+    --build-arg REVISION="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)" \
+    --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    "$context" >"$run/build-$suite.log" 2>&1 || { tail -60 "$run/build-$suite.log" >&2; fail "docker build ($suite)"; }
+  local size python
+  size=$($DOCKER image inspect -f '{{.Size}}' "$image" | awk '{printf "%.1f MB", $1/1e6}')
+  python=$($DOCKER run --rm --entrypoint /usr/local/bin/wsgid "$image" --version)
+  echo "built in $((SECONDS - started_build)) s; image size $size; $python"
+  echo "$suite: image $size, built in $((SECONDS - started_build)) s, $python" >>"$summary"
+}
+
+# tests/container/ against one image. compose and the Kubernetes checks test files that name
+# the default (bookworm) image and do not depend on its Python: they run once.
+container_tests() {
+  local suite=$1 t name
+  export WSGID_CI_IMAGE=$2 WSGID_CI_SOURCE=$context WSGID_CI_BASE="debian:$suite-slim"
+  case $suite in
+    bookworm) export WSGID_CI_EXPECT_DJANGO=3.2 WSGID_CI_EXPECT_PYTHON=3.11 ;;
+    trixie) export WSGID_CI_EXPECT_DJANGO=4.2 WSGID_CI_EXPECT_PYTHON=3.13 ;;
+  esac
+  for t in "$root"/tests/container/test_*.sh; do
+    name=$(basename "$t")
+    if [ "$suite" != bookworm ] && { [ "$name" = test_compose.sh ] || [ "$name" = test_k8s.sh ]; }; then
+      continue
+    fi
+    step "$name ($suite)"
+    in_bg logged "$run/$suite-$name.log" bash "$t" || fail "$name ($suite)"
+  done
+  grep -h "docker run to first 200" "$run/$suite-test_serve.sh.log" | sed "s/^/$suite: /" >>"$summary" || true
+}
+
+# --- 5. the integration suite inside the trixie build stage ---------------------------------
+# The build stage holds the compiled tree (/build) and the sources (/src); tests/container/
+# integration/Dockerfile adds httpd, mod_wsgi and pytest. ctest runs as root, as on a CI host,
+# in a container with only a loopback network, with the capabilities a root CI host has (all
+# that this machine's bounding set holds: --privileged is refused where CI itself runs in a
+# container without CAP_SYS_RESOURCE) and no seccomp profile of the engine's, because the
+# sandbox tests install their own filters and probe calls the default profile refuses.
+# core: the framework tests (Flask, Django 4.2), the profiles, and the Python-version seams
+# (start-up, fork from a parent that started Python, sub-interpreters, hooks, exceptions).
+core_integration='^integration\.(frameworks|profiles|conformance|lazy_init|embedded|python_hooks|environ|error_causes|observability|config)$'
+integration_tests() {
+  local suite=$1 which=${WSGID_CONTAINER_INTEGRATION:-all} regex started_suite=$SECONDS
+  case $which in
+    none) return ;;
+    core) regex=$core_integration ;;
+    all) regex='^integration\.' ;;
+    *) regex=$which ;;
+  esac
+  step "integration suite in the $suite build stage ($which)"
+  in_bg $DOCKER build --network host --target build -t "wsgid:ci-build-$suite" --build-arg DEBIAN="$suite" \
+    "$context" >"$run/build-stage-$suite.log" 2>&1 || { tail -40 "$run/build-stage-$suite.log" >&2; fail "build stage ($suite)"; }
+  in_bg $DOCKER build --network host -t "wsgid:ci-itest-$suite" --build-arg BUILD_IMAGE="wsgid:ci-build-$suite" \
+    "$root/tests/container/integration" >"$run/itest-image-$suite.log" 2>&1 ||
+    { tail -40 "$run/itest-image-$suite.log" >&2; fail "integration image ($suite)"; }
+  local caps=(--cap-add ALL)
+  grep -q '^CapBnd:.*' /proc/self/status &&
+    (( (0x$(awk '/^CapBnd/ {print $2}' /proc/self/status) >> 24 & 1) == 0 )) &&
+    caps+=(--cap-drop SYS_RESOURCE)
+  in_bg logged "$run/integration-$suite.log" $DOCKER run --rm --label wsgid.ci=1 "${caps[@]}" \
+    --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+    --network none "wsgid:ci-itest-$suite" \
+    ctest --test-dir /build -R "$regex" -j2 --output-on-failure --timeout 900 ||
+    fail "integration suite ($suite)"
+  echo "$suite: integration ($which) $(grep -E 'tests passed' "$run/integration-$suite.log" | tail -1) in $((SECONDS - started_suite)) s" >>"$summary"
+}
+
+for suite in $suites; do
+  base_image "$suite"
 done
+for suite in $suites; do
+  build_image "$suite" "wsgid:ci-$suite"
+  container_tests "$suite" "wsgid:ci-$suite"
+  [ "$suite" = trixie ] && integration_tests "$suite"
+done
+step "summary"
+cat "$summary"

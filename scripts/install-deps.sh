@@ -4,9 +4,9 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
+  build-essential cmake pkg-config clang libclang-rt-dev clang-format
   apache2 apache2-dev libapache2-mod-wsgi-py3
-  python3 python3-dev libpython3.11-dev python3-pytest python3-flask python3-django
+  python3 python3-dev libpython3-dev python3-pytest python3-flask python3-django
   libseccomp-dev libtomlplusplus-dev libboost-dev libboost-filesystem-dev
   libgtest-dev googletest procps psmisc curl strace
   wrk  # drives the benchmark smoke test (tests/bench)

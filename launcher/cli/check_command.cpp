@@ -2,6 +2,7 @@
 
 #include "commands.hpp"
 #include "exit_code.hpp"
+#include "profile/display_text.hpp"
 #include "profile_loading.hpp"
 
 namespace wsgid::cli {
@@ -15,7 +16,8 @@ int check_command(const Arguments& args, std::ostream& out, std::ostream& err) {
       continue;
     }
     const auto sites = loaded.profile->sites.size();
-    out << file << ": ok (" << sites << (sites == 1 ? " site" : " sites") << ")\n";
+    out << profile::escape_control(file) << ": ok (" << sites << (sites == 1 ? " site" : " sites")
+        << ")\n";
   }
   return exit_code;
 }

@@ -1,10 +1,14 @@
 #include "cli.hpp"
 
 #include <array>
+#include <exception>
 #include <ostream>
 
 #include "commands.hpp"
 #include "exit_code.hpp"
+#include "profile/display_text.hpp"
+#include "profile/walker.hpp"
+#include "profile/python_home.hpp"
 
 namespace wsgid::cli {
 namespace {
@@ -50,12 +54,33 @@ constexpr std::string_view kHelp =
     "exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 invalid profile\n"
     "See docs/cli.md and docs/profile-reference.md.\n";
 
+// Option values are written into httpd.conf, where a control character would end the
+// directive (and start one of the attacker's); refuse them before anything runs.
+bool options_are_printable(const Arguments& arguments, std::ostream& err) {
+  for (const auto& [name, value] : arguments.options) {
+    if (profile::walkable_text(value)) continue;
+    err << "wsgid: error WSGID2050: " << name << " " << profile::quote(value)
+        << " contains a control character or is longer than " << profile::kMaxStringBytes
+        << " bytes; give a plain path or address\n";
+    return false;
+  }
+  return true;
+}
+
+int dispatch(const Arguments& arguments, std::ostream& out, std::ostream& err) {
+  if (arguments.command == "check") return check_command(arguments, out, err);
+  if (arguments.command == "render") return render_command(arguments, out, err);
+  if (arguments.command == "run") return run_command(arguments, out, err);
+  if (arguments.command == "status") return status_command(arguments, out, err);
+  return seccomp_command(arguments, out, err);
+}
+
 }  // namespace
 
 int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
   const ParseResult parsed = parse_arguments(args, kCommands);
   if (!parsed.arguments) {
-    err << "wsgid: " << parsed.error << "\n" << kUsage;
+    err << "wsgid: " << profile::escape_control(parsed.error) << "\n" << kUsage;
     return kUsageError;
   }
   const Arguments& arguments = *parsed.arguments;
@@ -64,14 +89,18 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     return kOk;
   }
   if (arguments.command == "--version") {
-    out << "wsgid " << WSGID_VERSION << "\n";
+    out << "wsgid " << WSGID_VERSION << " (CPython " << profile::embedded_python_release() << ")\n";
     return kOk;
   }
-  if (arguments.command == "check") return check_command(arguments, out, err);
-  if (arguments.command == "render") return render_command(arguments, out, err);
-  if (arguments.command == "run") return run_command(arguments, out, err);
-  if (arguments.command == "status") return status_command(arguments, out, err);
-  return seccomp_command(arguments, out, err);
+  if (!options_are_printable(arguments, err)) return kUsageError;
+  // The last line of defence: whatever a command missed ends as a coded error, not an abort.
+  try {
+    return dispatch(arguments, out, err);
+  } catch (const std::exception& error) {
+    err << "wsgid: error WSGID2051: internal error: " << profile::escape_control(error.what())
+        << "; please report it with the command and profile that caused it\n";
+    return kRuntimeFailure;
+  }
 }
 
 }  // namespace wsgid::cli

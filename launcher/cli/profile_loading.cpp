@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "exit_code.hpp"
+#include "profile/display_text.hpp"
 #include "profile/listen_address.hpp"
 #include "profile/load.hpp"
 
@@ -14,8 +15,8 @@ Loaded load_for_command(const std::string& file, const Arguments& args, std::ost
   if (const auto flag = args.options.find("--listen"); flag != args.options.end()) {
     listen = profile::parse_listen(flag->second);
     if (!listen) {
-      err << "wsgid: --listen \"" << flag->second << "\" is not " << profile::kListenAccepted
-          << "\n";
+      err << "wsgid: --listen " << profile::quote(flag->second) << " is not "
+          << profile::kListenAccepted << "\n";
       loaded.exit_code = kUsageError;
       return loaded;
     }
@@ -24,7 +25,8 @@ Loaded load_for_command(const std::string& file, const Arguments& args, std::ost
   for (const auto& diagnostic : result.diagnostics) err << profile::format(diagnostic) << "\n";
   if (!result.profile) {
     const auto count = result.diagnostics.size();
-    err << file << ": " << count << (count == 1 ? " error" : " errors") << "\n";
+    err << profile::escape_control(file) << ": " << count << (count == 1 ? " error" : " errors")
+        << "\n";
     loaded.exit_code = kInvalidProfile;
     return loaded;
   }

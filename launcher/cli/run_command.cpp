@@ -13,6 +13,7 @@
 
 #include "commands.hpp"
 #include "exit_code.hpp"
+#include "profile/python_home.hpp"
 #include "profile_loading.hpp"
 #include "render/module_path.hpp"
 #include "render/render.hpp"
@@ -128,7 +129,8 @@ std::string ready_line(const profile::Profile& profile, const fs::path& conf) {
              std::to_string(site.daemon.processes) + "x" + std::to_string(site.daemon.threads) +
              (site.is_default ? ", default for any host" : "") + ") at " + site_urls(site, profile);
   }
-  return "wsgid: ready on " + addresses + ": " + sites + "; config " + conf.string();
+  return "wsgid: ready on " + addresses + ": " + sites + "; config " + conf.string() +
+         "; CPython " + profile::embedded_python_release();
 }
 
 }  // namespace

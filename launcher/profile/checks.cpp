@@ -1,11 +1,16 @@
 #include "checks.hpp"
 
-#include <regex>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <string>
 #include <system_error>
 
 #include "client_network.hpp"
 #include "codes.hpp"
+#include "display_text.hpp"
 #include "htpasswd.hpp"
 #include "listen_address.hpp"
 #include "python_home.hpp"
@@ -23,10 +28,52 @@ Problem problem(std::string_view code, const toml::node& value, std::string_view
   return {code, describe_value(value) + " is not " + std::string(what)};
 }
 
-std::optional<Problem> matches(const toml::node& value, const std::regex& pattern,
-                               std::string_view code, std::string_view accepted) {
-  if (std::regex_match(text_of(value), pattern)) return std::nullopt;
-  return problem(code, value, accepted);
+// Hand-written matchers, not std::regex: libstdc++'s regex recurses per character and
+// overflows the stack on long input (a 100 KB mount point was a segfault).
+bool is_alpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
+
+template <typename Predicate>
+bool all_chars(std::string_view text, Predicate predicate) {
+  return std::all_of(text.begin(), text.end(), predicate);
+}
+
+// [A-Za-z_][A-Za-z0-9_]*
+bool is_identifier(std::string_view text) {
+  return !text.empty() && (is_alpha(text[0]) || text[0] == '_') &&
+         all_chars(text, [](char c) { return is_alnum(c) || c == '_'; });
+}
+
+// A label of a host name: 1 to 63 letters, digits or '-', not starting or ending with '-'.
+bool is_host_label(std::string_view label) {
+  return !label.empty() && label.size() <= 63 && is_alnum(label.front()) &&
+         is_alnum(label.back()) && all_chars(label, [](char c) { return is_alnum(c) || c == '-'; });
+}
+
+// Splits on `separator` and asks `part` about each piece (empty pieces included).
+template <typename Part>
+bool all_parts(std::string_view text, char separator, Part part) {
+  for (std::size_t start = 0;;) {
+    const std::size_t end = text.find(separator, start);
+    if (!part(text.substr(start, end - start))) return false;
+    if (end == std::string_view::npos) return true;
+    start = end + 1;
+  }
+}
+
+// '*', '?' and '[' make httpd treat a <Location>, <Directory> or <Files> argument as a
+// wildcard pattern rather than the literal path the author wrote.
+bool has_glob_character(std::string_view text) {
+  return text.find_first_of("*?[") != std::string_view::npos;
+}
+
+std::optional<Problem> glob_problem(const toml::node& value, std::string_view section,
+                                    std::string_view fix) {
+  return Problem{code::kGlobCharacter,
+                 describe_value(value) + " contains '*', '?' or '[', which httpd reads as a " +
+                     "wildcard in <" + std::string(section) + ">, so it would match other " +
+                     "paths too; " + std::string(fix)};
 }
 
 fs::path resolve(const std::string& text, const CheckContext& context) {
@@ -54,6 +101,52 @@ std::optional<Problem> existing(toml::node& value, const CheckContext& context, 
     return Problem{code::kMissingPath, message};
   }
   *value.as_string() = absolute.string();
+  return std::nullopt;
+}
+
+enum class Account { kUser, kGroup };
+
+// httpd and mod_wsgid resolve names when they read the config: a name this machine does not
+// know fails `apache2 -t`, and root is never what a worker or daemon should run as.
+std::optional<Problem> existing_account(const toml::node& value, const CheckContext& context,
+                                        Account account) {
+  toml::value<std::string> copy{text_of(value)};
+  if (auto bad = account_name(copy, context)) return bad;
+  const std::string text = text_of(value);
+  const std::string_view kind = account == Account::kUser ? "user" : "group";
+  bool root = text.starts_with('#') && text.find_first_not_of("#0") == std::string::npos;
+  if (!text.starts_with('#')) {
+    std::vector<char> buffer(16384);
+    bool found = false;
+    if (account == Account::kUser) {
+      passwd entry{};
+      passwd* result = nullptr;
+      found = ::getpwnam_r(text.c_str(), &entry, buffer.data(), buffer.size(), &result) == 0 &&
+              result != nullptr;
+      root = found && entry.pw_uid == 0;
+    } else {
+      group entry{};
+      group* result = nullptr;
+      found = ::getgrnam_r(text.c_str(), &entry, buffer.data(), buffer.size(), &result) == 0 &&
+              result != nullptr;
+      root = found && entry.gr_gid == 0;
+    }
+    if (!found) {
+      return Problem{code::kUnknownAccount,
+                     std::string(kind) + " " + describe_value(value) +
+                         " does not exist on this machine, so httpd would refuse the config; " +
+                         "create it (" +
+                         (account == Account::kUser ? "useradd --system " : "groupadd --system ") +
+                         text + ") or name an existing one such as \"www-data\""};
+    }
+  }
+  if (root) {
+    return Problem{code::kRootAccount,
+                   std::string(kind) + " " + describe_value(value) +
+                       " is root; httpd's workers and the app's daemons must run unprivileged: "
+                       "name an unprivileged " +
+                       std::string(kind) + " such as \"www-data\""};
+  }
   return std::nullopt;
 }
 
@@ -86,24 +179,44 @@ std::optional<Problem> listen(toml::node& value, const CheckContext&) {
 }
 
 std::optional<Problem> site_name(toml::node& value, const CheckContext&) {
-  static const std::regex kName("[A-Za-z0-9][A-Za-z0-9_-]{0,62}");
-  return matches(value, kName, code::kBadName,
+  const std::string text = text_of(value);
+  if (!text.empty() && text.size() <= 63 && is_alnum(text[0]) &&
+      all_chars(text, [](char c) { return is_alnum(c) || c == '_' || c == '-'; })) {
+    return std::nullopt;
+  }
+  return problem(code::kBadName, value,
                  "a site name: 1 to 63 letters, digits, '_' or '-', starting with a letter or "
                  "digit, such as \"shop\"");
 }
 
 std::optional<Problem> account_name(toml::node& value, const CheckContext&) {
-  static const std::regex kName("[A-Za-z_][A-Za-z0-9_.-]{0,31}|#[0-9]{1,10}");
-  return matches(value, kName, code::kBadName,
+  const std::string text = text_of(value);
+  const std::string_view number = std::string_view(text).substr(text.empty() ? 0 : 1);
+  const bool numeric = text.starts_with('#') && !number.empty() && number.size() <= 10 &&
+                       all_chars(number, is_digit);
+  const bool named =
+      !text.empty() && text.size() <= 32 && (is_alpha(text[0]) || text[0] == '_') &&
+      all_chars(text, [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; });
+  if (numeric || named) return std::nullopt;
+  return problem(code::kBadName, value,
                  "a user or group name (letters, digits, '_', '.', '-'; at most 32) or "
                  "\"#NUMBER\", such as \"www-data\"");
 }
 
+std::optional<Problem> user_account(toml::node& value, const CheckContext& context) {
+  return existing_account(value, context, Account::kUser);
+}
+
+std::optional<Problem> group_account(toml::node& value, const CheckContext& context) {
+  return existing_account(value, context, Account::kGroup);
+}
+
 std::optional<Problem> host_name(toml::node& value, const CheckContext&) {
-  static const std::regex kHost(
-      "(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-      "(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
-  return matches(value, kHost, code::kBadHostName, "a host name such as \"shop.example.com\"");
+  const std::string text = text_of(value);
+  if (!text.empty() && text.size() <= 253 && all_parts(text, '.', is_host_label)) {
+    return std::nullopt;
+  }
+  return problem(code::kBadHostName, value, "a host name such as \"shop.example.com\"");
 }
 
 std::optional<Problem> host_alias(toml::node& value, const CheckContext& context) {
@@ -122,10 +235,17 @@ std::optional<Problem> host_alias(toml::node& value, const CheckContext& context
 std::optional<Problem> url_path(toml::node& value, const CheckContext&) {
   // Unreserved and sub-delimiter characters only: no spaces, braces, '?', '#', or "..",
   // so a mount point means the same to httpd, to the app and to the reader.
-  static const std::regex kPath("/|(/[A-Za-z0-9._~!&'()*+,;=:@%-]+)+");
-  static const std::regex kDotSegment("(^|.*/)\\.\\.?(/.*|$)");
   const std::string text = text_of(value);
-  if (std::regex_match(text, kPath) && !std::regex_match(text, kDotSegment)) {
+  if (text.find('*') != std::string::npos) {
+    return glob_problem(value, "Location",
+                        "write the path without '*' (URL paths here are literal prefixes)");
+  }
+  const auto segment = [](std::string_view part) {
+    return !part.empty() && part != "." && part != ".." && all_chars(part, [](char c) {
+      return is_alnum(c) || std::string_view("._~!&'()+,;=:@%-").find(c) != std::string_view::npos;
+    });
+  };
+  if (text == "/" || (text.starts_with('/') && all_parts(text.substr(1), '/', segment))) {
     return std::nullopt;
   }
   return problem(code::kBadUrlPath, value,
@@ -134,16 +254,21 @@ std::optional<Problem> url_path(toml::node& value, const CheckContext&) {
 }
 
 std::optional<Problem> env_name(toml::node& value, const CheckContext&) {
-  static const std::regex kName("[A-Za-z_][A-Za-z0-9_]*");
-  return matches(value, kName, code::kBadEnvName,
+  if (is_identifier(text_of(value))) return std::nullopt;
+  return problem(code::kBadEnvName, value,
                  "an environment variable name (letters, digits and '_', not starting with a "
                  "digit), such as \"DJANGO_SETTINGS_MODULE\"");
 }
 
 std::optional<Problem> display_name(toml::node& value, const CheckContext&) {
   // '%' is reserved for the module's %{GROUP} substitution, so it is only accepted as that.
-  static const std::regex kName("%\\{GROUP\\}|[A-Za-z0-9 ._:()/-]{1,64}");
-  return matches(value, kName, code::kBadDisplayName,
+  const std::string text = text_of(value);
+  if (text == "%{GROUP}" || (!text.empty() && text.size() <= 64 && all_chars(text, [](char c) {
+        return is_alnum(c) || std::string_view(" ._:()/-").find(c) != std::string_view::npos;
+      }))) {
+    return std::nullopt;
+  }
+  return problem(code::kBadDisplayName, value,
                  "a process name: \"%{GROUP}\" or 1 to 64 letters, digits, spaces and "
                  "._:()/-, such as \"shop-wsgi\"");
 }
@@ -151,7 +276,10 @@ std::optional<Problem> display_name(toml::node& value, const CheckContext&) {
 std::optional<Problem> endpoint_path(toml::node& value, const CheckContext& context) {
   // "/" would hand the whole URL space of every site to the endpoint.
   const std::string text = text_of(value);
-  if (text == "off" || (text != "/" && !url_path(value, context))) return std::nullopt;
+  if (text == "off") return std::nullopt;
+  auto path_problem = url_path(value, context);
+  if (text != "/" && !path_problem) return std::nullopt;
+  if (path_problem && path_problem->code == code::kGlobCharacter) return path_problem;
   return problem(code::kBadUrlPath, value,
                  "\"off\" or a URL path other than \"/\", starting with '/' without a trailing "
                  "'/', spaces, '?', '#' or '.'/'..' segments, such as \"/-/healthz\"");
@@ -161,6 +289,14 @@ std::optional<Problem> client_network(toml::node& value, const CheckContext&) {
   if (text_of(value) == kEveryClient) return std::nullopt;
   const auto parsed = parse_client_network(text_of(value));
   if (parsed.network) return std::nullopt;
+  if (parsed.ipv4_mapped) {
+    return Problem{
+        code::kBadClientNetwork,
+        describe_value(value) +
+            " is an IPv4-mapped IPv6 address, which httpd's Require ip refuses; " +
+            (parsed.ipv4_form.empty() ? std::string("write the IPv4 address or network instead")
+                                      : "write the IPv4 form: \"" + parsed.ipv4_form + "\"")};
+  }
   if (parsed.everyone) {
     return Problem{code::kBadClientNetwork,
                    describe_value(value) +
@@ -183,7 +319,22 @@ std::optional<Problem> app(toml::node& value, const CheckContext& context) {
                    "a WSGI script path or \"package.module:callable\" with Python "
                    "identifiers, such as \"myapp.wsgi:application\"");
   }
-  return existing(value, context, Want::kFile);
+  if (auto missing = existing(value, context, Want::kFile)) return missing;
+  if (has_glob_character(text_of(value))) {
+    return glob_problem(value, "Directory> and <Files",
+                        "rename the script or its directory, or point app at a symlink without "
+                        "them");
+  }
+  return std::nullopt;
+}
+
+std::optional<Problem> static_directory(toml::node& value, const CheckContext& context) {
+  if (auto missing = existing(value, context, Want::kDirectory)) return missing;
+  if (has_glob_character(text_of(value))) {
+    return glob_problem(value, "Directory",
+                        "rename the directory or point at a symlink without them");
+  }
+  return std::nullopt;
 }
 
 std::optional<Problem> existing_directory(toml::node& value, const CheckContext& context) {
@@ -234,8 +385,8 @@ std::optional<Problem> python_home(toml::node& value, const CheckContext& contex
   std::string message = "python home \"" + home.string() + "\" ";
   message += version ? "is for Python " + *version
                      : "has neither pyvenv.cfg nor lib/pythonX.Y, so it is not a python home";
-  message += "; wsgid embeds Python " + wanted + ": create the virtualenv with python" + wanted +
-             " (e.g. /usr/bin/python3 -m venv)";
+  message += "; this wsgid embeds Python " + wanted + ": create the virtualenv with that Python (" +
+             embedded_python_executable() + " -m venv DIR)";
   return Problem{code::kPythonVersion, message};
 }
 
@@ -263,9 +414,9 @@ std::optional<Problem> log_file(toml::node& value, const CheckContext& context) 
 }
 
 bool is_module_app(std::string_view app) {
-  static const std::regex kModule(
-      "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*");
-  return std::regex_match(app.begin(), app.end(), kModule);
+  const auto colon = app.find(':');
+  return colon != std::string_view::npos && all_parts(app.substr(0, colon), '.', is_identifier) &&
+         is_identifier(app.substr(colon + 1));
 }
 
 std::optional<Problem> htpasswd_file(toml::node& value, const CheckContext& context) {
@@ -278,8 +429,13 @@ std::optional<Problem> htpasswd_file(toml::node& value, const CheckContext& cont
 
 // AuthName is shown by browsers and may be read as an httpd expression: plain text only.
 std::optional<Problem> realm(toml::node& value, const CheckContext&) {
-  static const std::regex kRealm("[A-Za-z0-9 ._,:()/'-]{1,64}");
-  return matches(value, kRealm, code::kBadRealm,
+  const std::string text = text_of(value);
+  if (!text.empty() && text.size() <= 64 && all_chars(text, [](char c) {
+        return is_alnum(c) || std::string_view(" ._,:()/'-").find(c) != std::string_view::npos;
+      })) {
+    return std::nullopt;
+  }
+  return problem(code::kBadRealm, value,
                  "1 to 64 letters, digits, spaces or . _ , : ( ) / ' -, such as \"Shop admin\"");
 }
 

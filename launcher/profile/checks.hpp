@@ -12,6 +12,9 @@ std::optional<Problem> size(toml::node& value, const CheckContext& context);
 std::optional<Problem> listen(toml::node& value, const CheckContext& context);
 std::optional<Problem> site_name(toml::node& value, const CheckContext& context);
 std::optional<Problem> account_name(toml::node& value, const CheckContext& context);
+// account_name, and the account exists on this machine and is not root.
+std::optional<Problem> user_account(toml::node& value, const CheckContext& context);
+std::optional<Problem> group_account(toml::node& value, const CheckContext& context);
 std::optional<Problem> host_name(toml::node& value, const CheckContext& context);
 std::optional<Problem> host_alias(toml::node& value, const CheckContext& context);
 std::optional<Problem> url_path(toml::node& value, const CheckContext& context);
@@ -22,6 +25,8 @@ std::optional<Problem> client_network(toml::node& value, const CheckContext& con
 
 std::optional<Problem> app(toml::node& value, const CheckContext& context);
 std::optional<Problem> existing_directory(toml::node& value, const CheckContext& context);
+// existing_directory without wildcard characters, as it becomes a <Directory> section.
+std::optional<Problem> static_directory(toml::node& value, const CheckContext& context);
 std::optional<Problem> python_path_entry(toml::node& value, const CheckContext& context);
 // sandbox.read / sandbox.write: an existing absolute path without ':'.
 std::optional<Problem> sandbox_path(toml::node& value, const CheckContext& context);

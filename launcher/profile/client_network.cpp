@@ -1,6 +1,7 @@
 #include "client_network.hpp"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <array>
 #include <charconv>
@@ -14,6 +15,24 @@ ClientNetworkParse parse_client_network(std::string_view text) {
   std::array<unsigned char, 16> bytes{};
   if (inet_pton(network.ipv6 ? AF_INET6 : AF_INET, address.c_str(), bytes.data()) != 1) return {};
   const int width = network.ipv6 ? 128 : 32;
+  if (network.ipv6 && IN6_IS_ADDR_V4MAPPED(reinterpret_cast<const in6_addr*>(bytes.data()))) {
+    ClientNetworkParse mapped;
+    mapped.ipv4_mapped = true;
+    std::array<char, INET_ADDRSTRLEN> shown{};
+    inet_ntop(AF_INET, bytes.data() + 12, shown.data(), shown.size());
+    int prefix = 128;
+    if (slash != std::string_view::npos) {
+      const std::string_view digits = text.substr(slash + 1);
+      const auto [end, error] =
+          std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
+      if (error != std::errc{} || end != digits.data() + digits.size()) prefix = -1;
+    }
+    if (prefix >= 96 && prefix <= 128) {
+      mapped.ipv4_form = shown.data();
+      if (prefix != 128) mapped.ipv4_form.append("/").append(std::to_string(prefix - 96));
+    }
+    return mapped;
+  }
   network.prefix = width;
   if (slash != std::string_view::npos) {
     const std::string_view digits = text.substr(slash + 1);

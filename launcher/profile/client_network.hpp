@@ -22,6 +22,10 @@ struct ClientNetworkParse {
   std::string canonical;
   // Set for a prefix length of 0, which httpd refuses: the profile says "all" instead.
   bool everyone = false;
+  // Set for an IPv4-mapped IPv6 address ("::ffff:10.0.0.0/104"), which httpd's `Require ip`
+  // refuses: the IPv4 form it means ("10.0.0.0/8"), or empty when the prefix cuts into ::ffff:.
+  bool ipv4_mapped = false;
+  std::string ipv4_form;
 };
 
 // The allow entry that admits every client (httpd's `Require all granted`).

@@ -35,6 +35,14 @@ inline constexpr std::string_view kBadDisplayName = "WSGID1028";
 inline constexpr std::string_view kBadClientNetwork = "WSGID1029";
 inline constexpr std::string_view kHealthPathConflict = "WSGID1030";
 inline constexpr std::string_view kRelativeSandboxPath = "WSGID1040";
+// WSGID1050-1069: hostile or oversized input (issue 18).
+inline constexpr std::string_view kTooLong = "WSGID1050";
+inline constexpr std::string_view kNotRegularFile = "WSGID1051";
+inline constexpr std::string_view kFileTooLarge = "WSGID1052";
+inline constexpr std::string_view kProfilePathCharacter = "WSGID1053";
+inline constexpr std::string_view kUnknownAccount = "WSGID1054";
+inline constexpr std::string_view kRootAccount = "WSGID1055";
+inline constexpr std::string_view kGlobCharacter = "WSGID1056";
 inline constexpr std::string_view kSecondDefaultSite = "WSGID1080";
 inline constexpr std::string_view kBadHtpasswd = "WSGID1081";
 inline constexpr std::string_view kBadRealm = "WSGID1082";

@@ -8,6 +8,7 @@
 
 #include "checks.hpp"
 #include "codes.hpp"
+#include "display_text.hpp"
 #include "listen_address.hpp"
 #include "sandbox/policy.hpp"
 
@@ -33,7 +34,7 @@ class UniqueValues {
     if (inserted) return;
     out_.push_back({std::string(code_), input_.file, static_cast<int>(position.line),
                     static_cast<int>(position.column), path,
-                    std::string(what_) + " \"" + shown + "\" is already used by " +
+                    std::string(what_) + " " + quote(shown) + " is already used by " +
                         it->second.path +
                         (it->second.line > 0 ? " (line " + std::to_string(it->second.line) + ")"
                                              : std::string(" (its default)")) +
@@ -98,6 +99,7 @@ void check_sandbox(const toml::table& site, const std::string& site_path, const 
                                  ? array->get(error.index)
                                  : static_cast<const toml::node*>(table);
     if (!node->is_string() && node != table) continue;  // the walker reported its type
+    if (node->is_string() && !walkable_text(node->as_string()->get())) continue;  // and this
     const auto& position = node->source().begin;
     out.push_back({std::string(error.code), input.file, static_cast<int>(position.line),
                    static_cast<int>(position.column),
@@ -130,7 +132,7 @@ std::vector<Endpoint> health_endpoints(const toml::table& root) {
   if (health == nullptr) return endpoints;
   for (const std::string_view key : {"liveness", "readiness", "metrics"}) {
     const auto* value = health->get_as<std::string>(key);
-    if (value == nullptr || value->get() == "off") continue;
+    if (value == nullptr || value->get() == "off" || !walkable_text(value->get())) continue;
     toml::value<std::string> copy{value->get()};
     if (checks::endpoint_path(copy, {})) continue;  // the walker reported it
     endpoints.push_back({"server.health." + std::string(key), value->get(), value});
@@ -215,7 +217,8 @@ void cross_check(const toml::table& root, const WalkInput& input, std::vector<Di
     const std::string site_path = "site[" + std::to_string(index++) + "]";
     const auto* site = element.as_table();
     if (site == nullptr) continue;
-    if (const auto* name = site->get_as<std::string>("name")) {
+    if (const auto* name = site->get_as<std::string>("name");
+        name != nullptr && walkable_text(name->get())) {
       names.add(lower(name->get()), name->get(), *name, site_path + ".name",
                 "give each site its own name");
     }
@@ -238,13 +241,15 @@ void cross_check(const toml::table& root, const WalkInput& input, std::vector<Di
     check_sandbox(*site, site_path, input, out);
     // The app's mount and each static mount must be distinct URL prefixes within a site.
     UniqueValues mounts(code::kDuplicateMount, "mount point", input, out);
-    if (const auto* mount = site->get_as<std::string>("mount")) {
+    if (const auto* mount = site->get_as<std::string>("mount");
+        mount != nullptr && walkable_text(mount->get())) {
       mounts.add(mount->get(), mount->get(), *mount, site_path + ".mount",
                  "mount the app and each static directory at different URL paths");
       check_mount_against_health(endpoints, *mount, mount->get(), site_path + ".mount", input, out);
     }
     if (const auto* statics = site->get_as<toml::table>("static")) {
       for (auto&& [url, dir] : *statics) {
+        if (!walkable_text(url.str())) continue;
         const std::string static_path = join_key_path(site_path + ".static", url.str());
         mounts.add(std::string(url.str()), std::string(url.str()), dir, static_path,
                    "mount the app and each static directory at different URL paths");

@@ -3,16 +3,20 @@
 #include <algorithm>
 #include <tuple>
 
+#include "display_text.hpp"
+
 namespace wsgid::profile {
 
 std::string format(const Diagnostic& d) {
-  std::string out = d.file;
+  std::string out = escape_control(d.file);
   if (d.line > 0) {
     out += ':' + std::to_string(d.line) + ':' + std::to_string(d.column);
   }
   out += ": error " + d.code + ": ";
-  if (!d.key_path.empty()) out += d.key_path + ": ";
-  out += d.message;
+  // Every echoed value is escaped here once more, whichever check built the message: a
+  // control character must never turn one diagnostic into several lines.
+  if (!d.key_path.empty()) out += escape_control(d.key_path) + ": ";
+  out += escape_control(d.message);
   return out;
 }
 

@@ -32,6 +32,10 @@ std::optional<std::string_view> nearest(std::string_view word,
   std::optional<std::string_view> best;
   std::size_t best_distance = allowed + 1;
   for (const auto candidate : candidates) {
+    // The distance is at least the difference in length, so a far longer word (a 100 KB key)
+    // is dismissed without the quadratic table.
+    const std::size_t longer = std::max(word.size(), candidate.size());
+    if (longer - std::min(word.size(), candidate.size()) > allowed) continue;
     const std::size_t distance = edit_distance(word, candidate);
     if (distance < best_distance) {
       best = candidate;

@@ -120,8 +120,8 @@ constexpr std::array kServerFields{
     choice("log_level", "warn", kLogLevels,
            "one of \"emerg\", \"alert\", \"crit\", \"error\", \"warn\", \"notice\", \"info\" or "
            "\"debug\""),
-    string("user", "www-data", "a user name such as \"www-data\"", checks::account_name),
-    string("group", "www-data", "a group name such as \"www-data\"", checks::account_name),
+    string("user", "www-data", "a user name such as \"www-data\"", checks::user_account),
+    string("group", "www-data", "a group name such as \"www-data\"", checks::group_account),
     seconds("graceful_stop_timeout", "30s"),
     table("limits", kLimits),
     table("health", kHealth),
@@ -132,8 +132,8 @@ constexpr TableSpec kServer{.name = "server", .fields = kServerFields};
 constexpr std::array kDaemonFields{
     integer("processes", 1, 1, 256, "an integer from 1 to 256"),
     integer("threads", 15, 1, 1024, "an integer from 1 to 1024"),
-    string("user", {}, "a user name such as \"shop\"", checks::account_name),
-    string("group", {}, "a group name such as \"shop\"", checks::account_name),
+    string("user", {}, "a user name such as \"shop\"", checks::user_account),
+    string("group", {}, "a group name such as \"shop\"", checks::group_account),
     integer("maximum_requests", 0, 0, 1'000'000'000,
             "an integer from 0 (never recycle) to 1000000000"),
     seconds("graceful_timeout"),
@@ -171,7 +171,7 @@ constexpr TableSpec kEnv{
 constexpr FieldSpec kStaticValue{.key = "",
                                  .kinds = kString,
                                  .accepted = "the path of an existing directory",
-                                 .check = checks::existing_directory};
+                                 .check = checks::static_directory};
 constexpr TableSpec kStatic{
     .name = "site.static", .key_check = checks::url_path, .value_field = &kStaticValue};
 

@@ -1,25 +1,59 @@
 #include "python_home.hpp"
 
+#include <algorithm>
 #include <fstream>
-#include <regex>
+#include <string_view>
 #include <system_error>
 
 namespace wsgid::profile {
 
+namespace {
+
+// Hand-written rather than std::regex, whose recursion overflows the stack on a long line.
+bool is_number(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string_view trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
+}
+
+// "3.11" from "3.11", "3.11.2" or "3.11.2.final.0"; with `exact`, only from "3.11".
+std::optional<std::string> major_minor(std::string_view version, bool exact) {
+  const auto dot = version.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  const std::string_view major = version.substr(0, dot);
+  const std::string_view rest = version.substr(dot + 1);
+  const auto end = rest.find('.');
+  const std::string_view minor = rest.substr(0, end);
+  if (!is_number(major) || !is_number(minor) || (exact && end != std::string_view::npos)) {
+    return std::nullopt;
+  }
+  return std::string(major) + "." + std::string(minor);
+}
+
+}  // namespace
+
 std::string embedded_python_version() { return WSGID_PYTHON_VERSION; }
+std::string embedded_python_release() { return WSGID_PYTHON_VERSION_FULL; }
+std::string embedded_python_executable() { return WSGID_PYTHON_EXECUTABLE; }
 
 std::optional<std::string> python_home_version(const std::filesystem::path& home) {
   namespace fs = std::filesystem;
   std::ifstream config(home / "pyvenv.cfg");
   if (config) {
     // venv writes "version = 3.11.2"; virtualenv writes "version_info = 3.11.2.final.0".
-    static const std::regex kVersionLine(
-        R"(^\s*(version|version_info)\s*=\s*(\d+)\.(\d+)(\..*)?\s*$)");
     std::string line;
     while (std::getline(config, line)) {
-      std::smatch match;
-      if (std::regex_match(line, match, kVersionLine)) {
-        return match[2].str() + "." + match[3].str();
+      const auto equals = line.find('=');
+      if (equals == std::string::npos) continue;
+      const std::string_view key = trimmed(std::string_view(line).substr(0, equals));
+      if (key != "version" && key != "version_info") continue;
+      if (auto version = major_minor(trimmed(std::string_view(line).substr(equals + 1)), false)) {
+        return version;
       }
     }
   }
@@ -29,15 +63,13 @@ std::optional<std::string> python_home_version(const std::filesystem::path& home
   if (fs::is_directory(home / "lib" / ("python" + embedded_python_version()), error)) {
     return embedded_python_version();
   }
-  static const std::regex kLibDir(R"(python(\d+)\.(\d+))");
   std::optional<std::string> found;
   for (fs::directory_iterator it(home / "lib", error), end; !error && it != end;
        it.increment(error)) {
-    std::smatch match;
     const std::string name = it->path().filename().string();
-    if (it->is_directory(error) && std::regex_match(name, match, kLibDir)) {
-      const std::string version = match[1].str() + "." + match[2].str();
-      if (!found || version > *found) found = version;
+    if (!it->is_directory(error) || !name.starts_with("python")) continue;
+    if (auto version = major_minor(std::string_view(name).substr(6), true)) {
+      if (!found || *version > *found) found = version;
     }
   }
   return found;

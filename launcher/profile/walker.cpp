@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "codes.hpp"
+#include "display_text.hpp"
 #include "nearest.hpp"
 
 namespace wsgid::profile {
@@ -59,31 +60,6 @@ bool is_bare_key(std::string_view key) {
   });
 }
 
-std::string quote(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (u < 0x20 || u == 0x7f) {
-      static constexpr char kHex[] = "0123456789ABCDEF";
-      out += "\\u00";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 // Control characters are refused everywhere: they have no safe rendering in an httpd config
 // line and are never what the author meant.
 bool has_control_character(std::string_view text) {
@@ -91,6 +67,11 @@ bool has_control_character(std::string_view text) {
     const auto u = static_cast<unsigned char>(c);
     return u < 0x20 || u == 0x7f;
   });
+}
+
+std::string too_long(const std::string& shown, std::string_view text) {
+  return shown + " is " + std::to_string(text.size()) + " bytes long; at most " +
+         std::to_string(kMaxStringBytes) + " are accepted: shorten it";
 }
 
 // "site[1].daemon" -> "site.daemon": tables are named by their shape, not their index.
@@ -123,8 +104,10 @@ class Walker {
       return;
     }
     for (auto&& [key, node] : table) {
+      // Named, not captured: clang 14 (which builds the fuzzer) cannot capture a binding.
+      const std::string_view name = key.str();
       const auto found = std::find_if(spec.fields.begin(), spec.fields.end(),
-                                      [&](const FieldSpec& f) { return f.key == key.str(); });
+                                      [name](const FieldSpec& f) { return f.key == name; });
       if (found == spec.fields.end()) unknown_key(key, node, spec, path);
     }
     for (const FieldSpec& field : spec.fields) {
@@ -152,6 +135,10 @@ class Walker {
   void map(toml::table& table, const TableSpec& spec, const std::string& path) {
     for (auto&& [key, node] : table) {
       const std::string entry_path = join_key_path(path, key.str());
+      if (key.str().size() > kMaxStringBytes) {
+        report(node, code::kTooLong, entry_path, too_long("key " + quote(key.str()), key.str()));
+        continue;
+      }
       if (has_control_character(key.str())) {
         report(node, code::kControlCharacter, entry_path,
                "key " + quote(key.str()) + " contains a control character; remove it");
@@ -201,6 +188,10 @@ class Walker {
 
   void scalar(toml::node& node, const FieldSpec& field, const std::string& path) {
     if (const auto* text = node.as_string()) {
+      if (text->get().size() > kMaxStringBytes) {
+        report(node, code::kTooLong, path, too_long(describe_value(node), text->get()));
+        return;
+      }
       if (has_control_character(text->get())) {
         report(node, code::kControlCharacter, path,
                describe_value(node) + " contains a control character; remove it");
@@ -250,7 +241,7 @@ class Walker {
   void wrong_type(const toml::node& node, std::string_view accepted, const std::string& path) {
     std::string got = std::string(kind_name(node));
     if ((kind_of(node) & (kString | kInteger | kBoolean)) != 0 || node.is_floating_point()) {
-      got += " " + describe_value(node);
+      got.append(" ").append(describe_value(node));  // not " " + ...: GCC 12 -Wrestrict
     }
     report(node, code::kWrongType, path, "expected " + std::string(accepted) + ", got " + got);
   }
@@ -306,8 +297,13 @@ std::string describe_value(const toml::node& node) {
   return "a " + std::string(kind_name(node));
 }
 
+bool walkable_text(std::string_view text) {
+  return text.size() <= kMaxStringBytes && !has_control_character(text);
+}
+
 std::string join_key_path(const std::string& parent, std::string_view key) {
-  const std::string shown = is_bare_key(key) ? std::string(key) : quote(key);
+  const std::string shown =
+      is_bare_key(key) && key.size() <= kDisplayLimit ? std::string(key) : quote(key);
   return parent.empty() ? shown : parent + "." + shown;
 }
 

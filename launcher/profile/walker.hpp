@@ -10,6 +10,15 @@
 
 namespace wsgid::profile {
 
+// Strings and keys longer than this are refused (WSGID1050) before any check reads them: no
+// profile value needs more (paths end at PATH_MAX), and httpd reads config lines of at most
+// 8 KiB.
+inline constexpr std::size_t kMaxStringBytes = 4096;
+
+// What the walker accepts before any value check: at most kMaxStringBytes, no control
+// characters. Later stages skip other text, which the walker has already reported.
+bool walkable_text(std::string_view text);
+
 struct WalkInput {
   std::string file;  // for diagnostics
   CheckContext context;

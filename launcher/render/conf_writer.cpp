@@ -1,5 +1,7 @@
 #include "conf_writer.hpp"
 
+#include "profile/display_text.hpp"
+
 namespace wsgid::render {
 
 void ConfWriter::indent() { text_.append(static_cast<std::size_t>(depth_) * 4, ' '); }
@@ -35,7 +37,9 @@ void ConfWriter::close(std::string_view section) {
 void ConfWriter::comment(std::string_view text) {
   indent();
   text_ += "# ";
-  text_ += text;
+  // Comments quote names the user chose (the profile's path): a newline in one would end the
+  // comment and start a directive.
+  text_ += profile::escape_control(text);
   text_ += '\n';
 }
 

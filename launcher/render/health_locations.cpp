@@ -25,7 +25,7 @@ void health_locations(ConfWriter& w, const profile::Health& health) {
       require = "all granted";
       break;
     }
-    require += " " + directive_arg(network);
+    require.append(" ").append(directive_arg(network));
   }
   w.comment("Health endpoints, answered by mod_wsgid in httpd's workers without Python.");
   location(w, health.liveness, "wsgid-health", require);

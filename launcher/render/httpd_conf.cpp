@@ -155,7 +155,8 @@ void logging(ConfWriter& w, const Profile& profile) {
     if (server.health.any() && !server.health.access_log) {
       // Probes every few seconds would drown the requests people read the log for. Matched by
       // handler, not path: a probe refused by `allow` (403) never gets one, so it is logged.
-      custom_log += " " + directive_arg("expr=! %{HANDLER} =~ /^wsgid-(health|ready|metrics)$/");
+      custom_log.append(" ").append(
+          directive_arg("expr=! %{HANDLER} =~ /^wsgid-(health|ready|metrics)$/"));
     }
     w.directive("CustomLog", custom_log);
   }

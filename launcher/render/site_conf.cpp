@@ -15,7 +15,7 @@ using profile::App;
 using profile::Site;
 
 std::string option(std::string_view name, std::string_view value) {
-  return " " + directive_arg(std::string(name) + "=" + std::string(value));
+  return std::string(" ").append(directive_arg(std::string(name) + "=" + std::string(value)));
 }
 
 std::string seconds_option(std::string_view name, const std::optional<profile::Seconds>& value) {

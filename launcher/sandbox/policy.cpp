@@ -24,7 +24,16 @@
 namespace wsgid::sandbox {
 namespace {
 
-std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+// Appended piecewise: GCC 12 at -O3 reports a false -Wrestrict overlap for the
+// `"\"" + std::string(text) + "\""` form (GCC bug 105329).
+std::string quoted(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
+  out += text;
+  out += '"';
+  return out;
+}
 
 std::string did_you_mean(std::string_view bad) {
   if (auto suggestion = suggest_name(bad)) return " (did you mean " + quoted(*suggestion) + "?)";

@@ -218,6 +218,10 @@ std::optional<std::string> suggest_name(std::string_view name) {
   std::optional<std::string> best;
   std::size_t best_distance = std::max<std::size_t>(1, std::min<std::size_t>(3, name.size() / 3));
   auto consider = [&](std::string_view candidate) {
+    // The distance is at least the difference in length: a 100 KB name is dismissed at once
+    // instead of filling a table per syscall.
+    const std::size_t longer = std::max(name.size(), candidate.size());
+    if (longer - std::min(name.size(), candidate.size()) > best_distance) return;
     const std::size_t distance = typo_distance(name, candidate);
     if (distance <= best_distance && (!best || distance < best_distance)) {
       best = std::string(candidate);

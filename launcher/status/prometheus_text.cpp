@@ -22,12 +22,13 @@ class LineReader {
     if (peek() == '{' && !labels(out.labels)) return false;
     if (!spaces()) return fail("expected a space before the value");
     const std::string_view value = token();
-    if (!number(value, out.value)) return fail("\"" + std::string(value) + "\" is not a number");
+    if (!number(value, out.value))
+      return fail(std::string("\"").append(value).append("\" is not a number"));
     if (spaces() && !at_end()) {
       const std::string_view timestamp = token();
       double ignored = 0;
       if (!number(timestamp, ignored)) {
-        return fail("\"" + std::string(timestamp) + "\" is not a timestamp");
+        return fail(std::string("\"").append(timestamp).append("\" is not a timestamp"));
       }
     }
     spaces();

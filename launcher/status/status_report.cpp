@@ -72,8 +72,8 @@ std::string format_table(const std::vector<GroupStatus>& groups) {
   for (const GroupStatus& g : groups) {
     const auto& r = g.requests;
     std::string requests = std::to_string(r[1]);
-    for (std::size_t c = 2; c <= 5; ++c) requests += "/" + std::to_string(r[c]);
-    if (r[0] > 0) requests += " (+" + std::to_string(r[0]) + " other)";
+    for (std::size_t c = 2; c <= 5; ++c) requests.append("/").append(std::to_string(r[c]));
+    if (r[0] > 0) requests.append(" (+").append(std::to_string(r[0])).append(" other)");
     rows.push_back({g.name,
                     std::to_string(g.ready) + "/" + std::to_string(g.starting) + "/" +
                         std::to_string(g.draining),

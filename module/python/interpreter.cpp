@@ -14,6 +14,7 @@
 #include "log_object.hpp"
 #include "logging_handler.hpp"
 #include "py_ref.hpp"
+#include "python_compat.hpp"
 #include "python_error.hpp"
 #include "wsgi_input.hpp"
 
@@ -235,8 +236,7 @@ bool start_runtime(const wsgid_daemon_spec& spec, std::string& error) {
 // state and let CPython repair its locks and thread table for this process. The calling thread
 // becomes Python's main thread here. On return it holds the GIL.
 void after_fork_resume() {
-  PyEval_RestoreThread(g_parent_state);
-  PyOS_AfterFork_Child();
+  compat::resume_in_forked_child(g_parent_state);
   g_parent_state = nullptr;  // this process's copy is in use from now on
 }
 

@@ -5,6 +5,7 @@
 
 #include "error_log.hpp"
 #include "py_ref.hpp"
+#include "python_compat.hpp"
 #include "python_error.hpp"
 
 namespace wsgid::python {
@@ -203,8 +204,7 @@ void attach_logging_handler_to_root() {
   }
   if (ns == nullptr) return;
   // Whatever exception the caller may be holding is not ours to clear or lose.
-  PyObject *type = nullptr, *value = nullptr, *traceback = nullptr;
-  PyErr_Fetch(&type, &value, &traceback);
+  PyObject* pending = compat::take_raised_exception();
   PyObject* attach = PyDict_GetItemString(ns, "attach");
   PyRef r = attach != nullptr ? PyRef::steal(PyObject_CallNoArgs(attach)) : PyRef();
   if (!r && PyErr_Occurred()) {
@@ -213,7 +213,7 @@ void attach_logging_handler_to_root() {
              "Python logging keeps its own configuration:\n" +
                  take_exception_text());
   }
-  PyErr_Restore(type, value, traceback);
+  compat::restore_raised_exception(pending);
 }
 
 }  // namespace wsgid::python

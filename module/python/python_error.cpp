@@ -1,24 +1,20 @@
 #include "python_error.hpp"
 
 #include "py_ref.hpp"
+#include "python_compat.hpp"
 
 namespace wsgid::python {
 
 std::string take_exception_text() {
   if (!PyErr_Occurred()) return {};
-  PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  PyRef t = PyRef::steal(type), v = PyRef::steal(value), b = PyRef::steal(tb);
-  if (b) PyException_SetTraceback(v.get(), b.get());
+  PyRef v = PyRef::steal(compat::take_raised_exception());
 
   std::string text;
   PyRef module = PyRef::steal(PyImport_ImportModule("traceback"));
   PyRef lines;
   if (module) {
-    lines = PyRef::steal(PyObject_CallMethod(module.get(), "format_exception", "OOO",
-                                             t ? t.get() : Py_None, v ? v.get() : Py_None,
-                                             b ? b.get() : Py_None));
+    lines = PyRef::steal(
+        PyObject_CallMethod(module.get(), "format_exception", "O", v ? v.get() : Py_None));
   }
   if (lines) {
     PyRef joined =

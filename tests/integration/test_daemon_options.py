@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import sysconfig
 
 import pytest
 
@@ -245,11 +246,12 @@ def jail():
     lib = root / "usr" / "lib"
     lib.mkdir(parents=True)
     # Hard links are instant; fall back to a copy where /usr is on another file system.
-    stdlib = "/usr/lib/python3.11"
+    # The test python is the one the module embeds (Debian's python3): its stdlib is the one.
+    stdlib = sysconfig.get_paths()["stdlib"]
     try:
         subprocess.run(["cp", "-al", stdlib, str(lib)], check=True, capture_output=True)
     except subprocess.CalledProcessError:
-        shutil.copytree(stdlib, lib / "python3.11", symlinks=True,
+        shutil.copytree(stdlib, lib / os.path.basename(stdlib), symlinks=True,
                         ignore=shutil.ignore_patterns("test", "__pycache__", "idlelib"))
     (root / "app").mkdir()
     shutil.copy(hh.APPS_SRC / "opt_chroot.wsgi", root / "app" / "opt_chroot.wsgi")

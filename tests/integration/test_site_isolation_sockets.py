@@ -311,3 +311,30 @@ def test_under_wsgid_run_with_one_uid_neither_a_nor_a_local_process_gets_in(laun
             10, what="WSGID0541 in b's log")
     assert imported(run.tmp) == []
     assert run.get("/", host="b.localhost").status == 200
+
+
+def test_with_one_uid_a_local_process_cannot_read_a_workers_memory(launched_one_uid):
+    """Workers hold every group's connection secret. With one uid for everything, a process of
+    that uid outside any sandbox (a cron job, a shell) must not read a worker's memory, fds or
+    environ: workers are made non-dumpable, so their /proc entries belong to root."""
+    run = launched_one_uid
+    workers = hh.poll(lambda: run.worker_pids() or None, 10, what="a worker child")
+    probe = ("import sys\n"
+             "for name in ('mem', 'environ', 'fd'):\n"
+             "    path = f'/proc/{sys.argv[1]}/{name}'\n"
+             "    try:\n"
+             "        if name == 'fd':\n"
+             "            __import__('os').listdir(path)\n"
+             "        else:\n"
+             "            open(path, 'rb').close()  # opening is what ptrace_may_access guards\n"
+             "        print(name, 'readable')\n"
+             "    except PermissionError:\n"
+             "        print(name, 'refused')\n")
+    prefix = []
+    if ONE_UID is not None:
+        pw = pwd.getpwnam(ONE_UID)
+        prefix = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups"]
+    for pid in workers:
+        out = subprocess.run(prefix + ["/usr/bin/python3", "-c", probe, str(pid)],
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+        assert out.split() == ["mem", "refused", "environ", "refused", "fd", "refused"], (pid, out)

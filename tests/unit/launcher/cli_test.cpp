@@ -1,4 +1,5 @@
 #include "cli/cli.hpp"
+#include "profile/python_home.hpp"
 
 #include <gtest/gtest.h>
 
@@ -31,7 +32,8 @@ std::string fixture(const std::string& name) { return (kFixtures / name).string(
 TEST(Cli, PrintsTheVersion) {
   const auto r = run({"--version"});
   EXPECT_EQ(r.code, 0);
-  EXPECT_EQ(r.out, std::string("wsgid ") + WSGID_VERSION + "\n");
+  EXPECT_EQ(r.out, std::string("wsgid ") + WSGID_VERSION + " (CPython " +
+                       profile::embedded_python_release() + ")\n");
 }
 
 TEST(Cli, PrintsHelpWithTheExitCodes) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "render_fixture.hpp"
 
 namespace wsgid::render {

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <memory>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,15 @@ TEST(Prometheus, CountersHistogramsAndLabels) {
             std::string::npos);
   EXPECT_NE(text.find("wsgid_httpd_workers{state=\"idle\"} 48\n"), std::string::npos);
   EXPECT_NE(text.find("# TYPE wsgid_queue_wait_seconds histogram\n"), std::string::npos);
+}
+
+TEST(Prometheus, BuildInfoNamesTheEmbeddedPython) {
+  const std::string text =
+      prometheus_text({}, WorkerCounts{0, 0}, [](pid_t) { return std::uint64_t{0}; });
+  EXPECT_TRUE(std::regex_search(
+      text,
+      std::regex(R"(\nwsgid_build_info\{version="[0-9.]+",python="3\.1[1-3]\.[0-9]+"\} 1\n)")))
+      << text;
 }
 
 TEST(Histogram, BucketsByUpperBoundInclusive) {

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "daemon_harness.hpp"
 #include "python_abi.h"
@@ -126,7 +127,13 @@ TEST(Interpreter, VirtualenvHomeMakesSysPrefixTheVenv) {
   TempDir dir;
   const std::string venv = dir.path() + "/venv";
   ASSERT_EQ(std::system(("/usr/bin/python3 -m venv --without-pip " + venv).c_str()), 0);
-  dir.write("venv/lib/python3.11/site-packages/venv_only_mod.py", "WHERE = 'venv'\n");
+  // lib/pythonX.Y as the venv made it: the embedded version, whichever the build chose.
+  std::string site_packages;
+  for (const auto& entry : std::filesystem::directory_iterator(venv + "/lib")) {
+    site_packages = "venv/lib/" + entry.path().filename().string() + "/site-packages";
+  }
+  ASSERT_FALSE(site_packages.empty());
+  dir.write(site_packages + "/venv_only_mod.py", "WHERE = 'venv'\n");
   const auto app = dir.write("app.wsgi", R"(
 import sys, json, venv_only_mod
 def application(environ, start_response):

@@ -1,5 +1,8 @@
 import hashlib
 import os
+import platform
+
+import django
 
 from django.http import HttpResponse
 from django.urls import path
@@ -15,7 +18,13 @@ def upload(request):
                         content_type="text/plain")
 
 
+def versions(request):
+    return HttpResponse("django=%s python=%s" % (django.get_version(), platform.python_version()),
+                        content_type="text/plain")
+
+
 urlpatterns = [
     path("", index),
     path("upload", upload),
+    path("versions", versions),
 ]
