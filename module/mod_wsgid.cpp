@@ -11,6 +11,7 @@
 #include "directives.hpp"
 #include "embedded_daemon.hpp"
 #include "health_handlers.hpp"
+#include "misdirected_handler.hpp"
 #include "parent_python.hpp"
 #include "python_hooks.hpp"
 #include "request_id.hpp"
@@ -56,6 +57,7 @@ void register_hooks(apr_pool_t* p) {
   ap_hook_translate_name(wsgid::translate_script_alias, after_alias, nullptr, APR_HOOK_MIDDLE);
   ap_hook_handler(wsgid::handle_wsgi_request, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_handler(wsgid::handle_health_request, nullptr, nullptr, APR_HOOK_MIDDLE);
+  ap_hook_handler(wsgid::handle_misdirected_request, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_post_read_request(wsgid::assign_request_id, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
   ap_hook_post_read_request(wsgid::assign_trace_context, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
   // WSGIAccessScript, WSGIAuthUserScript, WSGIAuthGroupScript: where mod_wsgi puts them.

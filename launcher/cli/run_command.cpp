@@ -8,6 +8,8 @@
 #include <iterator>
 #include <optional>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "exit_code.hpp"
@@ -93,6 +95,29 @@ std::optional<bool> daemons_only_change(const profile::Profile& profile,
   }
 }
 
+// The URLs a client can use: every host name of the site on every listening port (a wildcard
+// alias names no single URL, so it is left out).
+std::string site_urls(const profile::Site& site, const profile::Profile& profile) {
+  std::vector<std::uint16_t> ports;
+  for (const auto& listen : profile.server.listen) {
+    if (std::find(ports.begin(), ports.end(), listen.port) == ports.end()) {
+      ports.push_back(listen.port);
+    }
+  }
+  std::vector<std::string> hosts{site.server_name};
+  for (const auto& alias : site.aliases) {
+    if (alias.find_first_of("*?") == std::string::npos) hosts.push_back(alias);
+  }
+  const std::string path = site.mount.ends_with('/') ? site.mount : site.mount + "/";
+  std::string urls;
+  for (const auto& host : hosts) {
+    for (const auto port : ports) {
+      urls += (urls.empty() ? "" : " ") + ("http://" + host + ":" + std::to_string(port) + path);
+    }
+  }
+  return urls;
+}
+
 std::string ready_line(const profile::Profile& profile, const fs::path& conf) {
   std::string addresses;
   for (const auto& listen : profile.server.listen) {
@@ -102,7 +127,7 @@ std::string ready_line(const profile::Profile& profile, const fs::path& conf) {
   for (const auto& site : profile.sites) {
     sites += (sites.empty() ? "" : ", ") + site.name + " (" + site.server_name + ", daemon " +
              std::to_string(site.daemon.processes) + "x" + std::to_string(site.daemon.threads) +
-             ")";
+             (site.is_default ? ", default for any host" : "") + ") at " + site_urls(site, profile);
   }
   return "wsgid: ready on " + addresses + ": " + sites + "; config " + conf.string() +
          "; CPython " + profile::embedded_python_release();

@@ -168,6 +168,14 @@ App build_app(const std::string& spec) {
   return app;
 }
 
+BasicAuth build_basic_auth(const toml::table& t) {
+  BasicAuth auth;
+  if (t.get("htpasswd") != nullptr) auth.htpasswd = text(t, "htpasswd");
+  auth.realm = text(t, "realm");
+  auth.paths = texts(t, "paths");
+  return auth;
+}
+
 Site build_site(const toml::table& t) {
   Site site;
   site.name = text(t, "name");
@@ -190,6 +198,9 @@ Site build_site(const toml::table& t) {
     }
   }
   if (t.get("error_log") != nullptr) site.error_log = text(t, "error_log");
+  site.pass_authorization = boolean(t, "pass_authorization");
+  site.is_default = boolean(t, "default");
+  site.basic_auth = build_basic_auth(subtable(t, "basic_auth"));
   site.daemon = build_daemon(subtable(t, "daemon"));
   site.sandbox = build_sandbox(subtable(t, "sandbox"));
   return site;

@@ -11,6 +11,7 @@
 #include "client_network.hpp"
 #include "codes.hpp"
 #include "display_text.hpp"
+#include "htpasswd.hpp"
 #include "listen_address.hpp"
 #include "python_home.hpp"
 #include "units.hpp"
@@ -437,6 +438,26 @@ bool is_module_app(std::string_view app) {
   const auto colon = app.find(':');
   return colon != std::string_view::npos && all_parts(app.substr(0, colon), '.', is_identifier) &&
          is_identifier(app.substr(colon + 1));
+}
+
+std::optional<Problem> htpasswd_file(toml::node& value, const CheckContext& context) {
+  if (auto missing = existing(value, context, Want::kFile)) return missing;
+  if (const auto wrong = htpasswd_file_problem(text_of(value))) {
+    return Problem{code::kBadHtpasswd, "htpasswd file " + describe_value(value) + " " + *wrong};
+  }
+  return std::nullopt;
+}
+
+// AuthName is shown by browsers and may be read as an httpd expression: plain text only.
+std::optional<Problem> realm(toml::node& value, const CheckContext&) {
+  const std::string text = text_of(value);
+  if (!text.empty() && text.size() <= 64 && all_chars(text, [](char c) {
+        return is_alnum(c) || std::string_view(" ._,:()/'-").find(c) != std::string_view::npos;
+      })) {
+    return std::nullopt;
+  }
+  return problem(code::kBadRealm, value,
+                 "1 to 64 letters, digits, spaces or . _ , : ( ) / ' -, such as \"Shop admin\"");
 }
 
 }  // namespace wsgid::profile::checks

@@ -35,6 +35,9 @@ std::optional<Problem> sandbox_path(toml::node& value, const CheckContext& conte
 std::optional<Problem> python_home(toml::node& value, const CheckContext& context);
 std::optional<Problem> log_target(toml::node& value, const CheckContext& context);
 std::optional<Problem> log_file(toml::node& value, const CheckContext& context);
+// basic_auth.htpasswd: an existing file of bcrypt entries only.
+std::optional<Problem> htpasswd_file(toml::node& value, const CheckContext& context);
+std::optional<Problem> realm(toml::node& value, const CheckContext& context);
 
 // True for "package.module:callable".
 bool is_module_app(std::string_view app);

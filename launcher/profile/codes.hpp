@@ -44,5 +44,8 @@ inline constexpr std::string_view kProfilePathCharacter = "WSGID1053";
 inline constexpr std::string_view kUnknownAccount = "WSGID1054";
 inline constexpr std::string_view kRootAccount = "WSGID1055";
 inline constexpr std::string_view kGlobCharacter = "WSGID1056";
+inline constexpr std::string_view kSecondDefaultSite = "WSGID1080";
+inline constexpr std::string_view kBadHtpasswd = "WSGID1081";
+inline constexpr std::string_view kBadRealm = "WSGID1082";
 
 }  // namespace wsgid::profile::code

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "checks.hpp"
@@ -199,6 +200,22 @@ void check_recycling(const toml::table& site, const std::string& site_path, cons
                      "1000) or remove the jitter"});
 }
 
+// httpd gives a Host no site names to one vhost only: the first.
+void check_second_default(const toml::node& node, const std::string& path,
+                          std::optional<Seen>& first, const WalkInput& input,
+                          std::vector<Diagnostic>& out) {
+  const auto& position = node.source().begin;
+  if (!first) {
+    first = Seen{path, static_cast<int>(position.line)};
+    return;
+  }
+  out.push_back({std::string(code::kSecondDefaultSite), input.file, static_cast<int>(position.line),
+                 static_cast<int>(position.column), path,
+                 "a second default site; " + first->path + " (line " + std::to_string(first->line) +
+                     ") already answers hosts no site names: keep `default = true` on one site "
+                     "and list this site's host names in server_name and aliases"});
+}
+
 }  // namespace
 
 void cross_check(const toml::table& root, const WalkInput& input, std::vector<Diagnostic>& out) {
@@ -209,6 +226,7 @@ void cross_check(const toml::table& root, const WalkInput& input, std::vector<Di
   if (sites == nullptr) return;
   UniqueValues names(code::kDuplicateSite, "site name", input, out);
   UniqueValues hosts(code::kDuplicateServerName, "server name", input, out);
+  std::optional<Seen> first_default;
   std::size_t index = 0;
   for (const toml::node& element : *sites) {
     const std::string site_path = "site[" + std::to_string(index++) + "]";
@@ -231,6 +249,9 @@ void cross_check(const toml::table& root, const WalkInput& input, std::vector<Di
           hosts.add(lower(*text), *text, alias, path, "a host name can belong to one site only");
         }
       }
+    }
+    if (const auto* is_default = site->get_as<bool>("default"); is_default && is_default->get()) {
+      check_second_default(*is_default, site_path + ".default", first_default, input, out);
     }
     check_sandbox(*site, site_path, input, out);
     check_recycling(*site, site_path, input, out);

@@ -106,6 +106,13 @@ struct Sandbox {
   std::vector<std::filesystem::path> write;
 };
 
+// httpd Basic auth in front of the site: on when `htpasswd` is given.
+struct BasicAuth {
+  std::optional<std::filesystem::path> htpasswd;
+  std::string realm;
+  std::vector<std::string> paths;  // URL paths on the site's host
+};
+
 struct Site {
   std::string name;
   std::string server_name;
@@ -117,6 +124,12 @@ struct Site {
   std::vector<std::pair<std::string, std::string>> env;  // sorted by name
   std::vector<StaticMount> statics;                      // sorted by URL path
   std::optional<std::filesystem::path> error_log;
+  // The app sees the client's Authorization header (HTTP_AUTHORIZATION), for apps that check
+  // credentials themselves (Radicale, APIs with tokens).
+  bool pass_authorization = false;
+  // Answers requests whose Host names no site, instead of the 421 they get otherwise.
+  bool is_default = false;
+  BasicAuth basic_auth;
   Daemon daemon;
   Sandbox sandbox;
 };

@@ -195,6 +195,21 @@ constexpr FieldSpec kStaticValue{
 constexpr TableSpec kStatic{
     .name = "site.static", .key_check = checks::url_path, .value_field = &kStaticValue};
 
+constexpr std::array<std::string_view, 1> kWholeHost{"/"};
+constexpr std::array kBasicAuthFields{
+    string("htpasswd", {}, "an htpasswd file of bcrypt entries (htpasswd -B)",
+           checks::htpasswd_file),
+    string("realm", "Restricted", "a realm name such as \"Shop admin\"", checks::realm),
+    FieldSpec{.key = "paths",
+              .kinds = kArray,
+              .fallback = std::span<const std::string_view>(kWholeHost),
+              .accepted = "a non-empty array of URL paths such as [\"/admin\"]",
+              .check = checks::url_path,
+              .element_kinds = kString,
+              .min = 1},
+};
+constexpr TableSpec kBasicAuth{.name = "site.basic_auth", .fields = kBasicAuthFields};
+
 constexpr std::array kSiteFields{
     string("name", {}, "a site name such as \"shop\"", checks::site_name, true),
     string("server_name", {}, "a host name such as \"shop.example.com\"", checks::host_name, true),
@@ -209,6 +224,12 @@ constexpr std::array kSiteFields{
     table("env", kEnv),
     table("static", kStatic),
     string("error_log", {}, "a log file path", checks::log_file),
+    FieldSpec{.key = "pass_authorization",
+              .kinds = kBoolean,
+              .fallback = false,
+              .accepted = "true or false"},
+    FieldSpec{.key = "default", .kinds = kBoolean, .fallback = false, .accepted = "true or false"},
+    table("basic_auth", kBasicAuth),
     table("daemon", kDaemon),
     table("sandbox", kSandbox),
 };

@@ -82,6 +82,13 @@ void modules(ConfWriter& w, const Profile& profile, const RenderOptions& options
     load_module(w, "headers_module", "mod_headers.so");
     load_module(w, "rewrite_module", "mod_rewrite.so");
   }
+  if (std::any_of(profile.sites.begin(), profile.sites.end(),
+                  [](const auto& site) { return site.basic_auth.htpasswd.has_value(); })) {
+    load_module(w, "auth_basic_module", "mod_auth_basic.so");
+    load_module(w, "authn_core_module", "mod_authn_core.so");
+    load_module(w, "authn_file_module", "mod_authn_file.so");
+    load_module(w, "authz_user_module", "mod_authz_user.so");
+  }
   w.directive("LoadModule", "wsgid_module " + directive_arg(options.module_path));
   if (any_static(profile)) w.directive("TypesConfig", directive_arg("/etc/mime.types"));
   w.blank();
@@ -161,13 +168,33 @@ void logging(ConfWriter& w, const Profile& profile) {
   w.blank();
 }
 
+const profile::Site* default_site(const Profile& profile) {
+  const auto it = std::find_if(profile.sites.begin(), profile.sites.end(),
+                               [](const auto& site) { return site.is_default; });
+  return it == profile.sites.end() ? nullptr : &*it;
+}
+
+// The body of the 421: the host names that do work, so a wrong Host explains itself.
+std::string misdirected_body(const Profile& profile) {
+  std::string names;
+  for (const auto& site : profile.sites) {
+    names += (names.empty() ? "" : ", ") + site.server_name;
+    for (const auto& alias : site.aliases) names += ", " + alias;
+  }
+  return "Misdirected Request: no site here answers for this Host. Configured host names: " +
+         names + ".";
+}
+
 void catch_all(ConfWriter& w, const Profile& profile) {
-  w.comment("Catch-all first vhost: a Host header naming no site is refused, so sites");
-  w.comment("cannot be reached by IP address or by a forged Host.");
+  w.comment("Catch-all first vhost: a Host header naming no site gets 421 and the names that");
+  w.comment("work (mod_wsgid logs WSGID0180), so sites cannot be reached by IP address or by a");
+  w.comment("forged Host. A site with `default = true` takes this place instead.");
   w.open("VirtualHost", virtual_host_addresses(profile));
   w.directive("ServerName", directive_arg("unknown-host.invalid"));
+  w.directive("ErrorDocument", "421 " + directive_arg(misdirected_body(profile)));
   w.open("Location", "\"/\"");
-  w.directive("Require", "all denied");
+  w.directive("SetHandler", "wsgid-misdirected");
+  w.directive("Require", "all granted");
   w.close("Location");
   health_locations(w, profile.server.health);
   w.close("VirtualHost");
@@ -214,9 +241,15 @@ std::string render_httpd_conf(const Profile& profile, const RenderOptions& optio
     for (const auto& line : profile.server.raw_directives) w.directive(line);
     w.blank();
   }
-  catch_all(w, profile);
-  for (const auto& site : profile.sites) {
+  // httpd gives a Host no vhost names to the first vhost of the address.
+  const profile::Site* fallback = default_site(profile);
+  if (fallback == nullptr) catch_all(w, profile);
+  const auto include = [&](const profile::Site& site) {
     w.directive("Include", path_arg(options.out_dir / "sites" / (site.name + ".conf")));
+  };
+  if (fallback != nullptr) include(*fallback);
+  for (const auto& site : profile.sites) {
+    if (&site != fallback) include(site);
   }
   return w.text();
 }

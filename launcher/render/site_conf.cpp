@@ -154,6 +154,21 @@ std::vector<RenderedFile> render_site(const Site& site, const profile::Profile& 
     static_mount(w, mount);
   }
 
+  if (const auto& auth = site.basic_auth; auth.htpasswd) {
+    // Before the health endpoints: their later <Location> keeps its own Require, so probes
+    // need no password.
+    for (const auto& path : auth.paths) {
+      w.blank();
+      w.open("Location", directive_arg(path));
+      w.directive("AuthType", "Basic");
+      w.directive("AuthName", directive_arg(auth.realm));
+      w.directive("AuthBasicProvider", "file");
+      w.directive("AuthUserFile", directive_arg(auth.htpasswd->string()));
+      w.directive("Require", "valid-user");
+      w.close("Location");
+    }
+  }
+
   if (site.sandbox.seccomp) {
     // "kill" and "log" hand denied calls to the daemon's reporter, which writes each to the
     // site's error log by name, then kills the caller or (learning mode) lets the call run.
@@ -178,6 +193,7 @@ std::vector<RenderedFile> render_site(const Site& site, const profile::Profile& 
   if (options.wsgi_directives) {
     w.blank();
     w.directive("WSGIDaemonProcess", daemon_process_arguments(site, options));
+    if (site.pass_authorization) w.directive("WSGIPassAuthorization", "On");
     const std::string groups =
         option("process-group", site.name) + option("application-group", "%{GLOBAL}");
     files.push_back({env_file(site), env_records(site, options)});

@@ -21,7 +21,7 @@ ok "built-in example serves (docker run to first 200: ${startup_ms} ms)"
 
 [ "$(http_status "http://127.0.0.1:$port/" 127.0.0.1)" = 200 ] || fail "Host 127.0.0.1 not served"
 [ "$(http_status "http://127.0.0.1:$port/static/site.css")" = 200 ] || fail "static file"
-[ "$(http_status "http://127.0.0.1:$port/" unknown.example)" = 403 ] || fail "unknown Host not refused"
+[ "$(http_status "http://127.0.0.1:$port/" unknown.example)" = 421 ] || fail "unknown Host not answered 421"
 [ "$(http_status "http://127.0.0.1:$port/-/healthz" unknown.example)" = 200 ] || fail "/-/healthz"
 [ "$(http_status "http://127.0.0.1:$port/-/readyz" unknown.example)" = 200 ] || fail "/-/readyz"
 ok "Host 127.0.0.1, static files; unknown Host refused; /-/healthz and /-/readyz answer any Host"

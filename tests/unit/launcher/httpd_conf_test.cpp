@@ -37,8 +37,10 @@ TEST(RenderHttpdConf, LoadsStaticFileModulesOnlyWhenASiteServesStaticFiles) {
   EXPECT_NE(full.find("LoadModule mime_module"), std::string::npos);
 }
 
-TEST(RenderHttpdConf, PutsTheRefusingCatchAllBeforeEverySite) {
-  const auto text = render_httpd_conf(load_valid_fixture("two_sites"), kOptions);
+TEST(RenderHttpdConf, PutsTheMisdirectingCatchAllBeforeEverySite) {
+  auto profile = load_valid_fixture("two_sites");
+  for (auto& site : profile.sites) site.is_default = false;
+  const auto text = render_httpd_conf(profile, kOptions);
   const auto catch_all = text.find("ServerName \"unknown-host.invalid\"");
   const auto first_site = text.find("Include \"/run/w/sites/shop.conf\"");
   ASSERT_NE(catch_all, std::string::npos);
@@ -47,9 +49,29 @@ TEST(RenderHttpdConf, PutsTheRefusingCatchAllBeforeEverySite) {
   EXPECT_LT(first_site, text.find("Include \"/run/w/sites/api.conf\""));
 }
 
-TEST(RenderHttpdConf, AnswersHealthEndpointsInTheCatchAllAfterItsDeny) {
+TEST(RenderHttpdConf, PutsTheDefaultSiteFirstInsteadOfTheCatchAll) {
+  const auto text = render_httpd_conf(load_valid_fixture("two_sites"), kOptions);
+  EXPECT_EQ(text.find("unknown-host.invalid"), std::string::npos) << text;
+  const auto fallback = text.find("Include \"/run/w/sites/api.conf\"");
+  ASSERT_NE(fallback, std::string::npos) << text;
+  EXPECT_LT(fallback, text.find("Include \"/run/w/sites/shop.conf\""));
+}
+
+TEST(RenderHttpdConf, AnswersAnUnknownHost421NamingEveryHostName) {
+  auto profile = load_valid_fixture("two_sites");
+  for (auto& site : profile.sites) site.is_default = false;
+  profile.sites[0].aliases = {"www.shop.example.com"};
+  const auto text = render_httpd_conf(profile, kOptions);
+  EXPECT_TRUE(has_line(text,
+                       "    ErrorDocument 421 \"Misdirected Request: no site here answers for this "
+                       "Host. Configured host names: shop.example.com, www.shop.example.com, "
+                       "api.example.com.\""))
+      << text;
+}
+
+TEST(RenderHttpdConf, AnswersHealthEndpointsInTheCatchAllAfterItsMisdirection) {
   const auto text = render_httpd_conf(load_valid_fixture("minimal"), kOptions);
-  const auto deny = text.find("    <Location \"/\">\n        Require all denied\n");
+  const auto deny = text.find("    <Location \"/\">\n        SetHandler wsgid-misdirected\n");
   const auto health = text.find("    <Location \"/-/healthz\">\n        SetHandler wsgid-health\n");
   ASSERT_NE(deny, std::string::npos) << text;
   ASSERT_NE(health, std::string::npos) << text;
@@ -67,7 +89,7 @@ TEST(RenderHttpdConf, NeedsNoHostAuthorizationWhenEveryHealthEndpointIsOff) {
   profile.server.health.metrics.clear();
   const auto text = render_httpd_conf(profile, kOptions);
   EXPECT_EQ(text.find("authz_host_module"), std::string::npos) << text;
-  EXPECT_EQ(text.find("SetHandler"), std::string::npos) << text;
+  EXPECT_EQ(text.find("SetHandler wsgid-health"), std::string::npos) << text;
 }
 
 TEST(RenderHttpdConf, LogsTheRequestIdInEveryAccessLogFormat) {

@@ -189,12 +189,12 @@ TEST(StatusCommand, EndToEndWithWsgidRun) {
               std::string::npos)
         << metrics;
   }
-  EXPECT_TRUE(http_get(port, "/", pod_ip).starts_with("HTTP/1.1 403 ")) << run.err();
+  EXPECT_TRUE(http_get(port, "/", pod_ip).starts_with("HTTP/1.1 421 ")) << run.err();
 
   // A known mix of requests, one carrying its own request id, then the table counts them.
   EXPECT_NE(http_get(port, "/", site + "X-Request-ID: status-test-1\r\n").find("from the app"),
             std::string::npos);
-  EXPECT_NE(http_get(port, "/").find("403"), std::string::npos);  // catch-all, no group
+  EXPECT_NE(http_get(port, "/").find("421"), std::string::npos);  // catch-all, no group
   http_get(port, "/again", site);
   EXPECT_TRUE(http_get(port, "/?fail", site).starts_with("HTTP/1.1 500 "));
   // The last request's thread counts as busy until it has parked its worker connection, a

@@ -52,8 +52,9 @@ TEST(WsgidRun, ReloadsOnHupAndFinishesInFlightRequestsOnTerm) {
   WsgidRun run(dir, profile, port);
   ASSERT_TRUE(eventually([&] { return run.out().find("wsgid: ready on") != std::string::npos; }))
       << run.err();
-  EXPECT_TRUE(run.out().starts_with("wsgid: ready on 127.0.0.1:" + std::to_string(port) +
-                                    ": sv (localhost, daemon 1x15); config "))
+  EXPECT_TRUE(run.out().starts_with(
+      "wsgid: ready on 127.0.0.1:" + std::to_string(port) +
+      ": sv (localhost, daemon 1x15) at http://localhost:" + std::to_string(port) + "/; config "))
       << run.out();
   EXPECT_NE(http_get(port, "/").find("version=1"), std::string::npos);
 
