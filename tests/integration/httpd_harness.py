@@ -679,3 +679,32 @@ def listening_socket_inodes(port: int) -> set[str]:
             if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":
                 inodes.add(fields[9])
     return inodes
+
+
+def wrk_counts(port: int, path: str, seconds: int, connections: int, host: str = "localhost",
+               during=None) -> dict[str, int]:
+    """Runs wrk with `connections` keep-alive connections for `seconds` (calling `during()`
+    meanwhile, if given) and returns its counts: requests, the socket errors connect, read, write
+    and timeout, and non2xx."""
+    proc = subprocess.Popen(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+         "-H", f"Host: {host}", f"http://127.0.0.1:{port}{path}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        if during is not None:
+            during()
+        out, _ = proc.communicate(timeout=seconds + 60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    counts = {"requests": int(re.search(r"(\d+) requests in", out).group(1)),
+              "connect": 0, "read": 0, "write": 0, "timeout": 0, "non2xx": 0}
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if errors:
+        for key, value in zip(("connect", "read", "write", "timeout"), errors.groups()):
+            counts[key] = int(value)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        counts["non2xx"] = int(non2xx.group(1))
+    return counts

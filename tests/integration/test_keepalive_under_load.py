@@ -8,9 +8,7 @@ load its daemons can absorb. The same run against a static file (served by httpd
 which never wait) is the yardstick. Counts, not speed; wrk runs a bounded time.
 """
 
-import re
 import shutil
-import subprocess
 import textwrap
 
 import pytest
@@ -38,20 +36,7 @@ SECONDS = 8
 
 def wrk(port: int, path: str) -> dict[str, int]:
     """Runs wrk with CONNECTIONS keep-alive connections; returns its request and error counts."""
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "10s",
-         "-H", "Host: localhost", f"http://127.0.0.1:{port}{path}"],
-        capture_output=True, text=True, timeout=SECONDS + 60).stdout
-    counts = {"requests": int(re.search(r"(\d+) requests in", out).group(1)),
-              "connect": 0, "read": 0, "write": 0, "timeout": 0, "non2xx": 0}
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    if errors:
-        for key, value in zip(("connect", "read", "write", "timeout"), errors.groups()):
-            counts[key] = int(value)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
-        counts["non2xx"] = int(non2xx.group(1))
-    return counts
+    return hh.wrk_counts(port, path, SECONDS, CONNECTIONS)
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ Counts, not speed; bounded by wrk's duration and the number of reloads.
 """
 
 import os
-import re
 import shutil
 import signal
-import subprocess
 import textwrap
 import threading
 import time
@@ -44,27 +42,7 @@ RELOAD_INTERVAL = 1.5
 
 def wrk_during(port: int, path: str, seconds: int, action) -> dict[str, int]:
     """Runs wrk for `seconds` and `action()` meanwhile; returns wrk's counts."""
-    proc = subprocess.Popen(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s",
-         "-H", "Host: localhost", f"http://127.0.0.1:{port}{path}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        action()
-        out, _ = proc.communicate(timeout=seconds + 60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    counts = {"requests": int(re.search(r"(\d+) requests in", out).group(1)),
-              "connect": 0, "read": 0, "write": 0, "timeout": 0, "non2xx": 0}
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    if errors:
-        for key, value in zip(("connect", "read", "write", "timeout"), errors.groups()):
-            counts[key] = int(value)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
-        counts["non2xx"] = int(non2xx.group(1))
-    return counts
+    return hh.wrk_counts(port, path, seconds, CONNECTIONS, during=action)
 
 
 def lost(counts: dict[str, int]) -> int:
