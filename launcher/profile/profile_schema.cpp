@@ -199,17 +199,21 @@ constexpr TableSpec kStatic{
     .name = "site.static", .key_check = checks::url_path, .value_field = &kStaticValue};
 
 constexpr std::array<std::string_view, 1> kWholeHost{"/"};
+// basic_auth and python_auth: where credentials are asked for, and the name browsers show.
+constexpr FieldSpec kAuthPaths{.key = "paths",
+                               .kinds = kArray,
+                               .fallback = std::span<const std::string_view>(kWholeHost),
+                               .accepted = "a non-empty array of URL paths such as [\"/admin\"]",
+                               .check = checks::url_path,
+                               .element_kinds = kString,
+                               .min = 1};
+constexpr FieldSpec kRealm =
+    string("realm", "Restricted", "a realm name such as \"Shop admin\"", checks::realm);
 constexpr std::array kBasicAuthFields{
     string("htpasswd", {}, "an htpasswd file of bcrypt entries (htpasswd -B)",
            checks::htpasswd_file),
-    string("realm", "Restricted", "a realm name such as \"Shop admin\"", checks::realm),
-    FieldSpec{.key = "paths",
-              .kinds = kArray,
-              .fallback = std::span<const std::string_view>(kWholeHost),
-              .accepted = "a non-empty array of URL paths such as [\"/admin\"]",
-              .check = checks::url_path,
-              .element_kinds = kString,
-              .min = 1},
+    kRealm,
+    kAuthPaths,
 };
 constexpr TableSpec kBasicAuth{.name = "site.basic_auth", .fields = kBasicAuthFields};
 
@@ -220,14 +224,8 @@ constexpr std::array kPythonAuthFields{
     string("groups_for_user", {}, kPythonHook, checks::python_hook),
     strings("groups", "an array of group names such as [\"staff\"]", checks::group_name),
     string("allow_access", {}, kPythonHook, checks::python_hook),
-    string("realm", "Restricted", "a realm name such as \"Shop admin\"", checks::realm),
-    FieldSpec{.key = "paths",
-              .kinds = kArray,
-              .fallback = std::span<const std::string_view>(kWholeHost),
-              .accepted = "a non-empty array of URL paths such as [\"/admin\"]",
-              .check = checks::url_path,
-              .element_kinds = kString,
-              .min = 1},
+    kRealm,
+    kAuthPaths,
 };
 constexpr TableSpec kPythonAuth{.name = "site.python_auth", .fields = kPythonAuthFields};
 
