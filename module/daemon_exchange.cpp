@@ -8,11 +8,9 @@
 #include <mpm_common.h>
 #include <util_filter.h>
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,13 +18,11 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
-#include <vector>
 
+#include "daemon_connection.hpp"
 #include "log.hpp"
 #include "request_stream.hpp"
 
@@ -43,53 +39,6 @@ constexpr std::size_t kAtomicRequest = 16 * 1024;
 // Bodies up to this are gathered before the first write (Exchange::gather_small_body), leaving
 // room for the head within kAtomicRequest.
 constexpr apr_off_t kSmallBody = 8 * 1024;
-constexpr int kSocketBuffer = 1 << 20;  // the kernel doubles it; capped by net.core.wmem_max
-
-// This worker child's idle connections to daemons, per daemon socket, most recently used
-// first. A connection here has ended an exchange with a kKeepAlive ResponseEnd.
-class ConnectionPool {
- public:
-  // A live idle connection, or -1. One whose daemon has since closed it (GoAway or EOF
-  // waiting) is dropped here, before anything is sent on it.
-  int take(const DaemonGroup& g) {
-    for (;;) {
-      int fd = -1;
-      {
-        std::lock_guard lock(mutex_);
-        auto it = idle_.find(g.socket_path);
-        if (it == idle_.end() || it->second.empty()) return -1;
-        fd = it->second.back();
-        it->second.pop_back();
-      }
-      pollfd p{fd, POLLIN | POLLRDHUP, 0};
-      if (poll(&p, 1, 0) == 0) return fd;
-      close(fd);
-    }
-  }
-
-  // Keeps at most one idle connection per daemon thread of the group: the daemons keep no more.
-  void put(const DaemonGroup& g, int fd) {
-    const std::size_t cap = static_cast<std::size_t>(std::max(1, g.processes * g.threads));
-    {
-      std::lock_guard lock(mutex_);
-      std::vector<int>& fds = idle_[g.socket_path];
-      if (fds.size() < cap) {
-        fds.push_back(fd);
-        return;
-      }
-    }
-    close(fd);
-  }
-
- private:
-  std::mutex mutex_;
-  std::unordered_map<std::string, std::vector<int>> idle_;
-};
-
-ConnectionPool& pool() {
-  static ConnectionPool* p = new ConnectionPool;  // never destroyed: used until the child exits
-  return *p;
-}
 
 int poll_ms(apr_time_t deadline) {
   const apr_time_t left = deadline - apr_time_now();
@@ -100,55 +49,6 @@ int poll_ms(apr_time_t deadline) {
 std::string_view hello_frame(const DaemonGroup& g) {
   if (!g.credential) return {};  // the daemon refuses it: no group is left without one
   return {reinterpret_cast<const char*>(g.credential->hello), sizeof g.credential->hello};
-}
-
-// Connects within connect-timeout. A full backlog (EAGAIN) or a socket not there yet (during a
-// restart) is retried; the daemons may be busy or restarting.
-int connect_daemon(request_rec* r, const DaemonGroup& g) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, g.socket_path, sizeof(addr.sun_path) - 1);
-  auto addr_len = static_cast<socklen_t>(sizeof(addr));
-  if (g.socket_path[0] == '@') {
-    // The abstract namespace (embedded mode's in-process daemon): "@name" is "\0name".
-    addr.sun_path[0] = '\0';
-    addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) +
-                                      std::min(std::strlen(g.socket_path), sizeof(addr.sun_path)));
-  }
-  const apr_time_t deadline = apr_time_now() + apr_time_from_sec(std::max(g.connect_timeout, 1));
-  int delay_ms = 1;
-  int last_errno = 0;
-  while (true) {
-    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      last_errno = errno;
-      break;
-    }
-    // A UNIX socket's send buffer bounds the bytes in flight (the default is ~208 KiB): a
-    // larger one lets a request body chunk go in one write instead of several wake-ups.
-    const int sndbuf = kSocketBuffer;
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), addr_len) == 0) {
-      if (listener_is_expected(r, fd, g.name, g.socket_path, g.listener_pid)) return fd;
-      close(fd);
-      return -1;
-    }
-    last_errno = errno;
-    close(fd);
-    if (last_errno != EAGAIN && last_errno != ECONNREFUSED && last_errno != ENOENT &&
-        last_errno != EINTR) {
-      break;
-    }
-    if (apr_time_now() >= deadline) break;
-    // Back off between attempts; a full backlog drains as daemons accept.
-    poll(nullptr, 0, delay_ms);
-    delay_ms = std::min(delay_ms * 2, 50);
-  }
-  log_request(r, APLOG_ERR, last_errno, "WSGID0105",
-              "cannot connect to daemon group '%s' at %s within connect-timeout=%d s: its "
-              "processes are busy, restarting or not running (see earlier log lines)",
-              g.name, g.socket_path, std::max(g.connect_timeout, 1));
-  return -1;
 }
 
 // Response bytes are received into blocks of the size httpd's own socket reads use: the
@@ -499,7 +399,7 @@ class Exchange {
           // Back to the pool before the client gets the end of its response, or its next
           // request could reach another thread of this child before the connection is idle.
           if (reusable()) {
-            pool().put(g_, fd_);
+            idle_connections().put(g_, fd_);
             fd_ = -1;
           }
           if (mode_ == Mode::kDiscard) return override_status_;
@@ -776,7 +676,7 @@ int exchange_with_daemon(request_rec* r, const DaemonGroup& group, std::string_v
   const char* redirect = nullptr;
   {
     const bool replayable = !r->read_chunked && r->remaining <= kReplayLimit;
-    int fd = replayable ? pool().take(group) : -1;
+    int fd = replayable ? idle_connections().take(group) : -1;
     const bool reused = fd >= 0;
     if (!reused) fd = connect_daemon(r, group);
     if (fd < 0) {
