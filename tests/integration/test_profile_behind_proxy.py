@@ -4,12 +4,10 @@ health endpoints' `allow`; from any other peer (127.0.0.2) both headers are igno
 (issue 14, item 4)."""
 
 import json
-import shutil
 
 import pytest
 
 import edge_clients as ec
-import httpd_harness as hh
 import launcher_harness as lh
 
 pytestmark = pytest.mark.wsgid_only("the launcher is wsgid's")
@@ -19,15 +17,9 @@ FORWARDED = {"X-Forwarded-For": "203.0.113.9, 198.51.100.5", "X-Forwarded-Proto"
 
 @pytest.fixture
 def run():
-    tmp = hh.make_tmp()
-    lh.copy_tree_readable(hh.REPO_ROOT / "profiles", tmp / "profile")
-    launched = lh.Launched(tmp=tmp, profile=tmp / "profile" / "behind-proxy.toml")
-    try:
-        launched.start().wait_ok("/")
+    with lh.shipped_profile("behind-proxy.toml") as launched:
+        launched.wait_ok("/")
         yield launched
-    finally:
-        launched.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def seen(run, source, headers):

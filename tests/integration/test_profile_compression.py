@@ -2,16 +2,15 @@
 accepts, with `Vary: Accept-Encoding`; images, tiny bodies and Range requests are not; streaming,
 wsgi.file_wrapper, precompressed static siblings and 304s still work (issue 14, item 3)."""
 
+import contextlib
 import gzip
 import http.client
-import shutil
 import time
 import zlib
 
 import pytest
 
 import edge_clients as ec
-import httpd_harness as hh
 import launcher_harness as lh
 
 pytestmark = pytest.mark.wsgid_only("the launcher is wsgid's")
@@ -19,29 +18,18 @@ pytestmark = pytest.mark.wsgid_only("the launcher is wsgid's")
 
 @pytest.fixture
 def launch():
-    runs = []
+    with contextlib.ExitStack() as stack:
 
-    def start(edit=None):
-        tmp = hh.make_tmp()
-        lh.copy_tree_readable(hh.REPO_ROOT / "profiles", tmp / "profile")
-        profile = tmp / "profile" / "compression.toml"
-        if edit is not None:
-            profile.write_text(edit(profile.read_text()))
-        static = tmp / "profile" / "apps" / "edge" / "static"
-        # A static file without a precompressed sibling: compressed on the fly.
-        (static / "plain.js").write_bytes(b"console.log('no sibling for me');\n" * 100)
-        (static / "plain.js").chmod(0o644)
-        run = lh.Launched(tmp=tmp, profile=profile)
-        runs.append(run)
-        run.start().wait_ok("/page")
-        return run, static
+        def start(edit=None):
+            run = stack.enter_context(lh.shipped_profile("compression.toml", edit))
+            static = run.profile.parent / "apps" / "edge" / "static"
+            # A static file without a precompressed sibling: compressed on the fly.
+            (static / "plain.js").write_bytes(b"console.log('no sibling for me');\n" * 100)
+            (static / "plain.js").chmod(0o644)
+            run.wait_ok("/page")
+            return run, static
 
-    yield start
-    for run in runs:
-        try:
-            run.stop()
-        finally:
-            shutil.rmtree(run.tmp, ignore_errors=True)
+        yield start
 
 
 def test_text_is_gzip_or_brotli_as_the_client_accepts(launch):
