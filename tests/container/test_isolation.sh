@@ -114,8 +114,10 @@ printf 'silent connections\tsilent\t%s\t%s\n' "${sockets[*]}" \
 # The silent connections wait out the daemons' Hello timeout (5 s) beside everything else.
 get a.localhost /attack --data-binary "@$silent_plan" >"$scratch/isolation-silent.json" &
 silent_curl=$!
-get a.localhost /attack --data-binary "@$plan" >"$scratch/isolation-report.json" ||
-  fail "site A's attack request failed"
+get a.localhost /attack --data-binary "@$plan" >"$scratch/isolation-report.json" || {
+  tail -n 20 "$site/logs/a.log" >&2
+  fail "site A's attack request failed: did a signal it sent stop the worker serving it?"
+}
 
 # --- a local process of uid 10001: docker exec; the image has no Python, so perl sends the
 # bytes forged_request.py builds (it is not a child of httpd, and holds no secret) ------------
