@@ -108,11 +108,14 @@ SIGKILL the launcher (PID 1)|kill|1:9|$EPERM
 EOF
 } >"$plan"
 silent_plan=$scratch/isolation-silent.tsv
-printf 'silent connections\tsilent\t%s\t%s\n' "${sockets[*]}" \
-  "ok:closed after [4-9]\.[0-9] s( \| closed after [4-9]\.[0-9] s)*" >"$silent_plan"
+# Closed, not answered, and not at once: a daemon closes a connection that owes its Hello 5 s
+# after accepting it, on its next sweep (at most 5 s later); a busy machine adds to that.
+closed='closed after ([4-9]|[1-4][0-9])\.[0-9] s'
+printf 'silent connections\tsilent\t%s\t%s\n' "${sockets[*]}" "ok:$closed( \| $closed)*" \
+  >"$silent_plan"
 
-# The silent connections wait out the daemons' Hello timeout (5 s) beside everything else.
-get a.localhost /attack --data-binary "@$silent_plan" >"$scratch/isolation-silent.json" &
+# The silent connections wait out the daemons' Hello timeout beside everything else.
+get a.localhost /attack --data-binary "@$silent_plan" -m 60 >"$scratch/isolation-silent.json" &
 silent_curl=$!
 get a.localhost /attack --data-binary "@$plan" >"$scratch/isolation-report.json" || {
   tail -n 20 "$site/logs/a.log" >&2

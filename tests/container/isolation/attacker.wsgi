@@ -37,7 +37,7 @@ def silent(argument):
     conns = []
     for path in argument.split():
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(30)
+        s.settimeout(50)
         s.connect(path)
         conns.append(s)
     out = []
