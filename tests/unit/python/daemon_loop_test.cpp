@@ -126,10 +126,13 @@ TEST(DaemonLoop, DrainSendsGoAwayOnIdleConnections) {
 TEST(DaemonLoop, RequestSentAsTheDaemonDrainsIsNotReadAndGetsGoAway) {
   TempDir dir;
   const auto marker = dir.str() + "/ran";
+  const auto busy_started = dir.str() + "/busy-started";
   const auto app = dir.write("app.wsgi", R"(
 import time
 def application(environ, start_response):
-    if environ['PATH_INFO'] == '/slow':
+    if environ['PATH_INFO'] == '/busy':
+        open(')" + busy_started + R"(', 'w').close()
+    if environ['PATH_INFO'] in ('/slow', '/busy'):
         time.sleep(1)
     else:
         open(')" + marker + R"(', 'a').write('x')
@@ -144,9 +147,10 @@ def application(environ, start_response):
   // A slow request keeps the draining process alive while the idle connection gets GoAway.
   auto busy = daemon.connect();
   busy.hello();
-  busy.head(cgi(app, "GET", "/slow"));
+  busy.head(cgi(app, "GET", "/busy"));
   busy.end();
-  std::this_thread::sleep_for(200ms);
+  // Drain only once the app runs the busy request, or the drain would answer it GoAway too.
+  ASSERT_TRUE(testing::eventually([&] { return std::filesystem::exists(busy_started); }, 10s));
   ASSERT_EQ(::kill(daemon.pid(), SIGUSR1), 0);
   ASSERT_TRUE(daemon.wait_for_log("draining (graceful restart)"));
   // The worker's next request races the GoAway: either way the daemon never reads it.
