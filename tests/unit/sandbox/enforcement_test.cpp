@@ -20,7 +20,7 @@
 #include <fstream>
 #include <thread>
 
-#include "child_process.hpp"
+#include "forked_child.hpp"
 #include "filter_loader.hpp"
 #include "policy.hpp"
 #include "temp_dir.hpp"

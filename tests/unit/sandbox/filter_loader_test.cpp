@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "child_process.hpp"
+#include "forked_child.hpp"
 #include "temp_dir.hpp"
 
 namespace wsgid::sandbox {
