@@ -1,4 +1,5 @@
-"""pytest wiring for the integration tests: flavours, the httpd factory, logs on failure.
+"""pytest wiring for the integration tests: flavours, the httpd and `wsgid run` factories, logs
+on failure.
 
 Every test that takes the `flavour` fixture runs once per flavour chosen by
 WSGID_TEST_FLAVOURS ("wsgid", "mod_wsgi" or both, comma separated; both by default).
@@ -14,10 +15,12 @@ mod_wsgi lacks is marked:
 
 import os
 import shutil
+import textwrap
 
 import pytest
 
 import httpd_harness as hh
+import launcher_harness as lh
 
 
 def pytest_configure(config):
@@ -84,12 +87,58 @@ def httpd_factory(request):
         pytest.fail("cleanup problems:\n" + "\n".join(problems))
 
 
+@pytest.fixture
+def launch(request):
+    """launch(profile_text=None, *, profile_dir=None, profile="site.toml", edit=None,
+    prepare=None, user=None, start=True) -> a `wsgid run` (launcher_harness.Launched).
+
+    Each launch gets its own temp dir: `profile_dir` (e.g. REPO_ROOT / "profiles") is copied
+    into it as profile/, readable by httpd's user, and `profile` names the file there; or
+    `profile_text` (dedented) is written as the temp dir's `profile`. `edit(text)` rewrites the
+    profile, `prepare(tmp)` adds files before the start. Every run is stopped and its dir
+    removed afterwards; a failed test's report carries the launcher's output.
+    """
+    runs: list[lh.Launched] = []
+    request.node._wsgid_launches = runs
+
+    def factory(profile_text=None, *, profile_dir=None, profile="site.toml", edit=None,
+                prepare=None, user=None, start=True):
+        tmp = hh.make_tmp()
+        if profile_dir is not None:
+            lh.copy_tree_readable(profile_dir, tmp / "profile")
+            path = tmp / "profile" / profile
+        else:
+            path = tmp / profile
+            path.write_text(textwrap.dedent(profile_text or ""))
+        if edit is not None:
+            path.write_text(edit(path.read_text()))
+        run = lh.Launched(tmp=tmp, profile=path, user=user)
+        runs.append(run)
+        if prepare is not None:
+            prepare(tmp)
+        return run.start() if start else run
+
+    yield factory
+
+    problems = []
+    for run in runs:
+        try:
+            run.stop()
+        except Exception as e:  # keep cleaning up the others
+            problems.append(f"{run.tmp}: stop failed: {e!r}")
+        shutil.rmtree(run.tmp, ignore_errors=True)
+    if problems:
+        pytest.fail("cleanup problems:\n" + "\n".join(problems))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     setattr(item, f"rep_{rep.when}", rep)
     if rep.when in ("setup", "call") and rep.failed:
+        for run in getattr(item, "_wsgid_launches", []):
+            rep.sections.append((f"wsgid run output ({run.tmp})", run.output()))
         for server in getattr(item, "_wsgid_servers", []):
             try:
                 rep.sections.append((f"httpd logs ({server.flavour}, {server.tmp})", server.all_logs()))
