@@ -48,6 +48,31 @@ def flavour(request):
     return value
 
 
+def stop_each(things) -> list[str]:
+    """Stops every server or launcher run, whatever the others do; the problems, as text."""
+    problems = []
+    for thing in things:
+        try:
+            thing.stop()
+        except Exception as e:  # keep cleaning up the others
+            problems.append(f"{thing.tmp}: stop failed: {e!r}")
+    return problems
+
+
+def remove_tmps(request, things, problems: list[str]):
+    """Removes their temp dirs (WSGID_KEEP_TMP=1 keeps a failed test's), then fails the test
+    with the cleanup problems, if any."""
+    failed = any(getattr(request.node, f"rep_{w}", None) is not None and
+                 getattr(request.node, f"rep_{w}").failed for w in ("setup", "call"))
+    for thing in things:
+        if failed and os.environ.get("WSGID_KEEP_TMP"):
+            print(f"kept {thing.tmp}")
+        else:
+            shutil.rmtree(thing.tmp, ignore_errors=True)
+    if problems:
+        pytest.fail("cleanup problems:\n" + "\n".join(problems))
+
+
 @pytest.fixture
 def httpd_factory(request):
     """factory(body, flavour, extra_global="", start=True) -> a running Httpd.
@@ -69,22 +94,10 @@ def httpd_factory(request):
 
     yield factory
 
-    problems = []
+    problems = stop_each(servers)
     for server in servers:
-        try:
-            server.stop()
-        except Exception as e:  # keep cleaning up the others
-            problems.append(f"{server.tmp}: stop failed: {e!r}")
         problems.extend(f"{server.tmp}: {s}" for s in server.stragglers)
-    failed = any(getattr(request.node, f"rep_{w}", None) is not None and
-                 getattr(request.node, f"rep_{w}").failed for w in ("setup", "call"))
-    for server in servers:
-        if failed and os.environ.get("WSGID_KEEP_TMP"):
-            print(f"kept {server.tmp}")
-        else:
-            shutil.rmtree(server.tmp, ignore_errors=True)
-    if problems:
-        pytest.fail("cleanup problems:\n" + "\n".join(problems))
+    remove_tmps(request, servers, problems)
 
 
 @pytest.fixture
@@ -120,15 +133,7 @@ def launch(request):
 
     yield factory
 
-    problems = []
-    for run in runs:
-        try:
-            run.stop()
-        except Exception as e:  # keep cleaning up the others
-            problems.append(f"{run.tmp}: stop failed: {e!r}")
-        shutil.rmtree(run.tmp, ignore_errors=True)
-    if problems:
-        pytest.fail("cleanup problems:\n" + "\n".join(problems))
+    remove_tmps(request, runs, stop_each(runs))
 
 
 @pytest.hookimpl(hookwrapper=True)
