@@ -120,7 +120,7 @@ TEST(SyscallGroups, DefaultExcludesWhatADaemonMustNeverDo) {
   }
 }
 
-// The union that tests/unit/sandbox/derive_default_syscalls.sh observed (Debian 12, CPython
+// The union that tests/unit/launcher/sandbox/derive_default_syscalls.sh observed (Debian 12, CPython
 // 3.11, x86_64: hello, stdlib C extensions, file_wrapper, threads, Flask, Django + sqlite), plus
 // what the daemon's own C++ loop calls.
 TEST(SyscallGroups, DefaultCoversTheDerivedSet) {
