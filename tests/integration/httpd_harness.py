@@ -294,6 +294,14 @@ class Httpd:
     def error_log(self) -> Path:
         return self.tmp / "error.log"
 
+    def write_static(self, name: str, text: str) -> Path:
+        """A file in the DocumentRoot (@TMP@/htdocs), readable by httpd's workers."""
+        path = self.tmp / "htdocs" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        path.chmod(0o644)
+        return path
+
     @property
     def pid(self) -> int:
         assert self.proc is not None

@@ -141,10 +141,7 @@ Alias /static @TMP@/htdocs
 def test_large_bodies_httpd_discards_are_dropped_and_the_connection_serves_on(httpd_factory,
                                                                                flavour):
     server = httpd_factory(DISCARD_CONF, flavour, start=False)
-    htdocs = server.tmp / "htdocs"
-    htdocs.mkdir(exist_ok=True)
-    (htdocs / "file.txt").write_text("static file content\n")
-    (htdocs / "file.txt").chmod(0o644)
+    server.write_static("file.txt", "static file content\n")
     server.start()
     server.wait_ok("/static/file.txt")
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
