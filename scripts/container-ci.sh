@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI stage for the container image, compose file and Kubernetes manifests (issue 6).
+# CI stage for the container image, compose file and Kubernetes manifests.
 #
 #   sudo bash scripts/container-ci.sh        # as root: it starts its own dockerd
 #   WSGID_SKIP_CONTAINER=1 ...               # skip this stage entirely
