@@ -106,6 +106,31 @@ constexpr std::array kHealthFields{
 };
 constexpr TableSpec kHealth{.name = "server.health", .fields = kHealthFields};
 
+constexpr std::array<std::string_view, 2> kTlsProtocols{"TLSv1.2", "TLSv1.3"};
+constexpr std::string_view kPemFile = "the path of an existing PEM file";
+// TLS is on when `certificate` is given; cross_checks.cpp then wants `key` too and reads the
+// files (tls_files.hpp).
+constexpr std::array kTlsFields{
+    FieldSpec{.key = "listen",
+              .kinds = kString | kArray,
+              .fallback = "0.0.0.0:8443",
+              .accepted = "an address such as \"0.0.0.0:8443\", or a non-empty array of them",
+              .check = checks::listen,
+              .element_kinds = kString,
+              .min = 1},
+    string("certificate", {}, kPemFile, checks::existing_file),
+    string("key", {}, kPemFile, checks::existing_file),
+    string("chain", {}, kPemFile, checks::existing_file),
+    choice("min_protocol", "TLSv1.2", kTlsProtocols, "\"TLSv1.2\" or \"TLSv1.3\""),
+    FieldSpec{
+        .key = "ocsp_stapling", .kinds = kBoolean, .fallback = true, .accepted = "true or false"},
+    string("hsts", "off", "\"off\" or a duration of at most a year such as \"1y\"", checks::hsts),
+    FieldSpec{
+        .key = "redirect_http", .kinds = kBoolean, .fallback = false, .accepted = "true or false"},
+    FieldSpec{.key = "http2", .kinds = kBoolean, .fallback = true, .accepted = "true or false"},
+};
+constexpr TableSpec kTls{.name = "server.tls", .fields = kTlsFields};
+
 constexpr std::array kServerFields{
     FieldSpec{.key = "listen",
               .kinds = kString | kArray,
@@ -126,6 +151,9 @@ constexpr std::array kServerFields{
     seconds("graceful_stop_timeout", "30s"),
     table("limits", kLimits),
     table("health", kHealth),
+    table("tls", kTls),
+    // HTTP/2 without TLS, for a proxy in front that speaks it (prior knowledge or Upgrade).
+    FieldSpec{.key = "h2c", .kinds = kBoolean, .fallback = false, .accepted = "true or false"},
     strings("raw_directives", "an array of httpd directive lines", nullptr),
 };
 constexpr TableSpec kServer{.name = "server", .fields = kServerFields};
