@@ -25,6 +25,7 @@ RUN apt-get update \
       apache2-bin apache2-dev \
       python3 libpython3-dev \
       libseccomp-dev libtomlplusplus-dev libgtest-dev \
+      libssl-dev \
       python3-flask python3-django \
  && rm -rf /var/lib/apt/lists/*
 

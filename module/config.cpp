@@ -38,7 +38,12 @@ DaemonGroup* find_group(const char* name) {
 }
 
 bool group_visible_from(const DaemonGroup& g, const server_rec* s) {
-  return g.server == s || !g.server->is_virtual;
+  if (g.server == s || !g.server->is_virtual) return true;
+  // As mod_wsgi: a VirtualHost with the same ServerName (the HTTPS twin of an HTTP one) may
+  // use the group too.
+  const char* declared = g.server->server_hostname;
+  return declared != nullptr && s->server_hostname != nullptr &&
+         std::strcmp(declared, s->server_hostname) == 0;
 }
 
 void* create_server_config(apr_pool_t* p, server_rec* /*s*/) {

@@ -157,7 +157,8 @@ struct GlobalConfig {
 GlobalConfig& global_config();
 void reset_global_config(apr_pool_t* pconf);
 DaemonGroup* find_group(const char* name);
-// A group is usable from `s` when declared in `s` itself or at server scope.
+// A group is usable from `s` when declared in `s` itself, at server scope, or in a VirtualHost
+// with the same ServerName as `s`.
 bool group_visible_from(const DaemonGroup& g, const server_rec* s);
 
 void* create_server_config(apr_pool_t* p, server_rec* s);

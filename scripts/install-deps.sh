@@ -8,6 +8,7 @@ packages=(
   apache2 apache2-dev libapache2-mod-wsgi-py3
   python3 python3-dev libpython3-dev python3-pytest python3-flask python3-django
   libseccomp-dev libtomlplusplus-dev
+  libssl-dev openssl  # libcrypto checks TLS certificates; the tests make theirs with openssl
   libgtest-dev googletest procps psmisc curl strace
   wrk  # drives the benchmark smoke test (tests/bench)
   prometheus  # for promtool, which checks the metrics format in the tests

@@ -23,6 +23,7 @@ Loaded load_for_command(const std::string& file, const Arguments& args, std::ost
   }
   auto result = profile::load_profile(file);
   for (const auto& diagnostic : result.diagnostics) err << profile::format(diagnostic) << "\n";
+  for (const auto& warning : result.warnings) err << profile::format(warning) << "\n";
   if (!result.profile) {
     const auto count = result.diagnostics.size();
     err << profile::escape_control(file) << ": " << count << (count == 1 ? " error" : " errors")

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "commands.hpp"
@@ -95,14 +97,28 @@ std::optional<bool> daemons_only_change(const profile::Profile& profile,
   }
 }
 
-// The URLs a client can use: every host name of the site on every listening port (a wildcard
-// alias names no single URL, so it is left out).
-std::string site_urls(const profile::Site& site, const profile::Profile& profile) {
+// The distinct ports of `listens`, in order.
+std::vector<std::uint16_t> ports_of(const std::vector<profile::ListenAddress>& listens) {
   std::vector<std::uint16_t> ports;
-  for (const auto& listen : profile.server.listen) {
+  for (const auto& listen : listens) {
     if (std::find(ports.begin(), ports.end(), listen.port) == ports.end()) {
       ports.push_back(listen.port);
     }
+  }
+  return ports;
+}
+
+// The URLs a client can use: every host name of the site on every listening port (a wildcard
+// alias names no single URL, so it is left out); https:// on the TLS ports, and http:// only
+// where it is not redirected.
+std::string site_urls(const profile::Site& site, const profile::Profile& profile) {
+  std::vector<std::pair<std::string, std::uint16_t>> bases;
+  const auto& tls = profile.server.tls;
+  if (!tls || !tls->redirect_http) {
+    for (const auto port : ports_of(profile.server.listen)) bases.emplace_back("http://", port);
+  }
+  if (tls) {
+    for (const auto port : ports_of(tls->listen)) bases.emplace_back("https://", port);
   }
   std::vector<std::string> hosts{site.server_name};
   for (const auto& alias : site.aliases) {
@@ -111,8 +127,8 @@ std::string site_urls(const profile::Site& site, const profile::Profile& profile
   const std::string path = site.mount.ends_with('/') ? site.mount : site.mount + "/";
   std::string urls;
   for (const auto& host : hosts) {
-    for (const auto port : ports) {
-      urls += (urls.empty() ? "" : " ") + ("http://" + host + ":" + std::to_string(port) + path);
+    for (const auto& [scheme, port] : bases) {
+      urls += (urls.empty() ? "" : " ") + (scheme + host + ":" + std::to_string(port) + path);
     }
   }
   return urls;
@@ -122,6 +138,9 @@ std::string ready_line(const profile::Profile& profile, const fs::path& conf) {
   std::string addresses;
   for (const auto& listen : profile.server.listen) {
     addresses += (addresses.empty() ? "" : ", ") + listen.to_string();
+  }
+  if (const auto& tls = profile.server.tls) {
+    for (const auto& listen : tls->listen) addresses += ", " + listen.to_string() + " (TLS)";
   }
   std::string sites;
   for (const auto& site : profile.sites) {

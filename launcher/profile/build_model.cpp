@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "checks.hpp"
+#include "tls_files.hpp"
 #include "units.hpp"
 
 namespace wsgid::profile {
@@ -89,12 +90,38 @@ Health build_health(const toml::table& t) {
   return health;
 }
 
-Server build_server(const toml::table& t) {
-  Server server;
+// "listen" is a string or an array of them.
+std::vector<ListenAddress> listen_addresses(const toml::table& t) {
   const toml::node& listen = at(t, "listen");
   std::vector<std::string> addresses =
       listen.is_array() ? texts(t, "listen") : std::vector{listen.value<std::string>().value()};
-  for (const auto& address : addresses) server.listen.push_back(parse_listen(address).value());
+  std::vector<ListenAddress> out;
+  for (const auto& address : addresses) out.push_back(parse_listen(address).value());
+  return out;
+}
+
+std::optional<Tls> build_tls(const toml::table& t) {
+  if (t.get("certificate") == nullptr) return std::nullopt;
+  Tls tls;
+  tls.listen = listen_addresses(t);
+  tls.certificate = text(t, "certificate");
+  tls.key = text(t, "key");
+  if (t.get("chain") != nullptr) tls.chain = text(t, "chain");
+  tls.min_protocol = text(t, "min_protocol");
+  // The files were checked a moment ago (cross_checks.cpp); read again for what render needs.
+  const TlsInspection files =
+      inspect_tls_files(tls.certificate, tls.key, tls.chain, std::chrono::system_clock::now());
+  tls.ocsp_stapling = boolean(t, "ocsp_stapling") && files.ocsp_responder;
+  tls.files_digest = files.digest;
+  if (text(t, "hsts") != "off") tls.hsts = seconds(t, "hsts");
+  tls.redirect_http = boolean(t, "redirect_http");
+  tls.http2 = boolean(t, "http2");
+  return tls;
+}
+
+Server build_server(const toml::table& t) {
+  Server server;
+  server.listen = listen_addresses(t);
   server.server_name = text(t, "server_name");
   const std::string logs = text(t, "logs");
   if (logs == "stdout") {
@@ -117,6 +144,8 @@ Server build_server(const toml::table& t) {
   server.limits = build_limits(subtable(t, "limits"));
   server.health = build_health(subtable(t, "health"));
   server.trusted_proxies = texts(t, "trusted_proxies");
+  server.tls = build_tls(subtable(t, "tls"));
+  server.h2c = boolean(t, "h2c");
   server.raw_directives = texts(t, "raw_directives");
   return server;
 }

@@ -194,6 +194,15 @@ std::optional<Problem> up_to_a_year(toml::node& value, const CheckContext&) {
                  "a duration in whole seconds of at most a year, such as \"1h\" or \"1y\"");
 }
 
+std::optional<Problem> hsts(toml::node& value, const CheckContext& context) {
+  if (text_of(value) == "off") return std::nullopt;
+  if (auto bad = up_to_a_year(value, context)) {
+    bad->message += ", or \"off\"";
+    return bad;
+  }
+  return std::nullopt;
+}
+
 std::optional<Problem> listen(toml::node& value, const CheckContext&) {
   if (parse_listen(text_of(value))) return std::nullopt;
   return problem(code::kBadListen, value, kListenAccepted);
@@ -386,6 +395,10 @@ std::optional<Problem> static_directory(toml::node& value, const CheckContext& c
 
 std::optional<Problem> existing_directory(toml::node& value, const CheckContext& context) {
   return existing(value, context, Want::kDirectory);
+}
+
+std::optional<Problem> existing_file(toml::node& value, const CheckContext& context) {
+  return existing(value, context, Want::kFile);
 }
 
 std::optional<Problem> python_path_entry(toml::node& value, const CheckContext& context) {

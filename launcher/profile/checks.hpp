@@ -12,6 +12,8 @@ std::optional<Problem> size(toml::node& value, const CheckContext& context);
 std::optional<Problem> memory_limit(toml::node& value, const CheckContext& context);
 std::optional<Problem> up_to_a_year(toml::node& value, const CheckContext& context);
 std::optional<Problem> listen(toml::node& value, const CheckContext& context);
+// server.tls.hsts: "off" or up_to_a_year.
+std::optional<Problem> hsts(toml::node& value, const CheckContext& context);
 std::optional<Problem> site_name(toml::node& value, const CheckContext& context);
 std::optional<Problem> account_name(toml::node& value, const CheckContext& context);
 // account_name, and the account exists on this machine and is not root.
@@ -29,6 +31,7 @@ std::optional<Problem> trusted_proxy(toml::node& value, const CheckContext& cont
 
 std::optional<Problem> app(toml::node& value, const CheckContext& context);
 std::optional<Problem> existing_directory(toml::node& value, const CheckContext& context);
+std::optional<Problem> existing_file(toml::node& value, const CheckContext& context);
 // existing_directory without wildcard characters, as it becomes a <Directory> section.
 std::optional<Problem> static_directory(toml::node& value, const CheckContext& context);
 std::optional<Problem> python_path_entry(toml::node& value, const CheckContext& context);

@@ -55,5 +55,13 @@ inline constexpr std::string_view kGroupsWithoutHook = "WSGID1123";
 inline constexpr std::string_view kGroupsWithoutPassword = "WSGID1124";
 inline constexpr std::string_view kTwoPasswordChecks = "WSGID1125";
 inline constexpr std::string_view kBadGroupName = "WSGID1126";
+// WSGID1100-1119: TLS and HTTP/2 (issue 14 items 1, 2).
+inline constexpr std::string_view kTlsCertificate = "WSGID1100";
+inline constexpr std::string_view kTlsKey = "WSGID1101";
+inline constexpr std::string_view kTlsKeyMismatch = "WSGID1102";
+inline constexpr std::string_view kTlsChain = "WSGID1103";
+inline constexpr std::string_view kTlsValidity = "WSGID1104";
+inline constexpr std::string_view kTlsExpiresSoon = "WSGID1105";  // a warning
+inline constexpr std::string_view kTlsIncomplete = "WSGID1106";
 
 }  // namespace wsgid::profile::code

@@ -12,7 +12,7 @@ std::string format(const Diagnostic& d) {
   if (d.line > 0) {
     out += ':' + std::to_string(d.line) + ':' + std::to_string(d.column);
   }
-  out += ": error " + d.code + ": ";
+  out += (d.warning ? ": warning " : ": error ") + d.code + ": ";
   // Every echoed value is escaped here once more, whichever check built the message: a
   // control character must never turn one diagnostic into several lines.
   if (!d.key_path.empty()) out += escape_control(d.key_path) + ": ";

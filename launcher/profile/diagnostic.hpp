@@ -13,9 +13,10 @@ struct Diagnostic {
   int column = 0;
   std::string key_path;  // e.g. site[1].daemon.processes; empty for file-level problems
   std::string message;   // names the bad value and what is accepted
+  bool warning = false;  // reported, but the profile still loads (an expiring certificate)
 };
 
-// "FILE:LINE:COL: error WSGID1012: KEY.PATH: MESSAGE"
+// "FILE:LINE:COL: error WSGID1012: KEY.PATH: MESSAGE" ("warning" for a warning)
 std::string format(const Diagnostic& d);
 
 // Editors and humans read diagnostics top to bottom, so order them as the file is.

@@ -14,6 +14,7 @@
 #include "cross_checks.hpp"
 #include "display_text.hpp"
 #include "profile_schema.hpp"
+#include "tls_checks.hpp"
 #include "walker.hpp"
 
 namespace wsgid::profile {
@@ -111,6 +112,7 @@ LoadResult load_profile_text(std::string_view text, const std::string& file) {
   const WalkInput input{file, {absolute.parent_path()}};
   walk(root, profile_schema(), input, result.diagnostics);
   cross_check(root, input, result.diagnostics);
+  check_tls(root, input, result.diagnostics, result.warnings);
   sort_by_position(result.diagnostics);
   if (result.diagnostics.empty()) result.profile = build_model(root, absolute);
   return result;

@@ -14,6 +14,7 @@ namespace wsgid::profile {
 struct LoadResult {
   std::optional<Profile> profile;       // set exactly when diagnostics is empty
   std::vector<Diagnostic> diagnostics;  // ordered by position in the file
+  std::vector<Diagnostic> warnings;     // reported either way (an expiring certificate)
 };
 
 // `file` is reported as given; relative paths inside the profile resolve against its directory.

@@ -46,8 +46,26 @@ struct Health {
   bool any() const { return !liveness.empty() || !readiness.empty() || !metrics.empty(); }
 };
 
-struct Server {
+// server.tls: HTTPS on its own listeners, with the certificate for every site.
+struct Tls {
   std::vector<ListenAddress> listen;
+  std::filesystem::path certificate;
+  std::filesystem::path key;
+  std::optional<std::filesystem::path> chain;
+  std::string min_protocol;  // "TLSv1.2" or "TLSv1.3"
+  // Asked for and possible: the certificate names an OCSP responder (else httpd has nothing to
+  // staple and logs an error at every start).
+  bool ocsp_stapling = false;
+  std::optional<Seconds> hsts;  // Strict-Transport-Security max-age
+  bool redirect_http = false;   // server.listen answers 301 to the https:// URL
+  bool http2 = true;            // h2 through ALPN
+  // SHA-256 of the certificate, key and chain files as validated: rendered into httpd.conf, so
+  // a replaced file makes the next SIGHUP a graceful restart, which is when httpd reads them.
+  std::string files_digest;
+};
+
+struct Server {
+  std::vector<ListenAddress> listen;  // cleartext HTTP
   std::string server_name;
   LogTarget logs = LogTarget::kStdout;
   std::filesystem::path log_directory;  // when logs == kDirectory
@@ -61,6 +79,8 @@ struct Server {
   // Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (IP addresses and CIDR
   // networks, as written); empty: nobody's, and the headers reach apps untouched.
   std::vector<std::string> trusted_proxies;
+  std::optional<Tls> tls;  // set when server.tls.certificate is
+  bool h2c = false;        // HTTP/2 on the cleartext listeners too
   std::vector<std::string> raw_directives;
 };
 

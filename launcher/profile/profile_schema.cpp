@@ -54,6 +54,16 @@ constexpr FieldSpec strings(std::string_view key, std::string_view accepted, Che
   return {
       .key = key, .kinds = kArray, .accepted = accepted, .check = check, .element_kinds = kString};
 }
+// "listen": one address or a non-empty array of them.
+constexpr FieldSpec listen(std::string_view fallback, std::string_view accepted) {
+  return {.key = "listen",
+          .kinds = kString | kArray,
+          .fallback = fallback,
+          .accepted = accepted,
+          .check = checks::listen,
+          .element_kinds = kString,
+          .min = 1};
+}
 constexpr FieldSpec table(std::string_view key, const TableSpec& child) {
   return {.key = key, .kinds = kTable, .accepted = "a table", .child = &child};
 }
@@ -106,14 +116,27 @@ constexpr std::array kHealthFields{
 };
 constexpr TableSpec kHealth{.name = "server.health", .fields = kHealthFields};
 
+constexpr std::array<std::string_view, 2> kTlsProtocols{"TLSv1.2", "TLSv1.3"};
+constexpr std::string_view kPemFile = "the path of an existing PEM file";
+// TLS is on when `certificate` is given; tls_checks.cpp then wants `key` too and reads the
+// files (tls_files.hpp).
+constexpr std::array kTlsFields{
+    listen("0.0.0.0:8443", "an address such as \"0.0.0.0:8443\", or a non-empty array of them"),
+    string("certificate", {}, kPemFile, checks::existing_file),
+    string("key", {}, kPemFile, checks::existing_file),
+    string("chain", {}, kPemFile, checks::existing_file),
+    choice("min_protocol", "TLSv1.2", kTlsProtocols, "\"TLSv1.2\" or \"TLSv1.3\""),
+    FieldSpec{
+        .key = "ocsp_stapling", .kinds = kBoolean, .fallback = true, .accepted = "true or false"},
+    string("hsts", "off", "\"off\" or a duration of at most a year such as \"1y\"", checks::hsts),
+    FieldSpec{
+        .key = "redirect_http", .kinds = kBoolean, .fallback = false, .accepted = "true or false"},
+    FieldSpec{.key = "http2", .kinds = kBoolean, .fallback = true, .accepted = "true or false"},
+};
+constexpr TableSpec kTls{.name = "server.tls", .fields = kTlsFields};
+
 constexpr std::array kServerFields{
-    FieldSpec{.key = "listen",
-              .kinds = kString | kArray,
-              .fallback = "0.0.0.0:8080",
-              .accepted = "an address such as \"0.0.0.0:8080\", or a non-empty array of them",
-              .check = checks::listen,
-              .element_kinds = kString,
-              .min = 1},
+    listen("0.0.0.0:8080", "an address such as \"0.0.0.0:8080\", or a non-empty array of them"),
     string("server_name", "localhost", "a host name such as \"example.com\"", checks::host_name),
     string("logs", "stdout", "\"stdout\", \"stderr\" or an existing directory", checks::log_target),
     choice("access_log", "combined", kAccessLogFormats,
@@ -129,6 +152,9 @@ constexpr std::array kServerFields{
     strings("trusted_proxies",
             "an array of the proxies' IP addresses or CIDR networks, such as [\"10.0.0.0/8\"]",
             checks::trusted_proxy),
+    table("tls", kTls),
+    // HTTP/2 without TLS, for a proxy in front that speaks it (prior knowledge or Upgrade).
+    FieldSpec{.key = "h2c", .kinds = kBoolean, .fallback = false, .accepted = "true or false"},
     strings("raw_directives", "an array of httpd directive lines", nullptr),
 };
 constexpr TableSpec kServer{.name = "server", .fields = kServerFields};

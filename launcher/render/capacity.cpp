@@ -23,6 +23,8 @@ Capacity derive_capacity(const profile::Profile& profile) {
   capacity.children = static_cast<int>(children);
   capacity.server_limit = static_cast<int>(2 * children);
   capacity.max_request_workers = static_cast<int>(children * per_child);
+  constexpr long kH2IdleWorkers = 25;
+  capacity.h2_min_workers = static_cast<int>(std::min(kH2IdleWorkers, per_child));
   return capacity;
 }
 

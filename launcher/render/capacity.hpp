@@ -12,6 +12,10 @@ struct Capacity {
   // once beside the old one finishing its requests.
   int server_limit = 0;
   int max_request_workers = 0;
+  // mod_http2's threads kept per child when idle (H2MinWorkers); more start on demand up to
+  // threads_per_child (H2MaxWorkers) and end after idling. Its default keeps one per MPM
+  // thread, hundreds of idle threads in every child.
+  int h2_min_workers = 0;
 };
 
 // Each in-flight WSGI request holds a worker thread while it waits on a daemon, and the event

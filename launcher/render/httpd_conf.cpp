@@ -8,6 +8,7 @@
 #include "conf_writer.hpp"
 #include "directive_arg.hpp"
 #include "health_locations.hpp"
+#include "tls_conf.hpp"
 #include "trusted_proxies.hpp"
 
 namespace wsgid::render {
@@ -23,9 +24,16 @@ std::string path_arg(const std::filesystem::path& path) { return directive_arg(p
 
 std::string number(std::int64_t value) { return std::to_string(value); }
 
-void load_module(ConfWriter& w, std::string_view name, std::string_view file) {
-  w.directive("LoadModule", std::string(name) + " " +
-                                directive_arg(std::string(kModulesDir) + std::string(file)));
+// Each module once, in the order first asked for: httpd warns about a second LoadModule.
+void load_modules(ConfWriter& w, const ModuleList& modules) {
+  ModuleList loaded;
+  for (const auto& module : modules) {
+    if (std::find(loaded.begin(), loaded.end(), module) != loaded.end()) continue;
+    loaded.push_back(module);
+    w.directive("LoadModule",
+                std::string(module.first) + " " +
+                    directive_arg(std::string(kModulesDir) + std::string(module.second)));
+  }
 }
 
 bool any_static(const Profile& profile) {
@@ -68,6 +76,7 @@ void runtime(ConfWriter& w, const Profile& profile, const RenderOptions& options
   w.directive("Group", directive_arg(profile.server.group));
   w.directive("ServerName", directive_arg(profile.server.server_name));
   for (const auto& address : profile.server.listen) w.directive("Listen", address.to_string());
+  tls_listen(w, profile);
   w.blank();
 }
 
@@ -75,59 +84,44 @@ bool any_site(const Profile& profile, bool (*wants)(const profile::Site&)) {
   return std::any_of(profile.sites.begin(), profile.sites.end(), wants);
 }
 
-// LoadModule lines in order, each module once however many features need it. The image ships
-// exactly the mod_*.so files named in launcher/render (Dockerfile), so name them literally.
-class ModuleList {
- public:
-  explicit ModuleList(ConfWriter& w) : w_(w) {}
-  void add(std::string_view name, std::string_view file) {
-    if (std::find(loaded_.begin(), loaded_.end(), name) != loaded_.end()) return;
-    loaded_.emplace_back(name);
-    load_module(w_, name, file);
-  }
-
- private:
-  ConfWriter& w_;
-  std::vector<std::string> loaded_;
-};
-
 void modules(ConfWriter& w, const Profile& profile, const RenderOptions& options) {
   w.comment("Only the modules this profile needs.");
-  ModuleList m(w);
-  m.add("mpm_event_module", "mod_mpm_event.so");
-  m.add("authz_core_module", "mod_authz_core.so");
-  m.add("reqtimeout_module", "mod_reqtimeout.so");
-  if (profile.server.health.any()) m.add("authz_host_module", "mod_authz_host.so");
+  ModuleList modules{{"mpm_event_module", "mod_mpm_event.so"},
+                     {"authz_core_module", "mod_authz_core.so"},
+                     {"reqtimeout_module", "mod_reqtimeout.so"}};
+  if (profile.server.health.any()) modules.emplace_back("authz_host_module", "mod_authz_host.so");
   if (any_static(profile)) {
-    m.add("alias_module", "mod_alias.so");
-    m.add("mime_module", "mod_mime.so");
-    m.add("headers_module", "mod_headers.so");
-    m.add("rewrite_module", "mod_rewrite.so");
+    modules.emplace_back("alias_module", "mod_alias.so");
+    modules.emplace_back("mime_module", "mod_mime.so");
+    modules.emplace_back("headers_module", "mod_headers.so");
+    modules.emplace_back("rewrite_module", "mod_rewrite.so");
   }
   if (any_site(profile, [](const auto& site) { return site.basic_auth.htpasswd.has_value(); })) {
-    m.add("auth_basic_module", "mod_auth_basic.so");
-    m.add("authn_core_module", "mod_authn_core.so");
-    m.add("authn_file_module", "mod_authn_file.so");
-    m.add("authz_user_module", "mod_authz_user.so");
+    modules.emplace_back("auth_basic_module", "mod_auth_basic.so");
+    modules.emplace_back("authn_core_module", "mod_authn_core.so");
+    modules.emplace_back("authn_file_module", "mod_authn_file.so");
+    modules.emplace_back("authz_user_module", "mod_authz_user.so");
   }
   if (any_site(profile,
                [](const auto& site) { return !site.python_auth.check_password.empty(); })) {
     // The authn provider "wsgi" and authz provider "wsgi-group" are mod_wsgid's own.
-    m.add("auth_basic_module", "mod_auth_basic.so");
-    m.add("authn_core_module", "mod_authn_core.so");
-    m.add("authz_user_module", "mod_authz_user.so");
+    modules.emplace_back("auth_basic_module", "mod_auth_basic.so");
+    modules.emplace_back("authn_core_module", "mod_authn_core.so");
+    modules.emplace_back("authz_user_module", "mod_authz_user.so");
   }
   if (any_site(profile, [](const auto& site) { return site.compression; })) {
-    m.add("filter_module", "mod_filter.so");
-    m.add("brotli_module", "mod_brotli.so");
-    m.add("deflate_module", "mod_deflate.so");
-    m.add("headers_module", "mod_headers.so");
+    modules.emplace_back("filter_module", "mod_filter.so");
+    modules.emplace_back("brotli_module", "mod_brotli.so");
+    modules.emplace_back("deflate_module", "mod_deflate.so");
+    modules.emplace_back("headers_module", "mod_headers.so");
   }
   if (!profile.server.trusted_proxies.empty()) {
-    m.add("remoteip_module", "mod_remoteip.so");
-    m.add("setenvif_module", "mod_setenvif.so");
-    m.add("headers_module", "mod_headers.so");
+    modules.emplace_back("remoteip_module", "mod_remoteip.so");
+    modules.emplace_back("setenvif_module", "mod_setenvif.so");
+    modules.emplace_back("headers_module", "mod_headers.so");
   }
+  add_tls_modules(profile, modules);
+  load_modules(w, modules);
   w.directive("LoadModule", "wsgid_module " + directive_arg(options.module_path));
   if (any_static(profile)) w.directive("TypesConfig", directive_arg("/etc/mime.types"));
   w.blank();
@@ -224,12 +218,16 @@ std::string misdirected_body(const Profile& profile) {
          names + ".";
 }
 
-void catch_all(ConfWriter& w, const Profile& profile) {
-  w.comment("Catch-all first vhost: a Host header naming no site gets 421 and the names that");
-  w.comment("work (mod_wsgid logs WSGID0180), so sites cannot be reached by IP address or by a");
-  w.comment("forged Host. A site with `default = true` takes this place instead.");
-  w.open("VirtualHost", virtual_host_addresses(profile));
+void catch_all_host(ConfWriter& w, const Profile& profile,
+                    const std::vector<profile::ListenAddress>& listen, const profile::Tls* tls) {
+  w.open("VirtualHost", virtual_host_addresses(listen));
   w.directive("ServerName", directive_arg("unknown-host.invalid"));
+  if (tls != nullptr) {
+    tls_virtual_host(w, *tls, false);
+    // The certificate is the sites', so it never names this placeholder; httpd would warn
+    // about that (AH01909) at every start.
+    w.directive("LogLevel", profile.server.log_level + " ssl:error");
+  }
   w.directive("ErrorDocument", "421 " + directive_arg(misdirected_body(profile)));
   w.open("Location", "\"/\"");
   w.directive("SetHandler", "wsgid-misdirected");
@@ -237,14 +235,22 @@ void catch_all(ConfWriter& w, const Profile& profile) {
   w.close("Location");
   health_locations(w, profile.server.health);
   w.close("VirtualHost");
+}
+
+void catch_all(ConfWriter& w, const Profile& profile) {
+  w.comment("Catch-all first vhost: a Host header naming no site gets 421 and the names that");
+  w.comment("work (mod_wsgid logs WSGID0180), so sites cannot be reached by IP address or by a");
+  w.comment("forged Host. A site with `default = true` takes this place instead.");
+  catch_all_host(w, profile, profile.server.listen, nullptr);
+  if (const auto& tls = profile.server.tls) catch_all_host(w, profile, tls->listen, &*tls);
   w.blank();
 }
 
 }  // namespace
 
-std::string virtual_host_addresses(const Profile& profile) {
+std::string virtual_host_addresses(const std::vector<profile::ListenAddress>& listens) {
   std::vector<std::string> addresses;
-  for (const auto& listen : profile.server.listen) {
+  for (const auto& listen : listens) {
     std::string address =
         (listen.is_wildcard() ? std::string("*") : listen.host) + ":" + std::to_string(listen.port);
     if (std::find(addresses.begin(), addresses.end(), address) == addresses.end()) {
@@ -268,6 +274,7 @@ std::string render_httpd_conf(const Profile& profile, const RenderOptions& optio
   modules(w, profile, options);
   hardening(w, profile);
   capacity(w, profile);
+  tls_server(w, profile, options);
   if (options.wsgi_directives) {
     w.comment("Python runs only in the daemon groups, never in httpd's own processes.");
     w.directive("WSGIRestrictEmbedded", "On");

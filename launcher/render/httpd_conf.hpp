@@ -11,6 +11,6 @@ namespace wsgid::render {
 std::string render_httpd_conf(const profile::Profile& profile, const RenderOptions& options);
 
 // "*:8080" for wildcard listens, else "127.0.0.1:8080"; one per distinct address, in order.
-std::string virtual_host_addresses(const profile::Profile& profile);
+std::string virtual_host_addresses(const std::vector<profile::ListenAddress>& listens);
 
 }  // namespace wsgid::render

@@ -32,7 +32,7 @@ TEST_P(ApacheAccepts, TheRenderedConfigOfEachValidFixture) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ApacheAccepts,
-                         ::testing::Values("minimal", "full", "two_sites"));
+                         ::testing::Values("minimal", "full", "two_sites", "tls", "tls_h2c"));
 
 TEST(ApacheAccepts, AValueThatTriesToInjectADirective) {
   auto profile = wsgid::testing::load_valid_fixture("minimal");

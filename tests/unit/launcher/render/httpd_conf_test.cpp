@@ -142,7 +142,7 @@ TEST(RenderHttpdConf, OmitsWsgiDirectivesWhenAskedTo) {
 TEST(VirtualHostAddresses, UsesAStarForWildcardsAndListsEachAddressOnce) {
   auto profile = load_valid_fixture("minimal");
   profile.server.listen = {{"", 80}, {"0.0.0.0", 80}, {"127.0.0.1", 81}, {"[::]", 82}};
-  EXPECT_EQ(virtual_host_addresses(profile), "*:80 127.0.0.1:81 *:82");
+  EXPECT_EQ(virtual_host_addresses(profile.server.listen), "*:80 127.0.0.1:81 *:82");
 }
 
 }  // namespace

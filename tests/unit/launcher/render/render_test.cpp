@@ -64,7 +64,8 @@ TEST_P(Golden, RenderedFilesMatchTheGoldenCopies) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, Golden, ::testing::Values("minimal", "full", "two_sites"));
+INSTANTIATE_TEST_SUITE_P(Fixtures, Golden,
+                         ::testing::Values("minimal", "full", "two_sites", "tls", "tls_h2c"));
 
 TEST(Render, IsDeterministic) {
   const auto profile = load_valid_fixture("full");
