@@ -677,6 +677,7 @@ http {{
         }
         add_ratios(data)
         data["targets"] = evaluate_targets(data)
+        data["targets_17"] = evaluate_targets_17(data)
         if not self.args.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
         else:
@@ -989,6 +990,41 @@ def evaluate_targets(data: dict) -> list[dict]:
     return targets
 
 
+def evaluate_targets_17(data: dict) -> list[dict]:
+    """Issue 17's targets for mod_wsgid daemon mode against what users deploy, this run."""
+    me, res = "wsgid-httpd", data["results"]
+    targets = []
+
+    def median(wl, name, key="rps"):
+        try:
+            return res[wl][name][key]["median"]
+        except KeyError:
+            return None
+
+    def add(what, goal, measured, ok):
+        targets.append({"target": what, "goal": goal, "measured": measured,
+                        "met": None if measured is None else bool(ok)})
+
+    def vs(what, wl, other, factor, key="rps", lower=False):
+        a, b = median(wl, me, key), median(wl, other, key)
+        r = a / b if a is not None and b else None
+        add(what, f"{'<=' if lower else '>='} {factor}x", r and f"{r:.2f}x",
+            r and (r <= factor if lower else r >= factor))
+
+    vs("1 MiB GET req/s vs static httpd", "get1m", "static", 0.8)
+    others = [n for n in res.get("get1m", {}) if n != "static" and not n.startswith("wsgid")]
+    best = max(others, key=lambda n: median("get1m", n), default=None)
+    vs(f"1 MiB GET req/s vs the best other server ({best})", "get1m", best, 1.0)
+    vs("1 MiB POST echo req/s vs mod_wsgi embedded", "post1m", "mod_wsgi-embedded", 1.0)
+    vs("hello req/s vs mod_wsgi embedded", "hello", "mod_wsgi-embedded", 0.9)
+    vs("hello CPU per request vs mod_wsgi embedded", "hello", "mod_wsgi-embedded", 1.1,
+       key="cpu_us_per_req", lower=True)
+    a, b = median("hello", me, "p99_ms"), median("hello", "mod_wsgi-embedded", "p99_ms")
+    add("hello p99 vs mod_wsgi embedded", "no worse", a and b and f"{a:.2f} vs {b:.2f} ms",
+        a and b and a <= b)
+    return targets
+
+
 # --------------------------------------------------------------------------- report
 
 def fmt_int(x: float) -> str:
@@ -1085,12 +1121,14 @@ def report_markdown(data: dict) -> str:
             lines.append(f"| {labels[n]} | **all** | | {t['rss_mib']:.1f} | **{t['pss_mib']:.1f}** | "
                          f"{t['uss_mib']:.1f} | {idle['total']['pss_mib']:.1f} |")
         lines.append("")
-    if data["targets"]:
-        lines.append("**Issue 8 targets for mod_wsgid daemon mode (httpd.conf), this run:**")
+    for key, issue in [("targets", 8), ("targets_17", 17)]:
+        if not data.get(key):
+            continue
+        lines.append(f"**Issue {issue} targets for mod_wsgid daemon mode (httpd.conf), this run:**")
         lines.append("")
         lines.append("| target | goal | measured | met |")
         lines.append("|---|---|---|---|")
-        for t in data["targets"]:
+        for t in data[key]:
             met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
             lines.append(f"| {t['target']} | {t['goal']} | {t['measured'] or '–'} | {met} |")
         lines.append("")
@@ -1319,6 +1357,7 @@ def history_charts(runs: list[dict], labels: dict[str, str], out_dir: Path) -> l
         script = (f"set terminal pngcairo noenhanced size 1800,{520 * rows} font 'DejaVu Sans,10'\n"
                   f"set output '{png}'\nset datafile missing '?'\nset grid ytics\n"
                   "set key outside right top vertical\nset xtics rotate by -30 nomirror\n"
+                  f"set xrange [-0.5:{len(runs) - 0.5}]\n"
                   f"set ylabel '{what} / mod_wsgi daemon'\nset logscale y 2\n"
                   "set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 "
                   "lc rgb 'black' front\n"
