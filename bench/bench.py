@@ -437,7 +437,8 @@ daemon = {{ processes = {p}, threads = {t} }}
                     "--listen", f"127.0.0.1:{s.port}", "--module", str(self.mod_wsgid)], env
         if s.kind == "nginx":
             (d / "nginx.conf").write_text(self.nginx_conf(d, s.port, s.backend))
-            return [NGINX, "-p", f"{d}/", "-c", str(d / "nginx.conf"), "-e", str(d / "error.log")], env
+            return [NGINX, "-p", f"{d}/", "-c", str(d / "nginx.conf"),
+                    "-e", str(d / "error.log")], env
         raise ValueError(s.kind)
 
     def nginx_conf(self, d: Path, port: int, backend: Server) -> str:
@@ -1233,7 +1234,8 @@ def gnuplot_charts(data: dict, out_dir: Path) -> list[Path]:
                 vals = [f"{s[r]['pss_total_mib']:.3f}" if r in s else "0" for r in roles]
                 f.write(f'"{labels[n]}" ' + " ".join(vals) + "\n")
         png = out_dir / "memory.png"
-        role_colors = {"proxy": "#ff7f0e", "parent": "#1f77b4", "launcher": "#17becf", "master": "#8c564b",
+        role_colors = {"proxy": "#ff7f0e", "parent": "#1f77b4", "launcher": "#17becf",
+                       "master": "#8c564b",
                        "router": "#bcbd22", "worker": "#2ca02c", "daemon": "#d62728",
                        "other": "#7f7f7f"}
         plots = [f"'{dat}' using {i + 2}{':xtic(1)' if i == 0 else ''} title '{r} (all)' "
