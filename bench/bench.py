@@ -940,6 +940,12 @@ def memory_summary(rows: list[dict]) -> dict:
 
 # --------------------------------------------------------------------------- targets
 
+def target_row(what: str, goal: str, measured: str | None, ok) -> dict:
+    """One row of a targets table; not measured when there is no measured value."""
+    return {"target": what, "goal": goal, "measured": measured,
+            "met": None if measured is None else bool(ok)}
+
+
 def evaluate_targets(data: dict) -> list[dict]:
     """Issue 8's targets for mod_wsgid daemon mode (the hand-written httpd.conf)."""
     me, res = "wsgid-httpd", data["results"]
@@ -958,8 +964,7 @@ def evaluate_targets(data: dict) -> list[dict]:
             return None
 
     def add(what, goal, measured, ok):
-        targets.append({"target": what, "goal": goal, "measured": measured,
-                        "met": None if measured is None else bool(ok)})
+        targets.append(target_row(what, goal, measured, ok))
 
     r = ratio("hello")
     add("hello req/s vs mod_wsgi daemon", ">= 2.0x", r and f"{r:.2f}x", r and r >= 2.0)
@@ -1003,8 +1008,7 @@ def evaluate_targets_17(data: dict) -> list[dict]:
             return None
 
     def add(what, goal, measured, ok):
-        targets.append({"target": what, "goal": goal, "measured": measured,
-                        "met": None if measured is None else bool(ok)})
+        targets.append(target_row(what, goal, measured, ok))
 
     def vs(what, wl, other, factor, key="rps", lower=False):
         a, b = median(wl, me, key), median(wl, other, key)

@@ -3,8 +3,8 @@
 # (daemon and embedded), gunicorn (gthread, sync; alone and behind nginx), uWSGI (alone and
 # behind nginx) and a static-file httpd. See bench/README.md.
 #
-#   bash bench/run.sh                 # full run (about 12 minutes on 2 cores)
-#   bash bench/run.sh --quick         # smoke run (about 2 minutes)
+#   bash bench/run.sh                 # full run (about 18 minutes on 2 cores)
+#   bash bench/run.sh --quick         # smoke run (about 4 minutes)
 #   bash bench/run.sh --help          # every option
 #
 # Environment: WSGID_BUILD_DIR=DIR measures that build tree instead of ./build;
