@@ -310,6 +310,8 @@ DocumentRoot {self.tmp}/htdocs
             module = self.compare_mod_wsgid if s.name == "wsgid-httpd-b" else self.mod_wsgid
             if s.name.startswith("wsgid") and not module.exists():
                 s.skipped = f"{module} not built"
+            if s.kind == "nginx" and not Path(NGINX).exists():
+                s.skipped = f"{NGINX} not installed (bench/run.sh installs it)"
             if s.name == "wsgid-run":
                 help_text = ""
                 if self.wsgid_cli.exists():
