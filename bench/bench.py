@@ -1327,6 +1327,14 @@ def history_charts(runs: list[dict], labels: dict[str, str], out_dir: Path) -> l
         return []
     out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="wsgid-bench-history-"))
+    try:
+        return draw_history(runs, labels, out_dir, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def draw_history(runs: list[dict], labels: dict[str, str], out_dir: Path,
+                 work: Path) -> list[Path]:
     color = server_colors()
     workloads = [w for w in HISTORY_WORKLOADS if any(w in r["ratio"] for r in runs)]
 
@@ -1375,7 +1383,6 @@ def history_charts(runs: list[dict], labels: dict[str, str], out_dir: Path) -> l
         (work / f"{name}.gp").write_text(script)
         subprocess.run([GNUPLOT, str(work / f"{name}.gp")], check=True)
         made.append(png)
-    shutil.rmtree(work, ignore_errors=True)
     return made
 
 
