@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Side-by-side WSGI server benchmark: mod_wsgid against mod_wsgi, gunicorn and uWSGI.
+"""Side-by-side WSGI server benchmark: mod_wsgid against mod_wsgi, gunicorn and uWSGI, alone
+and behind nginx.
 
 Run through bench/run.sh, which installs the peers and builds the project first. This script
 uses the Python standard library only and must run under Debian's /usr/bin/python3, the same
@@ -41,6 +42,8 @@ APACHE_MODULES = Path("/usr/lib/apache2/modules")
 MOD_WSGI = APACHE_MODULES / "mod_wsgi.so"
 SYSTEM_PYTHON = "/usr/bin/python3"
 UWSGI = "/usr/bin/uwsgi-core"
+NGINX = "/usr/sbin/nginx"
+NGINX_ETC = Path("/etc/nginx")  # Debian's proxy_params, uwsgi_params, mime.types
 WRK = "/usr/bin/wrk"
 GNUPLOT = "/usr/bin/gnuplot"
 
@@ -82,6 +85,9 @@ STREAM = Workload("stream", "streaming TTFB", "/stream", 1,
                   what="time to the first body byte of a streamed response (app pauses 100 ms "
                        "after its first chunk)")
 ALL_WORKLOADS = [w.name for w in WORKLOADS] + [STREAM.name]
+SERVER_NAMES = ["static", "mod_wsgi-daemon", "mod_wsgi-embedded", "gunicorn-gthread",
+                "gunicorn-sync", "uwsgi", "nginx-gunicorn", "nginx-uwsgi", "wsgid-httpd",
+                "wsgid-embedded", "wsgid-run", "wsgid-httpd-b"]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -126,7 +132,7 @@ def command_version(argv: list[str]) -> str:
 class Server:
     name: str
     label: str
-    kind: str                 # httpd | gunicorn | uwsgi | wsgid-run
+    kind: str                 # httpd | gunicorn | uwsgi | wsgid-run | nginx
     note: str = ""
     port: int = 0
     proc: subprocess.Popen | None = None
@@ -135,10 +141,17 @@ class Server:
     skipped: str = ""         # non-empty: why this server is not measured
     conf: tuple = ()          # httpd: (LoadModule lines, config body, embedded?)
     checks: dict = field(default_factory=dict)
+    backend: Server | None = None  # nginx: the app server behind it, on a UNIX socket
+    socket: Path | None = None     # a backend: the UNIX socket it listens on instead of a port
 
     @property
     def python(self) -> bool:
         return self.name != "static"
+
+    def roots(self) -> list[tuple[int, str]]:
+        """(pid, kind) of every process tree of this server: the front and its backend."""
+        out = [(self.proc.pid, self.kind)] if self.proc else []
+        return out + (self.backend.roots() if self.backend else [])
 
 
 class Bench:
@@ -262,9 +275,22 @@ DocumentRoot {self.tmp}/htdocs
                    note=f"--worker-class sync --workers {p * t} (same concurrency, one thread each)"),
             Server("uwsgi", "uWSGI http", "uwsgi",
                    note=f"--http (router process in front) --processes {p} --threads {t}"),
+            Server("nginx-gunicorn", "nginx → gunicorn gthread", "nginx",
+                   backend=Server("nginx-gunicorn-app", "gunicorn gthread", "gunicorn"),
+                   note=f"Debian nginx (proxy_params, HTTP/1.1 keep-alive upstream, buffering "
+                        f"on) → UNIX socket → gunicorn gthread --workers {p} --threads {t}"),
+            Server("nginx-uwsgi", "nginx → uWSGI", "nginx",
+                   backend=Server("nginx-uwsgi-app", "uWSGI", "uwsgi"),
+                   note=f"Debian nginx uwsgi_pass (uwsgi_params, buffering on) → UNIX socket → "
+                        f"uWSGI --socket --processes {p} --threads {t}"),
             httpd("wsgid-httpd", "mod_wsgid (httpd.conf)",
                   [f"LoadModule wsgid_module {self.mod_wsgid}"], daemon_body,
                   note=f"hand-written httpd.conf, same directives as mod_wsgi daemon, {p} x {t}"),
+            httpd("wsgid-embedded", "mod_wsgid embedded",
+                  [f"LoadModule wsgid_module {self.mod_wsgid}"],
+                  f"WSGIScriptAlias / {app} application-group=%{{GLOBAL}}\n", embedded=True,
+                  note=f"mod_wsgid without a process group (as mod_wsgi embedded): {p} children "
+                       f"x {t} threads"),
             Server("wsgid-run", "mod_wsgid (wsgid run)", "wsgid-run",
                    note=f"wsgid run PROFILE --listen, daemon = {{ processes = {p}, threads = {t} }}, "
                         "default sandbox, access log off"),
@@ -284,6 +310,8 @@ DocumentRoot {self.tmp}/htdocs
             module = self.compare_mod_wsgid if s.name == "wsgid-httpd-b" else self.mod_wsgid
             if s.name.startswith("wsgid") and not module.exists():
                 s.skipped = f"{module} not built"
+            if s.kind == "nginx" and not Path(NGINX).exists():
+                s.skipped = f"{NGINX} not installed (bench/run.sh installs it)"
             if s.name == "wsgid-run":
                 help_text = ""
                 if self.wsgid_cli.exists():
@@ -296,30 +324,61 @@ DocumentRoot {self.tmp}/htdocs
 
     # ---------------------------------------------------------------- lifecycle
 
+    def spawn(self, s: Server, d: Path) -> None:
+        s.dir = d
+        s.dir.mkdir(exist_ok=True)
+        os.chmod(s.dir, 0o755)
+        out = open(s.dir / "stdout.log", "ab")
+        argv, env = self.command(s)
+        s.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                  stderr=subprocess.STDOUT, cwd=str(s.dir), env=env,
+                                  start_new_session=True)
+        out.close()
+
+    def start_backend(self, s: Server) -> str:
+        """Start the app server behind a proxy on a UNIX socket; 'ready' once it accepts."""
+        b = s.backend
+        b.socket = self.tmp / s.name / "app" / "app.sock"
+        self.spawn(b, b.socket.parent)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if b.proc.poll() is not None:
+                return f"backend exited with {b.proc.returncode}"
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+                    c.connect(str(b.socket))
+                return "ready"
+            except OSError:
+                time.sleep(0.1)  # polling interval while waiting for readiness
+        return "backend not listening within 60 s"
+
     def start(self, s: Server) -> None:
+        s.dir = self.tmp / s.name
+        s.dir.mkdir(exist_ok=True)
+        if s.backend:
+            status = self.start_backend(s)
+            if status != "ready":
+                s.skipped = f"did not start ({status}); log tail: {self.server_logs(s)[-600:]!r}"
+                log(f"{s.name}: SKIPPED, {s.skipped}")
+                self.stop(s)
+                return
         for attempt in range(3):
             s.port = free_port()
-            s.dir = self.tmp / s.name
-            s.dir.mkdir(exist_ok=True)
-            os.chmod(s.dir, 0o755)
-            out = open(s.dir / "stdout.log", "ab")
-            argv, env = self.command(s)
-            s.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
-                                      stderr=subprocess.STDOUT, cwd=str(s.dir), env=env,
-                                      start_new_session=True)
-            out.close()
+            self.spawn(s, self.tmp / s.name)
             status = self.wait_ready(s, deadline=time.monotonic() + 60)
             if status == "ready":
                 log(f"{s.name}: up on 127.0.0.1:{s.port} (pid {s.proc.pid})")
                 return
             logs = self.server_logs(s)
-            self.stop(s)
+            self.stop(s, backend=False)
             if "Address already in use" in logs or "address already in use" in logs.lower():
                 continue
             s.skipped = f"did not start ({status}); log tail: {logs[-600:]!r}"
-            log(f"{s.name}: SKIPPED, {s.skipped}")
-            return
-        s.skipped = "no free port after 3 attempts"
+            break
+        else:
+            s.skipped = "no free port after 3 attempts"
+        log(f"{s.name}: SKIPPED, {s.skipped}")
+        self.stop(s)
 
     def command(self, s: Server) -> tuple[list[str], dict]:
         env = {k: v for k, v in os.environ.items()
@@ -336,18 +395,23 @@ DocumentRoot {self.tmp}/htdocs
             (d / "httpd.conf").write_text(conf)
             return [APACHE, "-d", str(d), "-f", str(d / "httpd.conf"), "-DFOREGROUND"], env
         if s.kind == "gunicorn":
-            common = [SYSTEM_PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{s.port}",
+            # Behind nginx: a UNIX socket nginx's workers (www-data) may connect to.
+            bind = (["--bind", f"unix:{s.socket}", "--umask", "0"] if s.socket
+                    else ["--bind", f"127.0.0.1:{s.port}"])
+            common = [SYSTEM_PYTHON, "-m", "gunicorn", *bind,
                       "--chdir", str(apps), "--log-level", "warning", "--graceful-timeout", "5",
                       "--timeout", "60"]
-            if s.name == "gunicorn-gthread":
+            if s.name != "gunicorn-sync":
                 extra = ["--worker-class", "gthread", "--workers", str(p), "--threads", str(t)]
             else:
                 extra = ["--worker-class", "sync", "--workers", str(p * t)]
             return common + extra + ["bench_app:application"], env
         if s.kind == "uwsgi":
             s.stop_signal = signal.SIGINT  # SIGTERM means "reload" to older uWSGI
-            return [UWSGI, "--plugins", "http,python3", "--http", f"127.0.0.1:{s.port}",
-                    "--http-keepalive", "--master", "--processes", str(p), "--threads", str(t),
+            listen = (["--plugins", "python3", "--socket", str(s.socket), "--chmod-socket=666"]
+                      if s.socket else ["--plugins", "http,python3", "--http",
+                                        f"127.0.0.1:{s.port}", "--http-keepalive"])
+            return [UWSGI, *listen, "--master", "--processes", str(p), "--threads", str(t),
                     "--chdir", str(apps), "--wsgi-file", str(apps / "bench_app.py"),
                     "--need-app", "--disable-logging", "--auto-procname", "--die-on-term",
                     "--buffer-size", "32768"], env
@@ -373,7 +437,60 @@ daemon = {{ processes = {p}, threads = {t} }}
 """)
             return [str(self.wsgid_cli), "run", str(profile), "--out", str(d / "rendered"),
                     "--listen", f"127.0.0.1:{s.port}", "--module", str(self.mod_wsgid)], env
+        if s.kind == "nginx":
+            (d / "nginx.conf").write_text(self.nginx_conf(d, s.port, s.backend))
+            return [NGINX, "-p", f"{d}/", "-c", str(d / "nginx.conf"),
+                    "-e", str(d / "error.log")], env
         raise ValueError(s.kind)
+
+    def nginx_conf(self, d: Path, port: int, backend: Server) -> str:
+        """Debian's nginx.conf as packaged (www-data, workers per core, 768 connections,
+        sendfile), no access log, and the site as Debian's snippets write it: proxy_params,
+        or uwsgi_params with uwsgi_pass. Buffering stays on (nginx's default)."""
+        if backend.kind == "uwsgi":
+            # The uwsgi protocol has one request per connection: no upstream keep-alive.
+            location = f"""include {NGINX_ETC}/uwsgi_params;
+      uwsgi_pass unix:{backend.socket};"""
+            upstream = ""
+        else:
+            upstream = f"""upstream app {{
+    server unix:{backend.socket};
+    keepalive 32;
+  }}"""
+            location = f"""include {NGINX_ETC}/proxy_params;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_pass http://app;"""
+        user = "user www-data;\n" if self.as_root else ""
+        temp = "\n  ".join(f"{k}_temp_path {d}/tmp-{k};"
+                           for k in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"])
+        return f"""# generated by bench/bench.py
+{user}worker_processes auto;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{
+  worker_connections 768;
+}}
+http {{
+  sendfile on;
+  tcp_nopush on;
+  types_hash_max_size 2048;
+  include {NGINX_ETC}/mime.types;
+  default_type application/octet-stream;
+  access_log off;
+  keepalive_requests 1000000;
+  client_max_body_size 16m;
+  {temp}
+  {upstream}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      {location}
+    }}
+  }}
+}}
+"""
 
     def wait_ready(self, s: Server, deadline: float) -> str:
         while time.monotonic() < deadline:
@@ -388,7 +505,12 @@ daemon = {{ processes = {p}, threads = {t} }}
             time.sleep(0.1)  # polling interval while waiting for readiness, not synchronisation
         return "not ready within 60 s"
 
-    def stop(self, s: Server) -> None:
+    def stop(self, s: Server, backend: bool = True) -> None:
+        self.stop_one(s)
+        if backend and s.backend:
+            self.stop_one(s.backend)
+
+    def stop_one(self, s: Server) -> None:
         if s.proc is None or s.proc.poll() is not None:
             return
         try:
@@ -470,10 +592,10 @@ daemon = {{ processes = {p}, threads = {t} }}
             for r in range(self.args.repeats):
                 order = targets[r % len(targets):] + targets[:r % len(targets)]
                 for s in order:
-                    before = cpu_sample(s.proc.pid, s.kind) if s.proc else {}
+                    before = cpu_sample(s.roots())
                     res = self.wrk(s, w, self.args.duration)
                     if res:
-                        after = cpu_sample(s.proc.pid, s.kind) if s.proc else {}
+                        after = cpu_sample(s.roots())
                         res.update(cpu_per_request(before, after, res["requests"]) or {})
                         runs[s.name].append(res)
                 line = ", ".join(f"{s.name} {runs[s.name][-1]['rps']:.0f}"
@@ -515,7 +637,8 @@ daemon = {{ processes = {p}, threads = {t} }}
         for s in self.servers:
             if s.skipped or s.proc is None or s.proc.poll() is not None:
                 continue
-            into[s.name] = process_tree_memory(s.proc.pid, s.kind)
+            into[s.name] = [row for pid, kind in s.roots()
+                            for row in process_tree_memory(pid, kind)]
 
     # ---------------------------------------------------------------- main
 
@@ -536,7 +659,8 @@ daemon = {{ processes = {p}, threads = {t} }}
         finally:
             for s in self.servers:
                 self.stop(s)
-            leftovers = [s.name for s in self.servers if s.proc and s.proc.poll() is None]
+            leftovers = [s.name for s in self.servers for x in (s, s.backend)
+                         if x and x.proc and x.proc.poll() is None]
             if leftovers:
                 log(f"still running after stop: {leftovers}")
         meta = self.meta(started, load_before)
@@ -556,6 +680,7 @@ daemon = {{ processes = {p}, threads = {t} }}
         }
         add_ratios(data)
         data["targets"] = evaluate_targets(data)
+        data["targets_17"] = evaluate_targets_17(data)
         if not self.args.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
         else:
@@ -588,11 +713,13 @@ daemon = {{ processes = {p}, threads = {t} }}
             "processes": self.procs_p, "threads": self.threads_t,
             "duration_s": self.args.duration, "warmup_s": self.args.warmup,
             "repeats": self.args.repeats, "stream_requests": self.args.stream_requests,
+            "quick": self.args.quick,
             "versions": {
                 "apache": command_version([APACHE, "-v"]).replace("Server version: ", ""),
                 "mod_wsgi": dpkg_version("libapache2-mod-wsgi-py3"),
                 "gunicorn": dpkg_version("gunicorn"),
                 "uwsgi": dpkg_version("uwsgi-core"),
+                "nginx": command_version([NGINX, "-v"]).replace("nginx version: ", ""),
                 "wrk": dpkg_version("wrk"),
                 "python": command_version([SYSTEM_PYTHON, "--version"]),
             },
@@ -701,6 +828,8 @@ def process_role(pid: int, root: int, kind: str, parents: dict[int, int]) -> str
         exe = os.readlink(f"/proc/{pid}/exe")
     except OSError:
         exe = ""
+    if kind == "nginx":
+        return "proxy"  # master and workers: the front that speaks HTTP to the client
     if kind == "gunicorn":
         return "master" if pid == root else "worker"
     if kind == "uwsgi":
@@ -734,12 +863,13 @@ def process_tree(root: int, parents: dict[int, int]) -> set[int]:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_sample(root: int, kind: str) -> dict[int, tuple[float, int, str]]:
-    """Per process of the server's tree: CPU seconds used so far (user + system, all threads),
-    context switches so far (voluntary + involuntary, summed over its threads), and its role."""
+def cpu_sample(roots: list[tuple[int, str]]) -> dict[int, tuple[float, int, str]]:
+    """Per process of the server's trees (a proxy and its backend are two): CPU seconds used so
+    far (user + system, all threads), context switches so far (voluntary + involuntary, summed
+    over its threads), and its role."""
     out = {}
     parents = proc_table()
-    for pid in process_tree(root, parents):
+    for root, kind, pid in [(r, k, pid) for r, k in roots for pid in process_tree(r, parents)]:
         stat = read_text(Path(f"/proc/{pid}/stat"))
         if not stat:
             continue
@@ -812,6 +942,12 @@ def memory_summary(rows: list[dict]) -> dict:
 
 # --------------------------------------------------------------------------- targets
 
+def target_row(what: str, goal: str, measured: str | None, ok) -> dict:
+    """One row of a targets table; not measured when there is no measured value."""
+    return {"target": what, "goal": goal, "measured": measured,
+            "met": None if measured is None else bool(ok)}
+
+
 def evaluate_targets(data: dict) -> list[dict]:
     """Issue 8's targets for mod_wsgid daemon mode (the hand-written httpd.conf)."""
     me, res = "wsgid-httpd", data["results"]
@@ -830,8 +966,7 @@ def evaluate_targets(data: dict) -> list[dict]:
             return None
 
     def add(what, goal, measured, ok):
-        targets.append({"target": what, "goal": goal, "measured": measured,
-                        "met": None if measured is None else bool(ok)})
+        targets.append(target_row(what, goal, measured, ok))
 
     r = ratio("hello")
     add("hello req/s vs mod_wsgi daemon", ">= 2.0x", r and f"{r:.2f}x", r and r >= 2.0)
@@ -860,6 +995,40 @@ def evaluate_targets(data: dict) -> list[dict]:
     errs = res.get("sleep", {}).get(me, {}).get("non2xx")
     add("queueing p99 vs mod_wsgi daemon, no 5xx", "no worse, 0 non-2xx",
         a and b and f"{a:.1f} vs {b:.1f} ms, {errs} non-2xx", a and b and a <= b and errs == 0)
+    return targets
+
+
+def evaluate_targets_17(data: dict) -> list[dict]:
+    """Issue 17's targets for mod_wsgid daemon mode against what users deploy, this run."""
+    me, res = "wsgid-httpd", data["results"]
+    targets = []
+
+    def median(wl, name, key="rps"):
+        try:
+            return res[wl][name][key]["median"]
+        except KeyError:
+            return None
+
+    def add(what, goal, measured, ok):
+        targets.append(target_row(what, goal, measured, ok))
+
+    def vs(what, wl, other, factor, key="rps", lower=False):
+        a, b = median(wl, me, key), median(wl, other, key)
+        r = a / b if a is not None and b else None
+        add(what, f"{'<=' if lower else '>='} {factor}x", r and f"{r:.2f}x",
+            r and (r <= factor if lower else r >= factor))
+
+    vs("1 MiB GET req/s vs static httpd", "get1m", "static", 0.8)
+    others = [n for n in res.get("get1m", {}) if n != "static" and not n.startswith("wsgid")]
+    best = max(others, key=lambda n: median("get1m", n), default=None)
+    vs(f"1 MiB GET req/s vs the best other server ({best})", "get1m", best, 1.0)
+    vs("1 MiB POST echo req/s vs mod_wsgi embedded", "post1m", "mod_wsgi-embedded", 1.0)
+    vs("hello req/s vs mod_wsgi embedded", "hello", "mod_wsgi-embedded", 0.9)
+    vs("hello CPU per request vs mod_wsgi embedded", "hello", "mod_wsgi-embedded", 1.1,
+       key="cpu_us_per_req", lower=True)
+    a, b = median("hello", me, "p99_ms"), median("hello", "mod_wsgi-embedded", "p99_ms")
+    add("hello p99 vs mod_wsgi embedded", "no worse", a and b and f"{a:.2f} vs {b:.2f} ms",
+        a and b and a <= b)
     return targets
 
 
@@ -959,12 +1128,14 @@ def report_markdown(data: dict) -> str:
             lines.append(f"| {labels[n]} | **all** | | {t['rss_mib']:.1f} | **{t['pss_mib']:.1f}** | "
                          f"{t['uss_mib']:.1f} | {idle['total']['pss_mib']:.1f} |")
         lines.append("")
-    if data["targets"]:
-        lines.append("**Issue 8 targets for mod_wsgid daemon mode (httpd.conf), this run:**")
+    for key, issue in [("targets", 8), ("targets_17", 17)]:
+        if not data.get(key):
+            continue
+        lines.append(f"**Issue {issue} targets for mod_wsgid daemon mode (httpd.conf), this run:**")
         lines.append("")
         lines.append("| target | goal | measured | met |")
         lines.append("|---|---|---|---|")
-        for t in data["targets"]:
+        for t in data[key]:
             met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
             lines.append(f"| {t['target']} | {t['goal']} | {t['measured'] or '–'} | {met} |")
         lines.append("")
@@ -983,6 +1154,13 @@ def report_markdown(data: dict) -> str:
 
 # --------------------------------------------------------------------------- charts
 
+def server_colors() -> dict[str, str]:
+    """One colour per server, the same in every chart and every run."""
+    colors = ["#7f7f7f", "#1f77b4", "#aec7e8", "#2ca02c", "#98df8a", "#9467bd", "#ff7f0e",
+              "#c5b0d5", "#d62728", "#e377c2", "#ff9896", "#8c564b"]
+    return dict(zip(SERVER_NAMES, colors))
+
+
 def gnuplot_charts(data: dict, out_dir: Path) -> list[Path]:
     if not Path(GNUPLOT).exists():
         log("gnuplot not installed: no charts")
@@ -994,8 +1172,7 @@ def gnuplot_charts(data: dict, out_dir: Path) -> list[Path]:
     res = data["results"]
     wls = [w for w in WORKLOADS if w.name in res]
     made = []
-    colors = ["#7f7f7f", "#1f77b4", "#aec7e8", "#2ca02c", "#98df8a", "#9467bd", "#d62728", "#ff9896"]
-    color = {n: colors[i % len(colors)] for i, n in enumerate(data["servers"])}
+    color = server_colors()
     common = ("set terminal pngcairo noenhanced size 1400,640 font 'DejaVu Sans,11'\n"
               "set style data histogram\nset style fill solid 0.9 border -1\n"
               "set key outside right top vertical\nset grid ytics\n"
@@ -1054,7 +1231,7 @@ def gnuplot_charts(data: dict, out_dir: Path) -> list[Path]:
 
     # Memory: PSS of every role, stacked per server.
     if data["memory"]:
-        roles = ["parent", "launcher", "master", "router", "worker", "daemon", "other"]
+        roles = ["proxy", "parent", "launcher", "master", "router", "worker", "daemon", "other"]
         rows = [(n, memory_summary(data["memory"][n])) for n in servers if n in data["memory"]]
         roles = [r for r in roles if any(r in s for _, s in rows)]
         dat = work / "memory.dat"
@@ -1063,7 +1240,8 @@ def gnuplot_charts(data: dict, out_dir: Path) -> list[Path]:
                 vals = [f"{s[r]['pss_total_mib']:.3f}" if r in s else "0" for r in roles]
                 f.write(f'"{labels[n]}" ' + " ".join(vals) + "\n")
         png = out_dir / "memory.png"
-        role_colors = {"parent": "#1f77b4", "launcher": "#17becf", "master": "#8c564b",
+        role_colors = {"proxy": "#ff7f0e", "parent": "#1f77b4", "launcher": "#17becf",
+                       "master": "#8c564b",
                        "router": "#bcbd22", "worker": "#2ca02c", "daemon": "#d62728",
                        "other": "#7f7f7f"}
         plots = [f"'{dat}' using {i + 2}{':xtic(1)' if i == 0 else ''} title '{r} (all)' "
@@ -1101,6 +1279,113 @@ def gnuplot_charts(data: dict, out_dir: Path) -> list[Path]:
     return made
 
 
+# --------------------------------------------------------------------------- history
+
+HISTORY_RUNS = 20      # runs the history charts show
+HISTORY_WORKLOADS = ["hello", "get1m", "post1m", "file10m"]
+
+
+def history_record(data: dict) -> dict:
+    """One run in one compact line: what is needed to follow the ratios across runs."""
+    m = data["meta"]
+    res = data["results"]
+    return {
+        "date": m["date"], "git": m["git"], "quick": m["quick"], "cores": m["cores"],
+        "processes": m["processes"], "threads": m["threads"], "duration_s": m["duration_s"],
+        "repeats": m["repeats"], "loadavg": [m["loadavg_before"][0], m["loadavg_after"][0]],
+        "ratio": {w: {n: round(r["ratio"]["median"], 3) for n, r in per.items() if r.get("ratio")}
+                  for w, per in res.items()},
+        "rps": {w: {n: round(r["rps"]["median"], 1) for n, r in per.items()}
+                for w, per in res.items()},
+        "cpu_us": {w: {n: round(r["cpu_us_per_req"]["median"], 1) for n, r in per.items()}
+                   for w, per in res.items()},
+    }
+
+
+def append_history(path: Path, data: dict) -> list[dict]:
+    """Append this run to the history file and return the whole history, oldest first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        f.write(json.dumps(history_record(data), separators=(",", ":"), ensure_ascii=False)
+                + "\n")
+    runs = []
+    for line in read_text(path).splitlines():
+        try:
+            runs.append(json.loads(line))
+        except json.JSONDecodeError:
+            log(f"{path}: skipping a line that is not JSON")
+    return runs
+
+
+def history_charts(runs: list[dict], labels: dict[str, str], out_dir: Path) -> list[Path]:
+    """Two charts over the last runs: req/s and CPU per request, both relative to mod_wsgi
+    daemon mode in the same run, one panel per workload, one line per server."""
+    runs = [r for r in runs if r.get("cpu_us")]
+    # Quick runs are too noisy to follow a trend: drawn only until there is a full run.
+    runs = ([r for r in runs if not r.get("quick")] or runs)[-HISTORY_RUNS:]
+    if not runs or not Path(GNUPLOT).exists():
+        return []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="wsgid-bench-history-"))
+    try:
+        return draw_history(runs, labels, out_dir, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def draw_history(runs: list[dict], labels: dict[str, str], out_dir: Path,
+                 work: Path) -> list[Path]:
+    color = server_colors()
+    workloads = [w for w in HISTORY_WORKLOADS if any(w in r["ratio"] for r in runs)]
+
+    def rps_ratio(r, w, n):
+        return r["ratio"].get(w, {}).get(n)
+
+    def cpu_ratio(r, w, n):
+        cpu = r["cpu_us"].get(w, {})
+        return cpu[n] / cpu[BASELINE] if cpu.get(n) and cpu.get(BASELINE) else None
+
+    made = []
+    for name, what, value in [("history_throughput", "req/s", rps_ratio),
+                              ("history_cpu", "server CPU per request", cpu_ratio)]:
+        panels = []
+        for w in workloads:
+            servers = [n for n in SERVER_NAMES if any(value(r, w, n) for r in runs)]
+            if not servers:
+                continue
+            dat = work / f"{name}-{w}.dat"
+            with open(dat, "w") as f:
+                for i, r in enumerate(runs):
+                    tic = f"{r['date'][5:16]} {r['git']}{' *' if r.get('quick') else ''}"
+                    vals = [value(r, w, n) for n in servers]
+                    f.write(f'{i} "{tic}" ' + " ".join("?" if v is None else f"{v:.4g}"
+                                                       for v in vals) + "\n")
+            label = next(x.label for x in WORKLOADS if x.name == w)
+            plots = [f"'{dat}' using 1:{c + 3}{':xtic(2)' if c == 0 else ''} "
+                     f"title '{labels.get(n, n)}' with linespoints lw 2 pt 7 "
+                     f"lc rgb '{color.get(n, '#000000')}'"
+                     for c, n in enumerate(servers)]
+            panels.append(f"set title '{label}'\nplot " + ", \\\n  ".join(plots) + "\n")
+        if not panels:
+            continue
+        png = out_dir / f"{name}.png"
+        rows = (len(panels) + 1) // 2
+        script = (f"set terminal pngcairo noenhanced size 1800,{520 * rows} font 'DejaVu Sans,10'\n"
+                  f"set output '{png}'\nset datafile missing '?'\nset grid ytics\n"
+                  "set key outside right top vertical\nset xtics rotate by -30 nomirror\n"
+                  f"set xrange [-0.5:{len(runs) - 0.5}]\n"
+                  f"set ylabel '{what} / mod_wsgi daemon'\nset logscale y 2\n"
+                  "set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 "
+                  "lc rgb 'black' front\n"
+                  f"set multiplot layout {rows},2 title '{what} relative to mod_wsgi daemon mode "
+                  f"in the same run, last {len(runs)} runs (* quick run: noisier)'\n"
+                  + "".join(panels) + "unset multiplot\n")
+        (work / f"{name}.gp").write_text(script)
+        subprocess.run([GNUPLOT, str(work / f"{name}.gp")], check=True)
+        made.append(png)
+    return made
+
+
 # --------------------------------------------------------------------------- CLI
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -1118,6 +1403,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--json", default=str(BENCH_DIR / "results" / "latest.json"))
     ap.add_argument("--charts", default=str(REPO / "docs" / "performance"),
                     help="directory for PNG charts ('' for none)")
+    ap.add_argument("--history", default=None,
+                    help="JSON-lines file this run is appended to and the history charts are "
+                         "drawn from (default: history.jsonl beside --json; '' for none)")
     ap.add_argument("--keep", action="store_true", help="keep the run directory (configs, logs)")
     ap.add_argument("--compare-build", default="",
                     help="another build tree: adds server wsgid-httpd-b (wsgid-httpd's config, "
@@ -1125,12 +1413,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if args.quick:
         args.duration, args.warmup, args.repeats, args.stream_requests = 2, 1, 1, 5
-    server_names = ["static", "mod_wsgi-daemon", "mod_wsgi-embedded", "gunicorn-gthread",
-                    "gunicorn-sync", "uwsgi", "wsgid-httpd", "wsgid-run"]
     args.servers = [s for s in args.servers.split(",") if s]
     for s in args.servers:
-        if s not in server_names:
-            ap.error(f"unknown server {s!r}; known: {', '.join(server_names)}")
+        if s not in SERVER_NAMES:
+            ap.error(f"unknown server {s!r}; known: {', '.join(SERVER_NAMES)}")
     args.workloads = [w for w in args.workloads.split(",") if w] or ALL_WORKLOADS
     for w in args.workloads:
         if w not in ALL_WORKLOADS:
@@ -1161,8 +1447,19 @@ def main(argv: list[str]) -> int:
     print()
     print(text)
     log(f"wrote {out} and {out.with_suffix('.md')}")
+    history = (out.parent / "history.jsonl" if args.history is None
+               else Path(args.history) if args.history else None)
+    runs = append_history(history, data) if history and data["results"] else []
+    if history and runs:
+        log(f"appended this run to {history} ({len(runs)} runs)")
     if args.charts:
-        for png in gnuplot_charts(data, Path(args.charts)):
+        labels = {n: s["label"] for n, s in data["servers"].items()}
+        for r in runs:  # labels of servers not in this run, from the names
+            for per in r["ratio"].values():
+                for n in per:
+                    labels.setdefault(n, n)
+        for png in gnuplot_charts(data, Path(args.charts)) + history_charts(runs, labels,
+                                                                             Path(args.charts)):
             log(f"chart {png}")
     measured = sum(len(v) for v in data["results"].values())
     return 0 if measured else 1

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The benchmark in one command: mod_wsgid side by side with mod_wsgi (daemon and embedded),
-# gunicorn (gthread, sync), uWSGI and a static-file httpd. See bench/README.md.
+# The benchmark in one command: mod_wsgid (daemon and embedded) side by side with mod_wsgi
+# (daemon and embedded), gunicorn (gthread, sync; alone and behind nginx), uWSGI (alone and
+# behind nginx) and a static-file httpd. See bench/README.md.
 #
-#   bash bench/run.sh                 # full run (about 12 minutes on 2 cores)
-#   bash bench/run.sh --quick         # smoke run (about 2 minutes)
+#   bash bench/run.sh                 # full run (about 18 minutes on 2 cores)
+#   bash bench/run.sh --quick         # smoke run (about 4 minutes)
 #   bash bench/run.sh --help          # every option
 #
 # Environment: WSGID_BUILD_DIR=DIR measures that build tree instead of ./build;
@@ -20,6 +21,7 @@ declare -A need=(
   [gunicorn]=/usr/bin/gunicorn
   [uwsgi-core]=/usr/bin/uwsgi-core
   [uwsgi-plugin-python3]=/usr/lib/uwsgi/plugins/python3_plugin.so
+  [nginx]=/usr/sbin/nginx
   [gnuplot-nox]=/usr/bin/gnuplot
   [python3]=/usr/bin/python3
 )
@@ -32,10 +34,20 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "bench: missing ${missing[*]}; run as root to install them with apt-get" >&2
     exit 1
   fi
-  echo "bench: installing ${missing[*]}"
   apt-get update -qq
+  # nginx: Debian 12 has the small nginx-light flavour (proxy and uwsgi modules built in);
+  # Debian 13 dropped it and its plain nginx is the small one.
+  for i in "${!missing[@]}"; do
+    if [ "${missing[$i]}" = nginx ] && [ -n "$(apt-cache policy nginx-light 2>/dev/null \
+         | sed -n 's/^ *Candidate: *//p' | grep -v '(none)')" ]; then
+      missing[$i]=nginx-light
+    fi
+  done
+  echo "bench: installing ${missing[*]}"
   # apache2-bin, not apache2: the peers need the binary and modules, not a system service.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # bench.py starts its own nginx with its own nginx.conf; the packaged service is not needed.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
 fi
 
 # The project: measure what is built; build it when it is not.

@@ -1,5 +1,5 @@
-"""bench/bench.py end to end, briefly: static httpd, mod_wsgi daemon mode and mod_wsgid on the
-hello workload, one 1-second run each. What is checked is the instrument (every server
+"""bench/bench.py end to end, briefly: static httpd, mod_wsgi daemon mode and mod_wsgid (daemon
+and embedded mode) on the hello workload, one 1-second run each. What is checked is the instrument (every server
 answered and was measured, the per-request CPU figures and memory table are there, the JSON
 and Markdown agree, nothing is left running), never a speed."""
 
@@ -14,7 +14,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench" / "bench.py"
-SERVERS = ["static", "mod_wsgi-daemon", "wsgid-httpd"]
+SERVERS = ["static", "mod_wsgi-daemon", "wsgid-httpd", "wsgid-embedded"]
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,7 @@ def test_cpu_per_request_by_role(run):
         assert sum(roles.values()) == pytest.approx(hello[name]["cpu_us_per_req"]["median"],
                                                     rel=0.05)
     assert "daemon" not in hello["static"]["cpu_us_by_role"]
+    assert "daemon" not in hello["wsgid-embedded"]["cpu_us_by_role"]
     assert hello["wsgid-httpd"]["cpu_us_by_role"].get("daemon", 0) > 0
     assert hello["wsgid-httpd"]["cpu_ratio"] > 0
     assert hello["mod_wsgi-daemon"]["cpu_ratio"] == pytest.approx(1.0)
@@ -84,9 +85,25 @@ def test_memory_and_report(run):
     assert "Server CPU per request relative to mod_wsgi daemon mode" in md
     assert "| mod_wsgid (httpd.conf) |" in md
     assert "Issue 8 targets" in md
+    assert "Issue 17 targets" in md
     charts = {p.name for p in (run["out"] / "charts").glob("*.png")}
     if Path("/usr/bin/gnuplot").exists():
         assert {"throughput.png", "cpu_per_request.png", "memory.png"} <= charts, charts
+
+
+def test_history_beside_the_results(run):
+    # One line for this run, next to --json (so a test run never touches the committed
+    # bench/results/history.jsonl), with the ratios and CPU per request the charts draw.
+    lines = (run["out"] / "history.jsonl").read_text().splitlines()
+    assert len(lines) == 1, lines
+    record = json.loads(lines[0])
+    assert sorted(record["ratio"]["hello"]) == sorted(SERVERS)
+    assert record["ratio"]["hello"]["mod_wsgi-daemon"] == pytest.approx(1.0)
+    assert all(record["cpu_us"]["hello"][n] > 0 for n in SERVERS)
+    assert record["git"] and record["date"] and record["quick"] is False
+    charts = {p.name for p in (run["out"] / "charts").glob("*.png")}
+    if Path("/usr/bin/gnuplot").exists():
+        assert {"history_throughput.png", "history_cpu.png"} <= charts, charts
 
 
 def test_cleans_up(run):
