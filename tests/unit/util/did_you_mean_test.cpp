@@ -1,4 +1,4 @@
-#include "profile/nearest.hpp"
+#include "did_you_mean.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "nearest.hpp"
+#include "did_you_mean.hpp"
 
 #include <algorithm>
 #include <cctype>
