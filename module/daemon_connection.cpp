@@ -11,22 +11,9 @@
 
 #include "group_credential.hpp"
 #include "log.hpp"
+#include "unix_address.hpp"
 
 namespace wsgid {
-
-UnixAddress unix_address(const char* path) {
-  UnixAddress a;
-  a.addr.sun_family = AF_UNIX;
-  const std::size_t n = std::min(std::strlen(path), sizeof(a.addr.sun_path) - 1);
-  std::memcpy(a.addr.sun_path, path, n);
-  if (path[0] == '@') {
-    a.addr.sun_path[0] = '\0';  // the abstract namespace: the name's bytes, nothing after
-    a.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + n);
-  } else {
-    a.length = static_cast<socklen_t>(sizeof(a.addr));
-  }
-  return a;
-}
 
 int connect_once(request_rec* r, const DaemonGroup& g, const ConnectOptions& options) {
   const int fd =
@@ -41,8 +28,10 @@ int connect_once(request_rec* r, const DaemonGroup& g, const ConnectOptions& opt
   if (options.send_buffer > 0) {
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &options.send_buffer, sizeof options.send_buffer);
   }
-  const UnixAddress address = unix_address(g.socket_path);
-  if (connect(fd, address.get(), address.length) != 0) {
+  // A path too long for sun_path never gets here: daemon_socket.cpp refuses it at start-up.
+  const auto address = unix_address(g.socket_path);
+  if (!address) errno = ENAMETOOLONG;
+  if (!address || connect(fd, address->get(), address->length) != 0) {
     const int err = errno;
     close(fd);
     errno = err;

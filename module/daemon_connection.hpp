@@ -1,13 +1,10 @@
-// A worker's connections to daemon sockets: the socket's address (a path, or "@name" in the
-// abstract namespace), one way to connect to it, with the listener's identity checked before
+// A worker's connections to daemon sockets (addresses from util/unix_address.hpp: a path, or
+// "@name" in the abstract namespace): one way to connect to one, with the listener's identity checked before
 // the group's secret goes out, and this worker child's pool of idle connections. Used by the
-// request exchange (daemon_exchange.cpp), the Python hook calls (python_hooks.cpp) and, for
-// the address, the embedded daemon's listener (embedded_daemon.cpp).
+// request exchange (daemon_exchange.cpp) and the Python hook calls (python_hooks.cpp).
 #pragma once
 
 #include <httpd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <mutex>
 #include <string>
@@ -17,16 +14,6 @@
 #include "config.hpp"
 
 namespace wsgid {
-
-struct UnixAddress {
-  sockaddr_un addr{};
-  socklen_t length = 0;
-  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&addr); }
-};
-
-// "@name" is the abstract namespace ("\0name"); anything else a file path. A path too long for
-// sun_path is cut short (daemon_socket.cpp refuses such paths at start-up).
-UnixAddress unix_address(const char* path);
 
 struct ConnectOptions {
   bool nonblocking = false;  // else blocking, bounded by `timeout_seconds` (connect included)

@@ -5,28 +5,25 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "log.hpp"
+#include "unix_address.hpp"
 
 namespace wsgid {
 
 int create_daemon_socket(server_rec* s, const char* group, const char* path, int backlog,
                          uid_t owner) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (std::strlen(path) >= sizeof(addr.sun_path)) {
+  const auto addr = unix_address(path);
+  if (!addr) {
     log_server(s, APLOG_CRIT, 0, "WSGID0201",
                "socket path %s for daemon group '%s' is longer than %zu bytes: set a shorter "
                "WSGISocketPrefix",
-               path, group, sizeof(addr.sun_path) - 1);
+               path, group, kMaxUnixPath);
     return -1;
   }
-  std::strcpy(addr.sun_path, path);
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     log_server(s, APLOG_CRIT, errno, "WSGID0202", "cannot create socket for daemon group '%s'",
@@ -36,7 +33,7 @@ int create_daemon_socket(server_rec* s, const char* group, const char* path, int
   unlink(path);
   // Bind under a tight umask so the socket is never briefly connectable by others.
   const mode_t old_umask = umask(0077);
-  const int rc = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  const int rc = bind(fd, addr->get(), addr->length);
   umask(old_umask);
   if (rc != 0) {
     log_server(s, APLOG_CRIT, errno, "WSGID0202",

@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "config.hpp"
-#include "suggest.hpp"
+#include "did_you_mean.hpp"
 
 namespace wsgid {
 namespace {
@@ -37,11 +37,10 @@ constexpr const char* kAliasOptions =
     "process-group, application-group, callable-object, pass-authorization";
 
 const char* unknown_option(cmd_parms* cmd, const char* name, const char* valid) {
-  const std::string_view near = nearest_option(name, valid);
-  if (!near.empty()) {
+  if (const auto near = nearest_in_list(name, valid)) {
     return fail(cmd, "WSGID0001",
                 "option '%s' is not known (did you mean '%.*s'?); valid options are: %s", name,
-                static_cast<int>(near.size()), near.data(), valid);
+                static_cast<int>(near->size()), near->data(), valid);
   }
   return fail(cmd, "WSGID0001", "option '%s' is not known; valid options are: %s", name, valid);
 }

@@ -28,6 +28,7 @@
 #include "daemon_connection.hpp"
 #include "log.hpp"
 #include "python_library.hpp"
+#include "unix_address.hpp"
 
 namespace wsgid {
 namespace {
@@ -117,9 +118,10 @@ bool Embedded::start() {
   socket_name_ = "@wsgid-embedded-" + std::to_string(getpid()) + "-" + std::to_string(nonce);
   listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) return fail(errno, "socket() failed");
-  const UnixAddress address = unix_address(socket_name_.c_str());
+  const auto address = unix_address(socket_name_);
+  if (!address) return fail(ENAMETOOLONG, "cannot listen on a private UNIX socket");
   const int threads = mpm_query(AP_MPMQ_MAX_THREADS, 1);
-  if (::bind(listen_fd_, address.get(), address.length) != 0 ||
+  if (::bind(listen_fd_, address->get(), address->length) != 0 ||
       ::listen(listen_fd_, std::max(threads * 2, 16)) != 0) {
     return fail(errno, "cannot listen on a private UNIX socket");
   }

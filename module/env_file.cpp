@@ -10,7 +10,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "common/unique_fd.hpp"
+#include "unique_fd.hpp"
 
 namespace wsgid {
 namespace {

@@ -18,8 +18,6 @@ bool SeccompFilter::load_file(const char* path, bool learning, std::string& erro
 }
 
 bool SeccompFilter::apply(std::string& error) const {
-  // Filters compiled to trap (rather than notify) still get their syscall logged.
-  if (!sandbox::install_sigsys_reporter(STDERR_FILENO, error)) return false;
   const int listener = sandbox::load_filter_with_listener(program_, error);
   if (listener < 0) {
     error = "seccomp-filter=" + path_ + ": " + error;

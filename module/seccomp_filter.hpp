@@ -1,6 +1,6 @@
 // A daemon's compiled seccomp filter: read while the daemon may still read root-only files,
 // applied by the Python side after start-up and preloading. The reading and loading are
-// wsgid_filter_loader's (no libseccomp in httpd's processes); this adapts it to the ABI table.
+// util/filter_loader's (no libseccomp in httpd's processes); this adapts it to the ABI table.
 #pragma once
 
 #include <cstddef>

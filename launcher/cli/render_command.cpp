@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "exit_code.hpp"
+#include "pipeline.hpp"
 #include "profile_loading.hpp"
 #include "render/module_path.hpp"
 #include "render/render.hpp"
@@ -23,7 +24,7 @@ int render_command(const Arguments& args, std::ostream& out, std::ostream& err) 
   options.module_path = render::resolve_module_path(
       module == args.options.end() ? std::nullopt : std::optional(module->second));
   try {
-    for (const auto& warning : render::render_into(*loaded.profile, options)) {
+    for (const auto& warning : build_into(*loaded.profile, options)) {
       err << "wsgid: warning: " << warning << "\n";
     }
   } catch (const std::exception& error) {

@@ -15,6 +15,7 @@
 
 #include "commands.hpp"
 #include "exit_code.hpp"
+#include "pipeline.hpp"
 #include "profile/python_home.hpp"
 #include "profile_loading.hpp"
 #include "render/module_path.hpp"
@@ -44,7 +45,7 @@ bool render_checked(const profile::Profile& profile, const render::RenderOptions
       render::RenderOptions scratch = options;
       scratch.out_dir = options.out_dir / ".candidate";
       fs::remove_all(scratch.out_dir);
-      (void)render::render_into(profile, scratch);
+      (void)build_into(profile, scratch);
       const auto checked = supervise::check_config(scratch.out_dir / "httpd.conf");
       fs::remove_all(scratch.out_dir);
       if (checked.exit_status != 0) {
@@ -52,7 +53,7 @@ bool render_checked(const profile::Profile& profile, const render::RenderOptions
         return false;
       }
     }
-    for (const auto& warning : render::render_into(profile, options)) {
+    for (const auto& warning : build_into(profile, options)) {
       err << "wsgid: warning: " << warning << "\n";
     }
   } catch (const std::exception& error) {
@@ -78,7 +79,7 @@ std::optional<bool> daemons_only_change(const profile::Profile& profile,
                                         const render::RenderOptions& options, std::ostream& err) {
   try {
     const auto rendering = render::with_identities(profile, options);
-    const auto files = render::render(profile, rendering);
+    const auto files = build_files(profile, rendering);
     for (const auto& f : files) {
       if (f.relative.extension() != ".conf") continue;
       std::ifstream in(options.out_dir / f.relative, std::ios::binary);

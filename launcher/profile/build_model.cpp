@@ -173,15 +173,16 @@ Daemon build_daemon(const toml::table& t) {
 }
 
 Sandbox build_sandbox(const toml::table& t) {
-  Sandbox sandbox;
-  sandbox.seccomp = text(t, "seccomp") == "default";
-  sandbox.allow = texts(t, "allow");
-  sandbox.deny = texts(t, "deny");
-  sandbox.action = text(t, "action");
-  sandbox.filesystem = boolean(t, "filesystem");
-  for (const auto& path : texts(t, "read")) sandbox.read.emplace_back(path);
-  for (const auto& path : texts(t, "write")) sandbox.write.emplace_back(path);
-  return sandbox;
+  Sandbox out;
+  out.seccomp.base = text(t, "seccomp");
+  out.seccomp.allow = texts(t, "allow");
+  out.seccomp.deny = texts(t, "deny");
+  // The walker accepted only the action names parse_action knows.
+  out.seccomp.action = sandbox::parse_action(text(t, "action")).value_or(out.seccomp.action);
+  out.filesystem = boolean(t, "filesystem");
+  for (const auto& path : texts(t, "read")) out.read.emplace_back(path);
+  for (const auto& path : texts(t, "write")) out.write.emplace_back(path);
+  return out;
 }
 
 App build_app(const std::string& spec) {

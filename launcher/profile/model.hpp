@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "listen_address.hpp"
+#include "sandbox/policy.hpp"
 
 namespace wsgid::profile {
 
@@ -119,10 +120,7 @@ struct Daemon {
 };
 
 struct Sandbox {
-  bool seccomp = true;
-  std::vector<std::string> allow;
-  std::vector<std::string> deny;
-  std::string action;  // "errno", "kill" or "log"
+  sandbox::Policy seccomp;  // compiled by the sandbox stage when enabled()
   // Landlock: the daemons open only the app, Python and system files, plus these.
   bool filesystem = true;
   std::vector<std::filesystem::path> read;

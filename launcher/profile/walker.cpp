@@ -6,7 +6,7 @@
 
 #include "codes.hpp"
 #include "display_text.hpp"
-#include "nearest.hpp"
+#include "did_you_mean.hpp"
 
 namespace wsgid::profile {
 namespace {

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "httpd_conf.hpp"
+#include "atomic_file.hpp"
 #include "site_conf.hpp"
 #include "unique_fd.hpp"
 
@@ -20,38 +21,22 @@ namespace fs = std::filesystem;
   throw fs::filesystem_error(what, path, std::error_code(errno, std::generic_category()));
 }
 
-struct Owner {
-  uid_t uid = static_cast<uid_t>(-1);  // -1: leave as created (the launcher's own uid)
-  gid_t gid = static_cast<gid_t>(-1);
-};
-
 // mkdir if missing, then mode and owner set whether it was new or not, so a directory left by
 // an older wsgid (or made by hand for --out) is tightened too.
-void directory(const fs::path& path, mode_t mode, Owner owner = {}) {
+void directory(const fs::path& path, mode_t mode, FileOwner owner = {}) {
   fs::create_directories(path);
   if (::chown(path.c_str(), owner.uid, owner.gid) != 0) fail("cannot chown", path);
   if (::chmod(path.c_str(), mode) != 0) fail("cannot chmod", path);
 }
 
-void write_file(const fs::path& target, const std::string& content, Owner owner) {
-  // Written beside and renamed, so a reload never reads a half-written file; created 0600 and
-  // given to its owner before a byte is written, so no one else ever sees the content.
-  const fs::path temporary = target.string() + ".tmp";
-  ::unlink(temporary.c_str());
-  UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                     S_IRUSR | S_IWUSR));
-  if (fd.get() < 0) fail("cannot create", temporary);
-  if (::fchown(fd.get(), owner.uid, owner.gid) != 0) fail("cannot chown", temporary);
-  if (::fchmod(fd.get(), S_IRUSR | S_IWUSR) != 0) fail("cannot chmod", temporary);
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail("cannot write", temporary);
-    done += static_cast<std::size_t>(n);
+// Written beside and renamed, so a reload never reads a half-written file; created 0600 and
+// given to its owner before a byte is written, so no one else ever sees the content.
+void write_file(const fs::path& target, const std::string& content, FileOwner owner) {
+  if (const WriteFailure failed =
+          write_file_atomically(target, content, S_IRUSR | S_IWUSR, owner)) {
+    errno = failed.error;
+    fail(("cannot " + std::string(failed.step)).c_str(), target);
   }
-  if (::close(fd.release()) != 0) fail("cannot write", temporary);
-  fs::rename(temporary, target);
 }
 
 // httpd (root, before it forks anything) opens logs with O_APPEND|O_CREAT under its umask;
@@ -123,7 +108,7 @@ void write_files(const profile::Profile& profile, const std::vector<RenderedFile
   directory(out / "home", search);
   directory(out / "tmp", search);
   for (const auto& site : profile.sites) {
-    Owner owner;
+    FileOwner owner;
     if (const SiteIdentity* id = ids.site(site.name)) owner = {id->uid, id->gid};
     directory(site_home_dir(options, site.name), 0700, owner);
     directory(site_tmp_dir(options, site.name), 0700, owner);
@@ -131,7 +116,7 @@ void write_files(const profile::Profile& profile, const std::vector<RenderedFile
   for (const auto& file : files) {
     const fs::path target = out / file.relative;
     fs::create_directories(target.parent_path());
-    Owner owner;
+    FileOwner owner;
     if (const SiteIdentity* id = ids.site(file.read_by_site)) owner = {id->uid, id->gid};
     write_file(target, file.content, owner);
   }
@@ -146,19 +131,6 @@ RenderOptions with_identities(const profile::Profile& profile, RenderOptions opt
     options.identities = std::move(assigned.identities);
   }
   return options;
-}
-
-std::vector<std::string> render_into(const profile::Profile& profile, RenderOptions options) {
-  options = with_identities(profile, std::move(options));
-  const auto files = render(profile, options);
-  try {
-    write_files(profile, files, options);
-  } catch (const std::filesystem::filesystem_error& error) {
-    throw std::runtime_error(std::string("WSGID2041: ") + error.what() +
-                             "; the launcher must be able to create, chown and chmod files in "
-                             "the render directory and the profile's log files");
-  }
-  return unreadable_app_paths(profile, options.identities);
 }
 
 }  // namespace wsgid::render

@@ -1,5 +1,7 @@
 // The render stage: validated model -> httpd config files. Pure text in, text out, so the
 // output is deterministic and golden-tested; write_files() is the only part touching disk.
+// Seccomp filters are the sandbox stage's (sandbox/site_filters.hpp); cli/pipeline.hpp runs
+// both and writes their files with write_files().
 #pragma once
 
 #include <filesystem>
@@ -30,9 +32,7 @@ struct RenderedFile {
   std::string read_by_site;
 };
 
-// httpd.conf first, then each site's files in profile order (a site's compiled seccomp filter
-// is binary content in seccomp/NAME.bpf). Throws std::runtime_error when a filter cannot be
-// compiled, which validation makes an environment problem rather than a profile problem.
+// httpd.conf first, then each site's files in profile order; all of them text.
 std::vector<RenderedFile> render(const profile::Profile& profile, const RenderOptions& options);
 
 // Writes the files (each created 0600, never briefly wider), creates the directories httpd and
@@ -45,12 +45,6 @@ void write_files(const profile::Profile& profile, const std::vector<RenderedFile
 // `options` with the sites' identities: assigned when this process is root, none otherwise.
 // Throws std::runtime_error (a WSGID2040 message) when a site gets no uid.
 RenderOptions with_identities(const profile::Profile& profile, RenderOptions options);
-
-// What `wsgid render` and `wsgid run` do: assigns the sites' identities when this process is
-// root (options.identities is replaced), renders and writes. Returns warnings for the user
-// (WSGID2042). Throws std::runtime_error (a WSGID2040 or WSGID2041 message) when a site gets
-// no uid or a file cannot be written, or what render() throws.
-std::vector<std::string> render_into(const profile::Profile& profile, RenderOptions options);
 
 // The writable places of each site's daemons, HOME (home/NAME) and TMPDIR (tmp/NAME): 0700,
 // owned by the site's uid. Kept across reloads, so an app's files survive a SIGHUP.

@@ -1,7 +1,6 @@
 #include "site_conf.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 
 #include "compression.hpp"
 #include "conf_writer.hpp"
@@ -41,7 +40,7 @@ std::string path_list_option(std::string_view name,
 // directory and the profile's lists are named here.
 std::string landlock_options(const Site& site) {
   if (!site.sandbox.filesystem) return option("sandbox-filesystem", "off");
-  std::string args = option("sandbox-filesystem", site.sandbox.action == "log" ? "log" : "on");
+  std::string args = option("sandbox-filesystem", site.sandbox.seccomp.learning() ? "log" : "on");
   std::vector<std::filesystem::path> read;
   if (site.app.kind == App::Kind::kScript) read.push_back(site.app.script.parent_path());
   read.insert(read.end(), site.sandbox.read.begin(), site.sandbox.read.end());
@@ -115,9 +114,9 @@ std::string daemon_process_arguments(const Site& site, const RenderOptions& opti
   // 0 is the priority daemons inherit anyway; only a change is worth a word in the config.
   if (d.cpu_priority != 0) args += option("cpu-priority", std::to_string(d.cpu_priority));
   if (d.memory_limit > 0) args += option("memory-limit", std::to_string(d.memory_limit));
-  if (site.sandbox.seccomp) {
-    args += option("seccomp-filter", (out_dir / seccomp_filter_file(site)).string());
-    if (site.sandbox.action == "log") args += option("seccomp-notify", "log");
+  if (site.sandbox.seccomp.enabled()) {
+    args += option("seccomp-filter", (out_dir / seccomp_filter_file(site.name)).string());
+    if (site.sandbox.seccomp.learning()) args += option("seccomp-notify", "log");
   }
   args += landlock_options(site);
   return args;
@@ -127,18 +126,8 @@ std::filesystem::path env_file(const Site& site) {
   return std::filesystem::path("sites") / (site.name + ".env");
 }
 
-std::filesystem::path seccomp_filter_file(const Site& site) {
-  return std::filesystem::path("seccomp") / (site.name + ".bpf");
-}
-
-sandbox::Policy sandbox_policy(const Site& site) {
-  sandbox::Policy policy;
-  policy.base = site.sandbox.seccomp ? sandbox::kBaseDefault : sandbox::kBaseOff;
-  policy.allow = site.sandbox.allow;
-  policy.deny = site.sandbox.deny;
-  policy.action =
-      sandbox::parse_action(site.sandbox.action).value_or(sandbox::Policy::Action::kErrno);
-  return policy;
+std::filesystem::path seccomp_filter_file(const std::string& site) {
+  return std::filesystem::path("seccomp") / (site + ".bpf");
 }
 
 namespace {
@@ -211,20 +200,6 @@ std::vector<RenderedFile> render_site(const Site& site, const profile::Profile& 
                                       const RenderOptions& options) {
   std::vector<RenderedFile> files;
   const auto sites_dir = options.out_dir / "sites";
-  if (site.sandbox.seccomp) {
-    // "kill" and "log" hand denied calls to the daemon's reporter, which writes each to the
-    // site's error log by name, then kills the caller or (learning mode) lets the call run.
-    sandbox::CompileOptions compile_options;
-    compile_options.report_via_notify = true;
-    const auto compiled = sandbox::compile(sandbox_policy(site), compile_options);
-    if (!compiled.ok()) {
-      throw std::runtime_error("cannot compile the seccomp policy of site \"" + site.name +
-                               "\": " + compiled.error);
-    }
-    files.push_back(
-        {seccomp_filter_file(site), std::string(compiled.program.begin(), compiled.program.end())});
-  }
-
   std::filesystem::path script = site.app.script;
   if (site.app.kind == App::Kind::kModule) {
     script = sites_dir / (site.name + ".wsgi");

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "render.hpp"
-#include "sandbox/policy.hpp"
 
 namespace wsgid::render {
 
@@ -18,9 +17,8 @@ std::string daemon_process_arguments(const profile::Site& site, const RenderOpti
 // "sites/NAME.env", relative to the render directory: the site's environment for env-file=.
 std::filesystem::path env_file(const profile::Site& site);
 
-// "seccomp/NAME.bpf", relative to the render directory: the site's compiled filter.
-std::filesystem::path seccomp_filter_file(const profile::Site& site);
-
-sandbox::Policy sandbox_policy(const profile::Site& site);
+// "seccomp/NAME.bpf", relative to the render directory: where the sandbox stage's compiled
+// filter of site NAME goes (the config names it; the renderer writes no binary).
+std::filesystem::path seccomp_filter_file(const std::string& site);
 
 }  // namespace wsgid::render

@@ -20,7 +20,9 @@
 #include <memory>
 
 #include "syscall_groups.hpp"
+#include "atomic_file.hpp"
 #include "quoted.hpp"
+#include "unique_fd.hpp"
 
 namespace wsgid::sandbox {
 namespace {
@@ -60,13 +62,6 @@ struct ContextDeleter {
   void operator()(scmp_filter_ctx ctx) const { seccomp_release(ctx); }
 };
 using Context = std::unique_ptr<void, ContextDeleter>;
-
-struct FdCloser {
-  int fd;
-  ~FdCloser() {
-    if (fd >= 0) close(fd);
-  }
-};
 
 std::string failure(std::string_view what, int rc) {
   return "WSGID3010: cannot compile the seccomp policy: " + std::string(what) + ": " +
@@ -188,7 +183,7 @@ std::uint32_t default_action(Policy::Action action, const CompileOptions& option
       return SCMP_ACT_ERRNO(EPERM);
     case Policy::Action::kKill:
       if (options.report_via_notify) return SCMP_ACT_NOTIFY;
-      return options.kill_via_trap ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS;
+      return SCMP_ACT_KILL_PROCESS;
     case Policy::Action::kLog:
       return options.report_via_notify ? SCMP_ACT_NOTIFY : SCMP_ACT_LOG;
   }
@@ -197,16 +192,16 @@ std::uint32_t default_action(Policy::Action action, const CompileOptions& option
 
 // seccomp_export_bpf only writes to a file descriptor; a memfd keeps it off the disk.
 std::string export_program(scmp_filter_ctx ctx, std::vector<std::uint8_t>& program) {
-  FdCloser memfd{memfd_create("wsgid-seccomp", MFD_CLOEXEC)};
-  if (memfd.fd < 0) return failure("memfd_create", -errno);
-  if (int rc = seccomp_export_bpf(ctx, memfd.fd); rc < 0) return failure("export", rc);
+  const UniqueFd memfd(memfd_create("wsgid-seccomp", MFD_CLOEXEC));
+  if (memfd.get() < 0) return failure("memfd_create", -errno);
+  if (int rc = seccomp_export_bpf(ctx, memfd.get()); rc < 0) return failure("export", rc);
   struct stat st {};
-  if (fstat(memfd.fd, &st) < 0) return failure("fstat", -errno);
+  if (fstat(memfd.get(), &st) < 0) return failure("fstat", -errno);
   program.resize(static_cast<std::size_t>(st.st_size));
   std::size_t done = 0;
   while (done < program.size()) {
     const ssize_t n =
-        pread(memfd.fd, program.data() + done, program.size() - done, static_cast<off_t>(done));
+        pread(memfd.get(), program.data() + done, program.size() - done, static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return failure("read back", n < 0 ? -errno : -EIO);
     done += static_cast<std::size_t>(n);
@@ -343,30 +338,13 @@ CompiledFilter compile(const Policy& policy, const CompileOptions& options) {
 
 bool write_filter_file(const std::string& path, std::span<const std::uint8_t> program,
                        std::string& error) {
-  auto fail = [&](std::string_view step) {
-    error = "WSGID3011: cannot write seccomp filter " + quoted(path) + " (" + std::string(step) +
-            "): " + std::strerror(errno) + "; check that the runtime directory is writable";
+  const std::string_view bytes(reinterpret_cast<const char*>(program.data()), program.size());
+  if (const WriteFailure failed = write_file_atomically(path, bytes, 0644)) {
+    error = "WSGID3011: cannot write seccomp filter " + quoted(path) + " (" +
+            std::string(failed.step) + "): " + std::strerror(failed.error) +
+            "; check that the runtime directory is writable";
     return false;
-  };
-  std::string temp = path + ".XXXXXX";
-  FdCloser fd{mkostemp(temp.data(), O_CLOEXEC)};
-  if (fd.fd < 0) return fail("create");
-  auto discard = [&](std::string_view step) {
-    const int saved = errno;
-    unlink(temp.c_str());
-    errno = saved;
-    return fail(step);
-  };
-  std::size_t done = 0;
-  while (done < program.size()) {
-    const ssize_t n = write(fd.fd, program.data() + done, program.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return discard("write");
-    done += static_cast<std::size_t>(n);
   }
-  if (fchmod(fd.fd, 0644) < 0) return discard("chmod");
-  if (fsync(fd.fd) < 0) return discard("fsync");
-  if (rename(temp.c_str(), path.c_str()) < 0) return discard("rename");
   return true;
 }
 

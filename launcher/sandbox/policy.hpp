@@ -13,6 +13,11 @@
 
 namespace wsgid::sandbox {
 
+inline constexpr std::string_view kBaseDefault = "default";
+inline constexpr std::string_view kBaseOff = "off";
+
+// A site's seccomp policy as its profile states it: the model holds it (validated) and the
+// sandbox stage compiles it; nothing converts it to another form in between.
 struct Policy {
   // Action for a syscall outside the allowed set.
   enum class Action {
@@ -25,10 +30,10 @@ struct Policy {
   std::vector<std::string> allow;
   std::vector<std::string> deny;  // wins over `allow` and over the base
   Action action = Action::kErrno;
-};
 
-inline constexpr std::string_view kBaseDefault = "default";
-inline constexpr std::string_view kBaseOff = "off";
+  bool enabled() const { return base != kBaseOff; }         // a filter is compiled and installed
+  bool learning() const { return action == Action::kLog; }  // denied calls run and are logged
+};
 
 // "errno" | "kill" | "log"; std::nullopt for anything else (the launcher reports WSGID3006 with
 // action_error_message()).
@@ -54,14 +59,11 @@ std::vector<PolicyError> validate(const Policy& policy);
 std::set<std::string> allowed_syscalls(const Policy& policy);
 
 struct CompileOptions {
-  // With action kill: use SECCOMP_RET_TRAP instead of SECCOMP_RET_KILL_PROCESS so a SIGSYS
-  // handler (install_sigsys_reporter in filter_loader.hpp) can log the syscall number before
-  // the process dies. Ignored for the other actions.
-  bool kill_via_trap = false;
   // With actions kill and log: answer denied calls with SECCOMP_RET_USER_NOTIF, for a
   // DenialReporter (filter_loader.hpp) that logs each one by name, then kills the caller (kill)
-  // or lets the call run (log). Unlike a SIGSYS handler this works while the caller blocks
-  // signals, which CPython does around vfork() in subprocess. The few calls the reporter itself
+  // or lets the call run (log). A SIGSYS handler (SECCOMP_RET_TRAP) could not: CPython blocks
+  // every signal around vfork() in subprocess, and the kernel turns a trapped call with SIGSYS
+  // blocked into a silent kill. The few calls the reporter itself
   // makes (its seccomp ioctls, kill with SIGKILL or SIGSYS) stay allowed whatever the policy says.
   bool report_via_notify = false;
 };

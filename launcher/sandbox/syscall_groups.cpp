@@ -9,6 +9,8 @@
 #include <array>
 #include <functional>
 
+#include "did_you_mean.hpp"
+
 namespace wsgid::sandbox {
 namespace {
 
@@ -129,23 +131,6 @@ constexpr std::array kGroups = {
                  "landlock_add_rule landlock_create_ruleset landlock_restrict_self seccomp"},
 };
 
-// Optimal string alignment distance: an adjacent transposition ("netwrok") counts as one typo.
-std::size_t typo_distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
 }  // namespace
 
 std::span<const SyscallGroup> all_groups() { return kGroups; }
@@ -214,25 +199,13 @@ const std::vector<std::string>& known_syscalls() {
 }
 
 std::optional<std::string> suggest_name(std::string_view name) {
-  if (name.empty()) return std::nullopt;
-  std::optional<std::string> best;
-  std::size_t best_distance = std::max<std::size_t>(1, std::min<std::size_t>(3, name.size() / 3));
-  auto consider = [&](std::string_view candidate) {
-    // The distance is at least the difference in length: a 100 KB name is dismissed at once
-    // instead of filling a table per syscall.
-    const std::size_t longer = std::max(name.size(), candidate.size());
-    if (longer - std::min(name.size(), candidate.size()) > best_distance) return;
-    const std::size_t distance = typo_distance(name, candidate);
-    if (distance <= best_distance && (!best || distance < best_distance)) {
-      best = std::string(candidate);
-      best_distance = distance;
-    }
-  };
-  for (const auto& group : kGroups) consider(group.name);
+  NearestWord nearest(name);
+  for (const auto& group : kGroups) nearest.consider(group.name);
   if (!name.starts_with('@')) {
-    for (const auto& syscall : known_syscalls()) consider(syscall);
+    for (const auto& syscall : known_syscalls()) nearest.consider(syscall);
   }
-  return best;
+  if (auto best = nearest.best()) return std::string(*best);
+  return std::nullopt;
 }
 
 void print_groups(std::ostream& out) {

@@ -1,28 +1,15 @@
 #include "child_process.hpp"
 
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <cerrno>
 #include <system_error>
 
-extern char** environ;
+#include "spawn.hpp"
 
 namespace wsgid::supervise {
 namespace {
-
-class SpawnAttributes {
- public:
-  SpawnAttributes() { posix_spawnattr_init(&attributes_); }
-  SpawnAttributes(const SpawnAttributes&) = delete;
-  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
-  ~SpawnAttributes() { posix_spawnattr_destroy(&attributes_); }
-  posix_spawnattr_t* get() { return &attributes_; }
-
- private:
-  posix_spawnattr_t attributes_;
-};
 
 int exit_code_of(int wait_status) {
   if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
@@ -33,19 +20,7 @@ int exit_code_of(int wait_status) {
 }  // namespace
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
-  SpawnAttributes attributes;
-  sigset_t none;
-  sigemptyset(&none);
-  sigset_t all;
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(attributes.get(), &none);
-  posix_spawnattr_setsigdefault(attributes.get(), &all);
-  posix_spawnattr_setflags(attributes.get(), POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  std::vector<char*> raw;
-  for (const auto& arg : argv) raw.push_back(const_cast<char*>(arg.c_str()));
-  raw.push_back(nullptr);
-  if (const int error = posix_spawn(&pid_, raw[0], nullptr, attributes.get(), raw.data(), environ);
-      error != 0) {
+  if (const int error = spawn(argv, {}, pid_); error != 0) {
     throw std::system_error(error, std::generic_category(), "cannot start " + argv[0]);
   }
 }

@@ -1,6 +1,5 @@
 #include "httpd_command.hpp"
 
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,26 +8,10 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "spawn.hpp"
 #include "unique_fd.hpp"
 
-extern char** environ;
-
 namespace wsgid::supervise {
-namespace {
-
-class SpawnActions {
- public:
-  SpawnActions() { posix_spawn_file_actions_init(&actions_); }
-  SpawnActions(const SpawnActions&) = delete;
-  SpawnActions& operator=(const SpawnActions&) = delete;
-  ~SpawnActions() { posix_spawn_file_actions_destroy(&actions_); }
-  posix_spawn_file_actions_t* get() { return &actions_; }
-
- private:
-  posix_spawn_file_actions_t actions_;
-};
-
-}  // namespace
 
 std::string httpd_binary() {
   if (const char* env = std::getenv("WSGID_HTTPD"); env != nullptr && *env != '\0') return env;
@@ -41,14 +24,8 @@ CommandResult run_capturing(const std::vector<std::string>& argv) {
   if (::pipe2(fds, O_CLOEXEC) != 0) return result;
   UniqueFd read_end(fds[0]);
   UniqueFd write_end(fds[1]);
-  SpawnActions actions;
-  posix_spawn_file_actions_adddup2(actions.get(), write_end.get(), STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(actions.get(), write_end.get(), STDERR_FILENO);
-  std::vector<char*> raw;
-  for (const auto& arg : argv) raw.push_back(const_cast<char*>(arg.c_str()));
-  raw.push_back(nullptr);
   pid_t pid = 0;
-  if (posix_spawn(&pid, raw[0], actions.get(), nullptr, raw.data(), environ) != 0) {
+  if (spawn(argv, {.output_fd = write_end.get()}, pid) != 0) {
     result.output = "cannot start " + argv[0];
     return result;
   }

@@ -116,8 +116,8 @@ TEST(LoadProfile, FillsEveryDefaultForAMinimalProfile) {
   EXPECT_EQ(s.daemon.threads, 15);
   EXPECT_EQ(s.daemon.maximum_requests, 0);
   EXPECT_FALSE(s.daemon.request_timeout);
-  EXPECT_TRUE(s.sandbox.seccomp);
-  EXPECT_EQ(s.sandbox.action, "errno");
+  EXPECT_TRUE(s.sandbox.seccomp.enabled());
+  EXPECT_EQ(s.sandbox.seccomp.action, sandbox::Policy::Action::kErrno);
 }
 
 TEST(LoadProfile, ReadsEveryKeyOfAFullProfile) {
@@ -171,9 +171,9 @@ TEST(LoadProfile, ReadsEveryKeyOfAFullProfile) {
   EXPECT_EQ(s.daemon.cpu_time_limit, seconds(300));
   EXPECT_EQ(s.daemon.cpu_priority, 5);
   EXPECT_EQ(s.daemon.display_name, "shop-wsgi");
-  EXPECT_EQ(s.sandbox.allow, (std::vector<std::string>{"@network-io"}));
-  EXPECT_EQ(s.sandbox.deny, (std::vector<std::string>{"ptrace"}));
-  EXPECT_EQ(s.sandbox.action, "kill");
+  EXPECT_EQ(s.sandbox.seccomp.allow, (std::vector<std::string>{"@network-io"}));
+  EXPECT_EQ(s.sandbox.seccomp.deny, (std::vector<std::string>{"ptrace"}));
+  EXPECT_EQ(s.sandbox.seccomp.action, sandbox::Policy::Action::kKill);
 }
 
 TEST(LoadProfile, SplitsAModuleAppIntoModuleAndCallable) {
@@ -183,7 +183,7 @@ TEST(LoadProfile, SplitsAModuleAppIntoModuleAndCallable) {
   EXPECT_EQ(app.kind, App::Kind::kModule);
   EXPECT_EQ(app.module, "shopapp.web");
   EXPECT_EQ(app.callable, "app");
-  EXPECT_FALSE(result.profile->sites.at(1).sandbox.seccomp);
+  EXPECT_FALSE(result.profile->sites.at(1).sandbox.seccomp.enabled());
 }
 
 TEST(LoadProfileText, ResolvesRelativePathsAgainstTheNamedFilesDirectory) {

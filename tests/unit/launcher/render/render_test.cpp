@@ -1,5 +1,7 @@
 #include "render/render.hpp"
 
+#include "cli/pipeline.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -47,7 +49,8 @@ TEST_P(Golden, RenderedFilesMatchTheGoldenCopies) {
   const bool update = std::getenv("WSGID_UPDATE_GOLDEN") != nullptr;
   std::set<fs::path> rendered;
   for (const auto& file : files) {
-    if (file.relative.extension() == ".bpf") continue;  // binary; the sandbox tests cover it
+    // Text only: compiled filters are the sandbox stage's (cli::build_files).
+    ASSERT_NE(file.relative.extension(), ".bpf") << file.relative;
     rendered.insert(file.relative);
     const std::string text = portable(file.content);
     if (update) {
@@ -79,9 +82,17 @@ TEST(Render, ListsHttpdConfFirstThenEachSitesFiles) {
   const auto files = render(load_valid_fixture("two_sites"), golden_options());
   std::vector<std::string> names;
   for (const auto& file : files) names.push_back(file.relative.string());
-  EXPECT_EQ(names, (std::vector<std::string>{"httpd.conf", "sites/shop.conf", "seccomp/shop.bpf",
-                                             "sites/shop.env", "sites/api.conf", "sites/api.wsgi",
-                                             "sites/api.env"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"httpd.conf", "sites/shop.conf", "sites/shop.env",
+                                             "sites/api.conf", "sites/api.wsgi", "sites/api.env"}));
+}
+
+TEST(Pipeline, AddsEachSitesCompiledFilterAfterTheRenderedText) {
+  const auto files = cli::build_files(load_valid_fixture("two_sites"), golden_options());
+  std::vector<std::string> names;
+  for (const auto& file : files) names.push_back(file.relative.string());
+  EXPECT_EQ(names, (std::vector<std::string>{"httpd.conf", "sites/shop.conf", "sites/shop.env",
+                                             "sites/api.conf", "sites/api.wsgi", "sites/api.env",
+                                             "seccomp/shop.bpf"}));
 }
 
 fs::perms mode(const fs::path& path) { return fs::status(path).permissions(); }
@@ -91,7 +102,7 @@ TEST(WriteFiles, CreatesTheLayoutHttpdExpects) {
   RenderOptions options = golden_options();
   options.out_dir = out.path();
   const auto profile = load_valid_fixture("two_sites");
-  write_files(profile, render(profile, options), options);
+  write_files(profile, cli::build_files(profile, options), options);
   EXPECT_TRUE(fs::is_regular_file(out.path() / "httpd.conf"));
   EXPECT_TRUE(fs::is_regular_file(out.path() / "sites" / "api.wsgi"));
   EXPECT_GT(fs::file_size(out.path() / "seccomp" / "shop.bpf"), 0U);

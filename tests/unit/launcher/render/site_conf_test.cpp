@@ -81,7 +81,7 @@ TEST(DaemonProcessArguments, QuotesEachOptionAsOneToken) {
   auto profile = load_valid_fixture("minimal");
   auto site = profile.sites[0];
   site.python_home = "/srv/with space/${HOME}";
-  site.sandbox.seccomp = false;
+  site.sandbox.seccomp.base = sandbox::kBaseOff;
   site.sandbox.filesystem = false;
   EXPECT_EQ(daemon_process_arguments(site, kOptions),
             "\"shop\" \"processes=1\" \"threads=15\" \"home=/run/w/home/shop\" "
@@ -148,7 +148,7 @@ TEST(DaemonProcessArguments, ScopesTheFilesystemToTheAppDirectoryAndTheProfilesL
 
 TEST(DaemonProcessArguments, LearningModeLogsInsteadOfEnforcing) {
   auto site = load_valid_fixture("minimal").sites[0];
-  site.sandbox.action = "log";
+  site.sandbox.seccomp.action = sandbox::Policy::Action::kLog;
   const auto args = daemon_process_arguments(site, kOptions);
   EXPECT_NE(args.find("\"sandbox-filesystem=log\""), std::string::npos) << args;
   EXPECT_NE(args.find("\"seccomp-notify=log\""), std::string::npos) << args;

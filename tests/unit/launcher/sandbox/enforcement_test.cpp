@@ -247,23 +247,6 @@ TEST(Enforcement, KillActionKillsEveryThreadNotJustTheCaller) {
   EXPECT_TRUE(outcome.killed_by(SIGSYS)) << "status " << outcome.status << " " << outcome.output;
 }
 
-TEST(Enforcement, TrapVariantReportsTheSyscallNumberThenDies) {
-  const auto outcome = run_in_child([](int report_fd) -> std::string {
-    Policy policy;
-    policy.action = Policy::Action::kKill;
-    std::string error;
-    if (!install_sigsys_reporter(report_fd, error)) return error;
-    if (auto e = apply(policy, {.kill_via_trap = true}); !e.empty()) return e;
-    syscall(SYS_ptrace, 0x4206, 0, 0, 0);
-    return "still alive after ptrace";
-  });
-  EXPECT_TRUE(outcome.killed_by(SIGSYS)) << "status " << outcome.status << " " << outcome.output;
-  EXPECT_EQ(outcome.output.rfind(
-                "WSGID3030: seccomp denied syscall " + std::to_string(SYS_ptrace) + " (arch 0x", 0),
-            0u)
-      << outcome.output;
-}
-
 TEST(Enforcement, LogActionLetsTheCallRun) {
   const auto outcome = run_in_child([](int) -> std::string {
     Policy policy;

@@ -127,10 +127,6 @@ TEST(PolicyCompile, ProducesWholeInstructions) {
     EXPECT_GT(f.program.size(), 10 * sizeof(sock_filter));
     EXPECT_EQ(f.program.size() % sizeof(sock_filter), 0u);
   }
-  const CompiledFilter trap =
-      compile(Policy{.action = Policy::Action::kKill}, {.kill_via_trap = true});
-  ASSERT_TRUE(trap.ok()) << trap.error;
-  EXPECT_NE(trap.program, compile(Policy{.action = Policy::Action::kKill}).program);
 }
 
 TEST(PolicyCompile, OffIsOkAndEmpty) {

@@ -1,11 +1,16 @@
 // Did-you-mean for a misspelt WSGIDaemonProcess option: a plausible typo gets the option it
 // was meant to be, a different word gets nothing (a wrong suggestion is worse than none).
-#include "suggest.hpp"
-
 #include <gtest/gtest.h>
+
+#include "did_you_mean.hpp"
 
 namespace wsgid {
 namespace {
+
+// The module's use: the option list as its error message prints it; "" for no suggestion.
+std::string_view nearest_option(std::string_view word, std::string_view options) {
+  return nearest_in_list(word, options).value_or("");
+}
 
 constexpr std::string_view kOptions =
     "processes, threads, user, group, display-name, python-path, maximum-requests, "

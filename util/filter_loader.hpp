@@ -1,5 +1,5 @@
 // Loads a precompiled seccomp BPF program into the calling process. Plain prctl/seccomp(2):
-// the daemon side needs no libseccomp (link wsgid_filter_loader only).
+// the daemon side needs no libseccomp (it is in wsgid_util, which links none).
 #pragma once
 
 #include <cstddef>
@@ -25,11 +25,6 @@ bool load_filter(std::span<const std::uint8_t> program, std::string& error);
 
 // read_filter_file + load_filter.
 bool load_filter_file(const std::string& path, std::string& error);
-
-// For filters compiled with CompileOptions::kill_via_trap: installs a SIGSYS handler that writes
-// "WSGID3030: seccomp denied syscall <nr> (arch 0x...); killing the process" to `log_fd`
-// (async-signal-safe) and then kills the process with SIGSYS. Call before load_filter.
-bool install_sigsys_reporter(int log_fd, std::string& error);
 
 // What a DenialReporter does with a call the filter sent to it (SECCOMP_RET_USER_NOTIF, see
 // CompileOptions::report_via_notify).

@@ -16,10 +16,10 @@
 #include <pthread.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 
 #include "quoted.hpp"
+#include "unique_fd.hpp"
 
 namespace wsgid::sandbox {
 namespace {
@@ -47,64 +47,8 @@ bool check_size(std::size_t bytes, const std::string& what, std::string& error) 
   return true;
 }
 
-struct FdCloser {
-  int fd;
-  ~FdCloser() {
-    if (fd >= 0) close(fd);
-  }
-};
-
-std::atomic<int> g_report_fd{-1};
-
 // Asked before the filter is in place: once it is, the reporter may not be allowed seccomp(2).
 seccomp_notif_sizes g_notif_sizes{};
-
-// Async-signal-safe: fixed buffer, no allocation, only write/sigaction/kill.
-void append(char*& out, const char* end, const char* text) {
-  while (*text != '\0' && out < end) *out++ = *text++;
-}
-
-void append_number(char*& out, const char* end, unsigned long value, unsigned base) {
-  char digits[24];
-  int n = 0;
-  do {
-    digits[n++] = "0123456789abcdef"[value % base];
-    value /= base;
-  } while (value != 0 && n < 24);
-  while (n > 0 && out < end) *out++ = digits[--n];
-}
-
-void report_sigsys(int, siginfo_t* info, void*) {
-  const int saved_errno = errno;
-  char buffer[160];
-  char* out = buffer;
-  const char* end = buffer + sizeof buffer;
-  append(out, end, "WSGID3030: seccomp denied syscall ");
-  const int nr = info->si_syscall;
-  if (nr < 0) append(out, end, "-");
-  append_number(out, end, static_cast<unsigned long>(nr < 0 ? -nr : nr), 10);
-  append(out, end, " (arch 0x");
-  append_number(out, end, info->si_arch, 16);
-  append(out, end, ") in pid ");
-  append_number(out, end, static_cast<unsigned long>(getpid()), 10);
-  append(out, end, "; killing the process (\"scmp_sys_resolver NUMBER\" names it)\n");
-  const int fd = g_report_fd.load();
-  if (fd >= 0) {
-    [[maybe_unused]] ssize_t ignored = write(fd, buffer, static_cast<std::size_t>(out - buffer));
-  }
-  // Die of SIGSYS so the supervisor sees the real cause. If even kill is filtered, the forced
-  // SIGSYS from that denial finds the default disposition and ends the process just the same.
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  sigaction(SIGSYS, &dfl, nullptr);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGSYS);
-  sigprocmask(SIG_UNBLOCK, &set, nullptr);
-  kill(getpid(), SIGSYS);
-  errno = saved_errno;
-  _exit(128 + SIGSYS);
-}
 
 }  // namespace
 
@@ -115,10 +59,10 @@ bool read_filter_file(const std::string& path, std::vector<std::uint8_t>& progra
             "): " + std::strerror(errno) + "; re-render the site (wsgid render)";
     return false;
   };
-  FdCloser fd{open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (fd.fd < 0) return fail("open");
+  const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return fail("open");
   struct stat st {};
-  if (fstat(fd.fd, &st) < 0) return fail("stat");
+  if (fstat(fd.get(), &st) < 0) return fail("stat");
   if (!S_ISREG(st.st_mode)) {
     errno = EINVAL;
     return fail("not a regular file");
@@ -128,7 +72,7 @@ bool read_filter_file(const std::string& path, std::vector<std::uint8_t>& progra
   program.resize(static_cast<std::size_t>(st.st_size));
   std::size_t done = 0;
   while (done < program.size()) {
-    const ssize_t n = read(fd.fd, program.data() + done, program.size() - done);
+    const ssize_t n = read(fd.get(), program.data() + done, program.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail("read");
     if (n == 0) {
@@ -200,19 +144,6 @@ int load_filter_with_listener(std::span<const std::uint8_t> program, std::string
 bool load_filter_file(const std::string& path, std::string& error) {
   std::vector<std::uint8_t> program;
   return read_filter_file(path, program, error) && load_filter(program, error);
-}
-
-bool install_sigsys_reporter(int log_fd, std::string& error) {
-  g_report_fd.store(log_fd);
-  struct sigaction action {};
-  action.sa_sigaction = report_sigsys;
-  action.sa_flags = SA_SIGINFO;
-  sigemptyset(&action.sa_mask);
-  if (sigaction(SIGSYS, &action, nullptr) != 0) {
-    error = "WSGID3027: cannot install the SIGSYS handler: " + std::string(std::strerror(errno));
-    return false;
-  }
-  return true;
 }
 
 }  // namespace wsgid::sandbox
