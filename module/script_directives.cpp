@@ -36,10 +36,6 @@ constexpr std::array<WordOption<HandlerScript>, 3> kHandlerScriptOptions{{
     {"pass-authorization", &HandlerScript::pass_authorization},
 }};
 
-constexpr std::array<WordOption<HookScript>, 1> kHookScriptOptions{{
-    {"application-group", &HookScript::application_group},
-}};
-
 struct ImportOptions {
   const char* process_group = nullptr;
   const char* application_group = nullptr;
@@ -88,6 +84,25 @@ const char* add_alias(cmd_parms* cmd, const char* args, bool match) {
       static_cast<ServerConfig*>(ap_get_module_config(cmd->server->module_config, &wsgid_module));
   *static_cast<ScriptAlias*>(apr_array_push(sc->aliases)) = a;
   return note_preload(a);
+}
+
+// process-group= of an access or auth hook: the group must be declared before, where the hook
+// can see it, and its daemons may then read the script under their Landlock scope. Not in
+// .htaccess: that would widen a group's scope from a file its app may be able to write.
+const char* hook_process_group(cmd_parms* cmd, HookScript& h, const char* value) {
+  if (std::strcmp(value, "%{GLOBAL}") == 0) return nullptr;  // the worker, as without it
+  if (const char* err = ap_check_cmd_context(cmd, NOT_IN_HTACCESS)) return err;
+  DaemonGroup* g = find_group(value);
+  if (!g || !group_visible_from(*g, cmd->server)) {
+    return fail(cmd, "WSGID0610",
+                "process-group=%s names no daemon process group declared before this line in "
+                "this VirtualHost or at server scope: declare it with WSGIDaemonProcess %s first, "
+                "or leave process-group= out to run %s in the worker",
+                value, value, cmd->cmd->name);
+  }
+  h.process_group = g->name;
+  *static_cast<const char**>(apr_array_push(g->sandbox_read)) = h.script;
+  return nullptr;
 }
 
 }  // namespace
@@ -162,8 +177,9 @@ const char* cmd_handler_script(cmd_parms* cmd, void* mconfig, const char* args) 
   return nullptr;
 }
 
-// WSGIAccessScript, WSGIAuthUserScript, WSGIAuthGroupScript, WSGIDispatchScript:
-// FILE [application-group=NAME]. The script runs in the worker child (embedded).
+// WSGIAccessScript, WSGIAuthUserScript, WSGIAuthGroupScript: FILE [application-group=NAME]
+// [process-group=NAME]; WSGIDispatchScript: FILE [application-group=NAME]. The script runs in
+// the worker child (embedded) unless process-group= names a daemon group.
 const char* cmd_hook_script(cmd_parms* cmd, void* mconfig, const char* args) {
   auto* h = static_cast<HookScript*>(apr_pcalloc(cmd->pool, sizeof(HookScript)));
   new (h) HookScript{};
@@ -173,7 +189,21 @@ const char* cmd_hook_script(cmd_parms* cmd, void* mconfig, const char* args) {
                 cmd->cmd->name);
   }
   h->script = ap_server_root_relative(cmd->pool, script);
-  if (const char* err = parse_word_options(cmd, args, kHookScriptOptions, *h)) return err;
+  // The dispatch script chooses the process group, so it cannot run in one.
+  const bool dispatch = std::strcmp(cmd->cmd->name, "WSGIDispatchScript") == 0;
+  const char* valid = dispatch ? "application-group" : "application-group, process-group";
+  const char* err =
+      each_option(cmd, args, valid, [&](const char* name, const char* value) -> const char* {
+        if (std::strcmp(name, "application-group") == 0) {
+          h->application_group = value;
+          return nullptr;
+        }
+        if (!dispatch && std::strcmp(name, "process-group") == 0) {
+          return hook_process_group(cmd, *h, value);
+        }
+        return fail(cmd, "WSGID0001", "%s", unknown_option_message(cmd->pool, name, valid));
+      });
+  if (err) return err;
   const auto offset = reinterpret_cast<std::uintptr_t>(cmd->info);
   *reinterpret_cast<const HookScript**>(static_cast<char*>(mconfig) + offset) = h;
   return nullptr;
