@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include "daemon_options.hpp"
 #include "python_abi.h"
 #include "scoreboard.h"
 #include "group_credential.hpp"
@@ -16,57 +17,12 @@ namespace wsgid {
 
 inline constexpr int kUnset = -1;
 
-// sandbox-filesystem=: off, on (enforced by Landlock) or log (learning mode: not enforced, each
-// path the scope would refuse is logged once).
-enum class FilesystemScope { kOff, kOn, kLog };
-
-// One WSGIDaemonProcess. Options keep mod_wsgi's names and defaults.
-struct DaemonGroup {
+// One WSGIDaemonProcess: its options (daemon_options.hpp, mod_wsgi's names and defaults) and
+// what the parent adds to them.
+struct DaemonGroup : DaemonOptions {
   const char* name = nullptr;
   server_rec* server = nullptr;      // the server or VirtualHost that declared it
   const char* defined_in = nullptr;  // "file:line", for messages
-  int processes = 1;
-  bool multiprocess_option = false;  // processes= given explicitly
-  int threads = 15;
-  const char* user = nullptr;
-  const char* group = nullptr;
-  uid_t uid = 0;
-  gid_t gid = 0;
-  const char* home = nullptr;
-  const char* display_name = nullptr;
-  const char* python_home = nullptr;
-  apr_array_header_t* python_path = nullptr;  // const char*
-  const char* lang = nullptr;
-  const char* locale = nullptr;
-  long maximum_requests = 0;
-  long maximum_requests_jitter = 0;  // each process recycles after maximum + [0, jitter]
-  int graceful_timeout = 15;         // seconds
-  int shutdown_timeout = 5;
-  int connect_timeout = 15;
-  int socket_timeout = 0;  // 0: the server's Timeout
-  int request_timeout = 0;
-  int queue_timeout = 0;
-  int inactivity_timeout = 0;
-  int listen_backlog = 100;
-  int umask = kUnset;
-  const char* seccomp_filter = nullptr;
-  bool seccomp_learning = false;   // seccomp-notify=log: log denied calls and let them run
-  const char* env_file = nullptr;  // NAME=VALUE records, read before the privilege drop
-  int cpu_time_limit = 0;          // seconds of CPU time before a graceful recycle
-  int cpu_priority = 0;            // setpriority() nice value
-  bool cpu_priority_set = false;
-  const char* chroot = nullptr;  // absolute, no trailing '/'
-  long long memory_limit = 0;    // resident bytes before a graceful recycle
-  int restart_interval = 0;      // seconds
-  int startup_timeout = 0;       // seconds
-  int deadlock_timeout = 300;    // seconds; mod_wsgi's default
-  long stack_size = 0;           // bytes; 0: the system's default
-  // Landlock (landlock_scope.hpp). The filesystem scope is opt-in for hand-written configs;
-  // `wsgid render` turns it on. The scopes (signals, abstract sockets) are on by default.
-  FilesystemScope sandbox_filesystem = FilesystemScope::kOff;
-  bool sandbox_scopes = true;
-  apr_array_header_t* sandbox_read = nullptr;   // const char*, absolute
-  apr_array_header_t* sandbox_write = nullptr;  // const char*, absolute
   // Scripts loaded at daemon start: WSGIImportScript first, then preloaded applications.
   apr_array_header_t* imports = nullptr;   // wsgid_preload
   apr_array_header_t* preloads = nullptr;  // wsgid_preload

@@ -1,4 +1,4 @@
-// The httpd side of the shared scoreboard (common/scoreboard.h): created once by the httpd
+// The httpd side of the shared scoreboard (contract/scoreboard.h): created once by the httpd
 // parent, inherited by every worker child and daemon process.
 #pragma once
 

@@ -174,9 +174,9 @@ std::optional<Problem> size(toml::node& value, const CheckContext&) {
 }
 
 // mod_wsgid refuses memory-limit below 1 MiB (a fresh interpreter alone would exceed it, so
-// every daemon would recycle at once) and cpu-time-limit above a year: the profile refuses them
-// first, with the key's position, instead of leaving `apache2 -t` to fail. A year is also the
-// useful bound of Cache-Control's max-age.
+// every daemon would recycle at once), its timeouts above a day and cpu-time-limit above a year
+// (contract/daemon_options.hpp): the profile refuses them first, with the key's position, instead
+// of leaving `apache2 -t` to fail. A year is also the useful bound of Cache-Control's max-age.
 std::optional<Problem> memory_limit(toml::node& value, const CheckContext& context) {
   if (auto bad = size(value, context)) return bad;
   const std::uint64_t bytes = value.is_integer()
@@ -184,6 +184,13 @@ std::optional<Problem> memory_limit(toml::node& value, const CheckContext& conte
                                   : parse_size(text_of(value)).value_or(0);
   if (bytes == 0 || bytes >= (1U << 20)) return std::nullopt;
   return problem(code::kOutOfRange, value, "0 (no limit) or a size of at least \"1MiB\"");
+}
+
+std::optional<Problem> up_to_a_day(toml::node& value, const CheckContext& context) {
+  if (auto bad = whole_seconds(value, context)) return bad;
+  if (*parse_duration(text_of(value)) <= std::chrono::hours(24)) return std::nullopt;
+  return problem(code::kOutOfRange, value,
+                 "a duration in whole seconds of at most a day, such as \"30s\" or \"1h\"");
 }
 
 std::optional<Problem> up_to_a_year(toml::node& value, const CheckContext&) {

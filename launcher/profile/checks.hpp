@@ -10,6 +10,7 @@ std::optional<Problem> duration(toml::node& value, const CheckContext& context);
 std::optional<Problem> whole_seconds(toml::node& value, const CheckContext& context);
 std::optional<Problem> size(toml::node& value, const CheckContext& context);
 std::optional<Problem> memory_limit(toml::node& value, const CheckContext& context);
+std::optional<Problem> up_to_a_day(toml::node& value, const CheckContext& context);
 std::optional<Problem> up_to_a_year(toml::node& value, const CheckContext& context);
 std::optional<Problem> listen(toml::node& value, const CheckContext& context);
 // server.tls.hsts: "off" or up_to_a_year.

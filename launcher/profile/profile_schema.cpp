@@ -14,6 +14,7 @@ constexpr std::array<std::string_view, 2> kSeccompModes{"default", "off"};
 constexpr std::array<std::string_view, 3> kSandboxActions{"errno", "kill", "log"};
 
 constexpr std::string_view kWholeSeconds = "a duration in whole seconds, such as \"30s\"";
+constexpr std::string_view kUpToADay = "a duration in whole seconds of at most a day";
 constexpr std::string_view kUpToAYear = "a duration in whole seconds of at most a year";
 constexpr std::string_view kSize = "a size such as \"10MiB\" or a number of bytes";
 
@@ -159,6 +160,8 @@ constexpr std::array kServerFields{
 };
 constexpr TableSpec kServer{.name = "server", .fields = kServerFields};
 
+// Each range here fits inside the module's for the option it renders into
+// (contract/daemon_options.hpp; tests/unit/launcher/render/daemon_option_ranges_test.cpp).
 constexpr std::array kDaemonFields{
     integer("processes", 1, 1, 256, "an integer from 1 to 256"),
     integer("threads", 15, 1, 1024, "an integer from 1 to 1024"),
@@ -167,13 +170,13 @@ constexpr std::array kDaemonFields{
     integer("maximum_requests", 0, 0, 1'000'000'000,
             "an integer from 0 (never recycle) to 1000000000"),
     integer("maximum_requests_jitter", 0, 0, 1'000'000'000, "an integer from 0 to 1000000000"),
-    seconds("graceful_timeout"),
-    seconds("shutdown_timeout"),
-    seconds("connect_timeout"),
-    seconds("socket_timeout"),
-    seconds("request_timeout"),
-    seconds("queue_timeout"),
-    seconds("inactivity_timeout"),
+    string("graceful_timeout", {}, kUpToADay, checks::up_to_a_day),
+    string("shutdown_timeout", {}, kUpToADay, checks::up_to_a_day),
+    string("connect_timeout", {}, kUpToADay, checks::up_to_a_day),
+    string("socket_timeout", {}, kUpToADay, checks::up_to_a_day),
+    string("request_timeout", {}, kUpToADay, checks::up_to_a_day),
+    string("queue_timeout", {}, kUpToADay, checks::up_to_a_day),
+    string("inactivity_timeout", {}, kUpToADay, checks::up_to_a_day),
     string("cpu_time_limit", {}, kUpToAYear, checks::up_to_a_year),
     FieldSpec{.key = "memory_limit",
               .kinds = kString | kInteger,

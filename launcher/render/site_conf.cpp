@@ -4,6 +4,7 @@
 
 #include "compression.hpp"
 #include "conf_writer.hpp"
+#include "daemon_options.hpp"
 #include "directive_arg.hpp"
 #include "health_locations.hpp"
 #include "httpd_conf.hpp"
@@ -14,6 +15,7 @@
 namespace wsgid::render {
 namespace {
 
+using daemon_option::spec;
 using profile::App;
 using profile::Site;
 
@@ -21,31 +23,39 @@ std::string option(std::string_view name, std::string_view value) {
   return std::string(" ").append(directive_arg(std::string(name) + "=" + std::string(value)));
 }
 
-std::string seconds_option(std::string_view name, const std::optional<profile::Seconds>& value) {
-  return value ? option(name, std::to_string(value->count())) : std::string();
+// WSGIDaemonProcess's options are named through the module's table (`spec("name")`), so one it
+// does not know does not compile.
+std::string option(const daemon_option::Spec& option_spec, std::string_view value) {
+  return option(option_spec.name, value);
+}
+
+std::string seconds_option(const daemon_option::Spec& option_spec,
+                           const std::optional<profile::Seconds>& value) {
+  return value ? option(option_spec, std::to_string(value->count())) : std::string();
 }
 
 // python-path=, sandbox-read=, sandbox-write=: entries joined by ':' (the profile refuses
 // paths that contain one).
-std::string path_list_option(std::string_view name,
+std::string path_list_option(const daemon_option::Spec& option_spec,
                              const std::vector<std::filesystem::path>& paths) {
   if (paths.empty()) return {};
   std::string joined;
   for (const auto& entry : paths) joined += (joined.empty() ? "" : ":") + entry.string();
-  return option(name, joined);
+  return option(option_spec, joined);
 }
 
 // Landlock's filesystem scope (docs/sandbox.md): on unless the profile turns it off, "log" in
 // learning mode. The daemon adds Python, the system files and its TMPDIR itself; the app's
 // directory and the profile's lists are named here.
 std::string landlock_options(const Site& site) {
-  if (!site.sandbox.filesystem) return option("sandbox-filesystem", "off");
-  std::string args = option("sandbox-filesystem", site.sandbox.seccomp.learning() ? "log" : "on");
+  if (!site.sandbox.filesystem) return option(spec("sandbox-filesystem"), "off");
+  std::string args =
+      option(spec("sandbox-filesystem"), site.sandbox.seccomp.learning() ? "log" : "on");
   std::vector<std::filesystem::path> read;
   if (site.app.kind == App::Kind::kScript) read.push_back(site.app.script.parent_path());
   read.insert(read.end(), site.sandbox.read.begin(), site.sandbox.read.end());
-  args += path_list_option("sandbox-read", read);
-  args += path_list_option("sandbox-write", site.sandbox.write);
+  args += path_list_option(spec("sandbox-read"), read);
+  args += path_list_option(spec("sandbox-write"), site.sandbox.write);
   return args;
 }
 
@@ -75,48 +85,48 @@ std::string daemon_process_arguments(const Site& site, const RenderOptions& opti
   const auto& d = site.daemon;
   const auto& out_dir = options.out_dir;
   std::string args = directive_arg(site.name);
-  args += option("processes", std::to_string(d.processes));
-  args += option("threads", std::to_string(d.threads));
+  args += option(spec("processes"), std::to_string(d.processes));
+  args += option(spec("threads"), std::to_string(d.threads));
   const SiteIdentity* id = options.identities.site(site.name);
   if (id && id->derived) {
-    args += option("user", "#" + std::to_string(id->uid));
-    args += option("group", d.group.empty() ? "#" + std::to_string(id->gid) : d.group);
+    args += option(spec("user"), "#" + std::to_string(id->uid));
+    args += option(spec("group"), d.group.empty() ? "#" + std::to_string(id->gid) : d.group);
   } else {
-    if (!d.user.empty()) args += option("user", d.user);
-    if (!d.group.empty()) args += option("group", d.group);
+    if (!d.user.empty()) args += option(spec("user"), d.user);
+    if (!d.group.empty()) args += option(spec("group"), d.group);
   }
-  args += option("home", site_home_dir(options, site.name).string());
-  args += option("env-file", (out_dir / env_file(site)).string());
-  args += option("display-name", d.display_name.empty() ? "%{GROUP}" : d.display_name);
-  if (site.python_home) args += option("python-home", site.python_home->string());
-  args += path_list_option("python-path", site.python_path);
+  args += option(spec("home"), site_home_dir(options, site.name).string());
+  args += option(spec("env-file"), (out_dir / env_file(site)).string());
+  args += option(spec("display-name"), d.display_name.empty() ? "%{GROUP}" : d.display_name);
+  if (site.python_home) args += option(spec("python-home"), site.python_home->string());
+  args += path_list_option(spec("python-path"), site.python_path);
   // lang= would overwrite a LANG or LC_ALL the profile's env sets (the env file is applied
   // first), where the old env script used to win: the profile's own choice stays.
   const bool env_sets_locale = std::any_of(site.env.begin(), site.env.end(), [](const auto& e) {
     return e.first == "LANG" || e.first == "LC_ALL";
   });
-  if (!env_sets_locale) args += option("lang", "C.UTF-8");
-  args += option("locale", "C.UTF-8");
+  if (!env_sets_locale) args += option(spec("lang"), "C.UTF-8");
+  args += option(spec("locale"), "C.UTF-8");
   if (d.maximum_requests > 0) {
-    args += option("maximum-requests", std::to_string(d.maximum_requests));
+    args += option(spec("maximum-requests"), std::to_string(d.maximum_requests));
     if (d.maximum_requests_jitter > 0) {
-      args += option("maximum-requests-jitter", std::to_string(d.maximum_requests_jitter));
+      args += option(spec("maximum-requests-jitter"), std::to_string(d.maximum_requests_jitter));
     }
   }
-  args += seconds_option("graceful-timeout", d.graceful_timeout);
-  args += seconds_option("shutdown-timeout", d.shutdown_timeout);
-  args += seconds_option("connect-timeout", d.connect_timeout);
-  args += seconds_option("socket-timeout", d.socket_timeout);
-  args += seconds_option("request-timeout", d.request_timeout);
-  args += seconds_option("queue-timeout", d.queue_timeout);
-  args += seconds_option("inactivity-timeout", d.inactivity_timeout);
-  args += seconds_option("cpu-time-limit", d.cpu_time_limit);
+  args += seconds_option(spec("graceful-timeout"), d.graceful_timeout);
+  args += seconds_option(spec("shutdown-timeout"), d.shutdown_timeout);
+  args += seconds_option(spec("connect-timeout"), d.connect_timeout);
+  args += seconds_option(spec("socket-timeout"), d.socket_timeout);
+  args += seconds_option(spec("request-timeout"), d.request_timeout);
+  args += seconds_option(spec("queue-timeout"), d.queue_timeout);
+  args += seconds_option(spec("inactivity-timeout"), d.inactivity_timeout);
+  args += seconds_option(spec("cpu-time-limit"), d.cpu_time_limit);
   // 0 is the priority daemons inherit anyway; only a change is worth a word in the config.
-  if (d.cpu_priority != 0) args += option("cpu-priority", std::to_string(d.cpu_priority));
-  if (d.memory_limit > 0) args += option("memory-limit", std::to_string(d.memory_limit));
+  if (d.cpu_priority != 0) args += option(spec("cpu-priority"), std::to_string(d.cpu_priority));
+  if (d.memory_limit > 0) args += option(spec("memory-limit"), std::to_string(d.memory_limit));
   if (site.sandbox.seccomp.enabled()) {
-    args += option("seccomp-filter", (out_dir / seccomp_filter_file(site.name)).string());
-    if (site.sandbox.seccomp.learning()) args += option("seccomp-notify", "log");
+    args += option(spec("seccomp-filter"), (out_dir / seccomp_filter_file(site.name)).string());
+    if (site.sandbox.seccomp.learning()) args += option(spec("seccomp-notify"), "log");
   }
   args += landlock_options(site);
   return args;

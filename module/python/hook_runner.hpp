@@ -1,6 +1,6 @@
 // The Python side of the hooks that run in httpd's worker children (WSGIAccessScript,
 // WSGIAuthUserScript, WSGIAuthGroupScript, WSGIDispatchScript). The worker sends a hook call
-// as an ordinary request to its in-process daemon (see module/common/hook_protocol.hpp); this
+// as an ordinary request to its in-process daemon (see contract/hook_protocol.hpp); this
 // loads the hook script in the requested application group (reloading it in place when its
 // file changed, as mod_wsgi does for hook scripts), calls the function with an environ of the
 // request's variables and answers with the result as response headers.

@@ -1,5 +1,5 @@
 """A forged worker request to a wsgid daemon socket, built from the documented wire layout
-(module/common/wire_protocol.hpp), as an attacker who can reach the socket would send it.
+(contract/wire_protocol.hpp), as an attacker who can reach the socket would send it.
 
 Used by socket_attack.wsgi (another site's app) and run as a script by a local process outside
 httpd: `python3 forged_request.py SOCKET SCRIPT_FILENAME` prints the outcome as JSON.
