@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "config.hpp"
+#include "daemon_settings.hpp"
 #include "suggest.hpp"
 
 namespace wsgid {
@@ -108,7 +109,7 @@ constexpr const char* kDaemonOptions =
     "socket-timeout, request-timeout, queue-timeout, inactivity-timeout, listen-backlog, umask, "
     "seccomp-filter, seccomp-notify, env-file, cpu-time-limit, cpu-priority, chroot, memory-limit, "
     "restart-interval, startup-timeout, deadlock-timeout, stack-size, sandbox-filesystem, "
-    "sandbox-read, sandbox-write, sandbox-scopes";
+    "sandbox-read, sandbox-write, sandbox-scopes, settings-file";
 
 // Below this a fresh interpreter alone would exceed the limit and every daemon would recycle
 // as soon as it started.
@@ -181,6 +182,8 @@ const char* set_sandbox_option(cmd_parms* cmd, DaemonGroup& g, std::string_view 
   }
   return nullptr;
 }
+
+}  // namespace
 
 const char* set_daemon_option(cmd_parms* cmd, DaemonGroup& g, const char* name, const char* value) {
   const std::string_view n(name);
@@ -345,8 +348,14 @@ const char* set_daemon_option(cmd_parms* cmd, DaemonGroup& g, const char* name, 
       n == "sandbox-filesystem") {
     return set_sandbox_option(cmd, g, n, name, value);
   }
+  if (n == "settings-file") {
+    g.settings_file = ap_server_root_relative(cmd->pool, value);
+    return nullptr;
+  }
   return unknown_option(cmd, name, kDaemonOptions);
 }
+
+namespace {
 
 const char* cmd_daemon_process(cmd_parms* cmd, void* /*mconfig*/, const char* args) {
   if (const char* err = ap_check_cmd_context(cmd, NOT_IN_DIR_LOC_FILE)) return err;
@@ -382,6 +391,8 @@ const char* cmd_daemon_process(cmd_parms* cmd, void* /*mconfig*/, const char* ar
     }
     if (const char* err = set_daemon_option(cmd, *g, opt, value)) return err;
   }
+  // After the line's own options, whatever their order: the file's settings win.
+  if (const char* err = load_daemon_settings(cmd, *g)) return err;
   *static_cast<DaemonGroup**>(apr_array_push(global_config().groups)) = g;
   return nullptr;
 }
