@@ -25,12 +25,15 @@ std::string seconds_option(std::string_view name, const std::optional<profile::S
 
 // python-path=, sandbox-read=, sandbox-write=: entries joined by ':' (the profile refuses
 // paths that contain one).
-std::string path_list_option(std::string_view name,
-                             const std::vector<std::filesystem::path>& paths) {
-  if (paths.empty()) return {};
+std::string joined_paths(const std::vector<std::filesystem::path>& paths) {
   std::string joined;
   for (const auto& entry : paths) joined += (joined.empty() ? "" : ":") + entry.string();
-  return option(name, joined);
+  return joined;
+}
+
+std::string path_list_option(std::string_view name,
+                             const std::vector<std::filesystem::path>& paths) {
+  return paths.empty() ? std::string() : option(name, joined_paths(paths));
 }
 
 // Landlock's filesystem scope (docs/sandbox.md): on unless the profile turns it off, "log" in
@@ -69,12 +72,56 @@ std::string module_script(const App& app) {
 
 }  // namespace
 
+std::vector<DaemonSetting> daemon_settings(const Site& site) {
+  const auto& d = site.daemon;
+  std::vector<DaemonSetting> out;
+  auto set = [&out](std::string name, std::string value) {
+    out.push_back({std::move(name), std::move(value)});
+  };
+  auto seconds = [&set](std::string name, const std::optional<profile::Seconds>& value) {
+    if (value) set(std::move(name), std::to_string(value->count()));
+  };
+  set("threads", std::to_string(d.threads));
+  set("display-name", d.display_name.empty() ? "%{GROUP}" : d.display_name);
+  if (!site.python_path.empty()) set("python-path", joined_paths(site.python_path));
+  // lang= would overwrite a LANG or LC_ALL the profile's env sets (the env file is applied
+  // first), where the old env script used to win: the profile's own choice stays.
+  const bool env_sets_locale = std::any_of(site.env.begin(), site.env.end(), [](const auto& e) {
+    return e.first == "LANG" || e.first == "LC_ALL";
+  });
+  if (!env_sets_locale) set("lang", "C.UTF-8");
+  set("locale", "C.UTF-8");
+  if (d.maximum_requests > 0) {
+    set("maximum-requests", std::to_string(d.maximum_requests));
+    if (d.maximum_requests_jitter > 0) {
+      set("maximum-requests-jitter", std::to_string(d.maximum_requests_jitter));
+    }
+  }
+  seconds("graceful-timeout", d.graceful_timeout);
+  seconds("shutdown-timeout", d.shutdown_timeout);
+  seconds("request-timeout", d.request_timeout);
+  seconds("queue-timeout", d.queue_timeout);
+  seconds("inactivity-timeout", d.inactivity_timeout);
+  seconds("cpu-time-limit", d.cpu_time_limit);
+  // 0 is the priority daemons inherit anyway; only a change is worth a word.
+  if (d.cpu_priority != 0) set("cpu-priority", std::to_string(d.cpu_priority));
+  if (d.memory_limit > 0) set("memory-limit", std::to_string(d.memory_limit));
+  return out;
+}
+
+std::string daemon_settings_records(const Site& site) {
+  std::string out;
+  for (const auto& [name, value] : daemon_settings(site)) {
+    out.append(name).append("=").append(value).push_back('\0');
+  }
+  return out;
+}
+
 std::string daemon_process_arguments(const Site& site, const RenderOptions& options) {
   const auto& d = site.daemon;
   const auto& out_dir = options.out_dir;
   std::string args = directive_arg(site.name);
   args += option("processes", std::to_string(d.processes));
-  args += option("threads", std::to_string(d.threads));
   const SiteIdentity* id = options.identities.site(site.name);
   if (id && id->derived) {
     args += option("user", "#" + std::to_string(id->uid));
@@ -85,39 +132,21 @@ std::string daemon_process_arguments(const Site& site, const RenderOptions& opti
   }
   args += option("home", site_home_dir(options, site.name).string());
   args += option("env-file", (out_dir / env_file(site)).string());
-  args += option("display-name", d.display_name.empty() ? "%{GROUP}" : d.display_name);
+  args += option("settings-file", (out_dir / settings_file(site)).string());
   if (site.python_home) args += option("python-home", site.python_home->string());
-  args += path_list_option("python-path", site.python_path);
-  // lang= would overwrite a LANG or LC_ALL the profile's env sets (the env file is applied
-  // first), where the old env script used to win: the profile's own choice stays.
-  const bool env_sets_locale = std::any_of(site.env.begin(), site.env.end(), [](const auto& e) {
-    return e.first == "LANG" || e.first == "LC_ALL";
-  });
-  if (!env_sets_locale) args += option("lang", "C.UTF-8");
-  args += option("locale", "C.UTF-8");
-  if (d.maximum_requests > 0) {
-    args += option("maximum-requests", std::to_string(d.maximum_requests));
-    if (d.maximum_requests_jitter > 0) {
-      args += option("maximum-requests-jitter", std::to_string(d.maximum_requests_jitter));
-    }
-  }
-  args += seconds_option("graceful-timeout", d.graceful_timeout);
-  args += seconds_option("shutdown-timeout", d.shutdown_timeout);
+  // Read by httpd's workers too: a change restarts httpd.
   args += seconds_option("connect-timeout", d.connect_timeout);
   args += seconds_option("socket-timeout", d.socket_timeout);
-  args += seconds_option("request-timeout", d.request_timeout);
-  args += seconds_option("queue-timeout", d.queue_timeout);
-  args += seconds_option("inactivity-timeout", d.inactivity_timeout);
-  args += seconds_option("cpu-time-limit", d.cpu_time_limit);
-  // 0 is the priority daemons inherit anyway; only a change is worth a word in the config.
-  if (d.cpu_priority != 0) args += option("cpu-priority", std::to_string(d.cpu_priority));
-  if (d.memory_limit > 0) args += option("memory-limit", std::to_string(d.memory_limit));
   if (site.sandbox.seccomp) {
     args += option("seccomp-filter", (out_dir / seccomp_filter_file(site)).string());
     if (site.sandbox.action == "log") args += option("seccomp-notify", "log");
   }
   args += landlock_options(site);
   return args;
+}
+
+std::filesystem::path settings_file(const Site& site) {
+  return std::filesystem::path("sites") / (site.name + ".daemon");
 }
 
 std::filesystem::path env_file(const Site& site) {
@@ -197,6 +226,7 @@ std::vector<RenderedFile> render_site(const Site& site, const profile::Profile& 
     const std::string groups =
         option("process-group", site.name) + option("application-group", "%{GLOBAL}");
     files.push_back({env_file(site), env_records(site, options)});
+    files.push_back({settings_file(site), daemon_settings_records(site)});
     // Both groups given literally: the module preloads the app when the daemon starts.
     w.directive("WSGIScriptAlias",
                 directive_arg(site.mount) + " " + directive_arg(script.string()) + groups);

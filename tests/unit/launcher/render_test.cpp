@@ -78,9 +78,10 @@ TEST(Render, ListsHttpdConfFirstThenEachSitesFiles) {
   const auto files = render(load_valid_fixture("two_sites"), golden_options());
   std::vector<std::string> names;
   for (const auto& file : files) names.push_back(file.relative.string());
-  EXPECT_EQ(names, (std::vector<std::string>{"httpd.conf", "sites/shop.conf", "seccomp/shop.bpf",
-                                             "sites/shop.env", "sites/api.conf", "sites/api.wsgi",
-                                             "sites/api.env"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"httpd.conf", "sites/shop.conf", "seccomp/shop.bpf",
+                                      "sites/shop.env", "sites/shop.daemon", "sites/api.conf",
+                                      "sites/api.wsgi", "sites/api.env", "sites/api.daemon"}));
 }
 
 fs::perms mode(const fs::path& path) { return fs::status(path).permissions(); }
