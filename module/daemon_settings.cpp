@@ -28,43 +28,37 @@ struct Reloadable {
   void (*take)(DaemonGroup& live, const DaemonGroup& fresh);
 };
 
+// Most options set one field of the group.
+template <auto Field>
+void take(DaemonGroup& live, const DaemonGroup& fresh) {
+  live.*Field = fresh.*Field;
+}
+
+void take_cpu_priority(DaemonGroup& live, const DaemonGroup& fresh) {
+  live.cpu_priority = fresh.cpu_priority;
+  live.cpu_priority_set = fresh.cpu_priority_set;
+}
+
 constexpr Reloadable kReloadable[] = {
-    {"threads", [](DaemonGroup& l, const DaemonGroup& f) { l.threads = f.threads; }},
-    {"maximum-requests",
-     [](DaemonGroup& l, const DaemonGroup& f) { l.maximum_requests = f.maximum_requests; }},
-    {"maximum-requests-jitter",
-     [](DaemonGroup& l, const DaemonGroup& f) {
-       l.maximum_requests_jitter = f.maximum_requests_jitter;
-     }},
-    {"graceful-timeout",
-     [](DaemonGroup& l, const DaemonGroup& f) { l.graceful_timeout = f.graceful_timeout; }},
-    {"shutdown-timeout",
-     [](DaemonGroup& l, const DaemonGroup& f) { l.shutdown_timeout = f.shutdown_timeout; }},
-    {"request-timeout",
-     [](DaemonGroup& l, const DaemonGroup& f) { l.request_timeout = f.request_timeout; }},
-    {"queue-timeout",
-     [](DaemonGroup& l, const DaemonGroup& f) { l.queue_timeout = f.queue_timeout; }},
-    {"inactivity-timeout",
-     [](DaemonGroup& l, const DaemonGroup& f) { l.inactivity_timeout = f.inactivity_timeout; }},
-    {"cpu-time-limit",
-     [](DaemonGroup& l, const DaemonGroup& f) { l.cpu_time_limit = f.cpu_time_limit; }},
-    {"cpu-priority",
-     [](DaemonGroup& l, const DaemonGroup& f) {
-       l.cpu_priority = f.cpu_priority;
-       l.cpu_priority_set = f.cpu_priority_set;
-     }},
-    {"memory-limit", [](DaemonGroup& l, const DaemonGroup& f) { l.memory_limit = f.memory_limit; }},
-    {"restart-interval",
-     [](DaemonGroup& l, const DaemonGroup& f) { l.restart_interval = f.restart_interval; }},
-    {"startup-timeout",
-     [](DaemonGroup& l, const DaemonGroup& f) { l.startup_timeout = f.startup_timeout; }},
-    {"deadlock-timeout",
-     [](DaemonGroup& l, const DaemonGroup& f) { l.deadlock_timeout = f.deadlock_timeout; }},
-    {"stack-size", [](DaemonGroup& l, const DaemonGroup& f) { l.stack_size = f.stack_size; }},
-    {"display-name", [](DaemonGroup& l, const DaemonGroup& f) { l.display_name = f.display_name; }},
-    {"lang", [](DaemonGroup& l, const DaemonGroup& f) { l.lang = f.lang; }},
-    {"locale", [](DaemonGroup& l, const DaemonGroup& f) { l.locale = f.locale; }},
-    {"python-path", [](DaemonGroup& l, const DaemonGroup& f) { l.python_path = f.python_path; }},
+    {"threads", take<&DaemonGroup::threads>},
+    {"maximum-requests", take<&DaemonGroup::maximum_requests>},
+    {"maximum-requests-jitter", take<&DaemonGroup::maximum_requests_jitter>},
+    {"graceful-timeout", take<&DaemonGroup::graceful_timeout>},
+    {"shutdown-timeout", take<&DaemonGroup::shutdown_timeout>},
+    {"request-timeout", take<&DaemonGroup::request_timeout>},
+    {"queue-timeout", take<&DaemonGroup::queue_timeout>},
+    {"inactivity-timeout", take<&DaemonGroup::inactivity_timeout>},
+    {"cpu-time-limit", take<&DaemonGroup::cpu_time_limit>},
+    {"cpu-priority", take_cpu_priority},
+    {"memory-limit", take<&DaemonGroup::memory_limit>},
+    {"restart-interval", take<&DaemonGroup::restart_interval>},
+    {"startup-timeout", take<&DaemonGroup::startup_timeout>},
+    {"deadlock-timeout", take<&DaemonGroup::deadlock_timeout>},
+    {"stack-size", take<&DaemonGroup::stack_size>},
+    {"display-name", take<&DaemonGroup::display_name>},
+    {"lang", take<&DaemonGroup::lang>},
+    {"locale", take<&DaemonGroup::locale>},
+    {"python-path", take<&DaemonGroup::python_path>},
 };
 
 std::string reloadable_names() {

@@ -13,6 +13,16 @@ using wsgid::testing::load_valid_fixture;
 
 const RenderOptions kOptions{"/run/w", "/m/mod_wsgid.so", true};
 
+// The site's file at `relative`, rendered for its first site; fails the test when there is none.
+RenderedFile first_site_file(const char* fixture, const std::string& relative) {
+  const auto profile = load_valid_fixture(fixture);
+  const auto files = render_site(profile.sites[0], profile, kOptions);
+  const auto file = std::find_if(files.begin(), files.end(),
+                                 [&](const auto& f) { return f.relative == relative; });
+  EXPECT_NE(file, files.end()) << relative;
+  return file == files.end() ? RenderedFile{} : *file;
+}
+
 TEST(RenderSite, DeclaresTheDaemonGroupInsideTheSitesVirtualHost) {
   const auto profile = load_valid_fixture("full");
   const auto text = render_site(profile.sites[0], profile, kOptions).at(0).content;
@@ -55,18 +65,14 @@ TEST(RenderSite, GeneratesAOneLineScriptForAModuleApp) {
 }
 
 TEST(RenderSite, WritesEnvironmentValuesVerbatimAsNulTerminatedRecordsAfterHomeAndTmpdir) {
-  const auto profile = load_valid_fixture("full");
-  const auto files = render_site(profile.sites[0], profile, kOptions);
-  const auto env = std::find_if(files.begin(), files.end(),
-                                [](const auto& f) { return f.relative == "sites/shop.env"; });
-  ASSERT_NE(env, files.end());
+  const auto env = first_site_file("full", "sites/shop.env");
   using namespace std::string_literals;
-  EXPECT_EQ(env->content,
+  EXPECT_EQ(env.content,
             "HOME=/run/w/home/shop\0TMPDIR=/run/w/tmp/shop\0"
             "DJANGO_SETTINGS_MODULE=shop.settings\0"
             "QUOTED=it's \"quoted\" \\ ${HOME} %{GLOBAL}\0"s);
   // Read by httpd's parent before the drop: no site owns it.
-  EXPECT_EQ(env->read_by_site, "");
+  EXPECT_EQ(env.read_by_site, "");
 }
 
 TEST(RenderSite, GivesAModuleAppsScriptToItsSitesDaemons) {
@@ -118,15 +124,11 @@ TEST(DaemonSettings, KeepWhatOnlyTheDaemonReadsOutOfHttpdConf) {
 }
 
 TEST(DaemonSettings, AreNulTerminatedRecordsInTheSitesSettingsFile) {
-  const auto profile = load_valid_fixture("minimal");
-  const auto files = render_site(profile.sites[0], profile, kOptions);
-  const auto file = std::find_if(files.begin(), files.end(),
-                                 [](const auto& f) { return f.relative == "sites/shop.daemon"; });
-  ASSERT_NE(file, files.end());
-  EXPECT_EQ(file->content, std::string("threads=15\0display-name=%{GROUP}\0lang=C.UTF-8\0"
-                                       "locale=C.UTF-8\0",
-                                       61));
-  EXPECT_EQ(file->read_by_site, "");  // the httpd parent reads it, before any fork
+  const auto file = first_site_file("minimal", "sites/shop.daemon");
+  EXPECT_EQ(file.content, std::string("threads=15\0display-name=%{GROUP}\0lang=C.UTF-8\0"
+                                      "locale=C.UTF-8\0",
+                                      61));
+  EXPECT_EQ(file.read_by_site, "");  // the httpd parent reads it, before any fork
 }
 
 TEST(DaemonProcessArguments, PointsAtTheCompiledSeccompFilter) {
