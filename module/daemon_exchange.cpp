@@ -1,33 +1,32 @@
+// One exchange is one state machine: what has been sent and delivered, what has been received
+// into which block, whether a resend is still allowed, and each failure's code depend on one
+// another at every step, so they stay together here (about 540 lines). What does not depend on
+// them lives beside it: connecting and the idle pool (daemon_connection.cpp), the request
+// frames (request_stream.cpp), the httpd response the frames fill (client_response.cpp) and the
+// descriptors that come with ResponseFile frames (received_fds.cpp).
 #include "daemon_exchange.hpp"
 
 #include <apr_buckets.h>
-#include <apr_strings.h>
-#include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
-#include <mpm_common.h>
-#include <util_filter.h>
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstddef>
-#include <cstring>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
-#include <vector>
 
+#include "client_response.hpp"
+#include "daemon_connection.hpp"
 #include "log.hpp"
+#include "received_fds.hpp"
 #include "request_stream.hpp"
 
 namespace wsgid {
@@ -43,53 +42,6 @@ constexpr std::size_t kAtomicRequest = 16 * 1024;
 // Bodies up to this are gathered before the first write (Exchange::gather_small_body), leaving
 // room for the head within kAtomicRequest.
 constexpr apr_off_t kSmallBody = 8 * 1024;
-constexpr int kSocketBuffer = 1 << 20;  // the kernel doubles it; capped by net.core.wmem_max
-
-// This worker child's idle connections to daemons, per daemon socket, most recently used
-// first. A connection here has ended an exchange with a kKeepAlive ResponseEnd.
-class ConnectionPool {
- public:
-  // A live idle connection, or -1. One whose daemon has since closed it (GoAway or EOF
-  // waiting) is dropped here, before anything is sent on it.
-  int take(const DaemonGroup& g) {
-    for (;;) {
-      int fd = -1;
-      {
-        std::lock_guard lock(mutex_);
-        auto it = idle_.find(g.socket_path);
-        if (it == idle_.end() || it->second.empty()) return -1;
-        fd = it->second.back();
-        it->second.pop_back();
-      }
-      pollfd p{fd, POLLIN | POLLRDHUP, 0};
-      if (poll(&p, 1, 0) == 0) return fd;
-      close(fd);
-    }
-  }
-
-  // Keeps at most one idle connection per daemon thread of the group: the daemons keep no more.
-  void put(const DaemonGroup& g, int fd) {
-    const std::size_t cap = static_cast<std::size_t>(std::max(1, g.processes * g.threads));
-    {
-      std::lock_guard lock(mutex_);
-      std::vector<int>& fds = idle_[g.socket_path];
-      if (fds.size() < cap) {
-        fds.push_back(fd);
-        return;
-      }
-    }
-    close(fd);
-  }
-
- private:
-  std::mutex mutex_;
-  std::unordered_map<std::string, std::vector<int>> idle_;
-};
-
-ConnectionPool& pool() {
-  static ConnectionPool* p = new ConnectionPool;  // never destroyed: used until the child exits
-  return *p;
-}
 
 int poll_ms(apr_time_t deadline) {
   const apr_time_t left = deadline - apr_time_now();
@@ -100,55 +52,6 @@ int poll_ms(apr_time_t deadline) {
 std::string_view hello_frame(const DaemonGroup& g) {
   if (!g.credential) return {};  // the daemon refuses it: no group is left without one
   return {reinterpret_cast<const char*>(g.credential->hello), sizeof g.credential->hello};
-}
-
-// Connects within connect-timeout. A full backlog (EAGAIN) or a socket not there yet (during a
-// restart) is retried; the daemons may be busy or restarting.
-int connect_daemon(request_rec* r, const DaemonGroup& g) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, g.socket_path, sizeof(addr.sun_path) - 1);
-  auto addr_len = static_cast<socklen_t>(sizeof(addr));
-  if (g.socket_path[0] == '@') {
-    // The abstract namespace (embedded mode's in-process daemon): "@name" is "\0name".
-    addr.sun_path[0] = '\0';
-    addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) +
-                                      std::min(std::strlen(g.socket_path), sizeof(addr.sun_path)));
-  }
-  const apr_time_t deadline = apr_time_now() + apr_time_from_sec(std::max(g.connect_timeout, 1));
-  int delay_ms = 1;
-  int last_errno = 0;
-  while (true) {
-    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      last_errno = errno;
-      break;
-    }
-    // A UNIX socket's send buffer bounds the bytes in flight (the default is ~208 KiB): a
-    // larger one lets a request body chunk go in one write instead of several wake-ups.
-    const int sndbuf = kSocketBuffer;
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), addr_len) == 0) {
-      if (listener_is_expected(r, fd, g.name, g.socket_path, g.listener_pid)) return fd;
-      close(fd);
-      return -1;
-    }
-    last_errno = errno;
-    close(fd);
-    if (last_errno != EAGAIN && last_errno != ECONNREFUSED && last_errno != ENOENT &&
-        last_errno != EINTR) {
-      break;
-    }
-    if (apr_time_now() >= deadline) break;
-    // Back off between attempts; a full backlog drains as daemons accept.
-    poll(nullptr, 0, delay_ms);
-    delay_ms = std::min(delay_ms * 2, 50);
-  }
-  log_request(r, APLOG_ERR, last_errno, "WSGID0105",
-              "cannot connect to daemon group '%s' at %s within connect-timeout=%d s: its "
-              "processes are busy, restarting or not running (see earlier log lines)",
-              g.name, g.socket_path, std::max(g.connect_timeout, 1));
-  return -1;
 }
 
 // Response bytes are received into blocks of the size httpd's own socket reads use: the
@@ -181,8 +84,7 @@ class Exchange {
         fd_(fd),
         reused_(reused),
         replayable_(replayable),
-        options_(options),
-        bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)),
+        response_(r, g.name, options.error_override),
         stream_(r, head, hello_frame(g), !reused, replayable),
         decoder_(pool_storage(r->pool)) {
     const int seconds = g.socket_timeout > 0 ? g.socket_timeout
@@ -191,14 +93,12 @@ class Exchange {
   }
   ~Exchange() {
     for (std::size_t i = 0; i < pieces_ready_; ++i) apr_bucket_free(pieces_[i]);
-    while (fds_count_ > 0) close(pop_fd());
-    apr_brigade_cleanup(bb_);
   }
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
 
   // Set when the response was a 200 with a local Location: httpd serves that URL instead.
-  const char* redirect_to() const { return redirect_; }
+  const char* redirect_to() const { return response_.redirect_to(); }
   int gateway_error() const { return gateway_error_; }
 
   // The daemon closed the connection without reading this request (GoAway), before a byte of
@@ -223,8 +123,7 @@ class Exchange {
     delivered_ = 0;
     writes_ = 0;
     decoder_ = wire::FrameDecoder(pool_storage(r_->pool));
-    while (fds_count_ > 0) close(pop_fd());
-    fds_lost_ = false;
+    fds_.clear();
     send_failed_ = false;
     retry_ = false;
     done_ = false;
@@ -236,7 +135,7 @@ class Exchange {
   // connection can go back to the pool.
   bool reusable() const {
     return end_seen_ && (end_flags_ & wire::kKeepAlive) != 0 && !stream_.body_pending() &&
-           !stream_.has_unsent() && !send_failed_ && decoder_.buffered() == 0 && fds_count_ == 0 &&
+           !stream_.has_unsent() && !send_failed_ && decoder_.buffered() == 0 && fds_.empty() &&
            frame_left_ == 0;
   }
 
@@ -270,7 +169,7 @@ class Exchange {
       }
       pollfd pfd{fd_, static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0};
       // Before the response head there is nothing to flush to the client: just wait.
-      int n = head_seen_ && mode_ == Mode::kPass ? poll(&pfd, 1, 0) : 0;
+      int n = response_.started() ? poll(&pfd, 1, 0) : 0;
       if (n == 0) {
         // Nothing ready right now: push what the client has been given so far before waiting,
         // so streamed responses reach it promptly.
@@ -348,7 +247,7 @@ class Exchange {
         iov[count++] = {space.data(), space.size()};
         room += space.size();
       }
-      const ssize_t n = receive(iov, count);
+      const ssize_t n = fds_.receive(fd_, iov, count);
       if (n > 0) {
         const auto got = static_cast<std::size_t>(n);
         const std::size_t body = std::min(got, body_room);
@@ -375,86 +274,18 @@ class Exchange {
     }
   }
 
-  // recv that also takes the descriptors of ResponseFile frames (SCM_RIGHTS). The kernel hands
-  // a frame's descriptor to the read that reaches its first byte and never joins two frames'
-  // descriptors in one read, so a queue in arrival order matches them to their frames.
-  ssize_t receive(iovec* iov, int count) {
-    alignas(cmsghdr) char control[CMSG_SPACE(4 * sizeof(int))];
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = static_cast<std::size_t>(count);
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    const ssize_t n = recvmsg(fd_, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    if (n < 0) return n;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      const std::size_t fds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (std::size_t i = 0; i < fds; ++i) {
-        int fd = -1;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        push_fd(fd);
-      }
-    }
-    if (msg.msg_flags & MSG_CTRUNC) fds_lost_ = true;  // the frames will find none: an error
-    return n;
-  }
-
-  void push_fd(int fd) {
-    if (fds_count_ == fds_.size()) {
-      close(fd);  // more descriptors than frames can be waiting for: the frames find none
-      fds_lost_ = true;
-      return;
-    }
-    fds_[(fds_head_ + fds_count_++) % fds_.size()] = fd;
-  }
-
-  int pop_fd() {
-    const int fd = fds_[fds_head_];
-    fds_head_ = (fds_head_ + 1) % fds_.size();
-    --fds_count_;
-    return fd;
-  }
-
-  // A ResponseFile frame: the file's bytes go out as a file bucket, which httpd sends with
-  // sendfile when EnableSendfile allows (else mmap or read): they never cross the socket.
+  // A ResponseFile frame: its descriptor came with it (receive).
   int add_file(std::string_view payload) {
     std::uint64_t offset = 0, length = 0;
     if (!wire::parse_response_file(payload, offset, length)) {
       return protocol_error("a malformed file frame");
     }
-    if (fds_count_ == 0) {
-      return protocol_error(fds_lost_ ? "file descriptors lost (MSG_CTRUNC)"
-                                      : "a file frame without its descriptor");
+    if (fds_.empty()) {
+      return protocol_error(fds_.lost() ? "file descriptors lost (MSG_CTRUNC)"
+                                        : "a file frame without its descriptor");
     }
-    const int fd = pop_fd();
-    if (mode_ != Mode::kPass) {
-      close(fd);
-      return OK;
-    }
-    // The request pool outlives every bucket of its response (the EOR bucket destroys it only
-    // after the data before it is written), so the descriptor is closed with it.
-    apr_pool_cleanup_register(r_->pool, reinterpret_cast<void*>(static_cast<intptr_t>(fd)),
-                              close_fd, apr_pool_cleanup_null);
-    const auto* core =
-        static_cast<const core_dir_config*>(ap_get_core_module_config(r_->per_dir_config));
-    apr_int32_t flags = APR_FOPEN_READ;
-    if (core->enable_sendfile == ENABLE_SENDFILE_ON) flags |= APR_FOPEN_SENDFILE_ENABLED;
-    apr_file_t* file = nullptr;
-    apr_os_file_t os_fd = fd;
-    if (apr_os_file_put(&file, &os_fd, flags, r_->pool) != APR_SUCCESS) {
-      return fail_io("apr_os_file_put", 0);
-    }
-    apr_brigade_insert_file(bb_, file, static_cast<apr_off_t>(offset),
-                            static_cast<apr_off_t>(length), r_->pool);
-    pending_bytes_ += 1;  // passed at the end of this batch
-    body_passed_ += length;
+    if (!response_.add_file(fds_.pop(), offset, length)) return fail_io("apr_os_file_put", 0);
     return OK;
-  }
-
-  static apr_status_t close_fd(void* data) {
-    close(static_cast<int>(reinterpret_cast<intptr_t>(data)));
-    return APR_SUCCESS;
   }
 
   int process_frames() {
@@ -470,49 +301,34 @@ class Exchange {
       response_frame_seen_ = true;
       switch (h.type) {
         case wire::FrameType::kResponseHead:
-          if (head_seen_) return protocol_error("a second response head");
-          if (const int rc = apply_head(payload); rc != OK) return rc;
+          if (response_.head_seen()) return protocol_error("a second response head");
+          if (!response_.apply_head(payload)) return protocol_error("a malformed head");
           break;
         case wire::FrameType::kResponseBody:
-          if (!head_seen_) return protocol_error("body before the response head");
-          if (mode_ != Mode::kPass) break;
-          APR_BRIGADE_INSERT_TAIL(bb_,
-                                  apr_bucket_heap_create(payload.data(), payload.size(), nullptr,
-                                                         r_->connection->bucket_alloc));
-          // Frames that arrived together go to httpd together (at the end of this batch), so a
-          // small response ends up in one brigade with its EOS and gets a Content-Length.
-          pending_bytes_ += payload.size();
-          body_passed_ += payload.size();
-          if (pending_bytes_ >= kPassThreshold) {
-            if (const int rc = pass(); rc != OK) return rc;
-          }
+          if (!response_.head_seen()) return protocol_error("body before the response head");
+          if (const int rc = settle(response_.add_body(payload)); rc != OK) return rc;
           break;
         case wire::FrameType::kResponseFile:
-          if (!head_seen_) return protocol_error("a file before the response head");
+          if (!response_.head_seen()) return protocol_error("a file before the response head");
           if (const int rc = add_file(payload); rc != OK) return rc;
           break;
         case wire::FrameType::kResponseEnd:
-          if (!head_seen_) return protocol_error("end before the response head");
+          if (!response_.head_seen()) return protocol_error("end before the response head");
           done_ = true;
           end_seen_ = true;
           end_flags_ = h.flags;
           // Back to the pool before the client gets the end of its response, or its next
           // request could reach another thread of this child before the connection is idle.
           if (reusable()) {
-            pool().put(g_, fd_);
+            idle_connections().put(g_, fd_);
             fd_ = -1;
           }
-          if (mode_ == Mode::kDiscard) return override_status_;
-          if (mode_ == Mode::kRedirect) {
-            redirect_ = apr_table_get(r_->headers_out, "Location");
-            return OK;
-          }
-          APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_eos_create(r_->connection->bucket_alloc));
-          return pass();
+          return settle(response_.end());
         case wire::FrameType::kError: {
           wire::ErrorInfo e;
           if (!wire::parse_error(payload, e)) return protocol_error("a malformed error frame");
-          if (head_seen_) return protocol_error("an error frame after the response head");
+          if (response_.head_seen())
+            return protocol_error("an error frame after the response head");
           log_request(r_, APLOG_ERR, 0, std::string(e.code).c_str(),
                       "daemon group '%s' refused the request: %.*s", g_.name,
                       static_cast<int>(e.message.size()), e.message.data());
@@ -526,7 +342,7 @@ class Exchange {
     if (decoder_.error() != wire::DecodeError::kNone) {
       return protocol_error(std::string(wire::describe(decoder_.error())).c_str());
     }
-    return pending_bytes_ > 0 && mode_ == Mode::kPass ? pass() : OK;
+    return settle(response_.pass_batch());
   }
 
   // A body frame too large to have arrived whole is not gathered in the decoder and then copied
@@ -537,7 +353,7 @@ class Exchange {
     wire::FrameHeader h;
     // Also a body that is discarded (ErrorOverride, a local redirect): the decoder, in the
     // request pool, would grow to the frame's size for nothing.
-    if (!head_seen_ || !decoder_.peek_header(h)) return false;
+    if (!response_.head_seen() || !decoder_.peek_header(h)) return false;
     if (h.type != wire::FrameType::kResponseBody || h.length < kDirectMin) return false;
     const std::size_t buffered = decoder_.buffered() - wire::kHeaderSize;
     // Whole already, or (after a large head grew the decoder) more than a block: gathered.
@@ -582,98 +398,30 @@ class Exchange {
       std::move(pieces_.begin() + 1, pieces_.begin() + pieces_ready_, pieces_.begin());
       --pieces_ready_;
       piece_have_ = 0;
-      if (mode_ != Mode::kPass) {
-        apr_bucket_free(full);
-        continue;
-      }
-      apr_bucket_alloc_t* ba = r_->connection->bucket_alloc;
-      APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_heap_create(full, target, apr_bucket_free, ba));
-      pending_bytes_ += target;
-      body_passed_ += target;
-      if (pending_bytes_ >= kPassThreshold) {
-        if (const int rc = pass(); rc != OK || done_) return rc;
-      }
+      const int rc = settle(response_.add_block(full, target));
+      if (rc != OK || done_) return rc;
     }
     return OK;
   }
 
-  int apply_head(std::string_view payload) {
-    wire::ResponseHeadView head;
-    if (!wire::parse_response_head(payload, head)) return protocol_error("a malformed head");
-    head_seen_ = true;
-    if (options_.error_override && ap_is_HTTP_ERROR(head.status)) {
-      // httpd's ErrorDocument replaces the application's body; its headers go with it.
-      mode_ = Mode::kDiscard;
-      override_status_ = head.status;
-      return OK;
-    }
-    r_->status = head.status;
-    r_->status_line = apr_psprintf(r_->pool, "%03u %.*s", head.status,
-                                   static_cast<int>(head.reason.size()), head.reason.data());
-    for (const auto& [k, v] : head.headers) {
-      const char* key = apr_pstrmemdup(r_->pool, k.data(), k.size());
-      const char* value = apr_pstrmemdup(r_->pool, v.data(), v.size());
-      if (!strcasecmp(key, "Content-Type")) {
-        ap_set_content_type(r_, value);
-      } else if (!strcasecmp(key, "Content-Length")) {
-        apr_off_t len = 0;
-        if (apr_strtoff(&len, value, nullptr, 10) == APR_SUCCESS && len >= 0) {
-          ap_set_content_length(r_, len);
-        }
-      } else if (!strcasecmp(key, "Transfer-Encoding") || !strcasecmp(key, "Connection") ||
-                 !strcasecmp(key, "Keep-Alive")) {
-        continue;  // hop-by-hop: httpd owns the connection (PEP 3333)
-      } else {
-        apr_table_addn(r_->headers_out, key, value);
-      }
-    }
-    // mod_wsgi's daemon-mode convention: a 200 with a local Location asks httpd to serve that
-    // URL instead (e.g. a static file), as a GET; like mod_wsgi, any body is discarded.
-    const char* location = apr_table_get(r_->headers_out, "Location");
-    if (head.status == HTTP_OK && location && location[0] == '/') mode_ = Mode::kRedirect;
-    return OK;
-  }
-
-  int pass() {
-    pending_bytes_ = 0;
-    const apr_status_t rv = ap_pass_brigade(r_->output_filters, bb_);
-    apr_brigade_cleanup(bb_);
-    if (rv != APR_SUCCESS || r_->connection->aborted) return client_gone(rv);
-    return OK;
+  // The client went away during a pass: the exchange is over.
+  int settle(int rc) {
+    if (response_.client_gone()) done_ = true;
+    return rc;
   }
 
   int flush_client() {
-    if (!head_seen_ || done_ || mode_ != Mode::kPass) return OK;
-    // The whole declared body is here and ResponseEnd is on its way: wait for it, so the
-    // connection is back in the pool before the client can send its next request.
-    if (r_->clength > 0 && body_passed_ >= static_cast<std::uint64_t>(r_->clength)) return OK;
-    APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_flush_create(r_->connection->bucket_alloc));
-    return pass();
+    if (done_) return OK;
+    return settle(response_.flush());
   }
 
-  int client_gone(apr_status_t rv) {
-    log_request(r_, APLOG_DEBUG, rv, "WSGID0110",
-                "client went away while receiving the response from daemon group '%s'", g_.name);
-    done_ = true;
-    return OK;
-  }
-
-  // After the head has gone out, a failure can no longer become a status code: end the
-  // response so the client sees it broken (no terminating chunk, short body, closed connection).
   int broken_response() {
-    r_->connection->keepalive = AP_CONN_CLOSE;
-    r_->no_cache = 1;
-    apr_bucket_alloc_t* ba = r_->connection->bucket_alloc;
-    APR_BRIGADE_INSERT_TAIL(bb_, ap_bucket_error_create(HTTP_BAD_GATEWAY, nullptr, r_->pool, ba));
-    APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_eos_create(ba));
-    ap_pass_brigade(r_->output_filters, bb_);
-    apr_brigade_cleanup(bb_);
+    response_.broken();
     done_ = true;
     return OK;
   }
 
-  // Whether the client has been sent (or promised) anything yet.
-  bool response_started() const { return head_seen_ && mode_ == Mode::kPass; }
+  bool response_started() const { return response_.started(); }
 
   int daemon_closed() {
     gateway_error_ = WSGID_GATEWAY_DAEMON_DIED;
@@ -722,28 +470,17 @@ class Exchange {
     return HTTP_BAD_GATEWAY;
   }
 
-  enum class Mode { kPass, kDiscard, kRedirect };
-
   request_rec* r_;
   const DaemonGroup& g_;
   int fd_;
   bool reused_;      // taken from the pool: a Hello went out with an earlier exchange
   bool replayable_;  // everything sent is kept until the answer begins, for one resend
   bool retried_ = false;
-  ExchangeOptions options_;
-  Mode mode_ = Mode::kPass;
-  int override_status_ = OK;
-  const char* redirect_ = nullptr;
   int gateway_error_ = -1;
-  apr_bucket_brigade* bb_;
+  ClientResponse response_;
   apr_interval_time_t timeout_ = 0;
   RequestStream stream_;
   wire::FrameDecoder decoder_;
-  // What the worker holds of a response is what it has received and not passed to httpd yet,
-  // plus what the core output filter sets aside for a slow client (up to its 64 KiB flush
-  // threshold). Each connection's allocator keeps that many blocks once they are freed, so
-  // batches are small: one receive (kMaxPieces blocks) and at most this between passes.
-  static constexpr std::size_t kPassThreshold = 32 * 1024;
   // Body frames from this size on are received into blocks when they have not arrived whole;
   // smaller ones are gathered in the decoder, whose first buffer they fit.
   static constexpr std::size_t kDirectMin = 1024;
@@ -752,14 +489,8 @@ class Exchange {
   std::size_t pieces_ready_ = 0;                // allocated, the first partly filled
   std::size_t piece_have_ = 0;                  // bytes in the first
   std::size_t frame_left_ = 0;                  // payload of that frame not received yet
-  std::array<int, 8> fds_{};  // descriptors received for ResponseFile frames not yet decoded
-  std::size_t fds_head_ = 0;
-  std::size_t fds_count_ = 0;
-  bool fds_lost_ = false;
-  std::size_t pending_bytes_ = 0;
-  std::uint64_t body_passed_ = 0;
+  ReceivedFds fds_;  // descriptors received for ResponseFile frames not yet decoded
   bool send_failed_ = false;
-  bool head_seen_ = false;
   bool done_ = false;
   std::size_t delivered_ = 0;         // bytes of this exchange the socket accepted
   int writes_ = 0;                    // sendmsg calls that delivered bytes
@@ -776,7 +507,7 @@ int exchange_with_daemon(request_rec* r, const DaemonGroup& group, std::string_v
   const char* redirect = nullptr;
   {
     const bool replayable = !r->read_chunked && r->remaining <= kReplayLimit;
-    int fd = replayable ? pool().take(group) : -1;
+    int fd = replayable ? idle_connections().take(group) : -1;
     const bool reused = fd >= 0;
     if (!reused) fd = connect_daemon(r, group);
     if (fd < 0) {

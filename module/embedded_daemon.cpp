@@ -12,7 +12,6 @@
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "daemon_connection.hpp"
 #include "log.hpp"
 #include "python_library.hpp"
 
@@ -117,12 +117,9 @@ bool Embedded::start() {
   socket_name_ = "@wsgid-embedded-" + std::to_string(getpid()) + "-" + std::to_string(nonce);
   listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) return fail(errno, "socket() failed");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path + 1, socket_name_.data() + 1, socket_name_.size() - 1);
-  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + socket_name_.size());
+  const UnixAddress address = unix_address(socket_name_.c_str());
   const int threads = mpm_query(AP_MPMQ_MAX_THREADS, 1);
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+  if (::bind(listen_fd_, address.get(), address.length) != 0 ||
       ::listen(listen_fd_, std::max(threads * 2, 16)) != 0) {
     return fail(errno, "cannot listen on a private UNIX socket");
   }

@@ -11,12 +11,10 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstddef>
 #include <cstring>
 #include <exception>
 #include <initializer_list>
@@ -25,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "daemon_connection.hpp"
 #include "embedded_daemon.hpp"
 #include "hook_protocol.hpp"
 #include "log.hpp"
@@ -98,23 +97,13 @@ class HookCall {
   }
 
   bool exchange(const DaemonGroup& g, const std::string& out, Answer& answer) {
-    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (fd.get() < 0) return failed(errno, "socket() failed");
-    timeval tv{};
-    tv.tv_sec = std::max<long>(1, static_cast<long>(apr_time_sec(r_->server->timeout)));
-    setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    const std::size_t n = std::min(std::strlen(g.socket_path), sizeof(addr.sun_path));
-    std::memcpy(addr.sun_path, g.socket_path, n);
-    if (g.socket_path[0] == '@') addr.sun_path[0] = '\0';  // the abstract namespace
-    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + n);
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+    ConnectOptions options;
+    options.timeout_seconds =
+        std::max<long>(1, static_cast<long>(apr_time_sec(r_->server->timeout)));
+    UniqueFd fd(connect_once(r_, g, options));
+    if (fd.get() < 0) {
+      if (errno == 0) return failed(0, "the embedded Python socket is not this worker's");
       return failed(errno, "cannot connect to this worker's embedded Python");
-    }
-    if (!listener_is_expected(r_, fd.get(), g.name, g.socket_path, g.listener_pid)) {
-      return failed(0, "the embedded Python socket is not this worker's");
     }
     for (std::size_t sent = 0; sent < out.size();) {
       const ssize_t w = ::send(fd.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL);

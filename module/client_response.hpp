@@ -1,0 +1,75 @@
+// The httpd response that a daemon's response frames fill, on the worker's side of an exchange
+// (daemon_exchange.cpp): status and headers from the head, body bytes as heap buckets passed
+// to the output filters in small batches, files as file buckets (sendfile), and the three
+// outcomes of a head: passed to the client, discarded for httpd's ErrorDocument
+// (WSGIErrorOverride), or a local redirect (a 200 with a local Location).
+#pragma once
+
+#include <apr_buckets.h>
+#include <httpd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace wsgid {
+
+class ClientResponse {
+ public:
+  // `group` names the daemon group in log lines.
+  ClientResponse(request_rec* r, const char* group, bool error_override);
+  ~ClientResponse() { apr_brigade_cleanup(bb_); }
+  ClientResponse(const ClientResponse&) = delete;
+  ClientResponse& operator=(const ClientResponse&) = delete;
+
+  bool head_seen() const { return head_seen_; }
+  // Whether the client has been sent (or promised) anything yet.
+  bool started() const { return head_seen_ && mode_ == Mode::kPass; }
+  // The client went away while being sent the response (logged, WSGID0110): stop.
+  bool client_gone() const { return client_gone_; }
+  // Set when the response was a 200 with a local Location: httpd serves that URL instead.
+  const char* redirect_to() const { return redirect_; }
+
+  // The response head: status and headers. False when the payload is malformed.
+  bool apply_head(std::string_view payload);
+  // A body frame's payload, copied: it lives in the decoder's buffer.
+  int add_body(std::string_view payload);
+  // `n` bytes of body in `block`, a block from the connection's bucket allocator, which the
+  // response now owns.
+  int add_block(char* block, std::size_t n);
+  // A file's bytes: `fd` is closed with the request pool. False if APR cannot take it.
+  bool add_file(int fd, std::uint64_t offset, std::uint64_t length);
+  // ResponseEnd: the response is passed on with its EOS, or ErrorOverride's status returned.
+  int end();
+  // The end of a batch of frames: what they added goes to httpd together.
+  int pass_batch() { return pending_bytes_ > 0 && mode_ == Mode::kPass ? pass() : OK; }
+  // Pushes what the client has been given so far (before the worker waits for the daemon).
+  int flush();
+  // After the head has gone out, a failure can no longer become a status code: end the
+  // response so the client sees it broken (no terminating chunk, short body, closed
+  // connection).
+  void broken();
+
+ private:
+  enum class Mode { kPass, kDiscard, kRedirect };
+  int pass();
+
+  request_rec* r_;
+  const char* group_;
+  bool error_override_;
+  apr_bucket_brigade* bb_;
+  Mode mode_ = Mode::kPass;
+  bool head_seen_ = false;
+  bool client_gone_ = false;
+  int override_status_ = OK;
+  const char* redirect_ = nullptr;
+  // What the worker holds of a response is what it has received and not passed to httpd yet,
+  // plus what the core output filter sets aside for a slow client (up to its 64 KiB flush
+  // threshold). Each connection's allocator keeps that many blocks once they are freed, so
+  // batches are small: one receive (a few blocks) and at most this between passes.
+  static constexpr std::size_t kPassThreshold = 32 * 1024;
+  std::size_t pending_bytes_ = 0;
+  std::uint64_t body_passed_ = 0;
+};
+
+}  // namespace wsgid

@@ -1,0 +1,125 @@
+#include "connection_parking.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "daemon_clock.hpp"
+#include "error_log.hpp"
+
+namespace wsgid::python {
+
+bool ParkingLot::open(int stop_fd, int listen_fd) {
+  epoll_fd_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+  if (epoll_fd_.get() < 0) return false;
+  epoll_event stop{};
+  stop.events = EPOLLIN;
+  stop.data.u64 = kStopKey;
+  // Not EPOLLEXCLUSIVE: that wakes the first process in the socket's wait queue that has a
+  // thread waiting, so one process would collect every new connection while it has a free
+  // thread. Waking them all lets whichever runs first take it; with persistent connections
+  // new ones are rare, so the wake-ups cost little.
+  epoll_event listen{};
+  listen.events = EPOLLIN;
+  listen.data.u64 = kListenKey;
+  return ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, stop_fd, &stop) == 0 &&
+         ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, listen_fd, &listen) == 0;
+}
+
+std::unique_ptr<WorkerConnection> ParkingLot::unpark(std::uint64_t key) {
+  std::lock_guard lock(mutex_);
+  const auto it = parked_.find(key);
+  if (it == parked_.end()) return nullptr;  // closed by a drain meanwhile
+  auto wc = std::move(it->second);
+  parked_.erase(it);
+  return wc;
+}
+
+void ParkingLot::park(std::unique_ptr<WorkerConnection> wc) {
+  std::lock_guard lock(mutex_);
+  if (draining_) {
+    if (wc->greeted) {
+      wc->conn.send_go_away();
+    } else {
+      owing_hello_.push_back(std::move(wc));
+    }
+    return;
+  }
+  wc->conn.release_idle_buffer();
+  wc->parked_ns = now_ns();
+  const std::uint64_t key = next_key_++;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+  ev.data.u64 = key;
+  const int op = wc->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (::epoll_ctl(epoll_fd_.get(), op, wc->conn.fd(), &ev) != 0) {
+    log_line(LogLevel::kError, std::string("WSGID0519: cannot watch an idle worker connection: ") +
+                                   std::strerror(errno));
+    wc->conn.send_go_away();
+    return;
+  }
+  wc->registered = true;
+  parked_.emplace(key, std::move(wc));
+}
+
+// No parked connection will be read again. GoAway tells each worker that whatever it may have
+// sent on it since the last response was not read, so it resends on a new connection.
+void ParkingLot::close_all() {
+  std::lock_guard lock(mutex_);
+  draining_ = true;
+  for (auto& [key, wc] : parked_) {
+    if (wc->greeted) {
+      wc->conn.send_go_away();
+    } else {
+      owing_hello_.push_back(std::move(wc));
+    }
+  }
+  parked_.clear();
+}
+
+std::unique_ptr<WorkerConnection> ParkingLot::take_owing_hello() {
+  std::lock_guard lock(mutex_);
+  if (owing_hello_.empty()) return nullptr;
+  auto wc = std::move(owing_hello_.back());
+  owing_hello_.pop_back();
+  return wc;
+}
+
+// A request thread that was woken for a connection closed here finds it gone (unpark), and a
+// worker that sent a request on it at the same moment reads the GoAway and sends it again on a
+// new connection.
+std::int64_t ParkingLot::close_idle(std::int64_t now) {
+  std::size_t closed = 0;
+  // At least this often: a connection still owing its Hello may be parked meanwhile.
+  std::int64_t next = kHelloTimeoutNs;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = parked_.begin(); it != parked_.end();) {
+      WorkerConnection& wc = *it->second;
+      // Trickling bytes in does not extend a connection's time to say Hello.
+      const std::int64_t left =
+          wc.greeted ? wc.parked_ns + kParkedIdleNs - now : wc.hello_due_ns - now;
+      if (left > 0) {
+        next = std::min(next, left);
+        ++it;
+        continue;
+      }
+      if (wc.greeted) {
+        wc.conn.send_go_away();
+        ++closed;
+      } else {
+        refuse(who_, wc.peer, no_hello());
+      }
+      it = parked_.erase(it);
+    }
+  }
+  if (closed > 0 && log_enabled(LogLevel::kDebug)) {
+    log_line(LogLevel::kDebug, "wsgid: " + who_ + " closed " + std::to_string(closed) +
+                                   " worker connection(s) idle for " +
+                                   std::to_string(kParkedIdleNs / 1'000'000'000) + " s");
+  }
+  return next;
+}
+
+}  // namespace wsgid::python

@@ -1,0 +1,73 @@
+// Idle worker connections wait here, not in a thread: one epoll set holds the stop eventfd, the
+// group's listening socket and every parked connection, and a free request thread takes
+// whichever becomes readable (EPOLLONESHOT: exactly one). Parked connections idle too long are
+// closed with GoAway; those that never sent their Hello are refused. A drain closes them all.
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "unique_fd.hpp"
+#include "worker_connection.hpp"
+
+namespace wsgid::python {
+
+// A parked connection unused this long is closed (GoAway). Otherwise an httpd worker child that
+// has gone quiet would keep its share of this process's connections for as long as it lives,
+// and those count against keep-alive for the busy children (Daemon::keep_alive_allowed).
+constexpr std::int64_t kParkedIdleNs = 10'000'000'000;
+
+class ParkingLot {
+ public:
+  // epoll keys: the stop eventfd, the listening socket, then one fresh key per parking.
+  static constexpr std::uint64_t kStopKey = 0;
+  static constexpr std::uint64_t kListenKey = 1;
+
+  // `draining`: the daemon's flag, set by close_all() under this lot's lock, so that no
+  // connection is parked after the drain closed the parked ones. `who` names the process in
+  // log lines.
+  ParkingLot(std::atomic<bool>& draining, const std::string& who)
+      : draining_(draining), who_(who) {}
+
+  // Creates the epoll set watching `stop_fd` and `listen_fd`; false (errno set) if it cannot.
+  bool open(int stop_fd, int listen_fd);
+  int epoll_fd() const { return epoll_fd_.get(); }
+  // Waits for one event (a request thread); its key is kStopKey, kListenKey or a parking's.
+  int wait(epoll_event& ev) const { return ::epoll_wait(epoll_fd_.get(), &ev, 1, -1); }
+  // Draining: the listening socket is closed next. The parent and the next generation hold the
+  // same socket, so closing our fd would not take it out of the epoll set.
+  void forget_listener(int listen_fd) const {
+    ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, listen_fd, nullptr);
+  }
+
+  // The connection parked under `key`, or null when a drain or an idle sweep closed it.
+  std::unique_ptr<WorkerConnection> unpark(std::uint64_t key);
+  void park(std::unique_ptr<WorkerConnection> wc);
+  // Draining: sets the flag; every parked connection gets GoAway, or, if its Hello is still
+  // owed, waits for take_owing_hello().
+  void close_all();
+  // Draining: an accepted connection whose Hello had not come yet, or null.
+  std::unique_ptr<WorkerConnection> take_owing_hello();
+  // Closes the connections idle for kParkedIdleNs or owing their Hello past its time; returns
+  // how long until the next sweep is due (at most kHelloTimeoutNs).
+  std::int64_t close_idle(std::int64_t now);
+
+ private:
+  std::atomic<bool>& draining_;
+  const std::string& who_;
+  UniqueFd epoll_fd_;
+  std::mutex mutex_;  // guards parked_, owing_hello_, next_key_ and draining_'s transition
+  std::unordered_map<std::uint64_t, std::unique_ptr<WorkerConnection>> parked_;
+  // Draining: accepted connections whose Hello had not come yet (Daemon::serve_owing_hello).
+  std::vector<std::unique_ptr<WorkerConnection>> owing_hello_;
+  std::uint64_t next_key_ = kListenKey + 1;
+};
+
+}  // namespace wsgid::python
