@@ -117,6 +117,9 @@ struct HandlerScript {
 struct HookScript {
   const char* script = nullptr;             // absolute path
   const char* application_group = nullptr;  // nullptr: %{GLOBAL}, as in mod_wsgi
+  // A daemon process group to run the hook in (its uid and sandbox) instead of the worker's
+  // in-process daemon; nullptr: the worker, as in mod_wsgi.
+  const char* process_group = nullptr;
 };
 
 struct ServerConfig {

@@ -573,8 +573,28 @@ const char* cmd_handler_script(cmd_parms* cmd, void* mconfig, const char* args) 
   return nullptr;
 }
 
-// WSGIAccessScript, WSGIAuthUserScript, WSGIAuthGroupScript, WSGIDispatchScript:
-// FILE [application-group=NAME]. The script runs in the worker child (embedded).
+// process-group= of an access or auth hook: the group must be declared before, where the hook
+// can see it, and its daemons may then read the script under their Landlock scope. Not in
+// .htaccess: that would widen a group's scope from a file its app may be able to write.
+const char* hook_process_group(cmd_parms* cmd, HookScript& h, const char* value) {
+  if (std::strcmp(value, "%{GLOBAL}") == 0) return nullptr;  // the worker, as without it
+  if (const char* err = ap_check_cmd_context(cmd, NOT_IN_HTACCESS)) return err;
+  DaemonGroup* g = find_group(value);
+  if (!g || !group_visible_from(*g, cmd->server)) {
+    return fail(cmd, "WSGID0610",
+                "process-group=%s names no daemon process group declared before this line in "
+                "this VirtualHost or at server scope: declare it with WSGIDaemonProcess %s first, "
+                "or leave process-group= out to run %s in the worker",
+                value, value, cmd->cmd->name);
+  }
+  h.process_group = g->name;
+  *static_cast<const char**>(apr_array_push(g->sandbox_read)) = h.script;
+  return nullptr;
+}
+
+// WSGIAccessScript, WSGIAuthUserScript, WSGIAuthGroupScript: FILE [application-group=NAME]
+// [process-group=NAME]; WSGIDispatchScript: FILE [application-group=NAME]. The script runs in
+// the worker child (embedded) unless process-group= names a daemon group.
 const char* cmd_hook_script(cmd_parms* cmd, void* mconfig, const char* args) {
   auto* h = static_cast<HookScript*>(apr_pcalloc(cmd->pool, sizeof(HookScript)));
   new (h) HookScript{};
@@ -584,6 +604,9 @@ const char* cmd_hook_script(cmd_parms* cmd, void* mconfig, const char* args) {
                 cmd->cmd->name);
   }
   h->script = ap_server_root_relative(cmd->pool, script);
+  // The dispatch script chooses the process group, so it cannot run in one.
+  const bool dispatch = std::strcmp(cmd->cmd->name, "WSGIDispatchScript") == 0;
+  const char* valid = dispatch ? "application-group" : "application-group, process-group";
   while (*args) {
     const char* word = ap_getword_conf(cmd->pool, &args);
     if (!*word) break;
@@ -591,12 +614,15 @@ const char* cmd_hook_script(cmd_parms* cmd, void* mconfig, const char* args) {
     const char* value = nullptr;
     if (!split_option(cmd->pool, word, name, value)) {
       return fail(cmd, "WSGID0001", "'%s' is not an option=value pair; valid options are: %s", word,
-                  "application-group");
+                  valid);
     }
-    if (std::strcmp(name, "application-group") != 0) {
-      return unknown_option(cmd, name, "application-group");
+    if (std::strcmp(name, "application-group") == 0) {
+      h->application_group = value;
+    } else if (!dispatch && std::strcmp(name, "process-group") == 0) {
+      if (const char* err = hook_process_group(cmd, *h, value)) return err;
+    } else {
+      return unknown_option(cmd, name, valid);
     }
-    h->application_group = value;
   }
   auto* dc = static_cast<DirConfig*>(mconfig);
   const std::string_view n(cmd->cmd->name);

@@ -70,8 +70,17 @@ class HookCall {
 
  private:
   bool call(std::string_view kind, apr_table_t* env, Args args, Answer& answer) {
-    const DaemonGroup* group = embedded_group(r_);
-    if (!group) return failed(0, "embedded Python is not available in this worker (see above)");
+    const DaemonGroup* group = nullptr;
+    if (h_.process_group) {
+      // Checked when the directive was read; the worker's copy has the socket and secret.
+      group = find_group(h_.process_group);
+      if (!group || !group->socket_path || !group->credential) {
+        return failed(0, "its daemon process group has no socket in this worker");
+      }
+    } else {
+      group = embedded_group(r_);
+      if (!group) return failed(0, "embedded Python is not available in this worker (see above)");
+    }
     std::vector<std::pair<std::string_view, std::string_view>> pairs;
     const apr_array_header_t* arr = apr_table_elts(env);
     const auto* elts = reinterpret_cast<const apr_table_entry_t*>(arr->elts);
@@ -102,8 +111,12 @@ class HookCall {
         std::max<long>(1, static_cast<long>(apr_time_sec(r_->server->timeout)));
     UniqueFd fd(connect_once(r_, g, options));
     if (fd.get() < 0) {
-      if (errno == 0) return failed(0, "the embedded Python socket is not this worker's");
-      return failed(errno, "cannot connect to this worker's embedded Python");
+      if (errno == 0) {
+        return failed(0, h_.process_group ? "its daemon socket is not the one httpd created"
+                                          : "the embedded Python socket is not this worker's");
+      }
+      return failed(errno, h_.process_group ? "cannot connect to its daemon process group"
+                                            : "cannot connect to this worker's embedded Python");
     }
     for (std::size_t sent = 0; sent < out.size();) {
       const ssize_t w = ::send(fd.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
@@ -144,7 +157,7 @@ class HookCall {
       const ssize_t got = ::recv(fd.get(), buf, sizeof buf, 0);
       if (got < 0 && errno == EINTR) continue;
       if (got < 0) return failed(errno, "no answer within Timeout");
-      if (got == 0) return failed(0, "the embedded Python closed the connection before answering");
+      if (got == 0) return failed(0, "the Python side closed the connection before answering");
       decoder.feed(std::string_view(buf, static_cast<std::size_t>(got)));
     }
   }
@@ -242,7 +255,7 @@ apr_table_t* auth_environ(request_rec* r, const HookScript& h) {
   if (std::strcmp(ap_http_scheme(r), "https") == 0) apr_table_setn(env, "HTTPS", "1");
   if (r->user) apr_table_setn(env, "REMOTE_USER", r->user);
   if (r->ap_auth_type) apr_table_setn(env, "AUTH_TYPE", r->ap_auth_type);
-  apr_table_setn(env, "mod_wsgi.process_group", "");
+  apr_table_setn(env, "mod_wsgi.process_group", h.process_group ? h.process_group : "");
   apr_table_setn(
       env, "mod_wsgi.application_group",
       expand_application_group(r, h.application_group ? h.application_group : "%{GLOBAL}"));

@@ -116,6 +116,7 @@ Server build_server(const toml::table& t) {
   server.graceful_stop_timeout = seconds(t, "graceful_stop_timeout");
   server.limits = build_limits(subtable(t, "limits"));
   server.health = build_health(subtable(t, "health"));
+  server.trusted_proxies = texts(t, "trusted_proxies");
   server.raw_directives = texts(t, "raw_directives");
   return server;
 }
@@ -176,6 +177,17 @@ BasicAuth build_basic_auth(const toml::table& t) {
   return auth;
 }
 
+PythonAuth build_python_auth(const toml::table& t) {
+  PythonAuth auth;
+  auth.check_password = text_or_empty(t, "check_password");
+  auth.groups_for_user = text_or_empty(t, "groups_for_user");
+  auth.groups = texts(t, "groups");
+  auth.allow_access = text_or_empty(t, "allow_access");
+  auth.realm = text(t, "realm");
+  auth.paths = texts(t, "paths");
+  return auth;
+}
+
 Site build_site(const toml::table& t) {
   Site site;
   site.name = text(t, "name");
@@ -201,6 +213,8 @@ Site build_site(const toml::table& t) {
   site.pass_authorization = boolean(t, "pass_authorization");
   site.is_default = boolean(t, "default");
   site.basic_auth = build_basic_auth(subtable(t, "basic_auth"));
+  site.python_auth = build_python_auth(subtable(t, "python_auth"));
+  site.compression = boolean(t, "compression");
   site.daemon = build_daemon(subtable(t, "daemon"));
   site.sandbox = build_sandbox(subtable(t, "sandbox"));
   return site;

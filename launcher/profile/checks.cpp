@@ -306,30 +306,56 @@ std::optional<Problem> endpoint_path(toml::node& value, const CheckContext& cont
                  "'/', spaces, '?', '#' or '.'/'..' segments, such as \"/-/healthz\"");
 }
 
-std::optional<Problem> client_network(toml::node& value, const CheckContext&) {
-  if (text_of(value) == kEveryClient) return std::nullopt;
+namespace {
+
+// What parse_client_network refuses, said the same way for health.allow and trusted_proxies.
+// A prefix of 0 (every address) is reported with `everyone_code` and `everyone_fix`.
+std::optional<Problem> network_problem(toml::node& value, std::string_view code,
+                                       std::string_view everyone_code,
+                                       std::string_view everyone_fix, std::string_view accepted) {
   const auto parsed = parse_client_network(text_of(value));
   if (parsed.network) return std::nullopt;
   if (parsed.ipv4_mapped) {
-    return Problem{
-        code::kBadClientNetwork,
-        describe_value(value) +
-            " is an IPv4-mapped IPv6 address, which httpd's Require ip refuses; " +
-            (parsed.ipv4_form.empty() ? std::string("write the IPv4 address or network instead")
-                                      : "write the IPv4 form: \"" + parsed.ipv4_form + "\"")};
+    return Problem{code, describe_value(value) +
+                             " is an IPv4-mapped IPv6 address, which httpd's Require ip refuses; " +
+                             (parsed.ipv4_form.empty()
+                                  ? std::string("write the IPv4 address or network instead")
+                                  : "write the IPv4 form: \"" + parsed.ipv4_form + "\"")};
   }
   if (parsed.everyone) {
-    return Problem{code::kBadClientNetwork,
-                   describe_value(value) +
-                       " has prefix length 0, which httpd does not accept; write \"all\" to "
-                       "allow every client"};
+    return Problem{everyone_code, describe_value(value) +
+                                      " has prefix length 0, which httpd does not accept; " +
+                                      std::string(everyone_fix)};
   }
   if (!parsed.canonical.empty()) {
-    return Problem{code::kBadClientNetwork,
-                   describe_value(value) + " has address bits set beyond its prefix length; " +
-                       "write the network itself: \"" + parsed.canonical + "\""};
+    return Problem{code, describe_value(value) +
+                             " has address bits set beyond its prefix length; " +
+                             "write the network itself: \"" + parsed.canonical + "\""};
   }
-  return problem(code::kBadClientNetwork, value, kClientNetworkAccepted);
+  return problem(code, value, accepted);
+}
+
+constexpr std::string_view kTrustEveryoneFix =
+    "trusting every address would let any client set its own address and scheme: list the "
+    "networks your proxies or load balancers connect from, such as \"10.0.0.0/8\"";
+
+}  // namespace
+
+std::optional<Problem> client_network(toml::node& value, const CheckContext&) {
+  if (text_of(value) == kEveryClient) return std::nullopt;
+  return network_problem(value, code::kBadClientNetwork, code::kBadClientNetwork,
+                         "write \"all\" to allow every client", kClientNetworkAccepted);
+}
+
+std::optional<Problem> trusted_proxy(toml::node& value, const CheckContext&) {
+  if (text_of(value) == kEveryClient) {
+    return Problem{code::kTrustEveryone,
+                   describe_value(value) +
+                       " is not accepted in trusted_proxies: " + std::string(kTrustEveryoneFix)};
+  }
+  return network_problem(value, code::kBadClientNetwork, code::kTrustEveryone, kTrustEveryoneFix,
+                         "an IPv4 or IPv6 address or a network in CIDR form, such as "
+                         "\"10.0.0.0/8\", \"192.0.2.7\" or \"fd00::/8\"");
 }
 
 std::optional<Problem> app(toml::node& value, const CheckContext& context) {
@@ -458,6 +484,27 @@ std::optional<Problem> realm(toml::node& value, const CheckContext&) {
   }
   return problem(code::kBadRealm, value,
                  "1 to 64 letters, digits, spaces or . _ , : ( ) / ' -, such as \"Shop admin\"");
+}
+
+// Imported from the site's own Python path by a generated script (render/python_auth.hpp), so
+// only identifiers: nothing else can reach the generated file.
+std::optional<Problem> python_hook(toml::node& value, const CheckContext&) {
+  if (is_module_app(text_of(value))) return std::nullopt;
+  return problem(code::kBadPythonHook, value,
+                 "a Python function named as \"package.module:function\" (Python identifiers), "
+                 "such as \"shop.auth:check_password\"");
+}
+
+// `Require wsgi-group` splits its arguments at spaces, and httpd reads quotes and backslashes.
+std::optional<Problem> group_name(toml::node& value, const CheckContext&) {
+  const std::string text = text_of(value);
+  if (!text.empty() && text.size() <= 64 && all_chars(text, [](char c) {
+        return is_alnum(c) || std::string_view("._:@-").find(c) != std::string_view::npos;
+      })) {
+    return std::nullopt;
+  }
+  return problem(code::kBadGroupName, value,
+                 "a group name of 1 to 64 letters, digits or . _ : @ -, such as \"staff\"");
 }
 
 }  // namespace wsgid::profile::checks

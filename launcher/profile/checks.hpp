@@ -24,6 +24,8 @@ std::optional<Problem> env_name(toml::node& value, const CheckContext& context);
 std::optional<Problem> display_name(toml::node& value, const CheckContext& context);
 std::optional<Problem> endpoint_path(toml::node& value, const CheckContext& context);
 std::optional<Problem> client_network(toml::node& value, const CheckContext& context);
+// client_network without "all": a proxy network must be named.
+std::optional<Problem> trusted_proxy(toml::node& value, const CheckContext& context);
 
 std::optional<Problem> app(toml::node& value, const CheckContext& context);
 std::optional<Problem> existing_directory(toml::node& value, const CheckContext& context);
@@ -38,6 +40,10 @@ std::optional<Problem> log_file(toml::node& value, const CheckContext& context);
 // basic_auth.htpasswd: an existing file of bcrypt entries only.
 std::optional<Problem> htpasswd_file(toml::node& value, const CheckContext& context);
 std::optional<Problem> realm(toml::node& value, const CheckContext& context);
+// python_auth hooks: "package.module:function".
+std::optional<Problem> python_hook(toml::node& value, const CheckContext& context);
+// A name for `Require wsgi-group`.
+std::optional<Problem> group_name(toml::node& value, const CheckContext& context);
 
 // True for "package.module:callable".
 bool is_module_app(std::string_view app);

@@ -47,5 +47,13 @@ inline constexpr std::string_view kGlobCharacter = "WSGID1056";
 inline constexpr std::string_view kSecondDefaultSite = "WSGID1080";
 inline constexpr std::string_view kBadHtpasswd = "WSGID1081";
 inline constexpr std::string_view kBadRealm = "WSGID1082";
+// WSGID1120-1139: behind a proxy, compression, Python auth hooks (issue 14 items 3, 4, 5).
+inline constexpr std::string_view kTrustEveryone = "WSGID1120";
+inline constexpr std::string_view kBadPythonHook = "WSGID1121";
+inline constexpr std::string_view kNoPythonHook = "WSGID1122";
+inline constexpr std::string_view kGroupsWithoutHook = "WSGID1123";
+inline constexpr std::string_view kGroupsWithoutPassword = "WSGID1124";
+inline constexpr std::string_view kTwoPasswordChecks = "WSGID1125";
+inline constexpr std::string_view kBadGroupName = "WSGID1126";
 
 }  // namespace wsgid::profile::code

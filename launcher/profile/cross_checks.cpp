@@ -10,6 +10,7 @@
 #include "codes.hpp"
 #include "display_text.hpp"
 #include "listen_address.hpp"
+#include "python_auth_checks.hpp"
 #include "sandbox/policy.hpp"
 
 namespace wsgid::profile {
@@ -255,6 +256,7 @@ void cross_check(const toml::table& root, const WalkInput& input, std::vector<Di
     }
     check_sandbox(*site, site_path, input, out);
     check_recycling(*site, site_path, input, out);
+    check_python_auth(*site, site_path, input, out);
     // The app's mount and each static mount must be distinct URL prefixes within a site.
     UniqueValues mounts(code::kDuplicateMount, "mount point", input, out);
     if (const auto* mount = site->get_as<std::string>("mount");

@@ -58,6 +58,9 @@ struct Server {
   Seconds graceful_stop_timeout{};
   Limits limits;
   Health health;
+  // Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (IP addresses and CIDR
+  // networks, as written); empty: nobody's, and the headers reach apps untouched.
+  std::vector<std::string> trusted_proxies;
   std::vector<std::string> raw_directives;
 };
 
@@ -113,6 +116,21 @@ struct BasicAuth {
   std::vector<std::string> paths;  // URL paths on the site's host
 };
 
+// Python auth hooks ("package.module:function", empty when not set), run in the site's own
+// daemons (render/python_auth.hpp).
+struct PythonAuth {
+  std::string check_password;
+  std::string groups_for_user;
+  std::vector<std::string> groups;  // Require wsgi-group: any one of these
+  std::string allow_access;
+  std::string realm;
+  std::vector<std::string> paths;  // URL paths on the site's host
+
+  bool any() const {
+    return !check_password.empty() || !groups_for_user.empty() || !allow_access.empty();
+  }
+};
+
 struct Site {
   std::string name;
   std::string server_name;
@@ -130,6 +148,9 @@ struct Site {
   // Answers requests whose Host names no site, instead of the 421 they get otherwise.
   bool is_default = false;
   BasicAuth basic_auth;
+  PythonAuth python_auth;
+  // gzip/brotli for text responses of the app and the static mounts (render/compression.hpp).
+  bool compression = true;
   Daemon daemon;
   Sandbox sandbox;
 };

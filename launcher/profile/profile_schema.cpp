@@ -126,6 +126,9 @@ constexpr std::array kServerFields{
     seconds("graceful_stop_timeout", "30s"),
     table("limits", kLimits),
     table("health", kHealth),
+    strings("trusted_proxies",
+            "an array of the proxies' IP addresses or CIDR networks, such as [\"10.0.0.0/8\"]",
+            checks::trusted_proxy),
     strings("raw_directives", "an array of httpd directive lines", nullptr),
 };
 constexpr TableSpec kServer{.name = "server", .fields = kServerFields};
@@ -196,19 +199,35 @@ constexpr TableSpec kStatic{
     .name = "site.static", .key_check = checks::url_path, .value_field = &kStaticValue};
 
 constexpr std::array<std::string_view, 1> kWholeHost{"/"};
+// basic_auth and python_auth: where credentials are asked for, and the name browsers show.
+constexpr FieldSpec kAuthPaths{.key = "paths",
+                               .kinds = kArray,
+                               .fallback = std::span<const std::string_view>(kWholeHost),
+                               .accepted = "a non-empty array of URL paths such as [\"/admin\"]",
+                               .check = checks::url_path,
+                               .element_kinds = kString,
+                               .min = 1};
+constexpr FieldSpec kRealm =
+    string("realm", "Restricted", "a realm name such as \"Shop admin\"", checks::realm);
 constexpr std::array kBasicAuthFields{
     string("htpasswd", {}, "an htpasswd file of bcrypt entries (htpasswd -B)",
            checks::htpasswd_file),
-    string("realm", "Restricted", "a realm name such as \"Shop admin\"", checks::realm),
-    FieldSpec{.key = "paths",
-              .kinds = kArray,
-              .fallback = std::span<const std::string_view>(kWholeHost),
-              .accepted = "a non-empty array of URL paths such as [\"/admin\"]",
-              .check = checks::url_path,
-              .element_kinds = kString,
-              .min = 1},
+    kRealm,
+    kAuthPaths,
 };
 constexpr TableSpec kBasicAuth{.name = "site.basic_auth", .fields = kBasicAuthFields};
+
+constexpr std::string_view kPythonHook =
+    "a Python function as \"package.module:function\", such as \"shop.auth:check_password\"";
+constexpr std::array kPythonAuthFields{
+    string("check_password", {}, kPythonHook, checks::python_hook),
+    string("groups_for_user", {}, kPythonHook, checks::python_hook),
+    strings("groups", "an array of group names such as [\"staff\"]", checks::group_name),
+    string("allow_access", {}, kPythonHook, checks::python_hook),
+    kRealm,
+    kAuthPaths,
+};
+constexpr TableSpec kPythonAuth{.name = "site.python_auth", .fields = kPythonAuthFields};
 
 constexpr std::array kSiteFields{
     string("name", {}, "a site name such as \"shop\"", checks::site_name, true),
@@ -230,6 +249,9 @@ constexpr std::array kSiteFields{
               .accepted = "true or false"},
     FieldSpec{.key = "default", .kinds = kBoolean, .fallback = false, .accepted = "true or false"},
     table("basic_auth", kBasicAuth),
+    table("python_auth", kPythonAuth),
+    FieldSpec{
+        .key = "compression", .kinds = kBoolean, .fallback = true, .accepted = "true or false"},
     table("daemon", kDaemon),
     table("sandbox", kSandbox),
 };

@@ -8,6 +8,7 @@
 #include "conf_writer.hpp"
 #include "directive_arg.hpp"
 #include "health_locations.hpp"
+#include "trusted_proxies.hpp"
 
 namespace wsgid::render {
 namespace {
@@ -70,24 +71,62 @@ void runtime(ConfWriter& w, const Profile& profile, const RenderOptions& options
   w.blank();
 }
 
+bool any_site(const Profile& profile, bool (*wants)(const profile::Site&)) {
+  return std::any_of(profile.sites.begin(), profile.sites.end(), wants);
+}
+
+// LoadModule lines in order, each module once however many features need it. The image ships
+// exactly the mod_*.so files named in launcher/render (Dockerfile), so name them literally.
+class ModuleList {
+ public:
+  explicit ModuleList(ConfWriter& w) : w_(w) {}
+  void add(std::string_view name, std::string_view file) {
+    if (std::find(loaded_.begin(), loaded_.end(), name) != loaded_.end()) return;
+    loaded_.emplace_back(name);
+    load_module(w_, name, file);
+  }
+
+ private:
+  ConfWriter& w_;
+  std::vector<std::string> loaded_;
+};
+
 void modules(ConfWriter& w, const Profile& profile, const RenderOptions& options) {
   w.comment("Only the modules this profile needs.");
-  load_module(w, "mpm_event_module", "mod_mpm_event.so");
-  load_module(w, "authz_core_module", "mod_authz_core.so");
-  load_module(w, "reqtimeout_module", "mod_reqtimeout.so");
-  if (profile.server.health.any()) load_module(w, "authz_host_module", "mod_authz_host.so");
+  ModuleList m(w);
+  m.add("mpm_event_module", "mod_mpm_event.so");
+  m.add("authz_core_module", "mod_authz_core.so");
+  m.add("reqtimeout_module", "mod_reqtimeout.so");
+  if (profile.server.health.any()) m.add("authz_host_module", "mod_authz_host.so");
   if (any_static(profile)) {
-    load_module(w, "alias_module", "mod_alias.so");
-    load_module(w, "mime_module", "mod_mime.so");
-    load_module(w, "headers_module", "mod_headers.so");
-    load_module(w, "rewrite_module", "mod_rewrite.so");
+    m.add("alias_module", "mod_alias.so");
+    m.add("mime_module", "mod_mime.so");
+    m.add("headers_module", "mod_headers.so");
+    m.add("rewrite_module", "mod_rewrite.so");
   }
-  if (std::any_of(profile.sites.begin(), profile.sites.end(),
-                  [](const auto& site) { return site.basic_auth.htpasswd.has_value(); })) {
-    load_module(w, "auth_basic_module", "mod_auth_basic.so");
-    load_module(w, "authn_core_module", "mod_authn_core.so");
-    load_module(w, "authn_file_module", "mod_authn_file.so");
-    load_module(w, "authz_user_module", "mod_authz_user.so");
+  if (any_site(profile, [](const auto& site) { return site.basic_auth.htpasswd.has_value(); })) {
+    m.add("auth_basic_module", "mod_auth_basic.so");
+    m.add("authn_core_module", "mod_authn_core.so");
+    m.add("authn_file_module", "mod_authn_file.so");
+    m.add("authz_user_module", "mod_authz_user.so");
+  }
+  if (any_site(profile,
+               [](const auto& site) { return !site.python_auth.check_password.empty(); })) {
+    // The authn provider "wsgi" and authz provider "wsgi-group" are mod_wsgid's own.
+    m.add("auth_basic_module", "mod_auth_basic.so");
+    m.add("authn_core_module", "mod_authn_core.so");
+    m.add("authz_user_module", "mod_authz_user.so");
+  }
+  if (any_site(profile, [](const auto& site) { return site.compression; })) {
+    m.add("filter_module", "mod_filter.so");
+    m.add("brotli_module", "mod_brotli.so");
+    m.add("deflate_module", "mod_deflate.so");
+    m.add("headers_module", "mod_headers.so");
+  }
+  if (!profile.server.trusted_proxies.empty()) {
+    m.add("remoteip_module", "mod_remoteip.so");
+    m.add("setenvif_module", "mod_setenvif.so");
+    m.add("headers_module", "mod_headers.so");
   }
   w.directive("LoadModule", "wsgid_module " + directive_arg(options.module_path));
   if (any_static(profile)) w.directive("TypesConfig", directive_arg("/etc/mime.types"));
@@ -236,6 +275,7 @@ std::string render_httpd_conf(const Profile& profile, const RenderOptions& optio
     w.blank();
   }
   logging(w, profile);
+  trusted_proxies(w, profile.server);
   if (!profile.server.raw_directives.empty()) {
     w.comment("server.raw_directives from the profile, verbatim.");
     for (const auto& line : profile.server.raw_directives) w.directive(line);

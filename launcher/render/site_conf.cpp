@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "compression.hpp"
 #include "conf_writer.hpp"
 #include "directive_arg.hpp"
 #include "health_locations.hpp"
 #include "httpd_conf.hpp"
+#include "python_auth.hpp"
 #include "static_mount.hpp"
 
 namespace wsgid::render {
@@ -177,6 +179,10 @@ std::vector<RenderedFile> render_site(const Site& site, const profile::Profile& 
   w.directive("ServerName", directive_arg(site.server_name));
   for (const auto& alias : site.aliases) w.directive("ServerAlias", directive_arg(alias));
   if (site.error_log) w.directive("ErrorLog", directive_arg(site.error_log->string()));
+  if (site.compression) {
+    w.blank();
+    compression(w);
+  }
 
   for (const auto& mount : site.statics) {
     w.blank();
@@ -230,6 +236,12 @@ std::vector<RenderedFile> render_site(const Site& site, const profile::Profile& 
     // Both groups given literally: the module preloads the app when the daemon starts.
     w.directive("WSGIScriptAlias",
                 directive_arg(site.mount) + " " + directive_arg(script.string()) + groups);
+    if (site.python_auth.any()) {
+      // Imported by the site's daemons after they dropped privileges, as the app is.
+      files.push_back(
+          {python_auth_script_file(site), python_auth_script(site.python_auth), site.name});
+      python_auth_locations(w, site, options.out_dir / python_auth_script_file(site));
+    }
   }
   w.open("Directory", directive_arg(script.parent_path().string()));
   w.open("Files", directive_arg(script.filename().string()));

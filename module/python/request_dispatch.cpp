@@ -107,7 +107,8 @@ bool Dispatcher::serve(Connection& conn, ThreadSlot& slot, std::int64_t taken_us
       }
     }
     if (is_hook_request(pairs)) {
-      // WSGIAccessScript/WSGIAuth*Script/WSGIDispatchScript, in a worker's in-process daemon.
+      // WSGIAccessScript/WSGIAuth*Script/WSGIDispatchScript, in a worker's in-process daemon,
+      // or access and auth hooks with process-group= in this group's daemons.
       serve_hook(conn, pairs, who_);
       return false;  // a hook's answer ends without kKeepAlive: the worker closes
     }

@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,6 +126,25 @@ class Launched:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
             raise hh.HarnessError("wsgid run did not stop within the deadline")
+
+
+@contextmanager
+def shipped_profile(name: str, edit=None):
+    """`wsgid run` on a copy of profiles/NAME (edited by `edit(text)` if given), stopped and
+    removed afterwards. Yields the started Launched."""
+    tmp = hh.make_tmp()
+    copy_tree_readable(hh.REPO_ROOT / "profiles", tmp / "profile")
+    profile = tmp / "profile" / name
+    if edit is not None:  # a variant of the shipped profile, beside it so paths still work
+        profile.write_text(edit(profile.read_text()))
+    launched = Launched(tmp=tmp, profile=profile)
+    try:
+        yield launched.start()
+    finally:
+        try:
+            launched.stop()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _try(fn):

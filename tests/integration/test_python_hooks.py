@@ -154,6 +154,34 @@ def test_basic_auth_provider_checks_passwords(httpd_factory, flavour):
     assert seen["ppid"] == server.pid, seen
 
 
+# mod_wsgid only: the hooks run in daemon group b (its uid and sandbox), not in the worker.
+IN_GROUP = BASE + """
+<Location /app>
+  WSGIAccessScript @APPS@/hook_access.wsgi process-group=b application-group=%{GLOBAL}
+  AuthType Basic
+  AuthName "Agents"
+  AuthBasicProvider wsgi
+  WSGIAuthUserScript @APPS@/hook_auth.wsgi process-group=b application-group=%{GLOBAL}
+  WSGIAuthGroupScript @APPS@/hook_auth.wsgi process-group=b application-group=%{GLOBAL}
+  Require wsgi-group secret-agents
+</Location>
+"""
+
+
+def test_hooks_given_a_process_group_run_in_its_daemons(httpd_factory):
+    server = start(httpd_factory, "wsgid", IN_GROUP)
+    hh.poll(lambda: server.daemon_pids("b") or None, 15, what="daemon b")
+    hh.poll(lambda: server.get("/app", headers=basic("spy", "secret")).status == 200 or None, 20,
+            what="/app with good credentials")
+    assert server.get("/app", headers=basic("bob", "builder")).status == 401  # not an agent
+    assert server.get("/app", headers={**basic("spy", "secret"), "X-Access": "deny"}).status == 403
+    daemons = server.daemon_pids("b")
+    for hook in ("check_password", "groups_for_user", "allow_access"):
+        calls = hh.poll(lambda: hook_calls(server, hook) or None, 10, what=f"{hook} log")
+        for seen in calls:
+            assert seen["pid"] in daemons and seen["mod_wsgi.process_group"] == "b", (hook, seen)
+
+
 def test_check_password_may_answer_the_canonical_user_name(httpd_factory, flavour):
     server = start(httpd_factory, flavour, BASIC)
     hh.poll(lambda: server.get("/app", headers=basic("spy", "secret")).status == 200 or None, 20,
@@ -312,7 +340,11 @@ def test_auth_scripts_in_an_authn_provider_alias_and_in_htaccess(httpd_factory, 
 @pytest.mark.parametrize("body,expected", [
     ("<Location /x>\nWSGIAuthUserScript\n</Location>", "WSGID0007 WSGIAuthUserScript"),
     ("<Location /x>\nWSGIAccessScript /srv/a.wsgi process-group=x\n</Location>",
-     "WSGID0001 WSGIAccessScript: option 'process-group' is not known"),
+     "WSGID0610 WSGIAccessScript: process-group=x names no daemon process group"),
+    ("<Location /x>\nWSGIAuthUserScript /srv/a.wsgi process-group=late\n</Location>\n"
+     "WSGIDaemonProcess late", "WSGID0610 WSGIAuthUserScript: process-group=late"),
+    ("<Location /x>\nWSGIDispatchScript /srv/a.wsgi process-group=x\n</Location>",
+     "WSGID0001 WSGIDispatchScript: option 'process-group' is not known"),
     ("<Location /x>\nWSGIDispatchScript /srv/a.wsgi application-grup=x\n</Location>",
      "(did you mean 'application-group'?)"),
 ])

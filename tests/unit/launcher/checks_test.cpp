@@ -36,6 +36,33 @@ TEST(Checks, SurviveAMegabyteOfInput) {
   EXPECT_FALSE(is_module_app(module + ":app"));
 }
 
+TEST(Checks, TrustedProxiesAreNetworksButNeverEveryone) {
+  EXPECT_EQ(code_of(run(trusted_proxy, "10.0.0.0/8")), "ok");
+  EXPECT_EQ(code_of(run(trusted_proxy, "192.0.2.7")), "ok");
+  EXPECT_EQ(code_of(run(trusted_proxy, "fd00::/8")), "ok");
+  EXPECT_EQ(code_of(run(trusted_proxy, "all")), code::kTrustEveryone);
+  EXPECT_EQ(code_of(run(trusted_proxy, "0.0.0.0/0")), code::kTrustEveryone);
+  EXPECT_EQ(code_of(run(trusted_proxy, "::/0")), code::kTrustEveryone);
+  EXPECT_EQ(code_of(run(trusted_proxy, "10.1.0.0/8")), code::kBadClientNetwork);
+  EXPECT_EQ(code_of(run(trusted_proxy, "ingress.local")), code::kBadClientNetwork);
+  // health.allow keeps its own wording and "all".
+  EXPECT_EQ(code_of(run(client_network, "all")), "ok");
+  EXPECT_EQ(code_of(run(client_network, "0.0.0.0/0")), code::kBadClientNetwork);
+}
+
+TEST(Checks, PythonHooksAndGroupNames) {
+  EXPECT_EQ(code_of(run(python_hook, "shop.auth:check_password")), "ok");
+  EXPECT_EQ(code_of(run(python_hook, "auth:check")), "ok");
+  EXPECT_EQ(code_of(run(python_hook, "shop/auth.py")), code::kBadPythonHook);
+  EXPECT_EQ(code_of(run(python_hook, "auth:check; import os")), code::kBadPythonHook);
+  EXPECT_EQ(code_of(run(python_hook, "auth")), code::kBadPythonHook);
+  EXPECT_EQ(code_of(run(group_name, "staff")), "ok");
+  EXPECT_EQ(code_of(run(group_name, "ops@example.com")), "ok");
+  EXPECT_EQ(code_of(run(group_name, "staff team")), code::kBadGroupName);
+  EXPECT_EQ(code_of(run(group_name, "\"x\"")), code::kBadGroupName);
+  EXPECT_EQ(code_of(run(group_name, "")), code::kBadGroupName);
+}
+
 TEST(Checks, UrlPaths) {
   EXPECT_EQ(code_of(run(url_path, "/")), "ok");
   EXPECT_EQ(code_of(run(url_path, "/shop/v1.2~x")), "ok");

@@ -37,6 +37,31 @@ TEST(RenderHttpdConf, LoadsStaticFileModulesOnlyWhenASiteServesStaticFiles) {
   EXPECT_NE(full.find("LoadModule mime_module"), std::string::npos);
 }
 
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// mod_headers serves static mounts, compression and trusted proxies: loaded once, or httpd
+// warns at every start.
+TEST(RenderHttpdConf, LoadsEachModuleOnceWhateverNeedsIt) {
+  const auto full = render_httpd_conf(load_valid_fixture("full"), kOptions);
+  EXPECT_EQ(count(full, "LoadModule headers_module"), 1U) << full;
+  EXPECT_EQ(count(full, "LoadModule auth_basic_module"), 1U) << full;
+  EXPECT_EQ(count(full, "LoadModule remoteip_module"), 1U) << full;
+  EXPECT_EQ(count(full, "LoadModule brotli_module"), 1U) << full;
+}
+
+TEST(RenderHttpdConf, TrustsForwardedHeadersOnlyWhenTheProfileNamesProxies) {
+  const auto plain = render_httpd_conf(load_valid_fixture("minimal"), kOptions);
+  EXPECT_EQ(plain.find("remoteip"), std::string::npos);
+  EXPECT_EQ(plain.find("X-Forwarded"), std::string::npos);
+  const auto full = render_httpd_conf(load_valid_fixture("full"), kOptions);
+  EXPECT_TRUE(has_line(full, "RemoteIPInternalProxy \"10.0.0.0/8\" \"192.0.2.7\" \"fd00::/8\""))
+      << full;
+}
+
 TEST(RenderHttpdConf, PutsTheMisdirectingCatchAllBeforeEverySite) {
   auto profile = load_valid_fixture("two_sites");
   for (auto& site : profile.sites) site.is_default = false;
