@@ -24,7 +24,7 @@ RUN apt-get update \
       build-essential cmake pkg-config binutils \
       apache2-bin apache2-dev \
       python3 libpython3-dev \
-      libseccomp-dev libtomlplusplus-dev libboost-dev libboost-filesystem-dev libgtest-dev \
+      libseccomp-dev libtomlplusplus-dev libgtest-dev \
       python3-flask python3-django \
  && rm -rf /var/lib/apt/lists/*
 

@@ -19,7 +19,7 @@ namespace {
 // has, up to this, in its own 8000-byte blocks, which stay with the connection's allocator once
 // freed (up to MaxMemFree). Each connection that carried an upload keeps about one read's worth:
 // 64 KiB reads left a worker child ~0.3 MiB above 32 KiB ones after the benchmark, for no
-// measurable throughput (docs/memory.md, fourth round).
+// measurable throughput (docs/memory.md, "the worker's exchange on APR memory only").
 constexpr apr_off_t kBodyRead = 32 * 1024;
 constexpr int kMaxIov = 64;
 

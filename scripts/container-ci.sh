@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI stage for the container image, compose file and Kubernetes manifests (issue 6).
+# CI stage for the container image, compose file and Kubernetes manifests.
 #
 #   sudo bash scripts/container-ci.sh        # as root: it starts its own dockerd
 #   WSGID_SKIP_CONTAINER=1 ...               # skip this stage entirely
@@ -14,7 +14,8 @@
 #   4. builds one image per release from the one Dockerfile (bookworm: Python 3.11, trixie:
 #      3.13; each compiles and runs the unit tests inside), then runs tests/container/ on each:
 #      serve, read-only/non-root, own profile, `docker stop` drains, a venv, a Django app
-#      through a profile; compose up/reload/down and the offline checks of deploy/k8s once;
+#      through a profile, two sites attacking each other as uid 10001 (isolation); compose
+#      up/reload/down and the offline checks of deploy/k8s once;
 #   5. runs the whole integration suite inside the trixie build stage, where
 #      that Python and httpd live; prints a summary of sizes, start-up and build times;
 #   6. always stops the dockerd it started, by pid, and removes its containers.
@@ -27,6 +28,8 @@
 #   WSGID_CONTAINER_SUITES="bookworm trixie"  the Debian releases to build and test
 #   WSGID_CONTAINER_INTEGRATION=all|core|none|REGEX  integration tests inside the trixie
 #                               build stage (default all: see section 5)
+#   WSGID_CONTAINER_TESTS=REGEX only the tests/container/test_*.sh whose name matches
+#                               (e.g. isolation); default all
 #   WSGID_CONTAINER_CONTEXT=worktree  build the working tree instead of HEAD (git archive)
 #   WSGID_CONTAINER_ENGINE=podman  use podman (runtime runc, cgroupfs) instead of dockerd
 set -euo pipefail
@@ -230,10 +233,12 @@ container_tests() {
     if [ "$suite" != bookworm ] && { [ "$name" = test_compose.sh ] || [ "$name" = test_k8s.sh ]; }; then
       continue
     fi
+    [[ $name =~ ${WSGID_CONTAINER_TESTS:-.} ]] || continue
     step "$name ($suite)"
     in_bg logged "$run/$suite-$name.log" bash "$t" || fail "$name ($suite)"
   done
   grep -h "docker run to first 200" "$run/$suite-test_serve.sh.log" | sed "s/^/$suite: /" >>"$summary" || true
+  grep -h "^isolation: " "$run/$suite-test_isolation.sh.log" | sed "s/^/$suite: /" >>"$summary" || true
 }
 
 # --- 5. the integration suite inside the trixie build stage ---------------------------------

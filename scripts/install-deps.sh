@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config clang libclang-rt-dev clang-format
   apache2 apache2-dev libapache2-mod-wsgi-py3
   python3 python3-dev libpython3-dev python3-pytest python3-flask python3-django
-  libseccomp-dev libtomlplusplus-dev libboost-dev libboost-filesystem-dev
+  libseccomp-dev libtomlplusplus-dev
   libgtest-dev googletest procps psmisc curl strace
   wrk  # drives the benchmark smoke test (tests/bench)
   prometheus  # for promtool, which checks the metrics format in the tests

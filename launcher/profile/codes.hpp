@@ -36,7 +36,7 @@ inline constexpr std::string_view kBadClientNetwork = "WSGID1029";
 inline constexpr std::string_view kHealthPathConflict = "WSGID1030";
 inline constexpr std::string_view kRelativeSandboxPath = "WSGID1040";
 inline constexpr std::string_view kJitterWithoutMaximum = "WSGID1090";
-// WSGID1050-1069: hostile or oversized input (issue 18).
+// WSGID1050-1069: hostile or oversized input, each ended with its code, never a crash.
 inline constexpr std::string_view kTooLong = "WSGID1050";
 inline constexpr std::string_view kNotRegularFile = "WSGID1051";
 inline constexpr std::string_view kFileTooLarge = "WSGID1052";

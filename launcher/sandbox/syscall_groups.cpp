@@ -1,5 +1,5 @@
 // The group table is data: one row per group, members in one literal. Membership decisions are
-// justified in docs/sandbox.md; tests/unit/sandbox/derive_default_syscalls.sh produced the
+// justified in docs/sandbox.md; tests/unit/launcher/sandbox/derive_default_syscalls.sh produced the
 // observations that "@default" is checked against.
 #include "syscall_groups.hpp"
 

@@ -70,31 +70,31 @@ typedef struct wsgid_daemon_spec {
    * err, in which case the daemon logs it and exits WSGID_EXIT_STARTUP_FAILURE. */
   int (*apply_sandbox)(void* ctx, char* err, size_t err_len);
   void* sandbox_ctx;
-  /* ABI 2: this process's slot and its group's slot in the shared scoreboard (scoreboard.h),
+  /* This process's slot and its group's slot in the shared scoreboard (scoreboard.h),
    * or NULL when there is none (tests, more processes than slots). The daemon sets its state
    * READY before its first accept and DRAINING when it stops accepting, keeps busy_threads and
    * requests current, observes the group's queue_wait (from the request's
    * mod_wsgi.queue_start, microseconds since the epoch) and writes exit_reason before it exits. */
   wsgid_process_slot* process_slot;
   wsgid_group_slot* group_slot;
-  /* ABI 2: httpd's LogLevel for the group's server, as APLOG_* numbers (3 error .. 7 debug);
+  /* httpd's LogLevel for the group's server, as APLOG_* numbers (3 error .. 7 debug);
    * lines above it are not written. */
   int log_level;
-  /* ABI 3: recycling limits, all graceful (drain within graceful_timeout); 0 = none. */
+  /* Recycling limits, all graceful (drain within graceful_timeout); 0 = none. */
   double cpu_time_limit;   /* CPU seconds (user + system) this process may use */
   uint64_t memory_limit;   /* resident set size in bytes */
   double restart_interval; /* seconds since the process became ready */
-  /* ABI 3: not ready to accept within this many seconds of daemon_main: exit
+  /* Not ready to accept within this many seconds of daemon_main: exit
    * WSGID_EXIT_STARTUP_FAILURE. 0 = wait for ever. */
   double startup_timeout;
-  /* ABI 3: the GIL not released for this many seconds: log and exit at once (exit_reason
+  /* The GIL not released for this many seconds: log and exit at once (exit_reason
    * WSGID_EXIT_DEADLOCK) so the parent starts a fresh process. 0 = never. */
   double deadlock_timeout;
-  size_t stack_size; /* ABI 3: stack of each request thread in bytes; 0 = the default */
-  /* ABI 3: the directory the process was chrooted into, or NULL. A SCRIPT_FILENAME below it is
+  size_t stack_size; /* stack of each request thread in bytes; 0 = the default */
+  /* The directory the process was chrooted into, or NULL. A SCRIPT_FILENAME below it is
    * rewritten to the path inside it (the worker sends paths as httpd sees them). */
   const char* chroot;
-  /* ABI 3: Python start-up (WSGIPythonWarnings, WSGIPythonOptimize, WSGIDontWriteBytecode,
+  /* Python start-up (WSGIPythonWarnings, WSGIPythonOptimize, WSGIDontWriteBytecode,
    * WSGIPythonHashSeed, WSGIRestrictStdin/Stdout). A value <= 0 leaves Python's default, except
    * use_hash_seed, where -1 does. */
   const char* const* warn_options; /* -W style filters, in order */
@@ -105,33 +105,33 @@ typedef struct wsgid_daemon_spec {
   unsigned long hash_seed; /* 0..4294967295 */
   int restrict_stdin;      /* 1: any use of sys.stdin raises, naming WSGIRestrictStdin */
   int restrict_stdout;     /* 1: any use of sys.stdout raises, naming WSGIRestrictStdout */
-  /* ABI 4: a request that waited longer than this (from mod_wsgi.queue_start to accept) for a
+  /* A request that waited longer than this (from mod_wsgi.queue_start to accept) for a
    * daemon thread is answered with an Error frame (503, WSGID0525) without running the app,
    * as mod_wsgi's queue-timeout. 0 = no limit. */
   double queue_timeout;
-  /* ABI 5: embedded mode. 1: daemon_main runs on a thread of an httpd worker child (the
+  /* Embedded mode. 1: daemon_main runs on a thread of an httpd worker child (the
    * "in-process daemon", see docs/architecture.md): it installs no signal handlers, never
    * _exits the process (a drain that overruns its timeout returns, leaving its threads), does
    * not watch deadlock-timeout or startup-timeout, and reads control_fd instead of signals.
    * The caller blocks every signal on the calling thread before daemon_main; there is no
    * scoreboard slot (process_slot and group_slot are NULL). */
   int embedded;
-  /* ABI 5, embedded only: read end of a pipe owned by the caller (never closed by daemon_main).
+  /* Embedded only: read end of a pipe owned by the caller (never closed by daemon_main).
    * Each byte is a signal number: SIGUSR1 asks for a graceful drain, SIGTERM for a stop. */
   int control_fd;
-  /* ABI 7, embedded only: the one process allowed to connect (the worker itself, whose socket
+  /* Embedded only: the one process allowed to connect (the worker itself, whose socket
    * name any process can see in the abstract namespace), checked with SO_PEERCRED besides the
    * uid. 0: any process of an allowed uid. */
   pid_t embedded_peer_pid;
-  /* ABI 8: the group's connection secret, WSGID_CONNECTION_SECRET_SIZE bytes (the wire
+  /* The group's connection secret, WSGID_CONNECTION_SECRET_SIZE bytes (the wire
    * protocol's kSecretSize). A connection whose Hello does not prove it is refused before
    * anything it sent is read (WSGID0540). Never NULL for a real group. */
   const unsigned char* connection_secret;
-  /* ABI 8, forked daemons: httpd's parent. A peer is accepted only if /proc/<peer>/stat names
+  /* Forked daemons: httpd's parent. A peer is accepted only if /proc/<peer>/stat names
    * it as its parent (httpd's worker children), WSGID0541. 0: no such check (embedded mode
    * checks embedded_peer_pid instead). */
   pid_t peer_parent_pid;
-  /* ABI 8: sandbox-filesystem=log, the Landlock filesystem scope's learning mode. 1: the
+  /* sandbox-filesystem=log: the Landlock filesystem scope's learning mode. 1: the
    * daemon's files are not restricted; an audit hook logs (WSGID0552), once each, the paths
    * opened, listed, created or removed that the scope would refuse: reading outside fs_read
    * and fs_write, writing outside fs_write. 0: no hook (the scope is enforced or off). */
@@ -140,7 +140,7 @@ typedef struct wsgid_daemon_spec {
   size_t fs_read_count;
   const char* const* fs_write;
   size_t fs_write_count;
-  /* ABI 9: where the Python side writes its log lines when fd 2 (the group's error log) is a
+  /* Where the Python side writes its log lines when fd 2 (the group's error log) is a
    * pipe: a second, non-blocking open of the same pipe, so a full pipe drops lines (counted,
    * WSGID0561) instead of blocking a thread that holds the GIL. <= 2: write to fd 2 itself. */
   int log_fd;
@@ -153,7 +153,7 @@ typedef struct wsgid_python_api {
    * SIGUSR1: the same within graceful_timeout (graceful restart).
    * Returns the process exit status; never returns on a fatal signal. */
   int (*daemon_main)(const wsgid_daemon_spec* spec);
-  /* ABI 6, WSGILazyInitialization Off: starts Python in the calling process (the httpd parent)
+  /* WSGILazyInitialization Off: starts Python in the calling process (the httpd parent)
    * from the spec's Python settings (python_home, warn_options, optimize, dont_write_bytecode,
    * use_hash_seed, hash_seed; every other field is ignored), installs no signal handlers and
    * releases the GIL. Processes forked afterwards inherit the interpreter: their daemon_main

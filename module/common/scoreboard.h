@@ -51,8 +51,8 @@ enum wsgid_exit_reason {
   WSGID_EXIT_SHUTDOWN = 6, /* httpd stop or graceful restart */
   WSGID_EXIT_CPU_TIME_LIMIT = 7,
   WSGID_EXIT_MEMORY_LIMIT = 8,
-  WSGID_EXIT_RESTART_INTERVAL = 9, /* restart-interval elapsed (version 2) */
-  WSGID_EXIT_DEADLOCK = 10,        /* deadlock-timeout: the GIL was held too long (version 2) */
+  WSGID_EXIT_RESTART_INTERVAL = 9, /* restart-interval elapsed */
+  WSGID_EXIT_DEADLOCK = 10,        /* deadlock-timeout: the GIL was held too long */
   WSGID_EXIT_REASONS = 11
 };
 

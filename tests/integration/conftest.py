@@ -1,4 +1,5 @@
-"""pytest wiring for the integration tests: flavours, the httpd factory, logs on failure.
+"""pytest wiring for the integration tests: flavours, the httpd and `wsgid run` factories, logs
+on failure.
 
 Every test that takes the `flavour` fixture runs once per flavour chosen by
 WSGID_TEST_FLAVOURS ("wsgid", "mod_wsgi" or both, comma separated; both by default).
@@ -14,10 +15,12 @@ mod_wsgi lacks is marked:
 
 import os
 import shutil
+import textwrap
 
 import pytest
 
 import httpd_harness as hh
+import launcher_harness as lh
 
 
 def pytest_configure(config):
@@ -45,6 +48,31 @@ def flavour(request):
     return value
 
 
+def stop_each(things) -> list[str]:
+    """Stops every server or launcher run, whatever the others do; the problems, as text."""
+    problems = []
+    for thing in things:
+        try:
+            thing.stop()
+        except Exception as e:  # keep cleaning up the others
+            problems.append(f"{thing.tmp}: stop failed: {e!r}")
+    return problems
+
+
+def remove_tmps(request, things, problems: list[str]):
+    """Removes their temp dirs (WSGID_KEEP_TMP=1 keeps a failed test's), then fails the test
+    with the cleanup problems, if any."""
+    failed = any(getattr(request.node, f"rep_{w}", None) is not None and
+                 getattr(request.node, f"rep_{w}").failed for w in ("setup", "call"))
+    for thing in things:
+        if failed and os.environ.get("WSGID_KEEP_TMP"):
+            print(f"kept {thing.tmp}")
+        else:
+            shutil.rmtree(thing.tmp, ignore_errors=True)
+    if problems:
+        pytest.fail("cleanup problems:\n" + "\n".join(problems))
+
+
 @pytest.fixture
 def httpd_factory(request):
     """factory(body, flavour, extra_global="", start=True) -> a running Httpd.
@@ -66,22 +94,46 @@ def httpd_factory(request):
 
     yield factory
 
-    problems = []
+    problems = stop_each(servers)
     for server in servers:
-        try:
-            server.stop()
-        except Exception as e:  # keep cleaning up the others
-            problems.append(f"{server.tmp}: stop failed: {e!r}")
         problems.extend(f"{server.tmp}: {s}" for s in server.stragglers)
-    failed = any(getattr(request.node, f"rep_{w}", None) is not None and
-                 getattr(request.node, f"rep_{w}").failed for w in ("setup", "call"))
-    for server in servers:
-        if failed and os.environ.get("WSGID_KEEP_TMP"):
-            print(f"kept {server.tmp}")
+    remove_tmps(request, servers, problems)
+
+
+@pytest.fixture
+def launch(request):
+    """launch(profile_text=None, *, profile_dir=None, profile="site.toml", edit=None,
+    prepare=None, user=None, start=True) -> a `wsgid run` (launcher_harness.Launched).
+
+    Each launch gets its own temp dir: `profile_dir` (e.g. REPO_ROOT / "profiles") is copied
+    into it as profile/, readable by httpd's user, and `profile` names the file there; or
+    `profile_text` (dedented) is written as the temp dir's `profile`. `edit(text)` rewrites the
+    profile, `prepare(tmp)` adds files before the start. Every run is stopped and its dir
+    removed afterwards; a failed test's report carries the launcher's output.
+    """
+    runs: list[lh.Launched] = []
+    request.node._wsgid_launches = runs
+
+    def factory(profile_text=None, *, profile_dir=None, profile="site.toml", edit=None,
+                prepare=None, user=None, start=True):
+        tmp = hh.make_tmp()
+        if profile_dir is not None:
+            lh.copy_tree_readable(profile_dir, tmp / "profile")
+            path = tmp / "profile" / profile
         else:
-            shutil.rmtree(server.tmp, ignore_errors=True)
-    if problems:
-        pytest.fail("cleanup problems:\n" + "\n".join(problems))
+            path = tmp / profile
+            path.write_text(textwrap.dedent(profile_text or ""))
+        if edit is not None:
+            path.write_text(edit(path.read_text()))
+        run = lh.Launched(tmp=tmp, profile=path, user=user)
+        runs.append(run)
+        if prepare is not None:
+            prepare(tmp)
+        return run.start() if start else run
+
+    yield factory
+
+    remove_tmps(request, runs, stop_each(runs))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -90,6 +142,8 @@ def pytest_runtest_makereport(item, call):
     rep = outcome.get_result()
     setattr(item, f"rep_{rep.when}", rep)
     if rep.when in ("setup", "call") and rep.failed:
+        for run in getattr(item, "_wsgid_launches", []):
+            rep.sections.append((f"wsgid run output ({run.tmp})", run.output()))
         for server in getattr(item, "_wsgid_servers", []):
             try:
                 rep.sections.append((f"httpd logs ({server.flavour}, {server.tmp})", server.all_logs()))

@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -177,6 +178,42 @@ def open_fds(pid: int) -> dict[int, str]:
     return fds
 
 
+def unread_bytes_on_connections(pid: int) -> dict[int, int]:
+    """Bytes waiting unread in each connected UNIX stream socket `pid` holds, by inode: what a
+    peer sent that the process has not read yet. From the kernel (sock_diag, as `ss -x`
+    reads it), so a test can wait for a request to arrive without a sleep."""
+    inodes = {int(m.group(1)) for m in (re.fullmatch(r"socket:\[(\d+)\]", target)
+                                        for target in open_fds(pid).values()) if m}
+    netlink_sock_diag, sock_diag_by_family, nlm_f_request, nlm_f_dump = 4, 20, 1, 0x300
+    established, show_rqlen, attr_rqlen, done, error = 1 << 1, 0x10, 4, 3, 2
+    request = struct.pack("=BBHIIII", socket.AF_UNIX, 0, 0, established, 0, show_rqlen, 0) + \
+        b"\0" * 4
+    header = struct.pack("=IHHII", 16 + len(request), sock_diag_by_family,
+                         nlm_f_request | nlm_f_dump, 1, 0)
+    queues = {}
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, netlink_sock_diag) as nl:
+        nl.sendall(header + request)
+        while True:
+            data = nl.recv(65536)
+            offset = 0
+            while offset + 16 <= len(data):
+                length, kind = struct.unpack_from("=IH", data, offset)
+                if kind == done:
+                    return queues
+                if kind == error:
+                    raise HarnessError("sock_diag refused the UNIX socket dump")
+                inode = struct.unpack_from("=I", data, offset + 20)[0]
+                at = offset + 16 + 16  # nlmsghdr, then unix_diag_msg
+                while at + 4 <= offset + length:
+                    attr_len, attr_type = struct.unpack_from("=HH", data, at)
+                    if attr_len < 4:
+                        break
+                    if attr_type == attr_rqlen and inode in inodes:
+                        queues[inode] = struct.unpack_from("=I", data, at + 4)[0]
+                    at += (attr_len + 3) & ~3
+                offset += (length + 3) & ~3
+
+
 def uid_of(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("Uid:"):
@@ -256,6 +293,14 @@ class Httpd:
     @property
     def error_log(self) -> Path:
         return self.tmp / "error.log"
+
+    def write_static(self, name: str, text: str) -> Path:
+        """A file in the DocumentRoot (@TMP@/htdocs), readable by httpd's workers."""
+        path = self.tmp / "htdocs" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        path.chmod(0o644)
+        return path
 
     @property
     def pid(self) -> int:

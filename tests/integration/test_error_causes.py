@@ -35,8 +35,8 @@ WSGIScriptAlias /m @APPS@/misbehave.wsgi process-group=m application-group=%{GLO
 
 
 def test_group_that_cannot_start_gives_503_at_once_naming_the_cause(httpd_factory, flavour):
-    # Before issue 18 these requests filled the backlog, waited for socket-timeout (504) and then
-    # for connect-timeout (503, WSGID0105); now the cause the failed start recorded answers them.
+    # Without the recorded cause these requests would fill the backlog, wait for socket-timeout
+    # (504) and then connect-timeout (503, WSGID0105), blaming a slow app; the cause answers them.
     body = """
 WSGIRestrictEmbedded On
 WSGIDaemonProcess broken threads=1 connect-timeout=1 socket-timeout=2 listen-backlog=1

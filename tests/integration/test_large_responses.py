@@ -1,11 +1,13 @@
 """Large response bodies in every shape a WSGI app returns them (one bytes object, a list, a
 generator, write(), mixed small and large chunks, a Content-Length below the body), in daemon
 and embedded mode, with EnableSendfile On and Off, arrive byte-exact with consistent framing;
-HEAD of a large response has its length and no body. They guard the response path against any
-change in how large chunks travel from the daemon to the worker (docs/performance.md, fourth
-round, measured sending them as memfds)."""
+HEAD of a large response has its length and no body, and large bodies httpd throws away are
+dropped without breaking the client's connection. They guard the response path against any
+change in how large chunks travel from the daemon to the worker (docs/performance.md measured
+sending them as memfds instead)."""
 
 import hashlib
+import http.client
 import itertools
 import re
 
@@ -122,3 +124,38 @@ def test_many_concurrent_large_responses_stay_exact(httpd_factory, flavour):
     outcomes = load.snapshot()
     assert outcomes and not load.failures(), load.failures()[:3]
     assert all(o.body == reference.body for o in outcomes)
+
+
+DISCARD_CONF = """
+WSGIRestrictEmbedded On
+WSGIDaemonProcess discard processes=1 threads=2 display-name=%{GROUP}
+WSGIScriptAlias /discard @APPS@/large_discarded.wsgi process-group=discard application-group=%{GLOBAL}
+ErrorDocument 404 "custom httpd 404 page"
+Alias /static @TMP@/htdocs
+<Location /discard>
+  WSGIErrorOverride On
+</Location>
+"""
+
+
+def test_large_bodies_httpd_discards_are_dropped_and_the_connection_serves_on(httpd_factory,
+                                                                               flavour):
+    server = httpd_factory(DISCARD_CONF, flavour, start=False)
+    server.write_static("file.txt", "static file content\n")
+    server.start()
+    server.wait_ok("/static/file.txt")
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        # A 404 under WSGIErrorOverride (the ErrorDocument goes out instead), a 200 with a local
+        # Location (an internal redirect), each with 300 kB the worker must drop, then the next
+        # request on the same connection.
+        for path, status, body in [("/discard/missing", 404, b"custom httpd 404 page"),
+                                   ("/discard/redirect", 200, b"static file content\n"),
+                                   ("/static/file.txt", 200, b"static file content\n")]:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            got = resp.read()
+            assert resp.status == status, (path, resp.status, got[:200])
+            assert got == body, (path, got[:200])
+    finally:
+        conn.close()

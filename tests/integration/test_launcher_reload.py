@@ -8,7 +8,6 @@ import textwrap
 import pytest
 
 import httpd_harness as hh
-import launcher_harness as lh
 
 pytestmark = pytest.mark.wsgid_only("the launcher is wsgid's")
 
@@ -26,16 +25,8 @@ daemon = {{ processes = 2, threads = 8 }}
 
 
 @pytest.fixture
-def run():
-    tmp = hh.make_tmp()
-    profile = tmp / "site.toml"
-    profile.write_text(textwrap.dedent(PROFILE.format(version="1")))
-    launched = lh.Launched(tmp=tmp, profile=profile).start()
-    yield launched
-    try:
-        launched.stop()
-    finally:
-        hh.shutil.rmtree(tmp, ignore_errors=True)
+def run(launch):
+    return launch(PROFILE.format(version="1"))
 
 
 def test_sighup_with_a_changed_profile_applies_it_with_zero_failed_requests(run):

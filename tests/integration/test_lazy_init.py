@@ -76,8 +76,8 @@ def parent_rss_kib(server):
 
 def restart_and_wait(server, old_pids):
     # Both daemons of the current generation must be up before the next restart: a daemon still
-    # starting when a graceful restart comes can miss its drain signal (a race left open, see
-    # the session 2 note), and keep serving the connections workers hold to it.
+    # starting when a graceful restart comes can miss its drain signal (a race the module leaves
+    # open; this test is about memory, not that), and keep serving the connections workers hold.
     def all_ready():
         pids = server.daemon_pids("lazy")
         log = server.read_log()

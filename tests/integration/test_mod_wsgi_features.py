@@ -32,10 +32,7 @@ Alias /static @TMP@/htdocs
 @pytest.fixture
 def server(httpd_factory, flavour):
     s = httpd_factory(CONF, flavour, start=False)
-    htdocs = s.tmp / "htdocs"
-    htdocs.mkdir(exist_ok=True)
-    (htdocs / "file.txt").write_text("static file content\n")
-    (htdocs / "file.txt").chmod(0o644)
+    s.write_static("file.txt", "static file content\n")
     s.start()
     s.wait_ok("/plain/")
     return s

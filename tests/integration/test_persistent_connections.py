@@ -151,9 +151,13 @@ def test_request_waiting_on_an_idle_connection_is_resent_when_the_daemon_drains(
     upload.start()
     hh.poll(lambda: any((server.tmp / "scratch").glob("ran-upload-*")), timeout=10,
             what="the upload to be inside the app")
+    unread_before = {inode for inode, n in hh.unread_bytes_on_connections(old_pid).items() if n}
     waiting = threading.Thread(target=request, args=("get", "GET", "/p/?id=resent"))
     waiting.start()
-    time.sleep(0.5)  # the GET is now on C, unread: the daemon's only thread is busy
+    # The GET is on C, unread: the daemon's only thread is busy.
+    hh.poll(lambda: any(n and inode not in unread_before
+                        for inode, n in hh.unread_bytes_on_connections(old_pid).items()),
+            timeout=10, what="the GET to wait unread on a connection the daemon holds")
     assert not any((server.tmp / "scratch").glob("ran-resent-*"))
     os.kill(old_pid, signal.SIGUSR1)
     upload.join(60)

@@ -7,32 +7,26 @@ import re
 import pytest
 
 import httpd_harness as hh
-import launcher_harness as lh
 
 pytestmark = pytest.mark.wsgid_only("the launcher is wsgid's")
 
 MAXIMUM, JITTER = 2, 6
 
 
-@pytest.fixture
-def run():
-    tmp = hh.make_tmp()
-    lh.copy_tree_readable(hh.REPO_ROOT / "profiles", tmp / "profile")
-    profile = tmp / "profile" / "recycling.toml"
-    # The shipped numbers, made small enough to watch a dozen recycles: one process, one thread,
-    # so every request of a process's life is seen, in order.
-    text = profile.read_text()
+def small_numbers(text: str) -> str:
+    """The shipped numbers, made small enough to watch a dozen recycles: one process, one
+    thread, so every request of a process's life is seen, in order."""
     for key, value in (("processes", 1), ("threads", 1), ("maximum_requests", MAXIMUM),
                        ("maximum_requests_jitter", JITTER)):
         text, n = re.subn(rf"^{key} = \d+$", f"{key} = {value}", text, flags=re.M)
         assert n == 1, key
-    profile.write_text(text)
-    launched = lh.Launched(tmp=tmp, profile=profile)
-    try:
-        yield launched.start()
-    finally:
-        launched.stop()
-        hh.shutil.rmtree(tmp, ignore_errors=True)
+    return text
+
+
+@pytest.fixture
+def run(launch):
+    return launch(profile_dir=hh.REPO_ROOT / "profiles", profile="recycling.toml",
+                  edit=small_numbers)
 
 
 def test_each_process_draws_its_own_limit_and_probes_do_not_count(run):

@@ -4,34 +4,31 @@ clients that accept its encoding (issue 14, item 7)."""
 
 import gzip
 import json
-import shutil
 import subprocess
 
 import pytest
 
 import httpd_harness as hh
-import launcher_harness as lh
 
 pytestmark = pytest.mark.wsgid_only("the launcher is wsgid's")
 
 
-@pytest.fixture
-def run():
-    tmp = hh.make_tmp()
-    lh.copy_tree_readable(hh.REPO_ROOT / "profiles", tmp / "profile")
+CSS = (hh.REPO_ROOT / "profiles" / "apps" / "django_site" / "static" / "style.css").read_bytes()
+
+
+def precompressed_siblings(tmp):
     static = tmp / "profile" / "apps" / "django_site" / "static"
-    css = (static / "style.css").read_bytes()
-    (static / "style.css.gz").write_bytes(gzip.compress(css))
+    (static / "style.css.gz").write_bytes(gzip.compress(CSS))
     (static / "app.js").write_bytes(b"console.log('plain');\n" * 20)
     (static / "app.js.br").write_bytes(b"pretend brotli bytes")
     for f in static.iterdir():
         f.chmod(0o644)
-    launched = lh.Launched(tmp=tmp, profile=tmp / "profile" / "static-caching.toml")
-    try:
-        yield launched.start(), css
-    finally:
-        launched.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def run(launch):
+    return launch(profile_dir=hh.REPO_ROOT / "profiles", profile="static-caching.toml",
+                  prepare=precompressed_siblings), CSS
 
 
 def test_static_files_have_validators_and_cache_control(run):

@@ -4,12 +4,10 @@ app as HTTP_TRACEPARENT, and its trace id is in the JSON access log beside the r
 
 import json
 import re
-import shutil
 
 import pytest
 
 import httpd_harness as hh
-import launcher_harness as lh
 
 pytestmark = pytest.mark.wsgid_only("the launcher is wsgid's")
 
@@ -18,15 +16,8 @@ VALID = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
 @pytest.fixture
-def run():
-    tmp = hh.make_tmp()
-    lh.copy_tree_readable(hh.REPO_ROOT / "profiles", tmp / "profile")
-    launched = lh.Launched(tmp=tmp, profile=tmp / "profile" / "tracing.toml")
-    try:
-        yield launched.start()
-    finally:
-        launched.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+def run(launch):
+    return launch(profile_dir=hh.REPO_ROOT / "profiles", profile="tracing.toml")
 
 
 def seen_by_app(run, headers) -> str:

@@ -6,31 +6,16 @@ import urllib.request
 import pytest
 
 import httpd_harness as hh
-import launcher_harness as lh
 
 pytestmark = pytest.mark.wsgid_only("the launcher is wsgid's")
 
 
 @pytest.fixture
-def launch():
-    runs = []
-
-    def start(name, edit=None):
-        tmp = hh.make_tmp()
-        lh.copy_tree_readable(hh.REPO_ROOT / "profiles", tmp / "profile")
-        profile = tmp / "profile" / name
-        if edit is not None:  # a variant of the shipped profile, beside it so paths still work
-            profile.write_text(edit(profile.read_text()))
-        run = lh.Launched(tmp=tmp, profile=profile)
-        runs.append(run)
-        return run.start()
-
-    yield start
-    for run in runs:
-        try:
-            run.stop()
-        finally:
-            hh.shutil.rmtree(run.tmp, ignore_errors=True)
+def launch(launch):
+    """launch(name, edit=None): a shipped profile, run from a copy of profiles/ (an edited
+    variant stays beside the others, so its relative paths still work)."""
+    return lambda name, edit=None: launch(profile_dir=hh.REPO_ROOT / "profiles", profile=name,
+                                          edit=edit)
 
 
 def test_hello_answers_on_localhost_and_127_0_0_1(launch):
@@ -142,20 +127,9 @@ def test_probes_stay_out_of_the_access_log_unless_asked(launch):
 
 
 def test_access_log_true_logs_probes_too(launch):
-    tmp_profile = hh.REPO_ROOT / "profiles" / "hello.toml"
-    text = tmp_profile.read_text().replace(
-        "[[site]]", "[server.health]\naccess_log = true\n\n[[site]]", 1)
-    run_dir = hh.make_tmp()
-    try:
-        lh.copy_tree_readable(hh.REPO_ROOT / "profiles", run_dir / "profile")
-        (run_dir / "profile" / "hello-probes.toml").write_text(text)
-        run = lh.Launched(tmp=run_dir, profile=run_dir / "profile" / "hello-probes.toml").start()
-        try:
-            run.wait_ok("/")
-            probe_and_mark(run, "after-logged-probes")
-            for path in ("/-/healthz", "/-/readyz", "/-/metrics"):
-                run.wait_output(f"GET {path}")
-        finally:
-            run.stop()
-    finally:
-        hh.shutil.rmtree(run_dir, ignore_errors=True)
+    run = launch("hello.toml", edit=lambda text: text.replace(
+        "[[site]]", "[server.health]\naccess_log = true\n\n[[site]]", 1))
+    run.wait_ok("/")
+    probe_and_mark(run, "after-logged-probes")
+    for path in ("/-/healthz", "/-/readyz", "/-/metrics"):
+        run.wait_output(f"GET {path}")

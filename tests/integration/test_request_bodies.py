@@ -29,10 +29,13 @@ KIB = 1024
 MIB = 1024 * 1024
 REPLAY_LIMIT = 256 * KIB  # daemon_exchange.cpp kReplayLimit: larger bodies never use a pooled connection
 
-# Around the 8 KiB reads of httpd's input filters, 64 KiB socket reads, the worker's 256 KiB
-# body frames (also the replay limit), and well past them.
-SIZES = [0, 1, 8000, 8001, 64 * KIB - 1, 64 * KIB, 64 * KIB + 1, REPLAY_LIMIT - 1, REPLAY_LIMIT,
-         REPLAY_LIMIT + 1, MIB + 7, 5 * MIB]
+BODY_READ = 32 * KIB  # request_stream.cpp kBodyRead: one read from the client, one body frame
+# On both sides of every boundary a body crosses: the 8000-byte blocks of httpd's input
+# filters, the worker's 32 KiB client reads (so one and two body frames), the daemon's 64 KiB
+# socket reads (python/connection.cpp), the replay limit, and well past them.
+SIZES = [0, 1, 7999, 8000, 8001, BODY_READ - 1, BODY_READ, BODY_READ + 1, 2 * BODY_READ - 1,
+         2 * BODY_READ, 2 * BODY_READ + 1, REPLAY_LIMIT - 1, REPLAY_LIMIT, REPLAY_LIMIT + 1,
+         MIB + 7, 5 * MIB]
 
 # MaxKeepAliveRequests 0: a client may send any number of bodies on one connection, and a
 # connection that ends is the server's doing, never httpd's default limit of 100.
@@ -87,7 +90,8 @@ def chunk_body(body: bytes, sizes, extensions: bool = False, trailer: bool = Fal
 
 def odd_sizes(seed):
     rng = random.Random(seed)
-    awkward = [1, 2, 7, 4095, 4096, 4097, 8000, 8001, 65535, 65536, 65537, 100_003, 300_001]
+    awkward = [1, 2, 7, 4095, 4096, 4097, 8000, 8001, BODY_READ - 1, BODY_READ, BODY_READ + 1,
+               65535, 65536, 65537, 100_003, 300_001]
     while True:
         yield rng.choice(awkward)
 
@@ -340,6 +344,20 @@ def test_bodies_in_a_row_on_one_keep_alive_connection(server):
     assert not failures, failures
 
 
+def test_every_size_up_and_down_on_one_keep_alive_connection(server):
+    """Each size after a larger and after a smaller one, known-length and chunked, so every
+    request after the first may ride a daemon connection the previous body left in the pool."""
+    order = [size for size in SIZES if size <= MIB + 7]
+    steps = []
+    for i, size in enumerate(order + order[::-1]):
+        body = make_body(size, f"updown-{i}")
+        steps.append((f"#{len(steps)} POST {size}", body, None))
+        steps.append((f"#{len(steps)} POST {size} chunked", body,
+                      chunk_body(body, odd_sizes(f"updown-{i}"))))
+    failures = run_sequence(server.port, steps, "updown")
+    assert not failures, failures
+
+
 REUSE_CONF = """
 LogLevel debug
 MaxKeepAliveRequests 0
@@ -485,6 +503,7 @@ CLIENT_READ_FAILED = {
 def test_client_vanishing_mid_body_fails_the_apps_read_and_the_server_keeps_serving(
         server, flavour, declared, sent):
     tag = uuid.uuid4().hex
+    daemons = sorted(server.daemon_pids("b"))
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
         s.sendall(Client.head("POST", f"/b/?how=record&tag={tag}", declared))
         s.sendall(make_body(sent, "gone"))
@@ -527,6 +546,8 @@ def test_client_vanishing_mid_body_fails_the_apps_read_and_the_server_keeps_serv
         for t in threads:
             t.join(30)
     assert replies == [None] * 8, replies
+    # Served by the daemons that were there before: a vanished client never costs a process.
+    assert sorted(server.daemon_pids("b")) == daemons
 
 
 def test_slow_client_sending_its_body_in_pieces(server):

@@ -24,33 +24,6 @@ sandbox = {{ {sandbox} }}
 """
 
 
-@pytest.fixture
-def launch(request):
-    runs = []
-
-    def start(profile_text=None, profile_dir=None, profile_name="site.toml"):
-        tmp = hh.make_tmp()
-        if profile_dir is not None:
-            lh.copy_tree_readable(profile_dir, tmp / "profile")
-            profile = tmp / "profile" / profile_name
-        else:
-            profile = tmp / "site.toml"
-            profile.write_text(textwrap.dedent(profile_text))
-        run = lh.Launched(tmp=tmp, profile=profile)
-        runs.append(run)
-        return run.start()
-
-    yield start
-    for run in runs:
-        try:
-            run.stop()
-        finally:
-            if any(getattr(request.node, f"rep_{w}", None) is not None and
-                   getattr(request.node, f"rep_{w}").failed for w in ("setup", "call")):
-                print(f"----- wsgid run output ({run.tmp}) -----\n{run.output()}")
-            hh.shutil.rmtree(run.tmp, ignore_errors=True)
-
-
 def seccomp_mode(pid: int) -> int:
     status = open(f"/proc/{pid}/status").read()
     return int(re.search(r"^Seccomp:\s+(\d+)", status, re.M).group(1))
@@ -62,7 +35,7 @@ def seccomp_mode(pid: int) -> int:
     ("django.toml", "/", b""),
 ])
 def test_shipped_profiles_serve_under_the_default_policy(launch, flavour, profile, path, expect):
-    run = launch(profile_dir=hh.REPO_ROOT / "profiles", profile_name=profile)
+    run = launch(profile_dir=hh.REPO_ROOT / "profiles", profile=profile)
     r = run.wait_ok(path)
     assert expect in r.body
     group = profile.removesuffix(".toml")

@@ -68,10 +68,10 @@ WSGIDaemonProcess big processes=1 threads=8 display-name=%{GROUP}
 WSGIScriptAlias /big @APPS@/large_bodies.wsgi process-group=big application-group=%{GLOBAL}
 """
 # Anonymous memory of the largest worker child, above a static httpd's after the same number of
-# 1 MiB responses (and, for WSGI, 1 MiB uploads). Measured: 55-58 MiB with 1 MiB response frames;
-# 9.5-10 MiB with 64 KiB frames and heap buffers per exchange; 0.5-0.75 MiB since the exchange
-# allocates only from APR (docs/memory.md, fourth round); mod_wsgi 1.4-1.5 MiB. A buffer per
-# exchange back on the C++ heap brings back a glibc arena per worker thread: several MiB.
+# 1 MiB responses (and, for WSGI, 1 MiB uploads): 0.5-0.75 MiB with the exchange allocating only
+# from APR, where 1 MiB response frames cost 55-58 MiB and 64 KiB frames with heap buffers per
+# exchange 9.5-10 MiB (docs/memory.md); mod_wsgi 1.4-1.5 MiB. A buffer per exchange on the C++
+# heap brings back a glibc arena per worker thread: several MiB, which this tolerance catches.
 LARGE_TOLERANCE_KIB = 2 * 1024
 
 

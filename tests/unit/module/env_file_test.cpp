@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string>
 
+#include "temp_dir.hpp"
+
 namespace wsgid {
 namespace {
 
@@ -17,21 +19,13 @@ using namespace std::string_literals;
 
 class EnvFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "wsgid-envfile-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string write(const std::string& content, mode_t mode = 0600) {
-    const auto path = (dir_ / "site.env").string();
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+    const auto path = dir_.write("site.env", content);
     ::chmod(path.c_str(), mode);
     return path;
   }
 
-  fs::path dir_;
+  testing::TempDir dir_;
 };
 
 TEST_F(EnvFile, SetsEveryRecordVerbatim) {
@@ -73,10 +67,10 @@ TEST_F(EnvFile, NamesTheBadRecordByNumberNeverByValue) {
 
 TEST_F(EnvFile, RefusesAMissingFileOrASymlink) {
   std::string error;
-  EXPECT_STREQ(apply_env_file((dir_ / "missing").c_str(), ::geteuid(), error), "WSGID0590");
+  EXPECT_STREQ(apply_env_file((dir_.path() / "missing").c_str(), ::geteuid(), error), "WSGID0590");
   const auto path = write("WSGID_T_F=1\0"s);
-  fs::create_symlink(path, dir_ / "link");
-  EXPECT_STREQ(apply_env_file((dir_ / "link").c_str(), ::geteuid(), error), "WSGID0590");
+  fs::create_symlink(path, dir_.path() / "link");
+  EXPECT_STREQ(apply_env_file((dir_.path() / "link").c_str(), ::geteuid(), error), "WSGID0590");
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "poll.hpp"
 #include "python_abi.h"
 
 namespace wsgid::test {
@@ -99,23 +100,6 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) {
 const unsigned char kTestSecret[wire::kSecretSize] = {
     's', 'e', 'c', 'r', 'e', 't', ' ', 'o', 'f', ' ', 't', 'h', 'e', ' ', 't', 'e',
     's', 't', ' ', 'g', 'r', 'o', 'u', 'p', ' ', '-', '-', '-', '-', '-', '-', '!'};
-
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/wpyXXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-std::string TempDir::write(const std::string& name, const std::string& content) const {
-  const std::string full = path_ + "/" + name;
-  std::ofstream(full, std::ios::binary) << content;
-  return full;
-}
 
 std::string Response::header(const std::string& name) const {
   for (const auto& [k, v] : headers) {
@@ -277,7 +261,7 @@ bool Client::closed_by_peer(std::chrono::milliseconds timeout) {
 }
 
 Daemon::Daemon(const TempDir& dir, DaemonOptions options)
-    : socket_path_(dir.path() + "/d.sock"), log_path_(dir.path() + "/error.log") {
+    : socket_path_(dir.str() + "/d.sock"), log_path_(dir.str() + "/error.log") {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -352,14 +336,8 @@ std::string Daemon::log() const {
 }
 
 bool Daemon::wait_for_log(const std::string& needle, std::chrono::milliseconds timeout) const {
-  // Polls the file with a deadline; the log has no change notification we could block on
-  // that works for every filesystem, and each check is cheap.
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (log().find(needle) != std::string::npos) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    ::poll(nullptr, 0, 20);
-  }
+  // The log has no change notification that works for every filesystem; each check is cheap.
+  return testing::eventually([&] { return log().find(needle) != std::string::npos; }, timeout);
 }
 
 SharedGroupSlot::SharedGroupSlot() {
@@ -387,16 +365,6 @@ int SharedGroupSlot::exit_reason() const {
 }
 std::uint64_t SharedGroupSlot::queue_wait_count() const {
   return __atomic_load_n(&group_->queue_wait.count, __ATOMIC_RELAXED);
-}
-
-bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  // The daemon signals nothing when it updates shared memory: check it with a deadline.
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    ::poll(nullptr, 0, 5);
-  }
 }
 
 Pairs cgi(const std::string& script, const std::string& method, const std::string& path_info,

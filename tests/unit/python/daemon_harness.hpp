@@ -12,7 +12,9 @@
 #include <utility>
 #include <vector>
 
+#include "poll.hpp"
 #include "scoreboard.h"
+#include "temp_dir.hpp"
 #include "wire_protocol.hpp"
 
 namespace wsgid::test {
@@ -20,19 +22,7 @@ namespace wsgid::test {
 using namespace std::chrono_literals;
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  // Writes `content` to path()/name and returns the full path.
-  std::string write(const std::string& name, const std::string& content) const;
-
- private:
-  std::string path_;
-};
+using wsgid::testing::TempDir;
 
 struct Preload {
   std::string script;
@@ -65,10 +55,10 @@ struct DaemonOptions {
   int log_level = 5;  // APLOG_NOTICE: the daemon's own notices are tested for
   wsgid_process_slot* process_slot = nullptr;
   wsgid_group_slot* group_slot = nullptr;
-  // Embedded mode (ABI 5): control_fifo is a FIFO the daemon reads drain requests from.
+  // Embedded mode: control_fifo is a FIFO the daemon reads drain requests from.
   bool embedded = false;
   std::string control_fifo;
-  // ABI 8: the peer must be a child of this pid (0: no such check), as httpd's workers are of
+  // The peer must be a child of this pid (0: no such check), as httpd's workers are of
   // httpd's parent.
   pid_t peer_parent_pid = 0;
 };
@@ -174,8 +164,6 @@ class Daemon {
   bool reaped_ = false;
 };
 
-bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
-
 // A connection made to the daemon by a process `generations` below this one (1: a child, 2: a
 // grandchild), which stays alive, so the daemon can look it up in /proc, until this goes. The
 // test speaks on it: the socket is shared, its peer credentials are the connecting process's.
@@ -197,7 +185,8 @@ class DescendantConnection {
 
 template <typename Read, typename T>
 bool SharedGroupSlot::wait_for(Read read, T want, std::chrono::milliseconds timeout) const {
-  return poll_until([&] { return read() == want; }, timeout);
+  // The daemon signals nothing when it updates shared memory: check it with a deadline.
+  return testing::eventually([&] { return read() == want; }, timeout, 5ms);
 }
 
 // CGI variables as httpd's worker sends them for a request to `script`.

@@ -125,11 +125,14 @@ TEST(DaemonLoop, DrainSendsGoAwayOnIdleConnections) {
 
 TEST(DaemonLoop, RequestSentAsTheDaemonDrainsIsNotReadAndGetsGoAway) {
   TempDir dir;
-  const auto marker = dir.path() + "/ran";
+  const auto marker = dir.str() + "/ran";
+  const auto busy_started = dir.str() + "/busy-started";
   const auto app = dir.write("app.wsgi", R"(
 import time
 def application(environ, start_response):
-    if environ['PATH_INFO'] == '/slow':
+    if environ['PATH_INFO'] == '/busy':
+        open(')" + busy_started + R"(', 'w').close()
+    if environ['PATH_INFO'] in ('/slow', '/busy'):
         time.sleep(1)
     else:
         open(')" + marker + R"(', 'a').write('x')
@@ -144,9 +147,10 @@ def application(environ, start_response):
   // A slow request keeps the draining process alive while the idle connection gets GoAway.
   auto busy = daemon.connect();
   busy.hello();
-  busy.head(cgi(app, "GET", "/slow"));
+  busy.head(cgi(app, "GET", "/busy"));
   busy.end();
-  std::this_thread::sleep_for(200ms);
+  // Drain only once the app runs the busy request, or the drain would answer it GoAway too.
+  ASSERT_TRUE(testing::eventually([&] { return std::filesystem::exists(busy_started); }, 10s));
   ASSERT_EQ(::kill(daemon.pid(), SIGUSR1), 0);
   ASSERT_TRUE(daemon.wait_for_log("draining (graceful restart)"));
   // The worker's next request races the GoAway: either way the daemon never reads it.
@@ -302,7 +306,7 @@ TEST(DaemonLoop, HelloWithoutTheGroupsSecretIsRefusedAndNothingReachesPython) {
   EXPECT_TRUE(daemon.wait_for_log("does not prove this group's secret"));
   auto client = daemon.connect();
   EXPECT_EQ(client.request(cgi(app)).body, "hello");
-  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/imported"));
+  EXPECT_FALSE(std::filesystem::exists(dir.str() + "/imported"));
 }
 
 TEST(DaemonLoop, AnOlderWorkersHelloIsRefusedNamingTheVersions) {
@@ -388,7 +392,7 @@ TEST(DaemonLoop, OnlyChildrenOfTheGivenParentMayConnect) {
   EXPECT_TRUE(daemon.wait_for_log("WSGID0541"));
   EXPECT_TRUE(daemon.wait_for_log("pid " + std::to_string(grandchild.connector())));
   EXPECT_TRUE(daemon.wait_for_log("not an httpd worker"));
-  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/imported"));
+  EXPECT_FALSE(std::filesystem::exists(dir.str() + "/imported"));
 }
 
 TEST(DaemonLoop, MalformedFrameDropsTheConnectionAndKeepsServing) {
@@ -497,19 +501,19 @@ TEST(DaemonLoop, Sigusr1WithNothingInFlightExitsAtOnce) {
   EXPECT_NE(daemon.log().find("draining (graceful restart)"), std::string::npos);
 }
 
-// Embedded in an httpd worker (ABI 5), signals are httpd's: SIGTERM is not taken as a drain
+// Embedded in an httpd worker, signals are httpd's: SIGTERM is not taken as a drain
 // request (it kills, as httpd's default would), and a drain is asked for on control_fd.
 TEST(DaemonLoop, EmbeddedInstallsNoSignalHandlers) {
   TempDir dir;
   dir.write("app.wsgi", kHelloApp);
-  const std::string fifo = dir.path() + "/control";
+  const std::string fifo = dir.str() + "/control";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   DaemonOptions o;
   o.embedded = true;
   o.control_fifo = fifo;
   Daemon daemon(dir, o);
   ASSERT_TRUE(daemon.wait_for_log(" ready, "));
-  EXPECT_EQ(daemon.connect().request(cgi(dir.path() + "/app.wsgi")).status, 200);
+  EXPECT_EQ(daemon.connect().request(cgi(dir.str() + "/app.wsgi")).status, 200);
   EXPECT_NE(daemon.log().find("embedded Python in worker pid"), std::string::npos);
   ASSERT_EQ(::kill(daemon.pid(), SIGTERM), 0);
   const auto status = daemon.wait_exit();
@@ -521,7 +525,7 @@ TEST(DaemonLoop, EmbeddedInstallsNoSignalHandlers) {
 TEST(DaemonLoop, EmbeddedDrainsOnAControlByteAndReturns) {
   TempDir dir;
   dir.write("app.wsgi", kHelloApp);
-  const std::string fifo = dir.path() + "/control";
+  const std::string fifo = dir.str() + "/control";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   DaemonOptions o;
   o.embedded = true;
@@ -541,10 +545,10 @@ TEST(DaemonLoop, ScriptNotFoundGives500AndNamesThePath) {
   TempDir dir;
   Daemon daemon(dir);
   auto client = daemon.connect();
-  const Response r = client.request(cgi(dir.path() + "/missing.wsgi"));
+  const Response r = client.request(cgi(dir.str() + "/missing.wsgi"));
   EXPECT_TRUE(r.ended);
   EXPECT_EQ(r.status, 500);
-  EXPECT_TRUE(daemon.wait_for_log("WSGID0501: WSGI script '" + dir.path() + "/missing.wsgi'"));
+  EXPECT_TRUE(daemon.wait_for_log("WSGID0501: WSGI script '" + dir.str() + "/missing.wsgi'"));
 }
 
 TEST(DaemonLoop, MissingCallableGives500AndSaysHowToFix) {

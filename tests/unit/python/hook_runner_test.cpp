@@ -136,7 +136,7 @@ TEST(HookRunner, MissingFunctionOrScriptIsA500WithItsCode) {
   EXPECT_EQ(daemon.connect().request(call(script, hook::kAllowAccess)).status, 500);
   EXPECT_TRUE(daemon.wait_for_log("WSGID0531: WSGITestScript script '" + script +
                                   "' defines no allow_access() function"));
-  EXPECT_EQ(daemon.connect().request(call(dir.path() + "/missing.wsgi", hook::kAllowAccess)).status,
+  EXPECT_EQ(daemon.connect().request(call(dir.str() + "/missing.wsgi", hook::kAllowAccess)).status,
             500);
   EXPECT_TRUE(daemon.wait_for_log("WSGID0501"));
 }

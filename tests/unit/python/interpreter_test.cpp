@@ -100,7 +100,7 @@ def application(environ, start_response):
 
 TEST(Interpreter, PythonPathEntriesComeFirstInEveryGroup) {
   TempDir dir;
-  ::mkdir((dir.path() + "/lib").c_str(), 0755);
+  ::mkdir((dir.str() + "/lib").c_str(), 0755);
   dir.write("lib/helper_mod.py", "VALUE = 'from python-path'\n");
   const auto app = dir.write("app.wsgi", R"(
 import sys, helper_mod
@@ -109,11 +109,11 @@ def application(environ, start_response):
     return [('%s %s' % (helper_mod.VALUE, sys.path[0])).encode()]
 )");
   DaemonOptions options;
-  options.python_path = {dir.path() + "/lib"};
+  options.python_path = {dir.str() + "/lib"};
   Daemon daemon(dir, options);
   for (const std::string group : {"", "other"}) {
     auto client = daemon.connect();
-    EXPECT_EQ(client.request(in_group(app, group)).body, "from python-path " + dir.path() + "/lib");
+    EXPECT_EQ(client.request(in_group(app, group)).body, "from python-path " + dir.str() + "/lib");
   }
 }
 
@@ -125,7 +125,7 @@ namespace {
 
 TEST(Interpreter, VirtualenvHomeMakesSysPrefixTheVenv) {
   TempDir dir;
-  const std::string venv = dir.path() + "/venv";
+  const std::string venv = dir.str() + "/venv";
   ASSERT_EQ(std::system(("/usr/bin/python3 -m venv --without-pip " + venv).c_str()), 0);
   // lib/pythonX.Y as the venv made it: the embedded version, whichever the build chose.
   std::string site_packages;
@@ -150,7 +150,7 @@ def application(environ, start_response):
 TEST(Interpreter, BadPythonHomeIsAStartupFailure) {
   TempDir dir;
   DaemonOptions options;
-  options.python_home = dir.path() + "/no-such-home";
+  options.python_home = dir.str() + "/no-such-home";
   Daemon daemon(dir, options);
   const auto status = daemon.wait_exit();
   ASSERT_TRUE(status);

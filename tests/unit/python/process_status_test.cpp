@@ -47,7 +47,7 @@ Client start_slow_request(const Daemon& daemon, const std::string& app) {
 
 TEST(ProcessStatus, StaysStartingDuringPreloadsThenBecomesReady) {
   TempDir dir;
-  const std::string fifo = dir.path() + "/go";
+  const std::string fifo = dir.str() + "/go";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   const auto preload = dir.write(
       "preload.py", "print('preload waiting', flush=True)\nopen('" + fifo + "').read()\n");

@@ -6,25 +6,20 @@
 #include <filesystem>
 #include <fstream>
 
-#include "child_process.hpp"
+#include "forked_child.hpp"
+#include "temp_dir.hpp"
 
 namespace wsgid::sandbox {
 namespace {
 
 class LoaderFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/wsgid-ldr-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string file_of(std::size_t bytes) {
-    const std::string path = dir_ / ("f" + std::to_string(bytes));
+    const std::string path = dir_.path() / ("f" + std::to_string(bytes));
     std::ofstream(path, std::ios::binary) << std::string(bytes, '\0');
     return path;
   }
-  std::filesystem::path dir_;
+  wsgid::testing::TempDir dir_;
 };
 
 TEST_F(LoaderFile, RejectsAnEmptyFile) {
@@ -59,11 +54,11 @@ TEST_F(LoaderFile, RejectsMoreInstructionsThanTheKernelTakes) {
 TEST_F(LoaderFile, RejectsAMissingFileAndADirectory) {
   std::vector<std::uint8_t> program;
   std::string error;
-  const std::string missing = dir_ / "nope.bpf";
+  const std::string missing = dir_.path() / "nope.bpf";
   EXPECT_FALSE(read_filter_file(missing, program, error));
   EXPECT_EQ(error, "WSGID3020: cannot read seccomp filter \"" + missing +
                        "\" (open): No such file or directory; re-render the site (wsgid render)");
-  EXPECT_FALSE(read_filter_file(dir_, program, error));
+  EXPECT_FALSE(read_filter_file(dir_.str(), program, error));
   EXPECT_NE(error.find("WSGID3020"), std::string::npos);
   EXPECT_NE(error.find("(not a regular file)"), std::string::npos);
 }

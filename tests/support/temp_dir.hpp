@@ -1,9 +1,11 @@
-// A directory that exists for one test and is removed afterwards; short paths under /tmp.
+// A directory that exists for one test and is removed afterwards. Paths are short (under /tmp,
+// not $TMPDIR) so UNIX socket paths inside them stay within sun_path's 108 bytes.
 #pragma once
 
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -23,6 +25,13 @@ class TempDir {
     std::filesystem::remove_all(path_, ignored);
   }
   const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+  // Writes `content` (binary, truncating) to path()/name and returns the full path.
+  std::string write(const std::string& name, const std::string& content) const {
+    const std::string full = (path_ / name).string();
+    std::ofstream(full, std::ios::binary | std::ios::trunc) << content;
+    return full;
+  }
 
  private:
   std::filesystem::path path_;

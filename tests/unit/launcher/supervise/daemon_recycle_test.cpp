@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include "poll.hpp"
+
 namespace wsgid::supervise {
 namespace {
 
@@ -39,11 +41,8 @@ TEST(DaemonRecycle, ListsChildrenWhoseCommandLineDiffersFromTheParents) {
   const pid_t worker = start_child(false);
   const pid_t daemon = start_child(true);
   // The exec happens after fork returns: poll with a deadline.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!listed(daemon) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  EXPECT_TRUE(listed(daemon));
+  EXPECT_TRUE(wsgid::testing::eventually([&] { return listed(daemon); }, std::chrono::seconds(10),
+                                         std::chrono::milliseconds(5)));
   EXPECT_FALSE(listed(worker));
   stop_child(worker);
   stop_child(daemon);

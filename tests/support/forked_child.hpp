@@ -12,7 +12,7 @@
 #include <functional>
 #include <string>
 
-namespace wsgid::sandbox::testing {
+namespace wsgid::testing {
 
 struct ChildOutcome {
   int status = 0;      // raw waitpid status
@@ -56,4 +56,4 @@ inline ChildOutcome run_in_child(const std::function<std::string(int report_fd)>
   return outcome;
 }
 
-}  // namespace wsgid::sandbox::testing
+}  // namespace wsgid::testing

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "temp_dir.hpp"
+
 namespace wsgid::sandbox {
 namespace {
 
@@ -153,19 +155,13 @@ TEST(PolicyCompile, SyscallsMissingOnThisArchitectureAreSkipped) {
 
 class FilterFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/wsgid-sbx-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
+  wsgid::testing::TempDir dir_;
 };
 
 TEST_F(FilterFile, WritesTheExactBytesReadableByAll) {
   const CompiledFilter f = compile(Policy{});
   ASSERT_TRUE(f.ok());
-  const std::string path = dir_ / "site.bpf";
+  const std::string path = dir_.path() / "site.bpf";
   std::string error;
   ASSERT_TRUE(write_filter_file(path, f.program, error)) << error;
   std::ifstream in(path, std::ios::binary);
@@ -174,11 +170,12 @@ TEST_F(FilterFile, WritesTheExactBytesReadableByAll) {
   struct stat st {};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0644u);
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), {}), 1);  // no temp left
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_.path()), {}),
+            1);  // no temp left
 }
 
 TEST_F(FilterFile, ReportsAnUnwritableDirectory) {
-  const std::string path = dir_ / "missing" / "site.bpf";
+  const std::string path = dir_.path() / "missing" / "site.bpf";
   std::string error;
   const std::vector<std::uint8_t> bytes(8, 0);
   EXPECT_FALSE(write_filter_file(path, bytes, error));

@@ -120,9 +120,9 @@ TEST(SyscallGroups, DefaultExcludesWhatADaemonMustNeverDo) {
   }
 }
 
-// The union that tests/unit/sandbox/derive_default_syscalls.sh observed (Debian 12, CPython
-// 3.11, x86_64: hello, stdlib C extensions, file_wrapper, threads, Flask, Django + sqlite), plus
-// what the daemon's own C++ loop calls.
+// The union that tests/unit/launcher/sandbox/derive_default_syscalls.sh observed (Debian 12,
+// CPython 3.11, x86_64: hello, stdlib C extensions, file_wrapper, threads, Flask, Django + sqlite),
+// plus what the daemon's own C++ loop calls.
 TEST(SyscallGroups, DefaultCoversTheDerivedSet) {
   const auto allowed = resolve_one("@default");
   for (const char* name :

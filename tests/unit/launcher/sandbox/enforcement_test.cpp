@@ -20,9 +20,10 @@
 #include <fstream>
 #include <thread>
 
-#include "child_process.hpp"
+#include "forked_child.hpp"
 #include "filter_loader.hpp"
 #include "policy.hpp"
+#include "temp_dir.hpp"
 
 namespace wsgid::sandbox {
 namespace {
@@ -275,9 +276,8 @@ TEST(Enforcement, LogActionLetsTheCallRun) {
 }
 
 TEST(Enforcement, LoadFilterFileAppliesToThreadsStartedBefore) {
-  char dir[] = "/tmp/wsgid-enf-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  const std::string path = std::string(dir) + "/site.bpf";
+  const wsgid::testing::TempDir dir;
+  const std::string path = dir.str() + "/site.bpf";
   const CompiledFilter compiled = compile(Policy{});
   ASSERT_TRUE(compiled.ok()) << compiled.error;
   std::string error;
@@ -302,7 +302,6 @@ TEST(Enforcement, LoadFilterFileAppliesToThreadsStartedBefore) {
     return expect_eperm("unshare in a pre-existing thread", rc);
   });
   EXPECT_TRUE(outcome.exited_ok()) << outcome.output;
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
