@@ -72,6 +72,9 @@ struct DaemonOptions {
   bool sandbox_scopes = true;
   apr_array_header_t* sandbox_read = nullptr;   // const char*, absolute
   apr_array_header_t* sandbox_write = nullptr;  // const char*, absolute
+  // Options only the daemon reads, as option=value records outside httpd.conf
+  // (module/daemon_settings.hpp): re-read by the parent before it forks a daemon.
+  const char* settings_file = nullptr;
 };
 
 namespace daemon_option {
@@ -217,6 +220,7 @@ inline constexpr std::array kTable{
     other("sandbox-read", Kind::kAbsolutePaths, &O::sandbox_read, kDaemon),
     other("sandbox-write", Kind::kAbsolutePaths, &O::sandbox_write, kDaemon),
     choice("sandbox-scopes", &O::sandbox_scopes, kOffOn, kParent | kDaemon, "on or off"),
+    other("settings-file", Kind::kServerPath, &O::settings_file, kParent),
 };
 
 // Each row's member has the type its kind stores into, and names are unique: the module's

@@ -26,6 +26,18 @@ struct DaemonGroup : DaemonOptions {
   // Scripts loaded at daemon start: WSGIImportScript first, then preloaded applications.
   apr_array_header_t* imports = nullptr;   // wsgid_preload
   apr_array_header_t* preloads = nullptr;  // wsgid_preload
+  // settings-file= (daemon_settings.hpp): options that only the daemon process reads, kept
+  // outside httpd.conf so a change needs no httpd restart. The parent re-reads the file before
+  // each fork when it changed; `settings_base` is the group as its directive line alone left it.
+  const DaemonGroup* settings_base = nullptr;
+  apr_pool_t* settings_pool = nullptr;  // holds the strings the file's current settings use
+  struct FileStamp {
+    dev_t device = 0;
+    ino_t inode = 0;
+    long long modified_ns = 0;
+    off_t size = -1;
+    bool operator==(const FileStamp&) const = default;
+  } settings_stamp;
   // Set in post_config.
   const char* socket_path = nullptr;
   int listen_fd = -1;

@@ -18,6 +18,7 @@
 
 #include "config.hpp"
 #include "daemon_child.hpp"
+#include "daemon_settings.hpp"
 #include "daemon_socket.hpp"
 #include "group_credential.hpp"
 #include "landlock_scope.hpp"
@@ -160,6 +161,8 @@ void daemon_maintenance(int reason, void* data, int status) {
 void spawn(DaemonSlot* slot) {
   Generation* gen = g_generation;
   const int delay = backoff_seconds(slot->startup_failures);
+  // A reload that changed only what the daemons read: this fork is the first to have it.
+  refresh_daemon_settings(*slot->group);
   slot->shared = claim_process_slot(slot->group->slot, slot->group->threads);
   // A drain or stop signal that reaches the child before run_daemon_child has reset httpd's
   // handlers would run httpd's handler in the child and be lost (a daemon that then never

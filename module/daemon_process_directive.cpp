@@ -7,6 +7,7 @@
 
 #include "config.hpp"
 #include "daemon_group_options.hpp"
+#include "daemon_settings.hpp"
 #include "directive_handlers.hpp"
 #include "directive_parsing.hpp"
 
@@ -41,6 +42,8 @@ const char* cmd_daemon_process(cmd_parms* cmd, void* /*mconfig*/, const char* ar
         return bad ? fail(cmd, bad.code, "%s", bad.message) : nullptr;
       });
   if (err) return err;
+  // After the line's own options, whatever their order: the file's settings win.
+  if (const char* file_err = load_daemon_settings(cmd, *g)) return file_err;
   *static_cast<DaemonGroup**>(apr_array_push(global_config().groups)) = g;
   return nullptr;
 }

@@ -72,8 +72,9 @@ bool render_checked(const profile::Profile& profile, const render::RenderOptions
 }
 
 // Whether `profile` renders to exactly the configuration httpd is running (every .conf file the
-// same), so only files the daemons read at start (env file, seccomp filter) or the
-// app itself can differ; then the new files are written here. nullopt (reported) when
+// same), so only files the daemons read at start (env file, seccomp filter), the daemon
+// settings file httpd's parent reads before each fork, or the app itself can differ; then the
+// new files are written here. nullopt (reported) when
 // rendering fails.
 std::optional<bool> daemons_only_change(const profile::Profile& profile,
                                         const render::RenderOptions& options, std::ostream& err) {

@@ -36,12 +36,15 @@ std::string seconds_option(const daemon_option::Spec& option_spec,
 
 // python-path=, sandbox-read=, sandbox-write=: entries joined by ':' (the profile refuses
 // paths that contain one).
-std::string path_list_option(const daemon_option::Spec& option_spec,
-                             const std::vector<std::filesystem::path>& paths) {
-  if (paths.empty()) return {};
+std::string joined_paths(const std::vector<std::filesystem::path>& paths) {
   std::string joined;
   for (const auto& entry : paths) joined += (joined.empty() ? "" : ":") + entry.string();
-  return option(option_spec, joined);
+  return joined;
+}
+
+std::string path_list_option(const daemon_option::Spec& option_spec,
+                             const std::vector<std::filesystem::path>& paths) {
+  return paths.empty() ? std::string() : option(option_spec, joined_paths(paths));
 }
 
 // Landlock's filesystem scope (docs/sandbox.md): on unless the profile turns it off, "log" in
@@ -81,12 +84,57 @@ std::string module_script(const App& app) {
 
 }  // namespace
 
+std::vector<DaemonSetting> daemon_settings(const Site& site) {
+  const auto& d = site.daemon;
+  std::vector<DaemonSetting> out;
+  auto set = [&out](const daemon_option::Spec& option_spec, std::string value) {
+    out.push_back({std::string(option_spec.name), std::move(value)});
+  };
+  auto seconds = [&set](const daemon_option::Spec& option_spec,
+                        const std::optional<profile::Seconds>& value) {
+    if (value) set(option_spec, std::to_string(value->count()));
+  };
+  set(spec("threads"), std::to_string(d.threads));
+  set(spec("display-name"), d.display_name.empty() ? "%{GROUP}" : d.display_name);
+  if (!site.python_path.empty()) set(spec("python-path"), joined_paths(site.python_path));
+  // lang= would overwrite a LANG or LC_ALL the profile's env sets (the env file is applied
+  // first), where the old env script used to win: the profile's own choice stays.
+  const bool env_sets_locale = std::any_of(site.env.begin(), site.env.end(), [](const auto& e) {
+    return e.first == "LANG" || e.first == "LC_ALL";
+  });
+  if (!env_sets_locale) set(spec("lang"), "C.UTF-8");
+  set(spec("locale"), "C.UTF-8");
+  if (d.maximum_requests > 0) {
+    set(spec("maximum-requests"), std::to_string(d.maximum_requests));
+    if (d.maximum_requests_jitter > 0) {
+      set(spec("maximum-requests-jitter"), std::to_string(d.maximum_requests_jitter));
+    }
+  }
+  seconds(spec("graceful-timeout"), d.graceful_timeout);
+  seconds(spec("shutdown-timeout"), d.shutdown_timeout);
+  seconds(spec("request-timeout"), d.request_timeout);
+  seconds(spec("queue-timeout"), d.queue_timeout);
+  seconds(spec("inactivity-timeout"), d.inactivity_timeout);
+  seconds(spec("cpu-time-limit"), d.cpu_time_limit);
+  // 0 is the priority daemons inherit anyway; only a change is worth a word.
+  if (d.cpu_priority != 0) set(spec("cpu-priority"), std::to_string(d.cpu_priority));
+  if (d.memory_limit > 0) set(spec("memory-limit"), std::to_string(d.memory_limit));
+  return out;
+}
+
+std::string daemon_settings_records(const Site& site) {
+  std::string out;
+  for (const auto& [name, value] : daemon_settings(site)) {
+    out.append(name).append("=").append(value).push_back('\0');
+  }
+  return out;
+}
+
 std::string daemon_process_arguments(const Site& site, const RenderOptions& options) {
   const auto& d = site.daemon;
   const auto& out_dir = options.out_dir;
   std::string args = directive_arg(site.name);
   args += option(spec("processes"), std::to_string(d.processes));
-  args += option(spec("threads"), std::to_string(d.threads));
   const SiteIdentity* id = options.identities.site(site.name);
   if (id && id->derived) {
     args += option(spec("user"), "#" + std::to_string(id->uid));
@@ -97,39 +145,21 @@ std::string daemon_process_arguments(const Site& site, const RenderOptions& opti
   }
   args += option(spec("home"), site_home_dir(options, site.name).string());
   args += option(spec("env-file"), (out_dir / env_file(site)).string());
-  args += option(spec("display-name"), d.display_name.empty() ? "%{GROUP}" : d.display_name);
+  args += option(spec("settings-file"), (out_dir / settings_file(site)).string());
   if (site.python_home) args += option(spec("python-home"), site.python_home->string());
-  args += path_list_option(spec("python-path"), site.python_path);
-  // lang= would overwrite a LANG or LC_ALL the profile's env sets (the env file is applied
-  // first), where the old env script used to win: the profile's own choice stays.
-  const bool env_sets_locale = std::any_of(site.env.begin(), site.env.end(), [](const auto& e) {
-    return e.first == "LANG" || e.first == "LC_ALL";
-  });
-  if (!env_sets_locale) args += option(spec("lang"), "C.UTF-8");
-  args += option(spec("locale"), "C.UTF-8");
-  if (d.maximum_requests > 0) {
-    args += option(spec("maximum-requests"), std::to_string(d.maximum_requests));
-    if (d.maximum_requests_jitter > 0) {
-      args += option(spec("maximum-requests-jitter"), std::to_string(d.maximum_requests_jitter));
-    }
-  }
-  args += seconds_option(spec("graceful-timeout"), d.graceful_timeout);
-  args += seconds_option(spec("shutdown-timeout"), d.shutdown_timeout);
+  // Read by httpd's workers too: a change restarts httpd.
   args += seconds_option(spec("connect-timeout"), d.connect_timeout);
   args += seconds_option(spec("socket-timeout"), d.socket_timeout);
-  args += seconds_option(spec("request-timeout"), d.request_timeout);
-  args += seconds_option(spec("queue-timeout"), d.queue_timeout);
-  args += seconds_option(spec("inactivity-timeout"), d.inactivity_timeout);
-  args += seconds_option(spec("cpu-time-limit"), d.cpu_time_limit);
-  // 0 is the priority daemons inherit anyway; only a change is worth a word in the config.
-  if (d.cpu_priority != 0) args += option(spec("cpu-priority"), std::to_string(d.cpu_priority));
-  if (d.memory_limit > 0) args += option(spec("memory-limit"), std::to_string(d.memory_limit));
   if (site.sandbox.seccomp.enabled()) {
     args += option(spec("seccomp-filter"), (out_dir / seccomp_filter_file(site.name)).string());
     if (site.sandbox.seccomp.learning()) args += option(spec("seccomp-notify"), "log");
   }
   args += landlock_options(site);
   return args;
+}
+
+std::filesystem::path settings_file(const Site& site) {
+  return std::filesystem::path("sites") / (site.name + ".daemon");
 }
 
 std::filesystem::path env_file(const Site& site) {
@@ -219,6 +249,7 @@ std::vector<RenderedFile> render_site(const Site& site, const profile::Profile& 
   }
   if (options.wsgi_directives) {
     files.push_back({env_file(site), env_records(site, options)});
+    files.push_back({settings_file(site), daemon_settings_records(site)});
     if (site.python_auth.any()) {
       // Imported by the site's daemons after they dropped privileges, as the app is.
       files.push_back(

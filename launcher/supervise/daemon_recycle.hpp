@@ -1,6 +1,7 @@
 // Recycling a running httpd's daemon processes without restarting httpd: for a reload where
-// nothing httpd reads has changed (the app, its environment script, its seccomp filter), so
-// httpd's client connections are left alone.
+// nothing httpd's workers read has changed (the app, its env file, its seccomp filter, the
+// daemon settings file the parent re-reads before each fork), so httpd's client connections are
+// left alone.
 #pragma once
 
 #include <sys/types.h>

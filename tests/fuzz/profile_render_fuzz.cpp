@@ -60,9 +60,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.module_path = module != nullptr ? module : "/usr/lib/apache2/modules/mod_wsgid.so";
   const auto files = render::render(*result.profile, options);  // an exception is a finding
   for (const auto& file : files) {
-    // Not text httpd reads: seccomp programs, and env files of NUL-ended NAME=VALUE records
-    // whose values may hold any character but NUL (the daemon reads them, env-file=).
-    if (file.relative.extension() == ".bpf" || file.relative.extension() == ".env") continue;
+    // Not text httpd reads: seccomp programs, and env and settings files of NUL-ended
+    // name=value records whose values may hold any character but NUL (env-file=,
+    // settings-file=).
+    const auto extension = file.relative.extension();
+    if (extension == ".bpf" || extension == ".env" || extension == ".daemon") continue;
     if (has_control_character(file.content, true)) {
       fail("control character in rendered " + file.relative.string());
     }

@@ -7,6 +7,7 @@ where only the app or its daemons change, httpd is left alone and nothing may be
 Counts, not speed; bounded by wrk's duration and the number of reloads.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -32,8 +33,14 @@ server_name = "localhost"
 app = "apps/versioned.wsgi"
 static = {{ "/static" = "static" }}
 env = {{ VERSION = "{version}" }}
-daemon = {{ processes = 2, threads = 15 }}
+daemon = {{ processes = {processes}, threads = {threads}{daemon_extra} }}
 """
+
+
+def profile_text(version="0", server_extra="", processes=2, threads=15, daemon_extra=""):
+    return textwrap.dedent(PROFILE.format(version=version, server_extra=server_extra,
+                                          processes=processes, threads=threads,
+                                          daemon_extra=daemon_extra))
 
 CONNECTIONS = 32
 RELOADS = 6
@@ -61,7 +68,7 @@ def launch():
         (tmp / "static" / "hello.txt").write_text("Hello from a file\n")
         (tmp / "static" / "hello.txt").chmod(0o644)
         profile = tmp / "site.toml"
-        profile.write_text(textwrap.dedent(PROFILE.format(version="0", server_extra="")))
+        profile.write_text(profile_text())
         runs.append(lh.Launched(tmp=tmp, profile=profile))
         return runs[-1].start()
 
@@ -87,13 +94,24 @@ def reloads(run, change):
 
 
 def new_version(run, i):
-    run.profile.write_text(textwrap.dedent(PROFILE.format(version=str(i), server_extra="")))
+    run.profile.write_text(profile_text(version=str(i)))
 
 
 def new_httpd_setting(run, i):
     # A setting only httpd reads: it must restart.
-    run.profile.write_text(textwrap.dedent(PROFILE.format(
-        version="0", server_extra=f"[server.limits]\nkeepalive_timeout = \"{5 + i}s\"")))
+    run.profile.write_text(profile_text(
+        server_extra=f"[server.limits]\nkeepalive_timeout = \"{5 + i}s\""))
+
+
+def threads_after(i):
+    return 15 - 2 * i
+
+
+def new_daemon_settings(run, i):
+    # Settings only the daemons read (the settings file), and the env: no httpd restart.
+    run.profile.write_text(profile_text(
+        version=str(i), threads=threads_after(i),
+        daemon_extra=f", maximum_requests = {100000 + i}, request_timeout = \"{60 + i}s\""))
 
 
 SECONDS = int(RELOADS * RELOAD_INTERVAL + 4)
@@ -123,3 +141,51 @@ def test_reloads_of_the_app_leave_httpd_and_its_connections_alone(launch):
     assert counts["non2xx"] == 0, counts
     assert lost(counts) == 0, counts
     assert sorted(run.worker_pids()) == workers, "httpd's worker children were replaced"
+
+
+def settings(run) -> dict:
+    r = run.get("/settings")
+    assert r.status == 200, r.body
+    return json.loads(r.body)
+
+
+def test_reloads_of_daemon_settings_leave_httpd_and_its_connections_alone(launch):
+    run = launch()
+    run.wait_ok("/")
+    httpd, workers = run.httpd_pid(), sorted(run.worker_pids())
+    before = settings(run)
+    counts = wrk_during(run.port, "/", SECONDS, reloads(run, new_daemon_settings))
+    print(f"{RELOADS} daemon-settings reloads: {counts}")
+    assert counts["non2xx"] == 0, counts
+    assert lost(counts) == 0, counts
+    assert run.httpd_pid() == httpd
+    assert sorted(run.worker_pids()) == workers, "httpd restarted for daemon settings"
+    assert "httpd restarts gracefully" not in run.output()
+    # In effect: the env, and each process runs the new number of request threads.
+    after = settings(run)
+    assert after["version"] == str(RELOADS)
+    assert before["tasks"] - after["tasks"] == 15 - threads_after(RELOADS), (before, after)
+    # maximum_requests too, checked without load so the count is exact: 120 requests over two
+    # processes recycle at least one of them after its 40th.
+    run.profile.write_text(profile_text(version="last", threads=threads_after(RELOADS),
+                                        daemon_extra=", maximum_requests = 40"))
+    done = run.output().count("wsgid: configuration reloaded")
+    os.kill(run.proc.pid, signal.SIGHUP)
+    hh.poll(lambda: run.output().count("wsgid: configuration reloaded") > done, 60,
+            what="the maximum_requests reload")
+    pids = {settings(run)["pid"] for _ in range(120)}
+    assert len(pids) > 2, pids
+    assert sorted(run.worker_pids()) == workers, "httpd restarted for maximum_requests"
+
+
+def test_a_daemon_setting_httpd_reads_still_restarts_it(launch):
+    run = launch()
+    run.wait_ok("/")
+    workers = set(run.worker_pids())
+    # The parent forks one daemon per process and the workers size their pools by it.
+    run.profile.write_text(profile_text(processes=3, daemon_extra=', socket_timeout = "50s"'))
+    os.kill(run.proc.pid, signal.SIGHUP)
+    run.wait_output("httpd restarts gracefully", timeout=30)
+    hh.poll(lambda: len(run.daemon_pids("v")) == 3 and not workers & set(run.worker_pids()),
+            30, what="three daemons and new workers")
+    run.wait_ok("/")

@@ -104,6 +104,7 @@ def test_one_uid_site_cannot_read_another_sites_files(sites, flavour):
         "list the sites dir": ("list", out / "sites"),
         "read B's site conf": ("read", out / "sites" / "b.conf"),
         "read B's env file": ("read", out / "sites" / "b.env"),
+        "read B's daemon settings": ("read", out / "sites" / "b.daemon"),
         "read B's seccomp filter": ("read", out / "seccomp" / "b.bpf"),
         "read httpd.conf": ("read", out / "httpd.conf"),
         "read B's log": ("read", tmp / "logs" / "b.log"),

@@ -20,7 +20,7 @@ TEST(DaemonOptionTable, ListsEveryOptionInTheOrderErrorMessagesAlwaysGave) {
                "queue-timeout, inactivity-timeout, listen-backlog, umask, seccomp-filter, "
                "seccomp-notify, env-file, cpu-time-limit, cpu-priority, chroot, memory-limit, "
                "restart-interval, startup-timeout, deadlock-timeout, stack-size, "
-               "sandbox-filesystem, sandbox-read, sandbox-write, sandbox-scopes");
+               "sandbox-filesystem, sandbox-read, sandbox-write, sandbox-scopes, settings-file");
 }
 
 TEST(DaemonOptionTable, FindsEachOptionByNameAndNothingElse) {

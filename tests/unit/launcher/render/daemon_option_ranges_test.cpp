@@ -1,6 +1,6 @@
 // Every value the profile accepts for a [site.daemon] key must render into a WSGIDaemonProcess
 // option the module accepts: otherwise `wsgid check` passes a profile that `apache2 -t` then
-// refuses. Probed at and beyond each end of the module's ranges (common/daemon_options.hpp).
+// refuses. Probed at and beyond each end of the module's ranges (contract/daemon_options.hpp).
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -93,7 +93,11 @@ TEST(DaemonOptionRanges, EveryDaemonValueTheProfileAcceptsTheModuleAcceptsToo) {
       const render::RenderOptions options{"/run/w", "/m/mod_wsgid.so", true};
       const std::string args =
           render::daemon_process_arguments(loaded.profile->sites.at(0), options);
-      const std::string value = rendered_value(args, key.option);
+      std::string value = rendered_value(args, key.option);
+      // Options only the daemon reads go to the site's settings file instead.
+      for (const auto& setting : render::daemon_settings(loaded.profile->sites.at(0))) {
+        if (setting.name == key.option) value = setting.value;
+      }
       if (value.empty()) continue;  // not rendered: the module's default applies
       ++rendered;
       EXPECT_TRUE(daemon_option::parse_number(*spec, value.c_str()))

@@ -83,7 +83,9 @@ TEST(Render, ListsHttpdConfFirstThenEachSitesFiles) {
   std::vector<std::string> names;
   for (const auto& file : files) names.push_back(file.relative.string());
   EXPECT_EQ(names, (std::vector<std::string>{"httpd.conf", "sites/shop.conf", "sites/shop.env",
-                                             "sites/api.conf", "sites/api.wsgi", "sites/api.env"}));
+                                             "sites/shop.daemon", "sites/api.conf",
+                                             "sites/api.wsgi", "sites/api.env",
+                                             "sites/api.daemon"}));
 }
 
 TEST(Pipeline, AddsEachSitesCompiledFilterAfterTheRenderedText) {
@@ -91,8 +93,9 @@ TEST(Pipeline, AddsEachSitesCompiledFilterAfterTheRenderedText) {
   std::vector<std::string> names;
   for (const auto& file : files) names.push_back(file.relative.string());
   EXPECT_EQ(names, (std::vector<std::string>{"httpd.conf", "sites/shop.conf", "sites/shop.env",
-                                             "sites/api.conf", "sites/api.wsgi", "sites/api.env",
-                                             "seccomp/shop.bpf"}));
+                                             "sites/shop.daemon", "sites/api.conf",
+                                             "sites/api.wsgi", "sites/api.env",
+                                             "sites/api.daemon", "seccomp/shop.bpf"}));
 }
 
 fs::perms mode(const fs::path& path) { return fs::status(path).permissions(); }

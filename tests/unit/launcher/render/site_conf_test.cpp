@@ -13,6 +13,16 @@ using wsgid::testing::load_valid_fixture;
 
 const RenderOptions kOptions{"/run/w", "/m/mod_wsgid.so", true};
 
+// The site's file at `relative`, rendered for its first site; fails the test when there is none.
+RenderedFile first_site_file(const char* fixture, const std::string& relative) {
+  const auto profile = load_valid_fixture(fixture);
+  const auto files = render_site(profile.sites[0], profile, kOptions);
+  const auto file = std::find_if(files.begin(), files.end(),
+                                 [&](const auto& f) { return f.relative == relative; });
+  EXPECT_NE(file, files.end()) << relative;
+  return file == files.end() ? RenderedFile{} : *file;
+}
+
 TEST(RenderSite, DeclaresTheDaemonGroupInsideTheSitesVirtualHost) {
   const auto profile = load_valid_fixture("full");
   const auto text = render_site(profile.sites[0], profile, kOptions).at(0).content;
@@ -55,18 +65,14 @@ TEST(RenderSite, GeneratesAOneLineScriptForAModuleApp) {
 }
 
 TEST(RenderSite, WritesEnvironmentValuesVerbatimAsNulTerminatedRecordsAfterHomeAndTmpdir) {
-  const auto profile = load_valid_fixture("full");
-  const auto files = render_site(profile.sites[0], profile, kOptions);
-  const auto env = std::find_if(files.begin(), files.end(),
-                                [](const auto& f) { return f.relative == "sites/shop.env"; });
-  ASSERT_NE(env, files.end());
+  const auto env = first_site_file("full", "sites/shop.env");
   using namespace std::string_literals;
-  EXPECT_EQ(env->content,
+  EXPECT_EQ(env.content,
             "HOME=/run/w/home/shop\0TMPDIR=/run/w/tmp/shop\0"
             "DJANGO_SETTINGS_MODULE=shop.settings\0"
             "QUOTED=it's \"quoted\" \\ ${HOME} %{GLOBAL}\0"s);
   // Read by httpd's parent before the drop: no site owns it.
-  EXPECT_EQ(env->read_by_site, "");
+  EXPECT_EQ(env.read_by_site, "");
 }
 
 TEST(RenderSite, GivesAModuleAppsScriptToItsSitesDaemons) {
@@ -84,10 +90,45 @@ TEST(DaemonProcessArguments, QuotesEachOptionAsOneToken) {
   site.sandbox.seccomp.base = sandbox::kBaseOff;
   site.sandbox.filesystem = false;
   EXPECT_EQ(daemon_process_arguments(site, kOptions),
-            "\"shop\" \"processes=1\" \"threads=15\" \"home=/run/w/home/shop\" "
-            "\"env-file=/run/w/sites/shop.env\" \"display-name=%{GROUP}\" "
-            "\"python-home=/srv/with space/${WSGID_DOLLAR}{HOME}\" \"lang=C.UTF-8\" "
-            "\"locale=C.UTF-8\" \"sandbox-filesystem=off\"");
+            "\"shop\" \"processes=1\" \"home=/run/w/home/shop\" "
+            "\"env-file=/run/w/sites/shop.env\" \"settings-file=/run/w/sites/shop.daemon\" "
+            "\"python-home=/srv/with space/${WSGID_DOLLAR}{HOME}\" \"sandbox-filesystem=off\"");
+}
+
+std::string settings_text(const profile::Site& site) {
+  std::string text;
+  for (const auto& [name, value] : daemon_settings(site)) text += name + "=" + value + " ";
+  return text;
+}
+
+TEST(DaemonSettings, KeepWhatOnlyTheDaemonReadsOutOfHttpdConf) {
+  auto site = load_valid_fixture("minimal").sites[0];
+  site.daemon.threads = 7;
+  site.daemon.maximum_requests = 500;
+  site.daemon.maximum_requests_jitter = 50;
+  site.daemon.request_timeout = profile::Seconds(30);
+  site.daemon.socket_timeout = profile::Seconds(40);
+  site.daemon.memory_limit = 256u << 20;
+  site.python_path = {"/srv/a", "/srv/b"};
+  EXPECT_EQ(settings_text(site),
+            "threads=7 display-name=%{GROUP} python-path=/srv/a:/srv/b lang=C.UTF-8 "
+            "locale=C.UTF-8 maximum-requests=500 maximum-requests-jitter=50 "
+            "request-timeout=30 memory-limit=268435456 ");
+  const auto args = daemon_process_arguments(site, kOptions);
+  for (const char* daemon_only : {"threads=", "maximum-requests", "request-timeout=",
+                                  "memory-limit=", "python-path=", "lang=", "display-name="}) {
+    EXPECT_EQ(args.find(daemon_only), std::string::npos) << daemon_only << " in " << args;
+  }
+  // The workers apply it too: it stays where a change restarts httpd.
+  EXPECT_NE(args.find("\"socket-timeout=40\""), std::string::npos) << args;
+}
+
+TEST(DaemonSettings, AreNulTerminatedRecordsInTheSitesSettingsFile) {
+  const auto file = first_site_file("minimal", "sites/shop.daemon");
+  EXPECT_EQ(file.content, std::string("threads=15\0display-name=%{GROUP}\0lang=C.UTF-8\0"
+                                      "locale=C.UTF-8\0",
+                                      61));
+  EXPECT_EQ(file.read_by_site, "");  // the httpd parent reads it, before any fork
 }
 
 TEST(DaemonProcessArguments, PointsAtTheCompiledSeccompFilter) {
@@ -119,13 +160,13 @@ TEST(DaemonProcessArguments, KeepsTheUserTheProfileNamesWhenPrivileged) {
   EXPECT_EQ(args.find("#800100"), std::string::npos) << args;
 }
 
-TEST(DaemonProcessArguments, LeavesLangToAProfileWhoseEnvSetsIt) {
+TEST(DaemonSettings, LeaveLangToAProfileWhoseEnvSetsIt) {
   auto site = load_valid_fixture("minimal").sites[0];
-  EXPECT_NE(daemon_process_arguments(site, kOptions).find("\"lang=C.UTF-8\""), std::string::npos);
+  EXPECT_NE(settings_text(site).find("lang=C.UTF-8 "), std::string::npos);
   site.env = {{"LANG", "de_DE.UTF-8"}};
-  const auto args = daemon_process_arguments(site, kOptions);
-  EXPECT_EQ(args.find("lang="), std::string::npos) << args;
-  EXPECT_NE(args.find("\"locale=C.UTF-8\""), std::string::npos) << args;
+  const auto text = settings_text(site);
+  EXPECT_EQ(text.find("lang="), std::string::npos) << text;
+  EXPECT_NE(text.find("locale=C.UTF-8 "), std::string::npos) << text;
 }
 
 TEST(DaemonProcessArguments, NamesNoUserWhenNotPrivileged) {

@@ -1,0 +1,191 @@
+#include "daemon_settings.hpp"
+
+#include <apr_strings.h>
+#include <http_log.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+#include "daemon_group_options.hpp"
+#include "log.hpp"
+#include "records_file.hpp"
+
+namespace wsgid {
+namespace {
+
+constexpr RecordsFileKind kSettingsFile{"settings-file", "WSGID0615", "WSGID0615", "WSGID0616"};
+
+// The options a settings-file may hold, each with how a re-read takes it into the live group.
+// Only what the daemon process alone reads: the parent forks each daemon with the group's
+// current values, while httpd's workers keep those they were forked with until httpd restarts.
+// `threads` is also the workers' cap on idle connections kept per group, which follows at the
+// next restart (a smaller cap only keeps fewer connections pooled).
+struct Reloadable {
+  const char* name;
+  void (*take)(DaemonGroup& live, const DaemonGroup& fresh);
+};
+
+// Most options set one field of the group.
+template <auto Field>
+void take(DaemonGroup& live, const DaemonGroup& fresh) {
+  live.*Field = fresh.*Field;
+}
+
+void take_cpu_priority(DaemonGroup& live, const DaemonGroup& fresh) {
+  live.cpu_priority = fresh.cpu_priority;
+  live.cpu_priority_set = fresh.cpu_priority_set;
+}
+
+constexpr Reloadable kReloadable[] = {
+    {"threads", take<&DaemonGroup::threads>},
+    {"maximum-requests", take<&DaemonGroup::maximum_requests>},
+    {"maximum-requests-jitter", take<&DaemonGroup::maximum_requests_jitter>},
+    {"graceful-timeout", take<&DaemonGroup::graceful_timeout>},
+    {"shutdown-timeout", take<&DaemonGroup::shutdown_timeout>},
+    {"request-timeout", take<&DaemonGroup::request_timeout>},
+    {"queue-timeout", take<&DaemonGroup::queue_timeout>},
+    {"inactivity-timeout", take<&DaemonGroup::inactivity_timeout>},
+    {"cpu-time-limit", take<&DaemonGroup::cpu_time_limit>},
+    {"cpu-priority", take_cpu_priority},
+    {"memory-limit", take<&DaemonGroup::memory_limit>},
+    {"restart-interval", take<&DaemonGroup::restart_interval>},
+    {"startup-timeout", take<&DaemonGroup::startup_timeout>},
+    {"deadlock-timeout", take<&DaemonGroup::deadlock_timeout>},
+    {"stack-size", take<&DaemonGroup::stack_size>},
+    {"display-name", take<&DaemonGroup::display_name>},
+    {"lang", take<&DaemonGroup::lang>},
+    {"locale", take<&DaemonGroup::locale>},
+    {"python-path", take<&DaemonGroup::python_path>},
+};
+
+std::string reloadable_names() {
+  std::string names;
+  for (const Reloadable& r : kReloadable) names += std::string(names.empty() ? "" : ", ") + r.name;
+  return names;
+}
+
+DaemonGroup::FileStamp stamp_of(const struct stat& st) {
+  return {st.st_dev, st.st_ino,
+          static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec,
+          st.st_size};
+}
+
+// The group's arrays that options append to get copies of their own, so applying the file to a
+// copy of the base never changes the base.
+void own_arrays(apr_pool_t* p, DaemonGroup& g) {
+  g.python_path = apr_array_copy(p, g.python_path);
+  g.sandbox_read = apr_array_copy(p, g.sandbox_read);
+  g.sandbox_write = apr_array_copy(p, g.sandbox_write);
+}
+
+// Reads g.settings_file into `into` through apply_daemon_option, with `cmd` for its pool and
+// messages. Returns nullptr or the code, with `error` naming the file, record and fix.
+const char* apply_file(cmd_parms* cmd, const DaemonGroup& g, DaemonGroup& into,
+                       DaemonGroup::FileStamp& stamp, std::string& error) {
+  const char* code_of_record = nullptr;
+  const char* code = read_records_file(
+      g.settings_file, geteuid(), kSettingsFile, error,
+      [&](char* record, std::size_t, std::string& why) {
+        char* equals = std::strchr(record, '=');
+        if (!equals || equals == record) {
+          why = "is not option=value";
+          return false;
+        }
+        *equals = '\0';
+        if (!settings_file_may_hold(record)) {
+          why = std::string("names option '") + record +
+                "', which httpd's parent or workers read, so a settings-file cannot change it "
+                "without an httpd restart: give it on the WSGIDaemonProcess line instead (a "
+                "settings-file may hold " +
+                reloadable_names() + ")";
+          code_of_record = "WSGID0617";
+          return false;
+        }
+        const char* name = apr_pstrdup(cmd->pool, record);
+        if (const OptionProblem bad =
+                apply_daemon_option(cmd->pool, into, name, apr_pstrdup(cmd->pool, equals + 1))) {
+          why = std::string("is refused: ") + bad.code + " " + cmd->cmd->name + ": " + bad.message;
+          return false;
+        }
+        return true;
+      });
+  if (code) return code_of_record ? code_of_record : code;
+  struct stat st {};
+  if (::stat(g.settings_file, &st) == 0) stamp = stamp_of(st);
+  return nullptr;
+}
+
+// Messages name the directive the options belong to, and strings live in the cmd_parms' pool:
+// outside configuration reading, a cmd_parms of our own.
+const command_rec kDaemonProcessCommand{"WSGIDaemonProcess", nullptr,  nullptr,
+                                        RSRC_CONF,           RAW_ARGS, nullptr};
+
+}  // namespace
+
+bool settings_file_may_hold(std::string_view option) {
+  for (const Reloadable& r : kReloadable) {
+    if (option == r.name) return true;
+  }
+  return false;
+}
+
+const char* load_daemon_settings(cmd_parms* cmd, DaemonGroup& g) {
+  if (!g.settings_file) return nullptr;
+  auto* base = static_cast<DaemonGroup*>(apr_palloc(cmd->pool, sizeof(DaemonGroup)));
+  *base = g;
+  own_arrays(cmd->pool, *base);
+  g.settings_base = base;
+  std::string error;
+  if (const char* code = apply_file(cmd, g, g, g.settings_stamp, error)) {
+    return apr_psprintf(cmd->pool, "%s %s: %s", code, cmd->cmd->name, error.c_str());
+  }
+  return nullptr;
+}
+
+void refresh_daemon_settings(DaemonGroup& g) {
+  if (!g.settings_file || !g.settings_base) return;
+  struct stat st {};
+  // Gone or unreadable: the read below says why, once per change of what is there.
+  const DaemonGroup::FileStamp now =
+      ::stat(g.settings_file, &st) == 0 ? stamp_of(st) : DaemonGroup::FileStamp{};
+  if (now == g.settings_stamp) return;
+  apr_pool_t* pool = nullptr;
+  // A pool of the configuration's own, replaced at each re-read, so reloads do not add up.
+  if (apr_pool_create(&pool, g.server->process->pconf) != APR_SUCCESS) return;
+  cmd_parms cmd{};
+  cmd.pool = pool;
+  cmd.temp_pool = pool;
+  cmd.server = g.server;
+  cmd.cmd = &kDaemonProcessCommand;
+  DaemonGroup fresh = *g.settings_base;
+  own_arrays(pool, fresh);
+  DaemonGroup::FileStamp stamp = now;
+  std::string error;
+  if (const char* code = apply_file(&cmd, g, fresh, stamp, error)) {
+    log_server(g.server, APLOG_ERR, 0, code,
+               "%s; daemon group '%s' keeps its settings until the file is fixed", error.c_str(),
+               g.name);
+    g.settings_stamp = now;  // said once, not at every fork
+    apr_pool_destroy(pool);
+    return;
+  }
+  // What start-up adds to every group's python-path (WSGIPythonPath), as start_daemon_groups did.
+  const GlobalConfig& gc = global_config();
+  if (gc.python_path && gc.python_path->nelts) {
+    fresh.python_path = apr_array_append(pool, fresh.python_path, gc.python_path);
+  }
+  for (const Reloadable& r : kReloadable) r.take(g, fresh);
+  if (g.settings_pool) apr_pool_destroy(g.settings_pool);
+  g.settings_pool = pool;
+  g.settings_stamp = stamp;
+  log_server(g.server, APLOG_NOTICE, 0, "WSGID0618",
+             "daemon group '%s': settings-file %s changed; processes started from now on have "
+             "threads=%d maximum-requests=%ld memory-limit=%lld request-timeout=%d",
+             g.name, g.settings_file, g.threads, g.maximum_requests, g.memory_limit,
+             g.request_timeout);
+}
+
+}  // namespace wsgid
