@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -131,6 +132,11 @@ std::vector<DocRow> documented_options() {
 }
 
 TEST(DaemonOptionTable, DirectivesMdListsEveryOptionInOrderWithItsReaders) {
+  // The image build's context leaves docs/ out (.dockerignore) so doc edits do not invalidate
+  // its compile layer; the host suite, which CI runs from the checkout, always has the file.
+  if (!std::filesystem::exists(std::string(WSGID_DOCS_DIR) + "/directives.md")) {
+    GTEST_SKIP() << "docs/directives.md is not in this tree (an image build's context)";
+  }
   const auto rows = documented_options();
   ASSERT_FALSE(rows.empty()) << "no option table in docs/directives.md";
   std::size_t next = 0;
