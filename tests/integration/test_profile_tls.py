@@ -32,6 +32,10 @@ def openssl(*args, cwd: Path):
 def make_ca(directory: Path) -> Path:
     openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
             "-days", "30", "-subj", "/CN=wsgid integration CA", "-keyout", "ca.key",
+            # Python 3.13's default context verifies strictly (VERIFY_X509_STRICT): the CA needs
+            # its key usage, the leaf an authority key id.
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
             "-out", "ca.crt", cwd=directory)
     return directory / "ca.crt"
 
@@ -39,7 +43,9 @@ def make_ca(directory: Path) -> Path:
 def make_leaf(directory: Path, name: str, days: int = 30) -> tuple[Path, Path]:
     """A certificate for localhost signed by the CA in `directory`, and its key."""
     (directory / "leaf.ext").write_text(
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n")
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
     openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
             "-subj", "/CN=localhost", "-keyout", f"{name}.key", "-out", f"{name}.csr",
             cwd=directory)
