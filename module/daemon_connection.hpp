@@ -1,7 +1,7 @@
 // A worker's connections to daemon sockets (addresses from util/unix_address.hpp: a path, or
-// "@name" in the abstract namespace): one way to connect to one, with the listener's identity checked before
-// the group's secret goes out, and this worker child's pool of idle connections. Used by the
-// request exchange (daemon_exchange.cpp) and the Python hook calls (python_hooks.cpp).
+// "@name" in the abstract namespace): one way to connect to one, with the listener's identity
+// checked before the group's secret goes out, and this worker child's pool of idle connections.
+// Used by the request exchange (daemon_exchange.cpp) and the Python hook calls (python_hooks.cpp).
 #pragma once
 
 #include <httpd.h>

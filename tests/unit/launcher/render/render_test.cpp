@@ -82,20 +82,19 @@ TEST(Render, ListsHttpdConfFirstThenEachSitesFiles) {
   const auto files = render(load_valid_fixture("two_sites"), golden_options());
   std::vector<std::string> names;
   for (const auto& file : files) names.push_back(file.relative.string());
-  EXPECT_EQ(names, (std::vector<std::string>{"httpd.conf", "sites/shop.conf", "sites/shop.env",
-                                             "sites/shop.daemon", "sites/api.conf",
-                                             "sites/api.wsgi", "sites/api.env",
-                                             "sites/api.daemon"}));
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "httpd.conf", "sites/shop.conf", "sites/shop.env", "sites/shop.daemon",
+                       "sites/api.conf", "sites/api.wsgi", "sites/api.env", "sites/api.daemon"}));
 }
 
 TEST(Pipeline, AddsEachSitesCompiledFilterAfterTheRenderedText) {
   const auto files = cli::build_files(load_valid_fixture("two_sites"), golden_options());
   std::vector<std::string> names;
   for (const auto& file : files) names.push_back(file.relative.string());
-  EXPECT_EQ(names, (std::vector<std::string>{"httpd.conf", "sites/shop.conf", "sites/shop.env",
-                                             "sites/shop.daemon", "sites/api.conf",
-                                             "sites/api.wsgi", "sites/api.env",
-                                             "sites/api.daemon", "seccomp/shop.bpf"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"httpd.conf", "sites/shop.conf", "sites/shop.env",
+                                      "sites/shop.daemon", "sites/api.conf", "sites/api.wsgi",
+                                      "sites/api.env", "sites/api.daemon", "seccomp/shop.bpf"}));
 }
 
 fs::perms mode(const fs::path& path) { return fs::status(path).permissions(); }
