@@ -115,6 +115,9 @@ struct Spec {
   // What an error says is accepted; empty for kNumber, whose range says it.
   std::string_view accepted{};
   bool DaemonOptions::*given = nullptr;  // also set when the option is given at all
+  // May be given in a settings-file (module/daemon_settings.hpp): the daemon process applies it,
+  // so the parent can fork new daemons with a changed value while httpd keeps running.
+  bool reloadable = false;
 };
 
 using O = DaemonOptions;
@@ -164,30 +167,36 @@ constexpr Spec other(std::string_view name, Kind kind, Member member, unsigned r
   return {.name = name, .kind = kind, .member = member, .readers = readers};
 }
 
+// Marks a row as one a settings-file may hold.
+constexpr Spec reloadable(Spec s) {
+  s.reloadable = true;
+  return s;
+}
 constexpr std::int64_t kUnbounded = std::numeric_limits<std::int64_t>::max();
 
 // The order is the order of the "valid options are" list in error messages.
 inline constexpr std::array kTable{
     number("processes", &O::processes, 1, 1024, kParent | kWorker | kDaemon,
            &O::multiprocess_option),
-    number("threads", &O::threads, 1, 1024, kParent | kWorker | kDaemon),
+    reloadable(number("threads", &O::threads, 1, 1024, kParent | kWorker | kDaemon)),
     other("user", Kind::kUser, {}, kParent | kDaemon),
     other("group", Kind::kGroup, {}, kParent | kDaemon),
     other("home", Kind::kText, &O::home, kDaemon),
-    other("display-name", Kind::kDisplayName, &O::display_name, kDaemon),
+    reloadable(other("display-name", Kind::kDisplayName, &O::display_name, kDaemon)),
     other("python-home", Kind::kText, &O::python_home, kParent | kDaemon),
-    other("python-path", Kind::kSearchPath, &O::python_path, kParent | kDaemon),
-    other("lang", Kind::kText, &O::lang, kDaemon),
-    other("locale", Kind::kText, &O::locale, kDaemon),
-    number("maximum-requests", &O::maximum_requests, 0, kUnbounded, kDaemon),
-    number("maximum-requests-jitter", &O::maximum_requests_jitter, 0, 1'000'000'000, kDaemon),
-    seconds("graceful-timeout", &O::graceful_timeout, kDaemon),
-    seconds("shutdown-timeout", &O::shutdown_timeout, kParent | kDaemon),
+    reloadable(other("python-path", Kind::kSearchPath, &O::python_path, kParent | kDaemon)),
+    reloadable(other("lang", Kind::kText, &O::lang, kDaemon)),
+    reloadable(other("locale", Kind::kText, &O::locale, kDaemon)),
+    reloadable(number("maximum-requests", &O::maximum_requests, 0, kUnbounded, kDaemon)),
+    reloadable(
+        number("maximum-requests-jitter", &O::maximum_requests_jitter, 0, 1'000'000'000, kDaemon)),
+    reloadable(seconds("graceful-timeout", &O::graceful_timeout, kDaemon)),
+    reloadable(seconds("shutdown-timeout", &O::shutdown_timeout, kParent | kDaemon)),
     seconds("connect-timeout", &O::connect_timeout, kWorker),
     seconds("socket-timeout", &O::socket_timeout, kWorker | kDaemon),
-    seconds("request-timeout", &O::request_timeout, kDaemon),
-    seconds("queue-timeout", &O::queue_timeout, kDaemon),
-    seconds("inactivity-timeout", &O::inactivity_timeout, kDaemon),
+    reloadable(seconds("request-timeout", &O::request_timeout, kDaemon)),
+    reloadable(seconds("queue-timeout", &O::queue_timeout, kDaemon)),
+    reloadable(seconds("inactivity-timeout", &O::inactivity_timeout, kDaemon)),
     number("listen-backlog", &O::listen_backlog, 1, 65535, kParent),
     Spec{.name = "umask",
          .kind = Kind::kOctal,
@@ -201,19 +210,19 @@ inline constexpr std::array kTable{
            "kill (log the denied call, kill the process) or log (learning mode: log it and let "
            "it run)"),
     other("env-file", Kind::kServerPath, &O::env_file, kDaemon),
-    seconds("cpu-time-limit", &O::cpu_time_limit, kDaemon, kYear),
-    number("cpu-priority", &O::cpu_priority, -20, 19, kDaemon, &O::cpu_priority_set),
+    reloadable(seconds("cpu-time-limit", &O::cpu_time_limit, kDaemon, kYear)),
+    reloadable(number("cpu-priority", &O::cpu_priority, -20, 19, kDaemon, &O::cpu_priority_set)),
     other("chroot", Kind::kDirectory, &O::chroot, kDaemon),
     // Below 1 MiB a fresh interpreter alone would exceed the limit and every daemon would
     // recycle as soon as it started.
-    zero_or("memory-limit", &O::memory_limit, 1024 * 1024, kUnbounded, kDaemon,
-            "0 (no limit) or a resident size in bytes from 1048576"),
-    seconds("restart-interval", &O::restart_interval, kDaemon, kYear),
-    seconds("startup-timeout", &O::startup_timeout, kDaemon),
-    seconds("deadlock-timeout", &O::deadlock_timeout, kDaemon),
+    reloadable(zero_or("memory-limit", &O::memory_limit, 1024 * 1024, kUnbounded, kDaemon,
+                       "0 (no limit) or a resident size in bytes from 1048576")),
+    reloadable(seconds("restart-interval", &O::restart_interval, kDaemon, kYear)),
+    reloadable(seconds("startup-timeout", &O::startup_timeout, kDaemon)),
+    reloadable(seconds("deadlock-timeout", &O::deadlock_timeout, kDaemon)),
     // CPython needs far more than PTHREAD_STACK_MIN for even shallow recursion.
-    zero_or("stack-size", &O::stack_size, 64 * 1024, 1024 * 1024 * 1024, kDaemon,
-            "0 (the system's default) or a size in bytes from 65536 to 1073741824"),
+    reloadable(zero_or("stack-size", &O::stack_size, 64 * 1024, 1024 * 1024 * 1024, kDaemon,
+                       "0 (the system's default) or a size in bytes from 65536 to 1073741824")),
     choice("sandbox-filesystem", &O::sandbox_filesystem, kOffOnLog, kParent | kDaemon,
            "on (Landlock limits the files the daemon opens), off, or log (learning mode: log "
            "what would be refused)"),
@@ -260,6 +269,8 @@ consteval bool rows_are_consistent() {
         break;
     }
     if (!ok) return false;
+    // A settings-file's value is copied into the live group member by member.
+    if (s.reloadable && std::holds_alternative<std::monostate>(m)) return false;
     for (std::size_t j = 0; j < i; ++j) {
       if (kTable[j].name == s.name) return false;
     }

@@ -8,6 +8,8 @@
 
 #include <cstring>
 #include <string>
+#include <type_traits>
+#include <variant>
 
 #include "daemon_group_options.hpp"
 #include "log.hpp"
@@ -18,52 +20,29 @@ namespace {
 
 constexpr RecordsFileKind kSettingsFile{"settings-file", "WSGID0615", "WSGID0615", "WSGID0616"};
 
-// The options a settings-file may hold, each with how a re-read takes it into the live group.
-// Only what the daemon process alone reads: the parent forks each daemon with the group's
-// current values, while httpd's workers keep those they were forked with until httpd restarts.
-// `threads` is also the workers' cap on idle connections kept per group, which follows at the
-// next restart (a smaller cap only keeps fewer connections pooled).
-struct Reloadable {
-  const char* name;
-  void (*take)(DaemonGroup& live, const DaemonGroup& fresh);
-};
+// The options a settings-file may hold are the table's reloadable rows (contract/
+// daemon_options.hpp): only what the daemon process alone applies. The parent forks each daemon
+// with the group's current values, while httpd's workers keep those they were forked with until
+// httpd restarts. `threads` is also the workers' cap on idle connections kept per group, which
+// follows at the next restart (a smaller cap only keeps fewer connections pooled).
 
-// Most options set one field of the group.
-template <auto Field>
-void take(DaemonGroup& live, const DaemonGroup& fresh) {
-  live.*Field = fresh.*Field;
+// A re-read takes a reloadable option into the live group: its member, and its "given" flag.
+void take(const daemon_option::Spec& spec, DaemonGroup& live, const DaemonGroup& fresh) {
+  std::visit(
+      [&](auto member) {
+        if constexpr (!std::is_same_v<decltype(member), std::monostate>) {
+          live.*member = fresh.*member;
+        }
+      },
+      spec.member);
+  if (spec.given) live.*spec.given = fresh.*spec.given;
 }
-
-void take_cpu_priority(DaemonGroup& live, const DaemonGroup& fresh) {
-  live.cpu_priority = fresh.cpu_priority;
-  live.cpu_priority_set = fresh.cpu_priority_set;
-}
-
-constexpr Reloadable kReloadable[] = {
-    {"threads", take<&DaemonGroup::threads>},
-    {"maximum-requests", take<&DaemonGroup::maximum_requests>},
-    {"maximum-requests-jitter", take<&DaemonGroup::maximum_requests_jitter>},
-    {"graceful-timeout", take<&DaemonGroup::graceful_timeout>},
-    {"shutdown-timeout", take<&DaemonGroup::shutdown_timeout>},
-    {"request-timeout", take<&DaemonGroup::request_timeout>},
-    {"queue-timeout", take<&DaemonGroup::queue_timeout>},
-    {"inactivity-timeout", take<&DaemonGroup::inactivity_timeout>},
-    {"cpu-time-limit", take<&DaemonGroup::cpu_time_limit>},
-    {"cpu-priority", take_cpu_priority},
-    {"memory-limit", take<&DaemonGroup::memory_limit>},
-    {"restart-interval", take<&DaemonGroup::restart_interval>},
-    {"startup-timeout", take<&DaemonGroup::startup_timeout>},
-    {"deadlock-timeout", take<&DaemonGroup::deadlock_timeout>},
-    {"stack-size", take<&DaemonGroup::stack_size>},
-    {"display-name", take<&DaemonGroup::display_name>},
-    {"lang", take<&DaemonGroup::lang>},
-    {"locale", take<&DaemonGroup::locale>},
-    {"python-path", take<&DaemonGroup::python_path>},
-};
 
 std::string reloadable_names() {
   std::string names;
-  for (const Reloadable& r : kReloadable) names += std::string(names.empty() ? "" : ", ") + r.name;
+  for (const auto& spec : daemon_option::kTable) {
+    if (spec.reloadable) names.append(names.empty() ? "" : ", ").append(spec.name);
+  }
   return names;
 }
 
@@ -126,10 +105,8 @@ const command_rec kDaemonProcessCommand{"WSGIDaemonProcess", nullptr,  nullptr,
 }  // namespace
 
 bool settings_file_may_hold(std::string_view option) {
-  for (const Reloadable& r : kReloadable) {
-    if (option == r.name) return true;
-  }
-  return false;
+  const daemon_option::Spec* spec = daemon_option::find(option);
+  return spec && spec->reloadable;
 }
 
 const char* load_daemon_settings(cmd_parms* cmd, DaemonGroup& g) {
@@ -177,7 +154,9 @@ void refresh_daemon_settings(DaemonGroup& g) {
   if (gc.python_path && gc.python_path->nelts) {
     fresh.python_path = apr_array_append(pool, fresh.python_path, gc.python_path);
   }
-  for (const Reloadable& r : kReloadable) r.take(g, fresh);
+  for (const auto& spec : daemon_option::kTable) {
+    if (spec.reloadable) take(spec, g, fresh);
+  }
   if (g.settings_pool) apr_pool_destroy(g.settings_pool);
   g.settings_pool = pool;
   g.settings_stamp = stamp;

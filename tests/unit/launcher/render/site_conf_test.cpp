@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "daemon_options.hpp"
 #include "render_fixture.hpp"
 
 namespace wsgid::render {
@@ -121,6 +122,30 @@ TEST(DaemonSettings, KeepWhatOnlyTheDaemonReadsOutOfHttpdConf) {
   }
   // The workers apply it too: it stays where a change restarts httpd.
   EXPECT_NE(args.find("\"socket-timeout=40\""), std::string::npos) << args;
+}
+
+// The module refuses a settings-file option its table does not mark reloadable (WSGID0617):
+// everything the launcher writes there must be one, or the site would not start.
+TEST(DaemonSettings, HoldOnlyOptionsTheModulesTableMarksReloadable) {
+  auto site = load_valid_fixture("full").sites[0];
+  site.daemon.maximum_requests = 500;
+  site.daemon.maximum_requests_jitter = 50;
+  site.daemon.graceful_timeout = profile::Seconds(10);
+  site.daemon.shutdown_timeout = profile::Seconds(10);
+  site.daemon.request_timeout = profile::Seconds(30);
+  site.daemon.queue_timeout = profile::Seconds(30);
+  site.daemon.inactivity_timeout = profile::Seconds(30);
+  site.daemon.cpu_time_limit = profile::Seconds(30);
+  site.daemon.cpu_priority = 5;
+  site.daemon.memory_limit = 256u << 20;
+  site.python_path = {"/srv/a"};
+  const auto settings = daemon_settings(site);
+  EXPECT_GE(settings.size(), 14U);
+  for (const auto& setting : settings) {
+    const auto* spec = daemon_option::find(setting.name);
+    ASSERT_NE(spec, nullptr) << setting.name;
+    EXPECT_TRUE(spec->reloadable) << setting.name;
+  }
 }
 
 TEST(DaemonSettings, AreNulTerminatedRecordsInTheSitesSettingsFile) {
