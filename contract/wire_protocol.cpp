@@ -103,6 +103,10 @@ std::uint32_t max_payload(FrameType t) {
       return kMaxErrorPayload;
     case FrameType::kResponseFile:
       return kResponseFilePayload;
+    case FrameType::kRing:
+      return kRingPayload;
+    case FrameType::kResponseRing:
+      return kResponseRingPayload;
   }
   return 0;
 }
@@ -119,6 +123,8 @@ bool known_type(std::uint8_t t) {
     case FrameType::kError:
     case FrameType::kGoAway:
     case FrameType::kResponseFile:
+    case FrameType::kRing:
+    case FrameType::kResponseRing:
       return true;
   }
   return false;
@@ -330,6 +336,33 @@ bool parse_response_file(std::string_view payload, std::uint64_t& offset, std::u
   // Both must fit an off_t, and a frame for nothing is not sent.
   constexpr std::uint64_t kMax = std::uint64_t{1} << 62;
   return length > 0 && offset < kMax && length < kMax;
+}
+
+void append_ring(std::string& out, std::uint32_t data_size) {
+  std::string payload;
+  put_u32(payload, data_size);
+  append_frame(out, FrameType::kRing, 0, payload);
+}
+
+bool parse_ring(std::string_view payload, std::uint32_t& data_size) {
+  Reader r{payload};
+  if (!r.u32(data_size) || !r.done()) return false;
+  return data_size > 0 && data_size <= kRingMaxData && data_size % kRingHeaderSize == 0;
+}
+
+void encode_response_ring(std::uint32_t offset, std::uint32_t length,
+                          unsigned char out[kHeaderSize + kResponseRingPayload]) {
+  encode_header(FrameType::kResponseRing, 0, kResponseRingPayload, out);
+  for (int i = 0; i < 4; ++i) {
+    out[kHeaderSize + i] = static_cast<unsigned char>((offset >> (8 * i)) & 0xff);
+    out[kHeaderSize + 4 + i] = static_cast<unsigned char>((length >> (8 * i)) & 0xff);
+  }
+}
+
+bool parse_response_ring(std::string_view payload, std::uint32_t& offset, std::uint32_t& length) {
+  Reader r{payload};
+  if (!r.u32(offset) || !r.u32(length) || !r.done()) return false;
+  return length > 0 && length <= kMaxBodyPayload && offset <= kRingMaxData - length;
 }
 
 void append_error(std::string& out, std::uint16_t status, std::string_view code,

@@ -8,7 +8,8 @@
 //
 // A connection carries one exchange at a time, and may carry many in turn (protocol version 2):
 //   worker:  Hello (first frame of a connection only), RequestHead, RequestBody*, RequestEnd
-//   daemon:  ResponseHead, ResponseBody*, ResponseEnd    or    Error
+//   daemon:  ResponseHead, (ResponseBody | ResponseFile | Ring | ResponseRing)*, ResponseEnd
+//            or    Error
 // The Hello proves the daemon group's secret (version 3): a daemon reads nothing else from a
 // connection until it has, so a process that is not one of httpd's workers cannot send it a
 // request (docs/security.md, "Daemon connections").
@@ -43,8 +44,9 @@
 namespace wsgid::wire {
 
 inline constexpr std::uint32_t kMagic = 0x44475357;  // "WSGD" as little-endian bytes
-// 2: persistent connections, GoAway. 3: Hello carries the group's secret.
-inline constexpr std::uint16_t kVersion = 3;
+// 2: persistent connections, GoAway. 3: Hello carries the group's secret. 4: response bodies
+// through a shared ring (Ring, ResponseRing).
+inline constexpr std::uint16_t kVersion = 4;
 inline constexpr std::size_t kHeaderSize = 8;
 // The per-group secret a worker proves in its Hello (docs/security.md, "Daemon connections").
 inline constexpr std::size_t kSecretSize = 32;  // WSGID_CONNECTION_SECRET_SIZE in python_abi.h
@@ -71,7 +73,33 @@ enum class FrameType : std::uint8_t {
   kGoAway = 20,        // empty: closing; nothing sent since the last ResponseEnd was read
   kResponseFile = 21,  // u64 offset, u64 length: body bytes from the file whose descriptor
                        // came with this frame (SCM_RIGHTS, one per frame, in frame order)
+  kRing = 22,          // u32 data size: the connection's ring (its memfd came with this frame,
+                       // like ResponseFile's descriptor); once per response, before its first
+                       // ResponseRing
+  kResponseRing = 23,  // u32 offset, u32 length: body bytes at that offset of the ring's data
 };
+
+// The ring (docs/architecture.md, "Response bodies through the ring"): one sealed memfd per
+// connection, made by the daemon the first time a response body chunk is large and reused for
+// every later response on the connection. Its first kRingHeaderSize bytes hold one u32 at
+// offset 0, the count of bytes the worker has released (modulo 2^32), which only the worker
+// adds to, after httpd's output filters are done with them, and on which the daemon waits
+// (futex) when the ring is full. The data area follows; the daemon writes body bytes only into
+// its free part and names them in ResponseRing frames, in ring order. The worker trusts nothing
+// in the memfd: it reads only body bytes (at offsets it checked against its own mapping) and
+// never reads the counter.
+inline constexpr std::uint32_t kRingHeaderSize = 4096;
+inline constexpr std::uint32_t kRingMaxData = 4u << 20;
+inline constexpr std::size_t kRingPayload = 4;
+inline constexpr std::size_t kResponseRingPayload = 8;
+void append_ring(std::string& out, std::uint32_t data_size);
+// False unless 0 < size <= kRingMaxData and size is a multiple of the header (page) size.
+bool parse_ring(std::string_view payload, std::uint32_t& data_size);
+void encode_response_ring(std::uint32_t offset, std::uint32_t length,
+                          unsigned char out[kHeaderSize + kResponseRingPayload]);
+// False unless 0 < length <= kMaxBodyPayload and offset + length <= kRingMaxData; the worker
+// checks the pair against its own mapping's size as well.
+bool parse_response_ring(std::string_view payload, std::uint32_t& offset, std::uint32_t& length);
 
 inline constexpr std::uint8_t kKeepAlive = 0x01;  // ResponseEnd flag: the connection stays open
 

@@ -65,6 +65,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           (void)parse_response_file(payload, offset, length);
           break;
         }
+        case FrameType::kRing: {
+          std::uint32_t ring_size = 0;
+          (void)parse_ring(payload, ring_size);
+          break;
+        }
+        case FrameType::kResponseRing: {
+          std::uint32_t offset = 0, length = 0;
+          if (parse_response_ring(payload, offset, length) &&
+              (length == 0 || offset > kRingMaxData - length))
+            __builtin_trap();
+          break;
+        }
         default:
           break;
       }

@@ -77,7 +77,7 @@ def sites(httpd_factory, flavour):
     return server
 
 
-HELLO_PREFIX = bytes.fromhex("01000000280000005753474403000000")  # Hello frame, version 3
+HELLO_PREFIX = bytes.fromhex("01000000280000005753474404000000")  # Hello frame, version 4
 
 
 def memory_regions(pid: int):

@@ -62,8 +62,12 @@ TEST(WireProtocol, HelloWithOtherVersionIsRefused) {
   EXPECT_EQ(hello.version, 2);
   EXPECT_FALSE(hello_proves(hello, kSecret));
   payload = hello_payload(kSecret);
-  payload[4] = 4;
+  payload[4] = static_cast<char>(kVersion + 1);
   EXPECT_FALSE(parse_hello(payload, hello));
+  // Version 3 workers know no ring frames: a version 4 daemon must not send them any.
+  payload[4] = 3;
+  EXPECT_FALSE(parse_hello(payload, hello));
+  EXPECT_EQ(hello.version, 3);
 }
 
 TEST(WireProtocol, HelloOfTheWrongSizeIsRefused) {
@@ -162,6 +166,58 @@ TEST(WireProtocol, ResponseFileForNothingOrBeyondOffTIsRefused) {
   std::string huge;
   append_response_file(huge, 0, ~std::uint64_t{0});
   EXPECT_FALSE(parse_response_file(std::string_view(huge).substr(kHeaderSize), offset, length));
+}
+
+TEST(WireProtocol, RingAndResponseRingRoundTrip) {
+  std::string out;
+  append_ring(out, 256u << 10);
+  unsigned char frame[kHeaderSize + kResponseRingPayload];
+  encode_response_ring(192u << 10, 64u << 10, frame);
+  out.append(reinterpret_cast<const char*>(frame), sizeof frame);
+  FrameDecoder d;
+  d.feed(out);
+  FrameHeader h;
+  std::string_view payload;
+  ASSERT_TRUE(d.next(h, payload));
+  EXPECT_EQ(h.type, FrameType::kRing);
+  std::uint32_t size = 0;
+  ASSERT_TRUE(parse_ring(payload, size));
+  EXPECT_EQ(size, 256u << 10);
+  ASSERT_TRUE(d.next(h, payload));
+  EXPECT_EQ(h.type, FrameType::kResponseRing);
+  std::uint32_t offset = 0, length = 0;
+  ASSERT_TRUE(parse_response_ring(payload, offset, length));
+  EXPECT_EQ(offset, 192u << 10);
+  EXPECT_EQ(length, 64u << 10);
+}
+
+TEST(WireProtocol, RingOfNoSizeOddSizeOrTooLargeIsRefused) {
+  std::uint32_t size = 0;
+  for (const std::uint32_t bad : {0u, 4097u, kRingMaxData + kRingHeaderSize}) {
+    std::string out;
+    append_ring(out, bad);
+    EXPECT_FALSE(parse_ring(std::string_view(out).substr(kHeaderSize), size)) << bad;
+  }
+}
+
+TEST(WireProtocol, ResponseRingForNothingOrPastTheLargestRingIsRefused) {
+  std::uint32_t offset = 0, length = 0;
+  const std::pair<std::uint32_t, std::uint32_t> bad[] = {
+      {0, 0}, {0, kMaxBodyPayload + 1}, {kRingMaxData, 1}, {0xffffffffu, 2}};
+  for (const auto& [o, l] : bad) {
+    unsigned char frame[kHeaderSize + kResponseRingPayload];
+    encode_response_ring(o, l, frame);
+    const std::string_view payload(reinterpret_cast<const char*>(frame) + kHeaderSize,
+                                   kResponseRingPayload);
+    EXPECT_FALSE(parse_response_ring(payload, offset, length)) << o << " " << l;
+  }
+  EXPECT_FALSE(parse_response_ring("1234567", offset, length));
+}
+
+TEST(FrameDecoder, RingFramesOfAnotherSizeAreRefusedFromTheirHeader) {
+  const unsigned char header[kHeaderSize] = {23, 0, 0, 0, 9, 0, 0, 0};
+  FrameHeader h;
+  EXPECT_EQ(decode_header(header, h), DecodeError::kTooLong);
 }
 
 TEST(WireProtocol, GoAwayWithAPayloadIsRefused) {
