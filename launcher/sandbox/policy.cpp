@@ -104,6 +104,17 @@ int add_clone_rules(scmp_filter_ctx ctx, const std::set<std::string>& allowed) {
                           SCMP_SYS(clone3), 0);
 }
 
+// The daemon tries memfd_create for a connection's response ring (module/python/connection.cpp)
+// and sends large bodies through its socket when that fails. Under action kill a denied call would
+// kill the daemon instead, and it cannot know the policy beforehand, so a denied memfd_create is
+// answered EPERM whatever the action; it stays denied. Under log it runs, and is logged, as any
+// other denied call.
+int add_memfd_rule(scmp_filter_ctx ctx, const std::set<std::string>& allowed,
+                   Policy::Action action) {
+  if (allowed.contains("memfd_create") || action != Policy::Action::kKill) return 0;
+  return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(memfd_create), 0);
+}
+
 // The denial reporter must never be denied itself: a denied call of its own would wait for a
 // notification only it can answer. Narrow rules keep what it needs whatever the policy says.
 int add_reporter_rules(scmp_filter_ctx ctx, const std::set<std::string>& allowed) {
@@ -322,6 +333,10 @@ CompiledFilter compile(const Policy& policy, const CompileOptions& options) {
       out.error = failure("rules for socket families", rc);
       return out;
     }
+  }
+  if (int rc = add_memfd_rule(ctx.get(), allowed, policy.action); rc < 0) {
+    out.error = failure("rule for memfd_create", rc);
+    return out;
   }
   if (options.report_via_notify && policy.action != Policy::Action::kErrno) {
     if (int rc = add_reporter_rules(ctx.get(), allowed); rc < 0) {

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/futex.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
@@ -245,6 +246,46 @@ TEST(Enforcement, KillActionKillsEveryThreadNotJustTheCaller) {
     return "process survived a denied call in another thread";
   });
   EXPECT_TRUE(outcome.killed_by(SIGSYS)) << "status " << outcome.status << " " << outcome.output;
+}
+
+// The daemon falls back to its socket when memfd_create fails; under kill it must fail, not
+// kill the daemon.
+TEST(Enforcement, DeniedMemfdCreateFailsWithEpermEvenUnderKill) {
+  for (const auto action : {Policy::Action::kErrno, Policy::Action::kKill}) {
+    const auto outcome = run_in_child([action](int) -> std::string {
+      Policy policy;
+      policy.deny = {"memfd_create"};
+      policy.action = action;
+      if (auto e = apply(policy); !e.empty()) return e;
+      return expect_eperm("memfd_create", syscall(SYS_memfd_create, "x", MFD_CLOEXEC)) +
+             everyday_work();
+    });
+    EXPECT_TRUE(outcome.exited_ok()) << outcome.output;
+  }
+}
+
+// What a daemon's response ring needs (contract/shared_ring.cpp): a sealed memfd, mapped
+// shared, and a futex on it that another process wakes.
+TEST(Enforcement, DefaultAllowsTheResponseRing) {
+  const auto outcome = run_in_child([](int) -> std::string {
+    if (auto e = apply(Policy{}); !e.empty()) return e;
+    const int fd = memfd_create("x", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return std::string("memfd_create: ") + std::strerror(errno);
+    bool ok = ftruncate(fd, 8192) == 0 &&
+              fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0;
+    void* base = ok ? mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+    ok = base != MAP_FAILED;
+    if (ok) {
+      const timespec zero{0, 0};
+      // The word is 0, not 1: the wait returns at once (EAGAIN), but only if it was allowed.
+      ok = syscall(SYS_futex, base, FUTEX_WAIT, 1, &zero, nullptr, 0) == -1 && errno == EAGAIN &&
+           syscall(SYS_futex, base, FUTEX_WAKE, 1, nullptr, nullptr, 0) == 0;
+      munmap(base, 8192);
+    }
+    close(fd);
+    return ok ? std::string() : std::string("seal, map or futex: ") + std::strerror(errno);
+  });
+  EXPECT_TRUE(outcome.exited_ok()) << outcome.output;
 }
 
 TEST(Enforcement, LogActionLetsTheCallRun) {
