@@ -88,6 +88,27 @@ int ClientResponse::add_block(char* block, std::size_t n) {
   return pending_bytes_ >= kPassThreshold ? pass() : OK;
 }
 
+bool ClientResponse::attach_ring(int fd, std::uint32_t size, std::string& why) {
+  if (ring_.attached()) {
+    close(fd);
+    why = "a second ring in one response";
+    return false;
+  }
+  return ring_.attach(fd, size, why);
+}
+
+int ClientResponse::add_shared(const char* bytes, std::size_t n) {
+  if (mode_ != Mode::kPass) {
+    ring_.release(n);
+    return OK;
+  }
+  APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_transient_create(bytes, n, r_->connection->bucket_alloc));
+  shared_pending_ += n;
+  pending_bytes_ += n;
+  body_passed_ += n;
+  return pending_bytes_ >= kPassThreshold ? pass() : OK;
+}
+
 // The file's bytes go out as a file bucket, which httpd sends with sendfile when
 // EnableSendfile allows (else mmap or read): they never cross the socket.
 bool ClientResponse::add_file(int fd, std::uint64_t offset, std::uint64_t length) {
@@ -140,12 +161,14 @@ void ClientResponse::broken() {
   APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_eos_create(ba));
   ap_pass_brigade(r_->output_filters, bb_);
   apr_brigade_cleanup(bb_);
+  release_shared();
 }
 
 int ClientResponse::pass() {
   pending_bytes_ = 0;
   const apr_status_t rv = ap_pass_brigade(r_->output_filters, bb_);
   apr_brigade_cleanup(bb_);
+  release_shared();
   if (rv != APR_SUCCESS || r_->connection->aborted) {
     log_request(r_, APLOG_DEBUG, rv, "WSGID0110",
                 "client went away while receiving the response from daemon group '%s'", group_);

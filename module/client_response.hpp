@@ -2,7 +2,10 @@
 // (daemon_exchange.cpp): status and headers from the head, body bytes as heap buckets passed
 // to the output filters in small batches, files as file buckets (sendfile), and the three
 // outcomes of a head: passed to the client, discarded for httpd's ErrorDocument
-// (WSGIErrorOverride), or a local redirect (a 200 with a local Location).
+// (WSGIErrorOverride), or a local redirect (a 200 with a local Location). Body bytes in the
+// connection's ring (wire_protocol.hpp, kRing) go to httpd as transient buckets that point into
+// it, and are released to the daemon once the output filters have returned: httpd's contract is
+// that a filter keeping a transient bucket sets it aside, which copies it.
 #pragma once
 
 #include <apr_buckets.h>
@@ -10,7 +13,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+
+#include "shared_ring.hpp"
 
 namespace wsgid {
 
@@ -18,7 +24,10 @@ class ClientResponse {
  public:
   // `group` names the daemon group in log lines.
   ClientResponse(request_rec* r, const char* group, bool error_override);
-  ~ClientResponse() { apr_brigade_cleanup(bb_); }
+  ~ClientResponse() {
+    apr_brigade_cleanup(bb_);
+    release_shared();
+  }
   ClientResponse(const ClientResponse&) = delete;
   ClientResponse& operator=(const ClientResponse&) = delete;
 
@@ -37,6 +46,16 @@ class ClientResponse {
   // `n` bytes of body in `block`, a block from the connection's bucket allocator, which the
   // response now owns.
   int add_block(char* block, std::size_t n);
+  // A Ring frame: maps its memfd (`fd`, now the response's) for the rest of this response.
+  // False, with `why`, when it is not a sealed ring of that size (ring::RingReader::attach).
+  bool attach_ring(int fd, std::uint32_t size, std::string& why);
+  bool has_ring() const { return ring_.attached(); }
+  // The bytes a ResponseRing frame names, or null when they are not inside the mapped ring.
+  const char* ring_bytes(std::uint32_t offset, std::uint32_t length) const {
+    return ring_.bytes(offset, length);
+  }
+  // `n` body bytes at `bytes` in the ring, passed without a copy and released after the pass.
+  int add_shared(const char* bytes, std::size_t n);
   // A file's bytes: `fd` is closed with the request pool. False if APR cannot take it.
   bool add_file(int fd, std::uint64_t offset, std::uint64_t length);
   // ResponseEnd: the response is passed on with its EOS, or ErrorOverride's status returned.
@@ -53,6 +72,11 @@ class ClientResponse {
  private:
   enum class Mode { kPass, kDiscard, kRedirect };
   int pass();
+  // After a pass: httpd holds no transient bucket any more, so the ring bytes it had are free.
+  void release_shared() {
+    ring_.release(shared_pending_);
+    shared_pending_ = 0;
+  }
 
   request_rec* r_;
   const char* group_;
@@ -70,6 +94,8 @@ class ClientResponse {
   static constexpr std::size_t kPassThreshold = 32 * 1024;
   std::size_t pending_bytes_ = 0;
   std::uint64_t body_passed_ = 0;
+  ring::RingReader ring_;           // unmapped after bb_ is cleaned up (destructor)
+  std::size_t shared_pending_ = 0;  // ring bytes in bb_, not yet passed
 };
 
 }  // namespace wsgid

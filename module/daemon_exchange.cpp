@@ -288,6 +288,32 @@ class Exchange {
     return OK;
   }
 
+  // A Ring frame: the connection's ring for this response; its memfd came with it (receive).
+  int attach_ring(std::string_view payload) {
+    std::uint32_t size = 0;
+    if (!wire::parse_ring(payload, size)) return protocol_error("a malformed ring frame");
+    if (fds_.empty()) {
+      return protocol_error(fds_.lost() ? "file descriptors lost (MSG_CTRUNC)"
+                                        : "a ring frame without its memfd");
+    }
+    std::string why;
+    if (!response_.attach_ring(fds_.pop(), size, why)) {
+      return protocol_error(("an unusable ring: " + why).c_str());
+    }
+    return OK;
+  }
+
+  // A ResponseRing frame: body bytes in the ring, checked against the worker's own mapping.
+  int add_shared(std::string_view payload) {
+    std::uint32_t offset = 0, length = 0;
+    if (!wire::parse_response_ring(payload, offset, length)) {
+      return protocol_error("a malformed ring body frame");
+    }
+    const char* bytes = response_.ring_bytes(offset, length);
+    if (bytes == nullptr) return protocol_error("ring body bytes outside the ring");
+    return settle(response_.add_shared(bytes, length));
+  }
+
   int process_frames() {
     wire::FrameHeader h;
     std::string_view payload;
@@ -311,6 +337,14 @@ class Exchange {
         case wire::FrameType::kResponseFile:
           if (!response_.head_seen()) return protocol_error("a file before the response head");
           if (const int rc = add_file(payload); rc != OK) return rc;
+          break;
+        case wire::FrameType::kRing:
+          if (!response_.head_seen()) return protocol_error("a ring before the response head");
+          if (const int rc = attach_ring(payload); rc != OK) return rc;
+          break;
+        case wire::FrameType::kResponseRing:
+          if (!response_.head_seen()) return protocol_error("ring bytes before the response head");
+          if (const int rc = add_shared(payload); rc != OK) return rc;
           break;
         case wire::FrameType::kResponseEnd:
           if (!response_.head_seen()) return protocol_error("end before the response head");

@@ -1,7 +1,7 @@
-// The descriptors a daemon sends with ResponseFile frames (SCM_RIGHTS), queued in arrival order
-// until their frames are decoded. The kernel hands a frame's descriptor to the read that reaches
-// its first byte and never joins two frames' descriptors in one read, so a queue in arrival
-// order matches them to their frames.
+// The descriptors a daemon sends with ResponseFile and Ring frames (SCM_RIGHTS), queued in
+// arrival order until their frames are decoded. The kernel hands a frame's descriptor to the read
+// that reaches its first byte and never joins two frames' descriptors in one read, so a queue in
+// arrival order matches them to their frames.
 #pragma once
 
 #include <sys/types.h>

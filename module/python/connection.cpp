@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cmath>
@@ -13,6 +14,16 @@
 #include "error_log.hpp"
 
 namespace wsgid::python {
+namespace {
+
+// The ring's data area: four 64 KiB chunks in flight. A chunk is what one ResponseRing frame
+// names and what the worker passes to httpd's output filters in one go.
+constexpr std::uint32_t kRingData = 256 * 1024;
+constexpr std::size_t kRingChunk = 64 * 1024;
+// Set when the kernel or the sandbox refused a ring: no connection of this process tries again.
+std::atomic<bool> g_ring_refused{false};
+
+}  // namespace
 
 Connection::Connection(int fd, double timeout_seconds)
     : fd_(fd),
@@ -116,6 +127,71 @@ std::uint8_t Connection::response_end_flags() {
 void Connection::start_next_request() {
   body_complete_ = false;
   keep_alive_promised_ = false;
+  ring_announced_ = false;
+}
+
+bool Connection::has_ring() {
+  if (ring_) return true;
+  if (g_ring_refused.load(std::memory_order_relaxed)) return false;
+  auto ring = std::make_unique<ring::RingWriter>();
+  std::string why;
+  if (!ring->create(kRingData, why)) {
+    if (!g_ring_refused.exchange(true)) {
+      log_line(LogLevel::kWarn,
+               "WSGID0564: cannot make a shared-memory ring for response bodies (" + why +
+                   "); large bodies go through the worker socket instead, a little slower. "
+                   "Allow memfd_create in the sandbox profile to use it");
+    }
+    return false;
+  }
+  ring_ = std::move(ring);
+  return true;
+}
+
+void Connection::send_body_shared(std::string_view prefix, std::string_view data) {
+  if (broken_) throw ConnectionError(failure_kind_, failure_);
+  std::string frames(prefix);
+  bool attach = !ring_announced_;
+  if (attach) wire::append_ring(frames, ring_->data_size());
+  ring_announced_ = true;
+  const auto send = [&] {
+    if (attach)
+      send_with_fd(frames, ring_->fd());
+    else if (!frames.empty())
+      write_all(frames);
+    frames.clear();
+    attach = false;
+  };
+  while (!data.empty()) {
+    const std::span<char> space = ring_->free_space(std::min(data.size(), kRingChunk));
+    if (space.empty()) {
+      // Full: the worker must have the frames written so far before it can release anything.
+      send();
+      switch (ring_->wait_for_room(fd_, timeout_ms_)) {
+        case ring::RingWriter::Wait::kRoom:
+          continue;
+        case ring::RingWriter::Wait::kCorrupt:
+          // The application wrote to the ring's counter. What it wrote into the data area is
+          // its own response's problem; the counter would stall or overrun every later one, so
+          // the rest goes through the socket and the next response gets a new ring.
+          ring_.reset();
+          write_body_frames(data);
+          return;
+        case ring::RingWriter::Wait::kTimeout:
+          fail(ConnectionError::Kind::kTimeout,
+               "the worker released no response bytes within socket-timeout");
+        case ring::RingWriter::Wait::kPeerGone:
+          fail(ConnectionError::Kind::kPeerGone, "worker closed the connection");
+      }
+    }
+    std::memcpy(space.data(), data.data(), space.size());
+    const std::uint32_t offset = ring_->commit(space.size());
+    unsigned char frame[wire::kHeaderSize + wire::kResponseRingPayload];
+    wire::encode_response_ring(offset, static_cast<std::uint32_t>(space.size()), frame);
+    frames.append(reinterpret_cast<const char*>(frame), sizeof frame);
+    data.remove_prefix(space.size());
+  }
+  send();
 }
 
 void Connection::send_go_away() {
@@ -162,7 +238,11 @@ void Connection::send_file(std::string_view prefix, int file_fd, std::uint64_t o
   if (broken_) throw ConnectionError(failure_kind_, failure_);
   std::string frame(prefix);
   wire::append_response_file(frame, offset, length);
-  iovec v{frame.data(), frame.size()};
+  send_with_fd(frame, file_fd);
+}
+
+void Connection::send_with_fd(std::string_view frames, int fd) {
+  iovec v{const_cast<char*>(frames.data()), frames.size()};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = &v;
@@ -173,15 +253,27 @@ void Connection::send_file(std::string_view prefix, int file_fd, std::uint64_t o
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &file_fd, sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
   for (;;) {
     const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
     if (n >= 0) {
-      // The descriptor went with the first byte; the rest of the frame follows without it.
-      write_all(std::string_view(frame).substr(static_cast<std::size_t>(n)));
+      // The descriptor went with the first byte; the rest of the frames follow without it.
+      write_all(frames.substr(static_cast<std::size_t>(n)));
       return;
     }
     await_send_retry();
+  }
+}
+
+void Connection::write_body_frames(std::string_view data) {
+  constexpr std::size_t kFrame = 64 * 1024;
+  while (!data.empty()) {
+    const std::size_t n = std::min(data.size(), kFrame);
+    unsigned char header[wire::kHeaderSize];
+    wire::encode_header(wire::FrameType::kResponseBody, 0, static_cast<std::uint32_t>(n), header);
+    iovec v[2] = {{header, sizeof header}, {const_cast<char*>(data.data()), n}};
+    write_all(std::span<iovec>(v, 2));
+    data.remove_prefix(n);
   }
 }
 

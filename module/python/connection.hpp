@@ -7,11 +7,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "shared_ring.hpp"
 #include "wire_protocol.hpp"
 
 namespace wsgid::python {
@@ -55,6 +57,17 @@ class Connection {
   // file itself. Throws like write_all. Safe to call without the GIL.
   void send_file(std::string_view prefix, int file_fd, std::uint64_t offset, std::uint64_t length);
 
+  // Whether large body chunks can go through this connection's ring: made on the first call
+  // (so a connection that only ever carries small responses never has one), and kept for the
+  // connection's life. False when the kernel or the sandbox refuses it (logged once per
+  // process, WSGID0564); then bodies go in ResponseBody frames as before.
+  bool has_ring();
+  // After has_ring(): `prefix` (whole frames, e.g. the response head), then `data` copied into
+  // the ring and named in ResponseRing frames; the Ring frame with the memfd goes first in each
+  // response. Waits (socket-timeout) while the ring is full. Throws like write_all. Safe to call
+  // without the GIL.
+  void send_body_shared(std::string_view prefix, std::string_view data);
+
   // Writes every byte of every buffer (or throws). Safe to call without the GIL.
   void write_all(std::span<iovec> buffers);
   void write_all(std::string_view bytes);
@@ -94,12 +107,18 @@ class Connection {
   // After a failed sendmsg (errno set): returns when it is worth sending again (interrupted, or
   // the full socket became writable); throws for any other error.
   void await_send_retry();
+  // `data` as ResponseBody frames.
+  void write_body_frames(std::string_view data);
+  // `frames` in one write with `fd` attached (SCM_RIGHTS) to its first byte.
+  void send_with_fd(std::string_view frames, int fd);
   [[noreturn]] void fail(ConnectionError::Kind kind, const std::string& what);
   int fd_;
   int timeout_ms_;
   wire::FrameDecoder decoder_;
   bool body_complete_ = false;
   bool keep_alive_promised_ = false;
+  std::unique_ptr<ring::RingWriter> ring_;
+  bool ring_announced_ = false;  // this response's Ring frame has gone out
   std::function<bool()> keep_alive_policy_;
   bool broken_ = false;
   ConnectionError::Kind failure_kind_ = ConnectionError::Kind::kIo;

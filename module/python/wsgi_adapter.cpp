@@ -93,9 +93,19 @@ bool write_without_gil(Response& r, Write&& write) {
 }
 
 // Writes pending frames, then `data` as body frames of at most kBodyFrameSize, in one
-// gathered write with the GIL released. Returns false (recorded in r) on I/O failure.
+// gathered write with the GIL released, or, for a chunk larger than kCoalesceLimit, through the
+// connection's ring: copied once into shared memory the worker hands to httpd as it is, instead
+// of into the socket and out of it again (docs/architecture.md, "Response bodies through the
+// ring"). Returns false (recorded in r) on I/O failure.
 bool flush(Response& r, std::string_view data = {}) {
   if (r.io_failed) return false;
+  if (data.size() > kCoalesceLimit && r.conn->has_ring()) {
+    const std::string_view pending = r.pending;
+    const bool ok = write_without_gil(
+        r, [&pending, data](Connection& conn) { conn.send_body_shared(pending, data); });
+    if (ok && r.headers_sent) r.head_on_wire = true;
+    return ok;
+  }
   const std::size_t pieces = (data.size() + kBodyFrameSize - 1) / kBodyFrameSize;
   std::vector<std::array<unsigned char, wire::kHeaderSize>> headers(pieces);
   std::vector<iovec> iov;
