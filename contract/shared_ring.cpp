@@ -38,7 +38,13 @@ long long now_ms() {
 }  // namespace
 
 RingWriter::~RingWriter() {
-  if (base_ != nullptr) munmap(base_, kHeader + size_);
+  // The worker keeps its mapping while the connection sits in its pool, and would then hold
+  // the pages alone: freed here (a hole punched through the daemon's mapping: madvise is in the
+  // sandbox's @memory with mmap), they count against neither side.
+  if (base_ != nullptr) {
+    madvise(base_, kHeader + std::size_t{size_}, MADV_REMOVE);
+    munmap(base_, kHeader + size_);
+  }
   if (fd_ >= 0) close(fd_);
 }
 

@@ -66,6 +66,7 @@ class RingReader {
   // holds the same memfd and must not be able to make the worker fault. False with `why`.
   bool attach(int fd, std::uint32_t data_size, std::string& why);
   bool attached() const { return base_ != nullptr; }
+  std::uint32_t data_size() const { return size_; }
   // The body bytes at [offset, offset + length) of the data area, or null when that is not
   // inside it.
   const char* bytes(std::uint32_t offset, std::uint32_t length) const;
