@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "log.hpp"
+#include "ring_mappings.hpp"
 #include "wire_protocol.hpp"
 
 namespace wsgid {
@@ -88,18 +89,19 @@ int ClientResponse::add_block(char* block, std::size_t n) {
   return pending_bytes_ >= kPassThreshold ? pass() : OK;
 }
 
-bool ClientResponse::attach_ring(int fd, std::uint32_t size, std::string& why) {
-  if (ring_.attached()) {
-    close(fd);
+bool ClientResponse::attach_ring(int connection, int memfd, std::uint32_t size, std::string& why) {
+  if (ring_) {
+    close(memfd);
     why = "a second ring in one response";
     return false;
   }
-  return ring_.attach(fd, size, why);
+  ring_ = ring_for_connection(connection, memfd, size, why);
+  return ring_ != nullptr;
 }
 
 int ClientResponse::add_shared(const char* bytes, std::size_t n) {
   if (mode_ != Mode::kPass) {
-    ring_.release(n);
+    ring_->release(n);
     return OK;
   }
   APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_transient_create(bytes, n, r_->connection->bucket_alloc));
@@ -141,10 +143,13 @@ int ClientResponse::end() {
     return OK;
   }
   APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_eos_create(r_->connection->bucket_alloc));
-  return pass();
+  const int rc = pass();
+  release_all();
+  return rc;
 }
 
 int ClientResponse::flush() {
+  release_all();  // the worker waits for the daemon next, which may be waiting for room
   if (!head_seen_ || mode_ != Mode::kPass) return OK;
   // The whole declared body is here and ResponseEnd is on its way: wait for it, so the
   // connection is back in the pool before the client can send its next request.
@@ -161,11 +166,22 @@ void ClientResponse::broken() {
   APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_eos_create(ba));
   ap_pass_brigade(r_->output_filters, bb_);
   apr_brigade_cleanup(bb_);
-  release_shared();
+  release_all();
 }
 
 int ClientResponse::pass() {
   pending_bytes_ = 0;
+  // Ring bytes are written before the pass returns, not set aside: the core output filter
+  // keeps what a non-blocking write left over by copying a transient bucket to the heap, which
+  // costs the copy the ring saves. A flush makes it write them all.
+  if (shared_pending_ > 0) {
+    apr_bucket* flush = apr_bucket_flush_create(r_->connection->bucket_alloc);
+    apr_bucket* last = APR_BRIGADE_LAST(bb_);
+    if (APR_BUCKET_IS_EOS(last))
+      APR_BUCKET_INSERT_BEFORE(last, flush);
+    else
+      APR_BRIGADE_INSERT_TAIL(bb_, flush);
+  }
   const apr_status_t rv = ap_pass_brigade(r_->output_filters, bb_);
   apr_brigade_cleanup(bb_);
   release_shared();

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -26,7 +27,7 @@ class ClientResponse {
   ClientResponse(request_rec* r, const char* group, bool error_override);
   ~ClientResponse() {
     apr_brigade_cleanup(bb_);
-    release_shared();
+    release_all();
   }
   ClientResponse(const ClientResponse&) = delete;
   ClientResponse& operator=(const ClientResponse&) = delete;
@@ -46,13 +47,13 @@ class ClientResponse {
   // `n` bytes of body in `block`, a block from the connection's bucket allocator, which the
   // response now owns.
   int add_block(char* block, std::size_t n);
-  // A Ring frame: maps its memfd (`fd`, now the response's) for the rest of this response.
-  // False, with `why`, when it is not a sealed ring of that size (ring::RingReader::attach).
-  bool attach_ring(int fd, std::uint32_t size, std::string& why);
-  bool has_ring() const { return ring_.attached(); }
+  // A Ring frame that came on daemon connection `connection` with `memfd` (now the
+  // response's): its ring for the rest of this response (ring_mappings.hpp). False, with `why`,
+  // when it is not a sealed ring of that size, or not the first of this response.
+  bool attach_ring(int connection, int memfd, std::uint32_t size, std::string& why);
   // The bytes a ResponseRing frame names, or null when they are not inside the mapped ring.
   const char* ring_bytes(std::uint32_t offset, std::uint32_t length) const {
-    return ring_.bytes(offset, length);
+    return ring_ ? ring_->bytes(offset, length) : nullptr;
   }
   // `n` body bytes at `bytes` in the ring, passed without a copy and released after the pass.
   int add_shared(const char* bytes, std::size_t n);
@@ -73,9 +74,19 @@ class ClientResponse {
   enum class Mode { kPass, kDiscard, kRedirect };
   int pass();
   // After a pass: httpd holds no transient bucket any more, so the ring bytes it had are free.
+  // They are handed back in halves of the ring, not per pass: each hand-back can wake the
+  // daemon, and on a full ring that is a wake-up per chunk. All of them go back before the
+  // worker waits for the daemon (flush) and at the end, so a full ring always drains.
   void release_shared() {
-    ring_.release(shared_pending_);
+    unreleased_ += shared_pending_;
     shared_pending_ = 0;
+    if (ring_ && unreleased_ >= ring_->data_size() / 2) release_all();
+  }
+  void release_all() {
+    unreleased_ += shared_pending_;
+    shared_pending_ = 0;
+    if (ring_) ring_->release(unreleased_);
+    unreleased_ = 0;
   }
 
   request_rec* r_;
@@ -94,8 +105,9 @@ class ClientResponse {
   static constexpr std::size_t kPassThreshold = 32 * 1024;
   std::size_t pending_bytes_ = 0;
   std::uint64_t body_passed_ = 0;
-  ring::RingReader ring_;           // unmapped after bb_ is cleaned up (destructor)
-  std::size_t shared_pending_ = 0;  // ring bytes in bb_, not yet passed
+  std::shared_ptr<ring::RingReader> ring_;  // let go after bb_ is cleaned up (destructor)
+  std::size_t shared_pending_ = 0;          // ring bytes in bb_, not yet passed
+  std::size_t unreleased_ = 0;              // ring bytes passed, not yet handed back
 };
 
 }  // namespace wsgid

@@ -11,6 +11,7 @@
 
 #include "group_credential.hpp"
 #include "log.hpp"
+#include "ring_mappings.hpp"
 #include "unix_address.hpp"
 
 namespace wsgid {
@@ -86,6 +87,7 @@ int ConnectionPool::take(const DaemonGroup& g) {
     }
     pollfd p{fd, POLLIN | POLLRDHUP, 0};
     if (poll(&p, 1, 0) == 0) return fd;
+    forget_ring(fd);
     close(fd);
   }
 }
@@ -100,6 +102,7 @@ void ConnectionPool::put(const DaemonGroup& g, int fd) {
       return;
     }
   }
+  forget_ring(fd);
   close(fd);
 }
 

@@ -27,6 +27,7 @@
 #include "daemon_connection.hpp"
 #include "log.hpp"
 #include "received_fds.hpp"
+#include "ring_mappings.hpp"
 #include "request_stream.hpp"
 
 namespace wsgid {
@@ -297,7 +298,7 @@ class Exchange {
                                         : "a ring frame without its memfd");
     }
     std::string why;
-    if (!response_.attach_ring(fds_.pop(), size, why)) {
+    if (!response_.attach_ring(fd_, fds_.pop(), size, why)) {
       return protocol_error(("an unusable ring: " + why).c_str());
     }
     return OK;
@@ -556,6 +557,7 @@ int exchange_with_daemon(request_rec* r, const DaemonGroup& group, std::string_v
                   "daemon group '%s' closed the connection without reading the request (the "
                   "process is draining, was restarted or died): sending it on a new connection",
                   group.name);
+      forget_ring(fd);
       close(fd);
       fd = connect_daemon(r, group);
       if (fd < 0) {
@@ -565,7 +567,10 @@ int exchange_with_daemon(request_rec* r, const DaemonGroup& group, std::string_v
       rc = exchange.resume(fd);
     }
     result.gateway_error = exchange.gateway_error();
-    if (!exchange.released()) close(fd);
+    if (!exchange.released()) {
+      forget_ring(fd);
+      close(fd);
+    }
     if (rc != OK || !exchange.redirect_to()) return rc;
     redirect = exchange.redirect_to();
   }
