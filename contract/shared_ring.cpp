@@ -40,9 +40,11 @@ long long now_ms() {
 RingWriter::~RingWriter() {
   // The worker keeps its mapping while the connection sits in its pool, and would then hold
   // the pages alone: freed here (a hole punched through the daemon's mapping: madvise is in the
-  // sandbox's @memory with mmap), they count against neither side.
+  // sandbox's @memory with mmap), they count against neither side. Only once the worker has
+  // released every byte: a connection closed after its response may still have its last bytes
+  // on their way to the client.
   if (base_ != nullptr) {
-    madvise(base_, kHeader + std::size_t{size_}, MADV_REMOVE);
+    if (empty()) madvise(base_, kHeader + std::size_t{size_}, MADV_REMOVE);
     munmap(base_, kHeader + size_);
   }
   if (fd_ >= 0) close(fd_);

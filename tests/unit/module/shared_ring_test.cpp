@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -65,6 +66,35 @@ TEST(SharedRing, BytesWrittenAreReadAtTheirOffsetAndReleasedInOrder) {
   EXPECT_FALSE(writer.empty());
   reader.release(kSize);
   EXPECT_TRUE(writer.empty());
+}
+
+TEST(SharedRing, ADroppedRingKeepsWhatTheWorkerHasNotReleasedAndFreesTheRest) {
+  std::string why;
+  RingReader reader;
+  {
+    auto writer = std::make_unique<RingWriter>();
+    ASSERT_TRUE(writer->create(kSize, why)) << why;
+    ASSERT_TRUE(attach(reader, *writer, why)) << why;
+    auto space = writer->free_space(100);
+    std::memset(space.data(), 'x', space.size());
+    writer->commit(space.size());
+  }
+  // The daemon closed the connection right after its response: the worker is still sending it.
+  const char* got = reader.bytes(0, 100);
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(std::string(got, 100), std::string(100, 'x'));
+  reader.release(100);
+  auto writer = std::make_unique<RingWriter>();
+  ASSERT_TRUE(writer->create(kSize, why)) << why;
+  RingReader idle;
+  ASSERT_TRUE(attach(idle, *writer, why)) << why;
+  auto space = writer->free_space(100);
+  std::memset(space.data(), 'y', space.size());
+  writer->commit(space.size());
+  idle.release(100);
+  writer.reset();
+  // Everything was released: the pages are gone, for the pooled worker mapping too.
+  EXPECT_EQ(idle.bytes(0, 1)[0], '\0');
 }
 
 TEST(SharedRing, TheReaderRefusesOffsetsOutsideItsMapping) {
