@@ -136,6 +136,12 @@ bool ClientResponse::add_file(int fd, std::uint64_t offset, std::uint64_t length
   return true;
 }
 
+int ClientResponse::settle_ring() {
+  const int rc = shared_pending_ > 0 && mode_ == Mode::kPass ? pass() : OK;
+  hand_back();
+  return rc;
+}
+
 int ClientResponse::end() {
   if (mode_ == Mode::kDiscard) return override_status_;
   if (mode_ == Mode::kRedirect) {
@@ -144,18 +150,24 @@ int ClientResponse::end() {
   }
   APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_eos_create(r_->connection->bucket_alloc));
   const int rc = pass();
-  release_all();
+  hand_back();
   return rc;
 }
 
 int ClientResponse::flush() {
-  release_all();  // the worker waits for the daemon next, which may be waiting for room
-  if (!head_seen_ || mode_ != Mode::kPass) return OK;
-  // The whole declared body is here and ResponseEnd is on its way: wait for it, so the
-  // connection is back in the pool before the client can send its next request.
-  if (r_->clength > 0 && body_passed_ >= static_cast<std::uint64_t>(r_->clength)) return OK;
-  APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_flush_create(r_->connection->bucket_alloc));
-  return pass();
+  int rc = OK;
+  if (head_seen_ && mode_ == Mode::kPass) {
+    // The whole declared body is here and ResponseEnd is on its way: wait for it, so the
+    // connection is back in the pool before the client can send its next request. Ring bytes
+    // still go to httpd now: only passed ones can go back to a daemon that may be waiting.
+    const bool whole = r_->clength > 0 && body_passed_ >= static_cast<std::uint64_t>(r_->clength);
+    if (!whole) {
+      APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_flush_create(r_->connection->bucket_alloc));
+    }
+    if (!whole || shared_pending_ > 0) rc = pass();
+  }
+  hand_back();  // the worker waits for the daemon next, which may be waiting for room
+  return rc;
 }
 
 void ClientResponse::broken() {
@@ -166,7 +178,8 @@ void ClientResponse::broken() {
   APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_eos_create(ba));
   ap_pass_brigade(r_->output_filters, bb_);
   apr_brigade_cleanup(bb_);
-  release_all();
+  release_shared();
+  hand_back();
 }
 
 int ClientResponse::pass() {

@@ -27,7 +27,8 @@ class ClientResponse {
   ClientResponse(request_rec* r, const char* group, bool error_override);
   ~ClientResponse() {
     apr_brigade_cleanup(bb_);
-    release_all();
+    release_shared();
+    hand_back();
   }
   ClientResponse(const ClientResponse&) = delete;
   ClientResponse& operator=(const ClientResponse&) = delete;
@@ -59,6 +60,10 @@ class ClientResponse {
   int add_shared(const char* bytes, std::size_t n);
   // A file's bytes: `fd` is closed with the request pool. False if APR cannot take it.
   bool add_file(int fd, std::uint64_t offset, std::uint64_t length);
+  // At ResponseEnd, before the connection can go back to the pool: every ring byte is passed
+  // and handed back. The daemon takes the counter as bytes released in ring order, so the next
+  // exchange on the connection must not hand bytes back while this one still holds older ones.
+  int settle_ring();
   // ResponseEnd: the response is passed on with its EOS, or ErrorOverride's status returned.
   int end();
   // The end of a batch of frames: what they added goes to httpd together.
@@ -80,11 +85,10 @@ class ClientResponse {
   void release_shared() {
     unreleased_ += shared_pending_;
     shared_pending_ = 0;
-    if (ring_ && unreleased_ >= ring_->data_size() / 2) release_all();
+    if (ring_ && unreleased_ >= ring_->data_size() / 2) hand_back();
   }
-  void release_all() {
-    unreleased_ += shared_pending_;
-    shared_pending_ = 0;
+  // Only bytes already passed (or whose buckets were destroyed unread).
+  void hand_back() {
     if (ring_) ring_->release(unreleased_);
     unreleased_ = 0;
   }

@@ -352,6 +352,7 @@ class Exchange {
           done_ = true;
           end_seen_ = true;
           end_flags_ = h.flags;
+          if (const int rc = settle(response_.settle_ring()); rc != OK) return rc;
           // Back to the pool before the client gets the end of its response, or its next
           // request could reach another thread of this child before the connection is idle.
           if (reusable()) {
