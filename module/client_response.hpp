@@ -12,43 +12,45 @@
 #include <cstdint>
 #include <string_view>
 
+#include "response_sink.hpp"
+
 namespace wsgid {
 
-class ClientResponse {
+class ClientResponse final : public ResponseSink {
  public:
   // `group` names the daemon group in log lines.
   ClientResponse(request_rec* r, const char* group, bool error_override);
-  ~ClientResponse() { apr_brigade_cleanup(bb_); }
+  ~ClientResponse() override { apr_brigade_cleanup(bb_); }
   ClientResponse(const ClientResponse&) = delete;
   ClientResponse& operator=(const ClientResponse&) = delete;
 
-  bool head_seen() const { return head_seen_; }
+  bool head_seen() const override { return head_seen_; }
   // Whether the client has been sent (or promised) anything yet.
-  bool started() const { return head_seen_ && mode_ == Mode::kPass; }
+  bool started() const override { return head_seen_ && mode_ == Mode::kPass; }
   // The client went away while being sent the response (logged, WSGID0110): stop.
-  bool client_gone() const { return client_gone_; }
+  bool client_gone() const override { return client_gone_; }
   // Set when the response was a 200 with a local Location: httpd serves that URL instead.
   const char* redirect_to() const { return redirect_; }
 
   // The response head: status and headers. False when the payload is malformed.
-  bool apply_head(std::string_view payload);
+  bool apply_head(std::string_view payload) override;
   // A body frame's payload, copied: it lives in the decoder's buffer.
-  int add_body(std::string_view payload);
+  int add_body(std::string_view payload) override;
   // `n` bytes of body in `block`, a block from the connection's bucket allocator, which the
   // response now owns.
-  int add_block(char* block, std::size_t n);
+  int add_block(char* block, std::size_t n) override;
   // A file's bytes: `fd` is closed with the request pool. False if APR cannot take it.
-  bool add_file(int fd, std::uint64_t offset, std::uint64_t length);
+  bool add_file(int fd, std::uint64_t offset, std::uint64_t length) override;
   // ResponseEnd: the response is passed on with its EOS, or ErrorOverride's status returned.
-  int end();
+  int end() override;
   // The end of a batch of frames: what they added goes to httpd together.
-  int pass_batch() { return pending_bytes_ > 0 && mode_ == Mode::kPass ? pass() : OK; }
+  int pass_batch() override { return pending_bytes_ > 0 && mode_ == Mode::kPass ? pass() : OK; }
   // Pushes what the client has been given so far (before the worker waits for the daemon).
-  int flush();
+  int flush() override;
   // After the head has gone out, a failure can no longer become a status code: end the
   // response so the client sees it broken (no terminating chunk, short body, closed
   // connection).
-  void broken();
+  void broken() override;
 
  private:
   enum class Mode { kPass, kDiscard, kRedirect };

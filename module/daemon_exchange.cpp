@@ -2,8 +2,9 @@
 // into which block, whether a resend is still allowed, and each failure's code depend on one
 // another at every step, so they stay together here (about 540 lines). What does not depend on
 // them lives beside it: connecting and the idle pool (daemon_connection.cpp), the request
-// frames (request_stream.cpp), the httpd response the frames fill (client_response.cpp) and the
-// descriptors that come with ResponseFile frames (received_fds.cpp).
+// frames (request_stream.cpp), what the answer's frames fill (response_sink.hpp: the client's
+// response, client_response.cpp, or a hook call's answer) and the descriptors that come with
+// ResponseFile frames (received_fds.cpp).
 #include "daemon_exchange.hpp"
 
 #include <apr_buckets.h>
@@ -75,17 +76,24 @@ wire::BufferStorage pool_storage(apr_pool_t* pool) {
   return s;
 }
 
+// What goes to the daemon: the RequestHead's pairs (in the request pool), and whether the
+// client's body follows (a hook call sends none: the body is the request's, not the hook's).
+struct ExchangeRequest {
+  std::string_view head_payload;
+  bool send_body = true;
+};
+
 class Exchange {
  public:
   Exchange(request_rec* r, const DaemonGroup& g, int fd, bool reused, bool replayable,
-           std::string_view head, const ExchangeOptions& options)
+           const ExchangeRequest& request, ResponseSink& response)
       : r_(r),
         g_(g),
         fd_(fd),
         reused_(reused),
         replayable_(replayable),
-        response_(r, g.name, options.error_override),
-        stream_(r, head, hello_frame(g), !reused, replayable),
+        response_(response),
+        stream_(r, request.head_payload, hello_frame(g), !reused, replayable, request.send_body),
         decoder_(pool_storage(r->pool)) {
     const int seconds = g.socket_timeout > 0 ? g.socket_timeout
                                              : static_cast<int>(apr_time_sec(r->server->timeout));
@@ -97,8 +105,6 @@ class Exchange {
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
 
-  // Set when the response was a 200 with a local Location: httpd serves that URL instead.
-  const char* redirect_to() const { return response_.redirect_to(); }
   int gateway_error() const { return gateway_error_; }
 
   // The daemon closed the connection without reading this request (GoAway), before a byte of
@@ -477,7 +483,7 @@ class Exchange {
   bool replayable_;  // everything sent is kept until the answer begins, for one resend
   bool retried_ = false;
   int gateway_error_ = -1;
-  ClientResponse response_;
+  ResponseSink& response_;
   apr_interval_time_t timeout_ = 0;
   RequestStream stream_;
   wire::FrameDecoder decoder_;
@@ -500,46 +506,59 @@ class Exchange {
   std::uint8_t end_flags_ = 0;
 };
 
+int run_exchange(request_rec* r, const DaemonGroup& group, const ExchangeRequest& request,
+                 ResponseSink& response, ExchangeResult& result) {
+  // Without a body, everything sent is the head: always kept for a resend.
+  const bool replayable = !request.send_body || (!r->read_chunked && r->remaining <= kReplayLimit);
+  int fd = replayable ? idle_connections().take(group) : -1;
+  const bool reused = fd >= 0;
+  if (!reused) fd = connect_daemon(r, group);
+  if (fd < 0) {
+    result.gateway_error = WSGID_GATEWAY_CONNECT_FAILED;
+    return HTTP_SERVICE_UNAVAILABLE;
+  }
+  Exchange exchange(r, group, fd, reused, replayable, request, response);
+  int rc = exchange.run();
+  if (exchange.wants_retry()) {
+    // The retry goes on a new connection, which never ends in a retry: at most one.
+    log_request(r, APLOG_DEBUG, 0, "WSGID0113",
+                "daemon group '%s' closed the connection without reading the request (the "
+                "process is draining, was restarted or died): sending it on a new connection",
+                group.name);
+    close(fd);
+    fd = connect_daemon(r, group);
+    if (fd < 0) {
+      result.gateway_error = WSGID_GATEWAY_CONNECT_FAILED;
+      return HTTP_SERVICE_UNAVAILABLE;
+    }
+    rc = exchange.resume(fd);
+  }
+  result.gateway_error = exchange.gateway_error();
+  if (!exchange.released()) close(fd);
+  return rc;
+}
+
 }  // namespace
 
 int exchange_with_daemon(request_rec* r, const DaemonGroup& group, std::string_view head_payload,
                          const ExchangeOptions& options, ExchangeResult& result) {
   const char* redirect = nullptr;
   {
-    const bool replayable = !r->read_chunked && r->remaining <= kReplayLimit;
-    int fd = replayable ? idle_connections().take(group) : -1;
-    const bool reused = fd >= 0;
-    if (!reused) fd = connect_daemon(r, group);
-    if (fd < 0) {
-      result.gateway_error = WSGID_GATEWAY_CONNECT_FAILED;
-      return HTTP_SERVICE_UNAVAILABLE;
-    }
-    Exchange exchange(r, group, fd, reused, replayable, head_payload, options);
-    int rc = exchange.run();
-    if (exchange.wants_retry()) {
-      // The retry goes on a new connection, which never ends in a retry: at most one.
-      log_request(r, APLOG_DEBUG, 0, "WSGID0113",
-                  "daemon group '%s' closed the connection without reading the request (the "
-                  "process is draining, was restarted or died): sending it on a new connection",
-                  group.name);
-      close(fd);
-      fd = connect_daemon(r, group);
-      if (fd < 0) {
-        result.gateway_error = WSGID_GATEWAY_CONNECT_FAILED;
-        return HTTP_SERVICE_UNAVAILABLE;
-      }
-      rc = exchange.resume(fd);
-    }
-    result.gateway_error = exchange.gateway_error();
-    if (!exchange.released()) close(fd);
-    if (rc != OK || !exchange.redirect_to()) return rc;
-    redirect = exchange.redirect_to();
+    ClientResponse response(r, group.name, options.error_override);
+    const int rc = run_exchange(r, group, {head_payload, true}, response, result);
+    if (rc != OK || !response.redirect_to()) return rc;
+    redirect = response.redirect_to();
   }
   r->method = "GET";
   r->method_number = M_GET;
   apr_table_unset(r->headers_in, "Content-Length");
   ap_internal_redirect_handler(redirect, r);
   return OK;
+}
+
+int call_daemon(request_rec* r, const DaemonGroup& group, std::string_view head_payload,
+                ResponseSink& answer, ExchangeResult& result) {
+  return run_exchange(r, group, {head_payload, false}, answer, result);
 }
 
 }  // namespace wsgid

@@ -1,5 +1,6 @@
 #include "python_hooks.hpp"
 
+#include <apr_buckets.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 #include <http_config.h>
@@ -9,8 +10,6 @@
 #include <mod_auth.h>
 #include <util_script.h>
 
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,12 +22,11 @@
 #include <utility>
 #include <vector>
 
-#include "daemon_connection.hpp"
+#include "daemon_exchange.hpp"
 #include "embedded_daemon.hpp"
 #include "hook_protocol.hpp"
 #include "log.hpp"
 #include "request_handler.hpp"
-#include "unique_fd.hpp"
 #include "wire_protocol.hpp"
 
 namespace wsgid {
@@ -40,19 +38,55 @@ const DirConfig* dir_config(const request_rec* r) {
   return static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config, &wsgid_module));
 }
 
-// The hook's answer: the response headers the Python side sent.
-struct Answer {
-  std::vector<std::pair<std::string, std::string>> values;
+// The hook's answer: the status and headers of the response head the Python side sent. A
+// hook answers with a head and an end only; body bytes are not part of an answer and are
+// dropped.
+class Answer final : public ResponseSink {
+ public:
+  Answer() = default;
+
   const char* get(request_rec* r, std::string_view name) const {
-    for (const auto& [k, v] : values) {
+    for (const auto& [k, v] : values_) {
       if (k == name) return apr_pstrmemdup(r->pool, v.data(), v.size());
     }
     return nullptr;
   }
+  unsigned status() const { return status_; }
+  const std::vector<std::pair<std::string, std::string>>& values() const { return values_; }
+
+  bool head_seen() const override { return status_ != 0; }
+  bool started() const override { return false; }  // nothing of it reaches the client
+  bool client_gone() const override { return false; }
+  bool apply_head(std::string_view payload) override {
+    wire::ResponseHeadView head;
+    if (!wire::parse_response_head(payload, head) || head.status == 0) return false;
+    status_ = head.status;
+    for (const auto& [k, v] : head.headers) values_.emplace_back(k, v);
+    return true;
+  }
+  int add_body(std::string_view) override { return OK; }
+  int add_block(char* block, std::size_t) override {
+    apr_bucket_free(block);
+    return OK;
+  }
+  bool add_file(int fd, std::uint64_t, std::uint64_t) override {
+    close(fd);
+    return true;
+  }
+  int end() override { return OK; }
+  int pass_batch() override { return OK; }
+  int flush() override { return OK; }
+  void broken() override {}
+
+ private:
+  unsigned status_ = 0;
+  std::vector<std::pair<std::string, std::string>> values_;
 };
 
-// One hook call: its environ and arguments go to the worker's in-process daemon as a request
-// head, the answer comes back as a response head. Synchronous, bounded by httpd's Timeout.
+// One hook call: its environ and arguments go to the worker's in-process daemon (or, with
+// process-group=, to that group's daemons) as a request head through the one exchange
+// (daemon_exchange.cpp, pooled connections included); the answer comes back as a response
+// head. Synchronous, bounded by the group's socket-timeout (else httpd's Timeout).
 class HookCall {
  public:
   HookCall(request_rec* r, const char* directive, const HookScript& h)
@@ -64,7 +98,7 @@ class HookCall {
     try {
       return call(kind, env, args, answer);
     } catch (const std::exception& e) {
-      return failed(0, e.what());
+      return failed(e.what());
     }
   }
 
@@ -75,11 +109,11 @@ class HookCall {
       // Checked when the directive was read; the worker's copy has the socket and secret.
       group = find_group(h_.process_group);
       if (!group || !group->socket_path || !group->credential) {
-        return failed(0, "its daemon process group has no socket in this worker");
+        return failed("its daemon process group has no socket in this worker");
       }
     } else {
       group = embedded_group(r_);
-      if (!group) return failed(0, "embedded Python is not available in this worker (see above)");
+      if (!group) return failed("embedded Python is not available in this worker (see above)");
     }
     std::vector<std::pair<std::string_view, std::string_view>> pairs;
     const apr_array_header_t* arr = apr_table_elts(env);
@@ -95,75 +129,24 @@ class HookCall {
     pairs.emplace_back(hook::kScript, h_.script);
     pairs.emplace_back(hook::kDirective, directive_);
     for (const auto& a : args) pairs.push_back(a);
-    std::string out;
     std::string head;
     wire::append_pairs(head, pairs);
-    out.append(reinterpret_cast<const char*>(group->credential->hello),
-               sizeof group->credential->hello);
-    wire::append_frame(out, wire::FrameType::kRequestHead, 0, head);
-    wire::append_frame(out, wire::FrameType::kRequestEnd, 0, {});
-    return exchange(*group, out, answer);
+    // The exchange keeps the head until it is answered (for a resend): the request pool's copy.
+    const char* payload = static_cast<const char*>(apr_pmemdup(r_->pool, head.data(), head.size()));
+    ExchangeResult result;
+    if (call_daemon(r_, *group, {payload, head.size()}, answer, result) != OK) {
+      return failed("the exchange failed (the line before this one says why)");
+    }
+    if (answer.status() == 200) return true;
+    log_request(r_, APLOG_ERR, 0, "WSGID0134",
+                "%s %s failed for %s (the WSGID05xx line before this one says why): the "
+                "request fails with 500",
+                directive_, h_.script, r_->uri);
+    return false;
   }
 
-  bool exchange(const DaemonGroup& g, const std::string& out, Answer& answer) {
-    ConnectOptions options;
-    options.timeout_seconds =
-        std::max<long>(1, static_cast<long>(apr_time_sec(r_->server->timeout)));
-    UniqueFd fd(connect_once(r_, g, options));
-    if (fd.get() < 0) {
-      if (errno == 0) {
-        return failed(0, h_.process_group ? "its daemon socket is not the one httpd created"
-                                          : "the embedded Python socket is not this worker's");
-      }
-      return failed(errno, h_.process_group ? "cannot connect to its daemon process group"
-                                            : "cannot connect to this worker's embedded Python");
-    }
-    for (std::size_t sent = 0; sent < out.size();) {
-      const ssize_t w = ::send(fd.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return failed(errno, "sending the hook call failed");
-      sent += static_cast<std::size_t>(w);
-    }
-    wire::FrameDecoder decoder;
-    char buf[16 * 1024];
-    int status = 0;
-    for (;;) {
-      wire::FrameHeader h;
-      std::string_view payload;
-      while (decoder.next(h, payload)) {
-        if (h.type == wire::FrameType::kResponseHead && status == 0) {
-          wire::ResponseHead head;
-          if (!wire::parse_response_head(payload, head)) return failed(0, "malformed answer");
-          status = head.status;
-          for (const auto& [k, v] : head.headers) answer.values.emplace_back(k, v);
-        } else if (h.type == wire::FrameType::kResponseEnd && status != 0) {
-          if (status == 200) return true;
-          log_request(r_, APLOG_ERR, 0, "WSGID0134",
-                      "%s %s failed for %s (the WSGID05xx line before this one says why): the "
-                      "request fails with 500",
-                      directive_, h_.script, r_->uri);
-          return false;
-        } else if (h.type == wire::FrameType::kError) {
-          wire::ErrorInfo e;
-          if (!wire::parse_error(payload, e)) return failed(0, "malformed error answer");
-          return failed(
-              0, apr_psprintf(r_->pool, "refused: %.*s %.*s", static_cast<int>(e.code.size()),
-                              e.code.data(), static_cast<int>(e.message.size()), e.message.data()));
-        } else {
-          return failed(0, "unexpected frame in the answer");
-        }
-      }
-      if (decoder.error() != wire::DecodeError::kNone) return failed(0, "malformed answer");
-      const ssize_t got = ::recv(fd.get(), buf, sizeof buf, 0);
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) return failed(errno, "no answer within Timeout");
-      if (got == 0) return failed(0, "the Python side closed the connection before answering");
-      decoder.feed(std::string_view(buf, static_cast<std::size_t>(got)));
-    }
-  }
-
-  bool failed(int err, const char* why) {
-    log_request(r_, APLOG_ERR, err, "WSGID0130",
+  bool failed(const char* why) {
+    log_request(r_, APLOG_ERR, 0, "WSGID0130",
                 "%s %s could not be run for %s: %s; the request fails with 500", directive_,
                 h_.script, r_->uri, why);
     return false;
@@ -333,7 +316,7 @@ authz_status check_group(request_rec* r, const char* require_args, const void*) 
   const char* t = require_args;
   while (const char* w = ap_getword_conf(r->pool, &t)) {
     if (!*w) break;
-    for (const auto& [k, v] : answer.values) {
+    for (const auto& [k, v] : answer.values()) {
       if (k == hook::kResultGroup && v == w) return AUTHZ_GRANTED;
     }
   }

@@ -30,7 +30,7 @@ apr_bucket* immortal(std::string_view bytes, apr_bucket_alloc_t* ba) {
 }  // namespace
 
 RequestStream::RequestStream(request_rec* r, std::string_view head_payload, std::string_view hello,
-                             bool send_hello, bool keep_sent)
+                             bool send_hello, bool keep_sent, bool send_body)
     : r_(r),
       ba_(r->connection->bucket_alloc),
       queue_(apr_brigade_create(r->pool, ba_)),
@@ -43,7 +43,7 @@ RequestStream::RequestStream(request_rec* r, std::string_view head_payload, std:
   queue_frame_header(wire::FrameType::kRequestHead, head_payload.size());
   // The payload is in the request pool, which outlives this stream.
   append(immortal(head_payload, ba_));
-  body_pending_ = ap_should_client_block(r) != 0;
+  body_pending_ = send_body && ap_should_client_block(r) != 0;
   if (!body_pending_) queue_frame_header(wire::FrameType::kRequestEnd, 0);
 }
 

@@ -25,8 +25,10 @@ class RequestStream {
   // long as the group. A new connection (`send_hello`) sends the Hello first; a reused one does
   // not. With `keep_sent`, bytes that went out stay queued until restart() or the stream's end:
   // a request that may be resent must be resendable until it is answered.
+  // Without `send_body` (a hook call) RequestEnd follows the head and the client's body is left
+  // for the request itself.
   RequestStream(request_rec* r, std::string_view head_payload, std::string_view hello,
-                bool send_hello, bool keep_sent);
+                bool send_hello, bool keep_sent, bool send_body);
   ~RequestStream();
   RequestStream(const RequestStream&) = delete;
   RequestStream& operator=(const RequestStream&) = delete;
