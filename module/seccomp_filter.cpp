@@ -11,20 +11,20 @@ namespace wsgid {
 bool SeccompFilter::load_file(const char* path, bool learning, std::string& error) {
   path_ = path;
   learning_ = learning;
-  if (sandbox::read_filter_file(path_, program_, error)) return true;
+  if (seccomp::read_filter_file(path_, program_, error)) return true;
   error = "seccomp-filter=" + path_ + ": " + error;
   program_.clear();
   return false;
 }
 
 bool SeccompFilter::apply(std::string& error) const {
-  const int listener = sandbox::load_filter_with_listener(program_, error);
+  const int listener = seccomp::load_filter_with_listener(program_, error);
   if (listener < 0) {
     error = "seccomp-filter=" + path_ + ": " + error;
     return false;
   }
-  return sandbox::start_denial_reporter(
-      listener, STDERR_FILENO, learning_ ? sandbox::DenialMode::kLog : sandbox::DenialMode::kKill,
+  return seccomp::start_denial_reporter(
+      listener, STDERR_FILENO, learning_ ? seccomp::DenialMode::kLog : seccomp::DenialMode::kKill,
       error);
 }
 
