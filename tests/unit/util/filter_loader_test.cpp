@@ -9,7 +9,7 @@
 #include "forked_child.hpp"
 #include "temp_dir.hpp"
 
-namespace wsgid::sandbox {
+namespace wsgid::seccomp {
 namespace {
 
 class LoaderFile : public ::testing::Test {
@@ -94,4 +94,4 @@ TEST(LoadFilter, RejectsEmptyBytesBeforeTouchingTheProcess) {
 }
 
 }  // namespace
-}  // namespace wsgid::sandbox
+}  // namespace wsgid::seccomp
