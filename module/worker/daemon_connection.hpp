@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "config.hpp"
+#include "config/config.hpp"
 
 namespace wsgid {
 

@@ -1,7 +1,7 @@
 // A daemon's Landlock domain, applied for real in forked children (a domain cannot be left):
 // reading only below the read paths, writing only below the write paths, missing paths named
 // and skipped, and no signal to a process outside the domain.
-#include "landlock_scope.hpp"
+#include "daemon/landlock_scope.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // display-name=: the title `ps` shows comes from the process's own argv block, which
 // set_process_title overwrites, and the 15-character comm name from prctl. Each case runs in a
 // forked child, since it renames the process it runs in.
-#include "process_title.hpp"
+#include "daemon/process_title.hpp"
 
 #include <errno.h>
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // The parent's bookkeeping in the shared scoreboard: a group keeps its slot by name (so its
 // counters survive a graceful restart), process slots are claimed before each fork and released
 // on death, counting the restart under the reason the daemon left there.
-#include "scoreboard.hpp"
+#include "parent/scoreboard.hpp"
 
 #include <gtest/gtest.h>
 

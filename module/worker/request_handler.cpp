@@ -12,13 +12,13 @@
 #include <string>
 #include <string_view>
 
-#include "config.hpp"
+#include "config/config.hpp"
 #include "daemon_exchange.hpp"
 #include "embedded_daemon.hpp"
 #include "log.hpp"
 #include "metrics_text.hpp"
 #include "python_hooks.hpp"
-#include "scoreboard.hpp"
+#include "parent/scoreboard.hpp"
 #include "wire_protocol.hpp"
 
 namespace wsgid {

@@ -16,12 +16,12 @@
 #include <cstring>
 #include <vector>
 
-#include "config.hpp"
-#include "daemon_child.hpp"
-#include "daemon_settings.hpp"
+#include "config/config.hpp"
+#include "daemon/daemon_child.hpp"
+#include "config/daemon_settings.hpp"
 #include "daemon_socket.hpp"
 #include "group_credential.hpp"
-#include "landlock_scope.hpp"
+#include "daemon/landlock_scope.hpp"
 #include "log.hpp"
 #include "scoreboard.hpp"
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "config.hpp"
+#include "config/config.hpp"
 #include "log.hpp"
 #include "python_library.hpp"
 

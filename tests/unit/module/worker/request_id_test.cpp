@@ -1,6 +1,6 @@
 // X-Request-ID at the edge: a sane client id is kept, anything that could forge a log line or a
 // header is replaced by a fresh one, and internal redirects and subrequests keep their origin's.
-#include "request_id.hpp"
+#include "worker/request_id.hpp"
 
 #include <gtest/gtest.h>
 

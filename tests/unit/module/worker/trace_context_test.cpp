@@ -1,7 +1,7 @@
 // W3C traceparent at the edge: a valid one is kept, anything else is replaced by a new sampled
 // one (dropping its tracestate), the trace id goes to the access log, and internal redirects
 // and subrequests stay in the trace of their origin.
-#include "trace_context.hpp"
+#include "worker/trace_context.hpp"
 
 #include <gtest/gtest.h>
 

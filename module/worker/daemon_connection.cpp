@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstring>
 
-#include "group_credential.hpp"
+#include "parent/group_credential.hpp"
 #include "log.hpp"
 #include "unix_address.hpp"
 

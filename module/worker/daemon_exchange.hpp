@@ -8,7 +8,7 @@
 
 #include <string_view>
 
-#include "config.hpp"
+#include "config/config.hpp"
 #include "response_sink.hpp"
 #include "wire_protocol.hpp"
 

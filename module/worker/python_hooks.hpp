@@ -9,7 +9,7 @@
 
 #include <httpd.h>
 
-#include "config.hpp"
+#include "config/config.hpp"
 
 namespace wsgid {
 

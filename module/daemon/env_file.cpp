@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "records_file.hpp"
+#include "config/records_file.hpp"
 
 namespace wsgid {
 namespace {

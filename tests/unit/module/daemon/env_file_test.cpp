@@ -1,4 +1,4 @@
-#include "env_file.hpp"
+#include "daemon/env_file.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

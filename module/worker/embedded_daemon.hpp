@@ -7,7 +7,7 @@
 
 #include <httpd.h>
 
-#include "config.hpp"
+#include "config/config.hpp"
 
 namespace wsgid {
 

@@ -11,7 +11,7 @@
 #include "daemon_options.hpp"
 #include "python_abi.h"
 #include "scoreboard.h"
-#include "group_credential.hpp"
+#include "parent/group_credential.hpp"
 
 namespace wsgid {
 

@@ -4,7 +4,7 @@
 
 #include <httpd.h>
 
-#include "config.hpp"
+#include "config/config.hpp"
 
 namespace wsgid {
 
