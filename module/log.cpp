@@ -3,7 +3,7 @@
 #include <cstdarg>
 #include <cstdio>
 
-#include "config.hpp"
+#include "config/config.hpp"
 
 APLOG_USE_MODULE(wsgid);
 

@@ -6,17 +6,17 @@
 #include <mpm_common.h>
 #include <sys/prctl.h>
 
-#include "config.hpp"
-#include "daemon_lifecycle.hpp"
-#include "directives.hpp"
-#include "embedded_daemon.hpp"
-#include "health_handlers.hpp"
-#include "misdirected_handler.hpp"
-#include "parent_python.hpp"
-#include "python_hooks.hpp"
-#include "request_id.hpp"
-#include "trace_context.hpp"
-#include "request_handler.hpp"
+#include "config/config.hpp"
+#include "parent/daemon_lifecycle.hpp"
+#include "config/directives.hpp"
+#include "worker/embedded_daemon.hpp"
+#include "worker/health_handlers.hpp"
+#include "worker/misdirected_handler.hpp"
+#include "parent/parent_python.hpp"
+#include "worker/python_hooks.hpp"
+#include "worker/request_id.hpp"
+#include "worker/trace_context.hpp"
+#include "worker/request_handler.hpp"
 
 namespace {
 

@@ -2,7 +2,7 @@
 
 #include <dlfcn.h>
 
-#include "config.hpp"
+#include "config/config.hpp"
 
 namespace wsgid {
 

@@ -21,7 +21,7 @@
 #include "quoted.hpp"
 #include "unique_fd.hpp"
 
-namespace wsgid::sandbox {
+namespace wsgid::seccomp {
 namespace {
 
 // `what` names the source in messages: a quoted file path or "program".
@@ -146,9 +146,9 @@ bool load_filter_file(const std::string& path, std::string& error) {
   return read_filter_file(path, program, error) && load_filter(program, error);
 }
 
-}  // namespace wsgid::sandbox
+}  // namespace wsgid::seccomp
 
-namespace wsgid::sandbox {
+namespace wsgid::seccomp {
 namespace {
 
 struct SyscallEntry {
@@ -255,4 +255,4 @@ bool start_denial_reporter(int listener_fd, int log_fd, DenialMode mode, std::st
   return true;
 }
 
-}  // namespace wsgid::sandbox
+}  // namespace wsgid::seccomp

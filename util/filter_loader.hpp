@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace wsgid::sandbox {
+namespace wsgid::seccomp {
 
 // The kernel's limit on one filter (BPF_MAXINSNS).
 inline constexpr std::size_t kMaxFilterInstructions = 4096;
@@ -46,4 +46,4 @@ bool start_denial_reporter(int listener_fd, int log_fd, DenialMode mode, std::st
 // The syscall's name on this architecture, or "unknown"; needs no libseccomp.
 const char* syscall_name(long nr);
 
-}  // namespace wsgid::sandbox
+}  // namespace wsgid::seccomp

@@ -1,10 +1,10 @@
-// A value in double quotes for the sandbox library's messages.
+// A value in double quotes, for messages that name what the user wrote.
 #pragma once
 
 #include <string>
 #include <string_view>
 
-namespace wsgid::sandbox {
+namespace wsgid {
 
 // Appended piecewise: GCC 12 at -O3 reports a false -Wrestrict overlap for the
 // `"\"" + std::string(text) + "\""` form (GCC bug 105329).
@@ -17,4 +17,4 @@ inline std::string quoted(std::string_view text) {
   return out;
 }
 
-}  // namespace wsgid::sandbox
+}  // namespace wsgid

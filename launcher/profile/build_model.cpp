@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "checks.hpp"
+#include "seccomp_policy.hpp"
 #include "tls_files.hpp"
 #include "units.hpp"
 
@@ -174,11 +175,7 @@ Daemon build_daemon(const toml::table& t) {
 
 Sandbox build_sandbox(const toml::table& t) {
   Sandbox out;
-  out.seccomp.base = text(t, "seccomp");
-  out.seccomp.allow = texts(t, "allow");
-  out.seccomp.deny = texts(t, "deny");
-  // The walker accepted only the action names parse_action knows.
-  out.seccomp.action = sandbox::parse_action(text(t, "action")).value_or(out.seccomp.action);
+  out.seccomp = read_seccomp_policy(t);
   out.filesystem = boolean(t, "filesystem");
   for (const auto& path : texts(t, "read")) out.read.emplace_back(path);
   for (const auto& path : texts(t, "write")) out.write.emplace_back(path);

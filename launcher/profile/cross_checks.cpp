@@ -12,6 +12,7 @@
 #include "listen_address.hpp"
 #include "python_auth_checks.hpp"
 #include "sandbox/policy.hpp"
+#include "seccomp_policy.hpp"
 
 namespace wsgid::profile {
 namespace {
@@ -81,17 +82,7 @@ void check_sandbox(const toml::table& site, const std::string& site_path, const 
       (base->get() != sandbox::kBaseDefault && base->get() != sandbox::kBaseOff)) {
     return;  // the walker reported it
   }
-  sandbox::Policy policy;
-  policy.base = base->get();
-  const auto names = [&](std::string_view key, std::vector<std::string>& into) {
-    if (const auto* array = table->get_as<toml::array>(key)) {
-      for (const toml::node& element : *array) {
-        into.push_back(element.value<std::string>().value_or(""));
-      }
-    }
-  };
-  names("allow", policy.allow);
-  names("deny", policy.deny);
+  const sandbox::Policy policy = read_seccomp_policy(*table);
   for (const auto& error : sandbox::validate(policy)) {
     if (error.field == sandbox::PolicyField::kBase) continue;
     const std::string key(sandbox::field_name(error.field));

@@ -323,7 +323,7 @@ void serve_hook(Connection& conn, const wire::Pairs& head, std::string_view who)
   std::vector<std::pair<std::string_view, std::string_view>> views(headers.begin(), headers.end());
   std::string out;
   wire::append_response_head(out, ok ? 200 : 500, ok ? "OK" : "Internal Server Error", views);
-  wire::append_frame(out, wire::FrameType::kResponseEnd, 0, {});
+  wire::append_frame(out, wire::FrameType::kResponseEnd, conn.response_end_flags(), {});
   conn.write_all(out);
 }
 

@@ -16,7 +16,8 @@ namespace wsgid::python {
 // Whether a request head is a hook call rather than a WSGI request.
 bool is_hook_request(const wire::Pairs& head);
 
-// Runs the hook call and writes its answer. Call without the GIL. Failures in the hook are
+// Runs the hook call and writes its answer, ending it with kKeepAlive when the connection may
+// carry another call (as a request's would). Call without the GIL. Failures in the hook are
 // logged (WSGID0530-0532, WSGID050x for the script) and answered with status 500; a broken
 // connection is thrown as ConnectionError, like the WSGI request path.
 void serve_hook(Connection& conn, const wire::Pairs& head, std::string_view who);

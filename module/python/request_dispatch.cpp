@@ -106,11 +106,13 @@ bool Dispatcher::serve(Connection& conn, ThreadSlot& slot, std::int64_t taken_us
         waited_us = status_.observe_queue_wait(v, taken_us);
       }
     }
+    conn.set_keep_alive_policy([this] { return keep_alive_allowed_(); });
     if (is_hook_request(pairs)) {
       // WSGIAccessScript/WSGIAuth*Script/WSGIDispatchScript, in a worker's in-process daemon,
       // or access and auth hooks with process-group= in this group's daemons.
       serve_hook(conn, pairs, who_);
-      return false;  // a hook's answer ends without kKeepAlive: the worker closes
+      // Kept like a request's connection: the worker pools it for its next hook call.
+      return conn.keep_alive_promised() && conn.body_complete() && !conn.broken();
     }
     if (refused_for_queue_time(conn, waited_us, target)) return false;
     if (target.script.empty()) {
@@ -169,7 +171,6 @@ bool Dispatcher::run_application(Connection& conn, const wire::Pairs& pairs,
   }
   bool complete = false;
   bool reload_requested = false;
-  conn.set_keep_alive_policy([this] { return keep_alive_allowed_(); });
   {
     GilScope gil(state);
     std::string hook_error;

@@ -182,6 +182,33 @@ def test_hooks_given_a_process_group_run_in_its_daemons(httpd_factory):
             assert seen["pid"] in daemons and seen["mod_wsgi.process_group"] == "b", (hook, seen)
 
 
+def socket_fds(pid):
+    """How many sockets process `pid` holds open."""
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            count += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        except OSError:
+            pass  # closed meanwhile
+    return count
+
+
+def test_hook_calls_reuse_pooled_connections_as_requests_do(httpd_factory):
+    """A hook call is the request exchange (daemon_exchange.cpp), pooled connections included:
+    its connection stays open for the worker's next call instead of being made and torn down
+    (connect, accept, peer checks) for every one of the three hooks of every request."""
+    server = start(httpd_factory, "wsgid", IN_GROUP)
+    [daemon] = hh.poll(lambda: server.daemon_pids("b") or None, 15, what="daemon b")
+    before = socket_fds(daemon)
+    for _ in range(10):
+        assert server.get("/app", headers=basic("spy", "secret")).status == 200
+    assert len(hook_calls(server, "check_password")) >= 10
+    # Each worker child keeps its connection to b parked in b between calls (the daemon closes
+    # parked ones only after 10 s unused); without pooling every call's connection is closed.
+    held = socket_fds(daemon) - before
+    assert 1 <= held <= len(server.worker_pids()), (before, held)
+
+
 def test_check_password_may_answer_the_canonical_user_name(httpd_factory, flavour):
     server = start(httpd_factory, flavour, BASIC)
     hh.poll(lambda: server.get("/app", headers=basic("spy", "secret")).status == 200 or None, 20,

@@ -36,7 +36,7 @@ std::string apply(const Policy& policy, const CompileOptions& options = {}) {
   const CompiledFilter compiled = compile(policy, options);
   if (!compiled.ok()) return "compile: " + compiled.error;
   std::string error;
-  if (!load_filter(compiled.program, error)) return "load: " + error;
+  if (!seccomp::load_filter(compiled.program, error)) return "load: " + error;
   return {};
 }
 
@@ -318,7 +318,7 @@ TEST(Enforcement, LoadFilterFileAppliesToThreadsStartedBefore) {
       stage.store(2);
     });
     std::string load_error;
-    const bool loaded = load_filter_file(path, load_error);
+    const bool loaded = seccomp::load_filter_file(path, load_error);
     stage.store(1);
     early.join();
     if (!loaded) return load_error;

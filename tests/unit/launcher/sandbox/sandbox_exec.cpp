@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   }
   const CompiledFilter compiled = compile(policy);
   std::string error;
-  if (!compiled.ok() || !load_filter(compiled.program, error)) {
+  if (!compiled.ok() || !wsgid::seccomp::load_filter(compiled.program, error)) {
     std::cerr << "sandbox_exec: " << (compiled.ok() ? error : compiled.error) << '\n';
     return 2;
   }
