@@ -72,7 +72,7 @@ def attempt(path, script, version, timeout=8.0):
 
 def attack(path, script):
     """Both layouts a worker has used: today's Hello (with a guessed secret) and version 2's."""
-    return [attempt(path, script, 3), attempt(path, script, 2)]
+    return [attempt(path, script, 4), attempt(path, script, 2)]
 
 
 if __name__ == "__main__":
