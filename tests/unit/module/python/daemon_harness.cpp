@@ -227,6 +227,29 @@ Response Client::read_response(std::chrono::milliseconds timeout) {
         ++r.file_frames;
         break;
       }
+      case wire::FrameType::kRing: {
+        std::uint32_t size = 0;
+        if (!wire::parse_ring(f->payload, size) || fds_.empty()) {
+          throw std::runtime_error("bad ring frame, or no memfd with it");
+        }
+        const int fd = fds_.front();
+        fds_.erase(fds_.begin());
+        std::string why;
+        if (!ring_.attach(fd, size, why)) throw std::runtime_error("unusable ring: " + why);
+        break;
+      }
+      case wire::FrameType::kResponseRing: {
+        std::uint32_t offset = 0, length = 0;
+        const char* bytes = wire::parse_response_ring(f->payload, offset, length)
+                                ? ring_.bytes(offset, length)
+                                : nullptr;
+        if (bytes == nullptr) throw std::runtime_error("bad ring body frame");
+        r.body.append(bytes, length);
+        ring_.release(length);
+        ++r.body_frames;
+        ++r.ring_frames;
+        break;
+      }
       case wire::FrameType::kResponseEnd:
         r.ended = true;
         r.end_flags = f->flags;

@@ -15,6 +15,7 @@
 #include "poll.hpp"
 #include "scoreboard.h"
 #include "temp_dir.hpp"
+#include "shared_ring.hpp"
 #include "wire_protocol.hpp"
 
 namespace wsgid::test {
@@ -103,6 +104,7 @@ struct Response {
   std::string body;
   int body_frames = 0;
   int file_frames = 0;         // ResponseFile frames (their bytes are read into body)
+  int ring_frames = 0;         // ResponseRing frames (counted in body_frames too)
   bool ended = false;          // ResponseEnd arrived
   std::uint8_t end_flags = 0;  // ResponseEnd's flags (kKeepAlive: the daemon keeps the connection)
   std::string header(const std::string& name) const;
@@ -135,7 +137,8 @@ class Client {
  private:
   int fd_;
   wire::FrameDecoder decoder_;
-  std::vector<int> fds_;  // descriptors received with ResponseFile frames, in order
+  std::vector<int> fds_;   // descriptors received with ResponseFile and Ring frames, in order
+  ring::RingReader ring_;  // the connection's ring, as a worker maps it
 };
 
 class Daemon {

@@ -342,6 +342,7 @@ def application(environ, start_response):
   EXPECT_EQ(r.body.size(), 3u * 1024 * 1024 + 9);
   EXPECT_EQ(r.body.substr(r.body.size() - 5), "atail");
   EXPECT_EQ(r.body_frames, 3 * 16 + 1 + 1);  // 48 full frames, the 5 bytes left, then 'tail'
+  EXPECT_EQ(r.ring_frames, 3 * 16 + 1);      // the large chunk through the ring, 'tail' not
 }
 
 }  // namespace
