@@ -1,5 +1,7 @@
 #include "connection_parking.hpp"
 
+#include <sys/ioctl.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -102,6 +104,13 @@ std::int64_t ParkingLot::close_idle(std::int64_t now) {
           wc.greeted ? wc.parked_ns + kParkedIdleNs - now : wc.hello_due_ns - now;
       if (left > 0) {
         next = std::min(next, left);
+        ++it;
+        continue;
+      }
+      // Bytes no thread has read yet: the Hello came and waits for a free thread, as a request
+      // waits for one; the next free thread reads it (and refuses it if it is no Hello).
+      int unread = 0;
+      if (!wc.greeted && ::ioctl(wc.conn.fd(), FIONREAD, &unread) == 0 && unread > 0) {
         ++it;
         continue;
       }

@@ -93,6 +93,7 @@ class Daemon {
   void start_threads();
   void request_thread(ThreadSlot& slot);
   std::unique_ptr<WorkerConnection> accept_connection();
+  Greeting await_fresh_hello(WorkerConnection& wc);
   void serve_owing_hello(ThreadSlot& slot);
   bool keep_alive_allowed() const;
   void answer_backlog(const std::string& cause);
@@ -234,6 +235,17 @@ std::unique_ptr<WorkerConnection> Daemon::accept_connection() {
   return wc;
 }
 
+// Waits up to kFreshHelloWaitNs for the Hello of the connection this thread just accepted.
+Greeting Daemon::await_fresh_hello(WorkerConnection& wc) {
+  const std::int64_t until = now_ns() + kFreshHelloWaitNs;
+  for (std::int64_t left = kFreshHelloWaitNs; left > 0 && !draining_; left = until - now_ns()) {
+    pollfd in{wc.conn.fd(), POLLIN, 0};
+    if (::poll(&in, 1, static_cast<int>(left / 1'000'000) + 1) <= 0) continue;
+    if (const Greeting g = greet(wc, *peer_policy_, who_); g != Greeting::kWaiting) return g;
+  }
+  return Greeting::kWaiting;
+}
+
 // A connection accepted before the drain whose Hello had not arrived yet (the worker connects,
 // then writes): the worker's request is on its way, and on a new connection it could not be
 // sent again (only a reused connection's request is kept for that), so it is served like any
@@ -281,7 +293,10 @@ void Daemon::request_thread(ThreadSlot& slot) {
         ev.data.u64 == ParkingLot::kListenKey ? accept_connection() : lot_.unpark(ev.data.u64);
     if (!wc) continue;
     if (!wc->greeted) {
-      const Greeting g = greet(*wc, *peer_policy_, who_);
+      Greeting g = greet(*wc, *peer_policy_, who_);
+      if (g == Greeting::kWaiting && ev.data.u64 == ParkingLot::kListenKey) {
+        g = await_fresh_hello(*wc);
+      }
       if (g == Greeting::kWaiting) lot_.park(std::move(wc));
       if (g != Greeting::kGreeted) continue;
     }

@@ -16,6 +16,12 @@ namespace wsgid::python {
 // the same write). Until then it is parked, so a peer that connects and says nothing holds no
 // request thread, and is closed after this.
 constexpr std::int64_t kHelloTimeoutNs = 5'000'000'000;
+// A thread that accepts a connection waits this long for its Hello before parking it. A worker
+// writes right after connecting, so the Hello is nearly always there within microseconds; a
+// thread that parked at once would go back to accept more connections than its process has
+// threads to serve, and the surplus would wait behind this process's busy threads while a
+// sibling had free ones.
+constexpr std::int64_t kFreshHelloWaitNs = 100'000'000;
 
 struct WorkerConnection {
   // `shared`: this process's count in the scoreboard, which its siblings read (may be null).

@@ -341,6 +341,46 @@ TEST(DaemonLoop, APeerThatSaysNothingHoldsNoThreadAndIsClosedAfterTheHelloTimeou
   EXPECT_TRUE(daemon.wait_for_log("sent no Hello within"));
 }
 
+TEST(DaemonLoop, AHelloThatWaitsForABusyThreadIsServedNotRefusedAtTheHelloTimeout) {
+  // Accepted while its thread was free, then its thread went to a long request: the Hello and
+  // request that arrive meanwhile wait for the thread like any queued request. Refusing them at
+  // the hello timeout would fail a worker's request it can no longer resend (a 502).
+  TempDir dir;
+  const auto busy_started = dir.str() + "/busy-started";
+  const auto app = dir.write("app.wsgi", R"(
+import time
+def application(environ, start_response):
+    if environ['PATH_INFO'] == '/busy':
+        open(')" + busy_started + R"(', 'w').close()
+        time.sleep(6)
+    start_response('200 OK', [])
+    return [environ['PATH_INFO'].encode()]
+)");
+  SharedGroupSlot slot;
+  DaemonOptions options;
+  options.threads = 1;
+  options.process_slot = slot.process();
+  options.group_slot = slot.group();
+  Daemon daemon(dir, options);
+  auto late = daemon.connect();
+  ASSERT_TRUE(slot.wait_for(
+      [&] { return __atomic_load_n(&slot.process()->connections, __ATOMIC_RELAXED); }, 1))
+      << "the daemon did not accept the connection";
+  auto busy = daemon.connect();
+  busy.hello();
+  busy.head(cgi(app, "GET", "/busy"));
+  busy.end();
+  ASSERT_TRUE(testing::eventually([&] { return std::filesystem::exists(busy_started); }, 10s));
+  late.hello();
+  late.head(cgi(app, "GET", "/late"));
+  late.end();
+  EXPECT_EQ(busy.read_response().body, "/busy");
+  const Response r = late.read_response();
+  EXPECT_TRUE(r.ended);
+  EXPECT_EQ(r.body, "/late");
+  EXPECT_EQ(daemon.log().find("WSGID0542"), std::string::npos) << daemon.log();
+}
+
 TEST(DaemonLoop, AConnectionAcceptedBeforeADrainIsServedWhenItsHelloComesAfter) {
   // A worker connects, then writes: the daemon may accept in between. If it drains then, the
   // request on its way must still be served; a GoAway on a fresh connection could not be resent.
