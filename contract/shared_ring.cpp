@@ -96,9 +96,21 @@ std::span<char> RingWriter::free_space(std::size_t max) {
 
 std::uint32_t RingWriter::commit(std::size_t n) {
   const std::uint32_t offset = pos_;
+  populated_ = true;
   written_ += static_cast<std::uint32_t>(n);
   pos_ = static_cast<std::uint32_t>((pos_ + n) % size_);
   return offset;
+}
+
+// The header is one page (kRingHeaderSize), so the data area starts page-aligned and the hole
+// leaves the counter alone: the worker's last release may still be waking the daemon through
+// it. A refused madvise (a sandbox that denies it) keeps the pages until the connection closes,
+// and is not tried again for this burst.
+bool RingWriter::trim() {
+  if (base_ == nullptr || !empty()) return false;
+  if (populated_) madvise(base_ + kHeader, size_, MADV_REMOVE);
+  populated_ = false;
+  return true;
 }
 
 RingWriter::Wait RingWriter::wait_for_room(int socket, int timeout_ms) {

@@ -34,6 +34,13 @@ class RingWriter {
   std::uint32_t commit(std::size_t n);
   // Whether everything written has been released.
   bool empty() const { return in_use() == 0; }
+  // Whether the data area has been written since it was made or last trimmed, so may hold pages.
+  bool populated() const { return populated_; }
+  // Frees the data area's pages once the worker has released every byte (false, and nothing
+  // freed, while it has not): a hole punched through the memfd, so both sides keep their
+  // mappings and the next response faults fresh pages in. The header, and its counter, stay.
+  // Not populated() afterwards.
+  bool trim();
   // The counter says more was released than written, or that more is in use than the ring
   // holds: the application wrote to it. Nothing about this ring can be trusted any more.
   bool corrupt() const { return in_use() > size_; }
@@ -50,6 +57,7 @@ class RingWriter {
   std::uint32_t size_ = 0;
   std::uint32_t written_ = 0;  // bytes committed, modulo 2^32 like the released counter
   std::uint32_t pos_ = 0;      // where the next bytes go in the data area
+  bool populated_ = false;
 };
 
 // The worker's side, for one response. The mapping goes with it, so a worker holds no ring

@@ -97,6 +97,37 @@ TEST(SharedRing, ADroppedRingKeepsWhatTheWorkerHasNotReleasedAndFreesTheRest) {
   EXPECT_EQ(idle.bytes(0, 1)[0], '\0');
 }
 
+TEST(SharedRing, AnIdleRingGivesItsPagesBackOnlyOnceEveryByteIsReleasedAndKeepsWorking) {
+  RingWriter writer;
+  std::string why;
+  ASSERT_TRUE(writer.create(kSize, why)) << why;
+  RingReader reader;
+  ASSERT_TRUE(attach(reader, writer, why)) << why;
+  EXPECT_FALSE(writer.populated());
+  auto space = writer.free_space(1000);
+  std::memset(space.data(), 'x', space.size());
+  writer.commit(space.size());
+  EXPECT_TRUE(writer.populated());
+  // The worker is still passing these bytes to its client: they must stay.
+  EXPECT_FALSE(writer.trim());
+  EXPECT_EQ(reader.bytes(0, 1)[0], 'x');
+  reader.release(1000);
+  EXPECT_TRUE(writer.trim());
+  EXPECT_FALSE(writer.populated());
+  // The hole shows through the worker's mapping, which stays.
+  EXPECT_EQ(reader.bytes(0, 1)[0], '\0');
+  EXPECT_TRUE(writer.trim());  // nothing left to free
+  // The counter survived: the next response has the whole ring and comes back in new pages.
+  EXPECT_TRUE(writer.empty());
+  EXPECT_EQ(writer.free_space(kSize).size(), kSize - 1000);
+  space = writer.free_space(kSize);
+  std::memset(space.data(), 'y', space.size());
+  EXPECT_EQ(writer.commit(space.size()), 1000u);
+  EXPECT_TRUE(writer.populated());
+  EXPECT_EQ(reader.bytes(1000, 1)[0], 'y');
+  EXPECT_EQ(writer.free_space(kSize).size(), 1000u);
+}
+
 TEST(SharedRing, TheReaderRefusesOffsetsOutsideItsMapping) {
   RingWriter writer;
   std::string why;
