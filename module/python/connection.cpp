@@ -16,13 +16,14 @@
 namespace wsgid::python {
 namespace {
 
-// The ring's data area: four 64 KiB chunks in flight. A chunk is what one ResponseRing frame
-// names and what the worker passes to httpd's output filters in one go. Both sides keep it
-// mapped for the connection's life, so it counts in the worker child's memory: 256 KiB keeps
-// that within a static worker's + 0.3 MiB; a 1 MiB ring (a 1 MiB body without a single wait)
-// saved a quarter more CPU per 1 MiB GET and cost 1.9 MiB per worker child
-// (docs/performance.md, "Issue 17: response bodies through a ring").
-constexpr std::uint32_t kRingData = 256 * 1024;
+// The ring's data area: sixteen 64 KiB chunks in flight. A chunk is what one ResponseRing
+// frame names and what the worker passes to httpd's output filters in one go. 1 MiB carries a
+// 1 MiB body without a single wait for the worker; 256 KiB made the daemon wait four to six
+// times per such body, and those wake-ups cost what the ring saved. Both sides keep it mapped
+// for the connection's life, but its pages are freed once the connection has been parked idle
+// for a second (ParkingLot::close_idle), so they count in a worker child's memory only under
+// load (docs/performance.md, "Issue 17: response bodies through a ring").
+constexpr std::uint32_t kRingData = 1024 * 1024;
 constexpr std::size_t kRingChunk = 64 * 1024;
 // Set when the kernel or the sandbox refused a ring: no connection of this process tries again.
 std::atomic<bool> g_ring_refused{false};

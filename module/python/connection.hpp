@@ -68,6 +68,11 @@ class Connection {
   // without the GIL.
   void send_body_shared(std::string_view prefix, std::string_view data);
 
+  // A parked connection's ring (ParkingLot::close_idle): whether it holds pages a response
+  // wrote, and freeing them, which waits (false) until the worker has released every byte.
+  bool ring_populated() const { return ring_ && ring_->populated(); }
+  bool trim_ring() { return !ring_ || ring_->trim(); }
+
   // Writes every byte of every buffer (or throws). Safe to call without the GIL.
   void write_all(std::span<iovec> buffers);
   void write_all(std::string_view bytes);

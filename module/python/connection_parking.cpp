@@ -1,6 +1,8 @@
 #include "connection_parking.hpp"
 
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -13,6 +15,8 @@
 namespace wsgid::python {
 
 bool ParkingLot::open(int stop_fd, int listen_fd) {
+  sweep_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (sweep_fd_.get() < 0) return false;
   epoll_fd_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
   if (epoll_fd_.get() < 0) return false;
   epoll_event stop{};
@@ -62,6 +66,12 @@ void ParkingLot::park(std::unique_ptr<WorkerConnection> wc) {
     return;
   }
   wc->registered = true;
+  // The main thread may be asleep until a later sweep (up to kHelloTimeoutNs): wake it once to
+  // plan this ring's release. A busy daemon's next sweep is already near, so this is rare.
+  if (wc->conn.ring_populated() && wc->parked_ns + kRingIdleNs < next_sweep_ns_) {
+    next_sweep_ns_ = wc->parked_ns + kRingIdleNs;
+    notify(sweep_fd_.get());
+  }
   parked_.emplace(key, std::move(wc));
 }
 
@@ -92,7 +102,10 @@ std::unique_ptr<WorkerConnection> ParkingLot::take_owing_hello() {
 // worker that sent a request on it at the same moment reads the GoAway and sends it again on a
 // new connection.
 std::int64_t ParkingLot::close_idle(std::int64_t now) {
+  std::uint64_t woken = 0;
+  [[maybe_unused]] const ssize_t n = ::read(sweep_fd_.get(), &woken, sizeof woken);
   std::size_t closed = 0;
+  std::size_t trimmed = 0;
   // At least this often: a connection still owing its Hello may be parked meanwhile.
   std::int64_t next = kHelloTimeoutNs;
   {
@@ -104,6 +117,19 @@ std::int64_t ParkingLot::close_idle(std::int64_t now) {
           wc.greeted ? wc.parked_ns + kParkedIdleNs - now : wc.hello_due_ns - now;
       if (left > 0) {
         next = std::min(next, left);
+        if (wc.conn.ring_populated()) {
+          std::int64_t ring_left = wc.parked_ns + kRingIdleNs - now;
+          if (ring_left <= 0) {
+            // Parked, so no thread is writing to the ring. The worker may still be passing a
+            // response's last bytes to a slow client: then it is tried again a while later.
+            if (wc.conn.trim_ring()) {
+              ++trimmed;
+            } else {
+              ring_left = kRingIdleNs;
+            }
+          }
+          if (wc.conn.ring_populated()) next = std::min(next, std::max(ring_left, kRingSweepGapNs));
+        }
         ++it;
         continue;
       }
@@ -122,6 +148,11 @@ std::int64_t ParkingLot::close_idle(std::int64_t now) {
       }
       it = parked_.erase(it);
     }
+    next_sweep_ns_ = now + next;
+  }
+  if (trimmed > 0 && log_enabled(LogLevel::kDebug)) {
+    log_line(LogLevel::kDebug, "wsgid: " + who_ + " freed the response ring pages of " +
+                                   std::to_string(trimmed) + " idle worker connection(s)");
   }
   if (closed > 0 && log_enabled(LogLevel::kDebug)) {
     log_line(LogLevel::kDebug, "wsgid: " + who_ + " closed " + std::to_string(closed) +

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,13 @@ namespace wsgid::python {
 // has gone quiet would keep its share of this process's connections for as long as it lives,
 // and those count against keep-alive for the busy children (Daemon::keep_alive_allowed).
 constexpr std::int64_t kParkedIdleNs = 10'000'000'000;
+// A parked connection's response ring gives its pages back after this long unused: a burst of
+// large responses keeps them (faulting 1 MiB in per response would cost more than the ring
+// saves), a connection that has gone quiet holds 1 MiB in this process and its worker child no
+// longer. Sweeps for it are at least kRingSweepGapNs apart, so a busy daemon, whose connections
+// are parked again and again, wakes its main thread a few times a second, not per request.
+constexpr std::int64_t kRingIdleNs = 1'000'000'000;
+constexpr std::int64_t kRingSweepGapNs = 250'000'000;
 
 class ParkingLot {
  public:
@@ -36,9 +44,13 @@ class ParkingLot {
   ParkingLot(std::atomic<bool>& draining, const std::string& who)
       : draining_(draining), who_(who) {}
 
-  // Creates the epoll set watching `stop_fd` and `listen_fd`; false (errno set) if it cannot.
+  // Creates the epoll set watching `stop_fd` and `listen_fd`, and the sweep eventfd; false
+  // (errno set) if it cannot.
   bool open(int stop_fd, int listen_fd);
   int epoll_fd() const { return epoll_fd_.get(); }
+  // Readable when a connection was parked whose ring is due for release before the sweep the
+  // main thread is waiting for: it should call close_idle() now to learn the earlier time.
+  int sweep_fd() const { return sweep_fd_.get(); }
   // Waits for one event (a request thread); its key is kStopKey, kListenKey or a parking's.
   int wait(epoll_event& ev) const { return ::epoll_wait(epoll_fd_.get(), &ev, 1, -1); }
   // Draining: the listening socket is closed next. The parent and the next generation hold the
@@ -55,19 +67,24 @@ class ParkingLot {
   void close_all();
   // Draining: an accepted connection whose Hello had not come yet, or null.
   std::unique_ptr<WorkerConnection> take_owing_hello();
-  // Closes the connections idle for kParkedIdleNs or owing their Hello past its time; returns
-  // how long until the next sweep is due (at most kHelloTimeoutNs).
+  // Closes the connections idle for kParkedIdleNs or owing their Hello past its time, and
+  // frees the rings of those idle for kRingIdleNs; returns how long until the next sweep is due
+  // (at most kHelloTimeoutNs).
   std::int64_t close_idle(std::int64_t now);
 
  private:
   std::atomic<bool>& draining_;
   const std::string& who_;
   UniqueFd epoll_fd_;
-  std::mutex mutex_;  // guards parked_, owing_hello_, next_key_ and draining_'s transition
+  UniqueFd sweep_fd_;
+  // guards parked_, owing_hello_, next_key_, next_sweep_ns_ and draining_'s transition
+  std::mutex mutex_;
   std::unordered_map<std::uint64_t, std::unique_ptr<WorkerConnection>> parked_;
   // Draining: accepted connections whose Hello had not come yet (Daemon::serve_owing_hello).
   std::vector<std::unique_ptr<WorkerConnection>> owing_hello_;
   std::uint64_t next_key_ = kListenKey + 1;
+  // When the main thread sweeps next, as the last close_idle() told it.
+  std::int64_t next_sweep_ns_ = std::numeric_limits<std::int64_t>::max();
 };
 
 }  // namespace wsgid::python

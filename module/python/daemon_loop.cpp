@@ -326,9 +326,12 @@ DrainReason Daemon::wait_for_drain_reason() {
     const std::int64_t sweep_ns = lot_.close_idle(now);
     wait_ns = wait_ns < 0 ? sweep_ns : std::min(wait_ns, sweep_ns);
     if (const auto r = watch_.inactive(now, wait_ns)) return *r;
-    pollfd p[2] = {{signal_fd_.get(), POLLIN, 0}, {control_fd_.get(), POLLIN, 0}};
+    // lot_.sweep_fd(): a ring to release before wait_ns; close_idle() reads it and says when.
+    pollfd p[3] = {{signal_fd_.get(), POLLIN, 0},
+                   {control_fd_.get(), POLLIN, 0},
+                   {lot_.sweep_fd(), POLLIN, 0}};
     const int timeout_ms = wait_ns < 0 ? -1 : static_cast<int>(wait_ns / 1'000'000 + 1);
-    if (::poll(p, 2, timeout_ms) <= 0) continue;
+    if (::poll(p, 3, timeout_ms) <= 0) continue;
     if (p[0].revents != 0) {
       if (const int signo = read_control_signal(signal_fd_.get()); signo != 0) {
         return signo == SIGUSR1 ? DrainReason::kGraceful : DrainReason::kStop;
@@ -412,6 +415,7 @@ void Daemon::watch_own_fds() {
   if (spec_.embedded != 0) return;
   own_fds_.watch(listen_fd_, "the group's listening socket");
   own_fds_.watch(lot_.epoll_fd(), "the daemon's epoll set");
+  own_fds_.watch(lot_.sweep_fd(), "the idle sweep eventfd");
   own_fds_.watch(stop_fd_.get(), "the stop eventfd");
   own_fds_.watch(control_fd_.get(), "the control eventfd");
   own_fds_.watch(done_fd_.get(), "the done eventfd");

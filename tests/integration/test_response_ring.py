@@ -8,9 +8,11 @@ memory, and a daemon that only ever sends small responses never makes a ring.
 
 import hashlib
 import os
+import re
 import signal
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +33,19 @@ WSGIScriptAlias /ring @APPS@/ring_app.wsgi process-group=ring application-group=
 
 def rings_of(pid: int) -> list[str]:
     return [t for t in hh.open_fds(pid).values() if t.startswith("/memfd:wsgid-ring")]
+
+
+def ring_memory_kib(pid: int) -> dict[str, int]:
+    """The ring mappings of `pid` from /proc/PID/smaps: how many, and their Rss and Pss summed."""
+    out = {"mappings": 0, "Rss": 0, "Pss": 0}
+    inside = False
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        if re.match(r"[0-9a-f]+-[0-9a-f]+ ", line):
+            inside = "memfd:wsgid-ring" in line
+            out["mappings"] += inside
+        elif inside and (m := re.match(r"(Rss|Pss):\s+(\d+) kB", line)):
+            out[m.group(1)] += int(m.group(2))
+    return out
 
 
 def get(port: int, path: str, timeout: float = 30.0) -> hh.RawResponse:
@@ -157,3 +172,37 @@ def test_a_slow_client_makes_the_daemon_wait_with_bounded_memory(httpd_factory, 
     assert rings_of(daemon), "the response did not go through a ring"
     assert peak_rss - start_rss < 4 * 1024, (start_rss, peak_rss)
     assert "WSGID0520" not in server.read_log()
+
+
+def test_an_idle_connection_gives_its_ring_pages_back_and_the_next_burst_gets_them(
+        httpd_factory, flavour):
+    server = httpd_factory(CONF, flavour)
+    server.wait_ok("/ring/small")
+    [daemon] = server.daemon_pids("ring")
+    path = f"/ring/big?size={MIB}"
+    for _ in range(4):
+        check_exact(get(server.port, path), path)
+    # Read at once: the release comes a second after the last response at the earliest.
+    busy = ring_memory_kib(daemon)
+    assert busy["mappings"] >= 1 and busy["Rss"] >= 1000, busy
+    workers = [p for p in server.worker_pids() if ring_memory_kib(p)["mappings"]]
+    assert workers, "no worker child maps a ring"
+
+    # Released, not closed: the daemon still maps its rings (it unmaps them only when it drops
+    # their connections, after 10 s idle) and the worker children keep their mappings.
+    def released():
+        d = ring_memory_kib(daemon)
+        w = [ring_memory_kib(p) for p in workers]
+        idle = (d["mappings"] == busy["mappings"] and d["Rss"] <= 8 * d["mappings"]
+                and all(m["mappings"] and m["Rss"] <= 8 * m["mappings"] for m in w))
+        return (d, w) if idle else None
+    d, w = hh.poll(released, 8, interval=0.1, what="the idle rings' pages to be freed")
+    print(f"\nring KiB, daemon: busy Rss {busy['Rss']} Pss {busy['Pss']}, idle Rss {d['Rss']} "
+          f"Pss {d['Pss']}; workers idle {w}")
+
+    # The next burst faults the pages in again and is exact.
+    for p in [path, f"/ring/stream?n=5&size={300 * KIB}", path]:
+        check_exact(get(server.port, p), p)
+    again = ring_memory_kib(daemon)
+    assert again["mappings"] >= busy["mappings"] and again["Rss"] >= 1000, again
+    assert worker_crashes(server) == []
