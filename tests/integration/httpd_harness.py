@@ -361,6 +361,7 @@ DocumentRoot {self.tmp}/htdocs
             self.port = free_port()
             self.conf_path = self.tmp / "httpd.conf"
             self.conf_path.write_text(self.render())
+            started_before = self._running_notices()
             stderr = open(self.tmp / "stderr.log", "ab")
             try:
                 self.proc = subprocess.Popen(
@@ -371,6 +372,7 @@ DocumentRoot {self.tmp}/htdocs
                 stderr.close()
             try:
                 self._wait_listening(timeout)
+                self._wait_running(started_before, timeout)
                 return self
             except _PortTaken:
                 self.proc.wait(timeout=10)
@@ -385,6 +387,27 @@ DocumentRoot {self.tmp}/htdocs
         return subprocess.run([APACHE_BIN, "-d", str(self.tmp), "-f", str(self.conf_path), "-t"],
                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
                               cwd=str(self.tmp))
+
+    # httpd listens (open_logs) before its post_config forks the daemons and before the MPM
+    # installs its signal handlers: a SIGTERM in between (a test that stops at once, e.g. one
+    # that skips) kills the parent with the default action, without its clean-up, and leaves its
+    # daemons behind. The MPM logs this line once its handlers are in place.
+    _RUNNING = "resuming normal operations"
+
+    def _running_notices(self) -> int:
+        try:
+            return self.error_log.read_text(errors="replace").count(self._RUNNING)
+        except OSError:
+            return 0
+
+    def _wait_running(self, before: int, timeout: float):
+        """Until the MPM runs (best effort: a config whose LogLevel hides notices just waits
+        10 s, then goes on)."""
+        deadline = time.monotonic() + min(timeout, 10.0)
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if self._running_notices() > before:
+                return
+            time.sleep(0.02)
 
     def _wait_listening(self, timeout: float):
         deadline = time.monotonic() + timeout
