@@ -12,6 +12,9 @@ import sys
 
 MAGIC = 0x44475357  # "WSGD"
 HELLO, REQUEST_HEAD, REQUEST_END, RESPONSE_END = 1, 2, 4, 18
+# Today's Hello version: contract/wire_protocol.hpp's kVersion (test_site_isolation_sockets.py
+# checks the two agree, so a protocol bump cannot leave the attacks speaking an old layout).
+VERSION = 4
 
 
 def frame(kind, payload=b""):
@@ -72,7 +75,7 @@ def attempt(path, script, version, timeout=8.0):
 
 def attack(path, script):
     """Both layouts a worker has used: today's Hello (with a guessed secret) and version 2's."""
-    return [attempt(path, script, 4), attempt(path, script, 2)]
+    return [attempt(path, script, VERSION), attempt(path, script, 2)]
 
 
 if __name__ == "__main__":

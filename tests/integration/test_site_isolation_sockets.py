@@ -10,7 +10,9 @@ working. wsgid only: mod_wsgi speaks another protocol on its sockets.
 import json
 import os
 import pwd
+import re
 import socket
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -197,6 +199,22 @@ def test_a_process_that_replaces_the_socket_file_is_sent_no_secret(sites):
     sites.wait_log(f"WSGID0150: the socket {sites.tmp}/", "b_error.log")
     sites.wait_log(f"of daemon group 'b' is held by pid {os.getpid()}, not by httpd (pid "
                    f"{sites.pid}) that created it", "b_error.log")
+
+
+def test_the_forged_requests_speak_todays_hello_version():
+    """The attacks here and in tests/container/test_isolation.sh send forged_request.VERSION: a
+    protocol bump that leaves it behind would test an old layout the daemon refuses for its
+    version, not for its missing secret."""
+    header = (Path(__file__).resolve().parents[2] / "contract" / "wire_protocol.hpp").read_text()
+    found = re.search(r"inline constexpr std::uint16_t kVersion = (\d+);", header)
+    assert found, "contract/wire_protocol.hpp no longer declares kVersion"
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "apps"))
+    try:
+        import forged_request
+    finally:
+        sys.path.pop(0)
+    assert forged_request.VERSION == int(found.group(1))
+    assert HELLO_PREFIX[8:14] == struct.pack("<IH", forged_request.MAGIC, forged_request.VERSION)
 
 
 def run_client(user: str | None, socket_path: str, script: str) -> tuple[int, list[dict]]:
