@@ -16,15 +16,16 @@
 namespace wsgid::python {
 namespace {
 
-// The ring's data area: sixteen 64 KiB chunks in flight. A chunk is what one ResponseRing
-// frame names and what the worker passes to httpd's output filters in one go. 1 MiB carries a
-// 1 MiB body without a single wait for the worker; 256 KiB made the daemon wait four to six
-// times per such body, and those wake-ups cost what the ring saved. Both sides keep it mapped
-// for the connection's life, but its pages are freed once the connection has been parked idle
-// for a second (ParkingLot::close_idle), so they count in a worker child's memory only under
-// load (docs/performance.md, "Issue 17: response bodies through a ring").
+// The ring's data area. 1 MiB carries a 1 MiB body without a single wait for the worker;
+// 256 KiB made the daemon wait four to six times per such body, and those wake-ups cost what
+// the ring saved. A body chunk goes in as one ResponseRing frame per contiguous free run (not
+// in 64 KiB pieces): the worker passes each frame to httpd as one bucket, and the core output
+// filter writes a 1 MiB body with one writev instead of sixteen (1 MiB GET: -16 % CPU per
+// request). Both sides keep it mapped for the connection's life, but its pages are freed once
+// the connection has been parked idle for a second (ParkingLot::close_idle), so they count in a
+// worker child's memory only under load (docs/performance.md, "Issue 17: response bodies
+// through a ring").
 constexpr std::uint32_t kRingData = 1024 * 1024;
-constexpr std::size_t kRingChunk = 64 * 1024;
 // Set when the kernel or the sandbox refused a ring: no connection of this process tries again.
 std::atomic<bool> g_ring_refused{false};
 
@@ -168,7 +169,7 @@ void Connection::send_body_shared(std::string_view prefix, std::string_view data
     attach = false;
   };
   while (!data.empty()) {
-    const std::span<char> space = ring_->free_space(std::min(data.size(), kRingChunk));
+    const std::span<char> space = ring_->free_space(data.size());
     if (space.empty()) {
       // Full: the worker must have the frames written so far before it can release anything.
       send();

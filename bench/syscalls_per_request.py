@@ -1,0 +1,98 @@
+"""System calls per request by process role, counted with `strace -c`: what the hop to a daemon
+costs in kernel crossings next to a static file and to embedded Python (issue 17's floor). It
+reuses bench.py's servers, configs and wrk unchanged; strace slows the servers down, so the
+counts, not the rates, are the result. Usage (as root, like bench/run.sh):
+
+  WSGID_BUILD_DIR=$PWD/build /usr/bin/python3 bench/syscalls_per_request.py \
+      [--servers static,mod_wsgi-embedded,wsgid-httpd] [--workloads hello,get1m,post1m]
+"""
+import argparse
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench as B  # noqa: E402
+
+TRACE_S = 3  # seconds of wrk under strace per server and workload
+TOP = 6      # system calls named per role
+
+
+def role_pids(s: B.Server) -> dict[str, list[int]]:
+    roles: dict[str, list[int]] = {}
+    for pid, (_cpu, _switches, role) in B.cpu_sample(s.roots()).items():
+        if role not in ("parent", "master", "launcher"):
+            roles.setdefault(role, []).append(pid)
+    return roles
+
+
+def strace_counts(path: Path) -> dict[str, int]:
+    """`strace -c`'s table: calls per system call."""
+    counts = {}
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 5 and parts[-1] not in ("total", "syscall") and parts[3].isdigit():
+            counts[parts[-1]] = int(parts[3])
+    return counts
+
+
+def trace(b: B.Bench, s: B.Server, w: B.Workload, tmp: Path) -> dict:
+    tracers = {}
+    for role, pids in role_pids(s).items():
+        out = tmp / f"{s.name}-{w.name}-{role}.txt"
+        argv = ["strace", "-f", "-c", "-qq", "-o", str(out)]
+        for pid in pids:
+            argv += ["-p", str(pid)]
+        tracers[role] = (subprocess.Popen(argv, stderr=subprocess.DEVNULL), out)
+    try:
+        res = b.wrk(s, w, TRACE_S)
+    finally:
+        for proc, _ in tracers.values():
+            proc.send_signal(signal.SIGINT)
+        for proc, _ in tracers.values():
+            proc.wait(timeout=60)
+    requests = res["requests"] if res else 0
+    result = {"requests": requests, "roles": {}}
+    for role, (_, out) in tracers.items():
+        counts = strace_counts(out) if out.exists() else {}
+        per = {k: v / requests for k, v in counts.items()} if requests else {}
+        top = sorted(per.items(), key=lambda kv: -kv[1])[:TOP]
+        result["roles"][role] = {"per_request": round(sum(per.values()), 1),
+                                 "top": {k: round(v, 2) for k, v in top}}
+    return result
+
+
+def main(argv: list[str]) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--servers", default="static,mod_wsgi-embedded,wsgid-httpd")
+    p.add_argument("--workloads", default="hello,get1m,post1m")
+    mine = p.parse_args(argv)
+    args = B.parse_args(["--servers", mine.servers, "--workloads", mine.workloads,
+                         "--charts", "", "--history", ""])
+    b = B.Bench(args)
+    b.prepare_files()
+    b.define_servers()
+    tmp = Path(tempfile.mkdtemp(prefix="wsgid-syscalls-"))
+    loads = [w for w in B.WORKLOADS if w.name in mine.workloads.split(",")]
+    try:
+        for s in [s for s in b.servers if not s.skipped]:
+            b.start(s)
+            for w in loads:
+                if not s.python and not w.static:
+                    continue
+                b.wrk(s, w, 1)  # warm: connections pooled, scripts loaded
+                print(s.name, w.name, json.dumps(trace(b, s, w, tmp)), flush=True)
+            b.stop(s)
+    finally:
+        for s in b.servers:
+            b.stop(s)
+        shutil.rmtree(b.tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
