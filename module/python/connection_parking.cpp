@@ -24,13 +24,25 @@ bool ParkingLot::open(int stop_fd, int listen_fd) {
   stop.data.u64 = kStopKey;
   // Not EPOLLEXCLUSIVE: that wakes the first process in the socket's wait queue that has a
   // thread waiting, so one process would collect every new connection while it has a free
-  // thread. Waking them all lets whichever runs first take it; with persistent connections
-  // new ones are rare, so the wake-ups cost little.
+  // thread. Every process is woken and whichever runs first takes it. Within a process,
+  // EPOLLONESHOT: level-triggered, a pending connection woke one waiting thread after another
+  // until one had accepted it (7 accept4 calls per connection in a group of 2 x 8 threads, 6
+  // of them EAGAIN); now one thread per process wakes, and rearm_listener() after its accept4
+  // lets the next (epoll_ctl re-checks readiness, so a connection that queued meanwhile is not
+  // missed).
   epoll_event listen{};
-  listen.events = EPOLLIN;
+  listen.events = EPOLLIN | EPOLLONESHOT;
   listen.data.u64 = kListenKey;
   return ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, stop_fd, &stop) == 0 &&
          ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, listen_fd, &listen) == 0;
+}
+
+void ParkingLot::rearm_listener(int listen_fd) const {
+  epoll_event listen{};
+  listen.events = EPOLLIN | EPOLLONESHOT;
+  listen.data.u64 = kListenKey;
+  // ENOENT after forget_listener (a drain): nothing to arm.
+  ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, listen_fd, &listen);
 }
 
 std::unique_ptr<WorkerConnection> ParkingLot::unpark(std::uint64_t key) {

@@ -53,6 +53,9 @@ class ParkingLot {
   int sweep_fd() const { return sweep_fd_.get(); }
   // Waits for one event (a request thread); its key is kStopKey, kListenKey or a parking's.
   int wait(epoll_event& ev) const { return ::epoll_wait(epoll_fd_.get(), &ev, 1, -1); }
+  // After a thread woken for the listening socket (kListenKey, one-shot) has called accept4:
+  // lets the next connection wake a thread.
+  void rearm_listener(int listen_fd) const;
   // Draining: the listening socket is closed next. The parent and the next generation hold the
   // same socket, so closing our fd would not take it out of the epoll set.
   void forget_listener(int listen_fd) const {

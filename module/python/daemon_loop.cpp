@@ -194,6 +194,9 @@ std::unique_ptr<WorkerConnection> Daemon::accept_connection() {
     std::shared_lock lock(listen_mutex_);
     if (listen_fd_ < 0) return nullptr;
     fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    const int accept_errno = errno;
+    lot_.rearm_listener(listen_fd_);  // whatever accept4 said: the next connection needs it
+    errno = accept_errno;
   }
   if (fd < 0) {
     // EAGAIN is normal: the other threads and processes of the group share the socket.

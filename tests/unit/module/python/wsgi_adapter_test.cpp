@@ -327,8 +327,10 @@ TEST_F(Failing, PrintAndWsgiErrorsLandInTheErrorLog) {
 namespace wsgid::test {
 namespace {
 
-TEST(WsgiAdapter, LargeChunksAreSplitIntoFramesOf64KiB) {
-  // The worker holds a whole frame before passing it on: small frames keep its memory small.
+TEST(WsgiAdapter, ALargeChunkGoesThroughTheRingAsOneFramePerFreeRun) {
+  // Each ResponseRing frame becomes one bucket in the worker and one writev to the client: a
+  // chunk is cut only where the 1 MiB ring is full (this client releases each frame as soon as
+  // it has read it, so the daemon waits for room three times).
   TempDir dir;
   const auto app = dir.write("big.wsgi", R"(
 def application(environ, start_response):
@@ -341,8 +343,8 @@ def application(environ, start_response):
   EXPECT_TRUE(r.ended);
   EXPECT_EQ(r.body.size(), 3u * 1024 * 1024 + 9);
   EXPECT_EQ(r.body.substr(r.body.size() - 5), "atail");
-  EXPECT_EQ(r.body_frames, 3 * 16 + 1 + 1);  // 48 full frames, the 5 bytes left, then 'tail'
-  EXPECT_EQ(r.ring_frames, 3 * 16 + 1);      // the large chunk through the ring, 'tail' not
+  EXPECT_EQ(r.ring_frames, 3 + 1);      // three full rings, then the 5 bytes left
+  EXPECT_EQ(r.body_frames, 3 + 1 + 1);  // and 'tail', too small for the ring, on the socket
 }
 
 }  // namespace
