@@ -13,6 +13,17 @@
 #include "error_log.hpp"
 
 namespace wsgid::python {
+namespace {
+
+// The listening socket's registration, the same when added and when re-armed.
+epoll_event listener_event() {
+  epoll_event listen{};
+  listen.events = EPOLLIN | EPOLLONESHOT;
+  listen.data.u64 = ParkingLot::kListenKey;
+  return listen;
+}
+
+}  // namespace
 
 bool ParkingLot::open(int stop_fd, int listen_fd) {
   sweep_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -30,17 +41,13 @@ bool ParkingLot::open(int stop_fd, int listen_fd) {
   // of them EAGAIN); now one thread per process wakes, and rearm_listener() after its accept4
   // lets the next (epoll_ctl re-checks readiness, so a connection that queued meanwhile is not
   // missed).
-  epoll_event listen{};
-  listen.events = EPOLLIN | EPOLLONESHOT;
-  listen.data.u64 = kListenKey;
+  epoll_event listen = listener_event();
   return ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, stop_fd, &stop) == 0 &&
          ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, listen_fd, &listen) == 0;
 }
 
 void ParkingLot::rearm_listener(int listen_fd) const {
-  epoll_event listen{};
-  listen.events = EPOLLIN | EPOLLONESHOT;
-  listen.data.u64 = kListenKey;
+  epoll_event listen = listener_event();
   // ENOENT after forget_listener (a drain): nothing to arm.
   ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, listen_fd, &listen);
 }

@@ -1,6 +1,6 @@
 // One exchange is one state machine: what has been sent and delivered, what has been received
 // into which block, whether a resend is still allowed, and each failure's code depend on one
-// another at every step, so they stay together here (about 560 lines). What does not depend on
+// another at every step, so they stay together here. What does not depend on
 // them lives beside it: connecting and the idle pool (daemon_connection.cpp), the request
 // frames (request_stream.cpp), what the answer's frames fill (response_sink.hpp: the client's
 // response, client_response.cpp, or a hook call's answer) and the descriptors that come with
