@@ -52,7 +52,9 @@ class ParkingLot {
   // main thread is waiting for: it should call close_idle() now to learn the earlier time.
   int sweep_fd() const { return sweep_fd_.get(); }
   // Waits for one event (a request thread); its key is kStopKey, kListenKey or a parking's.
-  int wait(epoll_event& ev) const { return ::epoll_wait(epoll_fd_.get(), &ev, 1, -1); }
+  int wait(epoll_event& ev, int timeout_ms) const {
+    return ::epoll_wait(epoll_fd_.get(), &ev, 1, timeout_ms);
+  }
   // After a thread woken for the listening socket (kListenKey, one-shot) has called accept4:
   // lets the next connection wake a thread.
   void rearm_listener(int listen_fd) const;

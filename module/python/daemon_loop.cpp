@@ -80,6 +80,25 @@ class Daemon {
                                    "); exiting at once to be replaced, requests in flight fail");
     ::_exit(WSGID_EXIT_FDS_LOST);
   }
+  // After a request. The eight fstat calls of a check cost about 6 µs, 4 % of a small
+  // request's CPU (docs/performance.md, "Issue 17, third round"), so under load they run at
+  // most once per kFdCheckNs; a request that finds a check that recent owes one instead, which
+  // the thread pays when it next waits (fd_check_wait_ms): an application that closed them is
+  // still noticed within kFdCheckNs of its request, busy or idle.
+  void check_own_fds_after_request() {
+    const std::int64_t now = now_ns();
+    if (now - fds_checked_ns_.load(std::memory_order_relaxed) < kFdCheckNs) {
+      fd_check_owed_.store(true, std::memory_order_relaxed);
+      return;
+    }
+    fds_checked_ns_.store(now, std::memory_order_relaxed);
+    fd_check_owed_.store(false, std::memory_order_relaxed);
+    check_own_fds();
+  }
+  // How long a free request thread may wait for work: for ever, or until the owed check.
+  int fd_check_wait_ms() const {
+    return fd_check_owed_.load(std::memory_order_relaxed) ? kFdCheckNs / 1'000'000 : -1;
+  }
   void failed_to_start() const {
     status_.startup_failed(startup_cause_.empty()
                                ? "WSGID0513: the daemon failed to start (see the error log)"
@@ -120,7 +139,10 @@ class Daemon {
   std::atomic<int> running_threads_{0};
   std::vector<std::unique_ptr<SizedThread>> threads_;
   std::thread gil_probe_;
-  FdGuard own_fds_;  // watched after each request; empty in embedded mode (httpd's process)
+  FdGuard own_fds_;  // watched after requests; empty in embedded mode (httpd's process)
+  static constexpr std::int64_t kFdCheckNs = 50'000'000;
+  std::atomic<std::int64_t> fds_checked_ns_{0};
+  std::atomic<bool> fd_check_owed_{false};
   // Why start-up failed, in one line (code, what, the exception's last line): what workers
   // answer with while the group cannot start; the whole traceback is logged once.
   std::string startup_cause_;
@@ -286,7 +308,12 @@ void Daemon::request_drain(DrainReason reason) {
 void Daemon::request_thread(ThreadSlot& slot) {
   while (!draining_) {
     epoll_event ev{};
-    if (lot_.wait(ev) <= 0) {
+    const int ready = lot_.wait(ev, fd_check_wait_ms());
+    if (ready == 0) {  // the check a recent request owes, now that nothing else is waiting
+      check_own_fds_after_request();
+      continue;
+    }
+    if (ready < 0) {
       if (errno != EINTR) check_own_fds();  // EBADF: the app closed the epoll set
       continue;
     }
@@ -309,7 +336,7 @@ void Daemon::request_thread(ThreadSlot& slot) {
     while (keep && wc->conn.has_buffered_input() && !draining_) {
       keep = dispatcher_.serve(wc->conn, slot, realtime_us());
     }
-    check_own_fds();
+    check_own_fds_after_request();
     if (keep) lot_.park(std::move(wc));
   }
   serve_owing_hello(slot);

@@ -36,3 +36,18 @@ def test_daemon_whose_app_closed_its_fds_is_replaced(httpd_factory, flavour):
     assert r.body.startswith(b"pid ")
     for _ in range(5):
         assert server.get("/app/", timeout=5).status == 200
+
+
+def test_a_replaced_error_log_is_noticed_right_after_a_request_that_came_too_soon(
+        httpd_factory, flavour):
+    # Under load the daemon checks its own descriptors at most every 50 ms; a request ending
+    # sooner after the last check owes one, which a thread waiting for work pays within 50 ms.
+    # Here nothing but the guard can notice (descriptor 2 now leads to /dev/null: no call fails),
+    # and no request follows the one that replaced it.
+    server = httpd_factory(CONF, flavour)
+    server.wait_ok("/app/")
+    [pid] = server.wait_daemons("c", 1)
+    assert server.get("/app/", timeout=5).status == 200  # checked now: the next one comes too soon
+    assert server.get("/app/stderr", timeout=5).status == 200
+    line = server.wait_log("WSGID0232", timeout=15)
+    assert f"(pid {pid})" in line
