@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench as B  # noqa: E402
-from syscalls_per_request import role_pids  # noqa: E402
+from per_role import role_pids, run_each  # noqa: E402
 
 RECORD_S = 5  # seconds of wrk under perf per server and workload
 
@@ -68,35 +68,22 @@ def main(argv: list[str]) -> None:
     if shutil.which("perf") is None:
         sys.exit("profile_per_role.py: perf is not installed (Debian: linux-perf)")
     match = re.compile(mine.match) if mine.match else None
-    args = B.parse_args(["--servers", mine.servers, "--workloads", mine.workloads,
-                         "--charts", "", "--history", ""])
-    b = B.Bench(args)
-    b.prepare_files()
-    b.define_servers()
     out_dir = Path(mine.keep) if mine.keep else Path(tempfile.mkdtemp(prefix="wsgid-perf-"))
     out_dir.mkdir(parents=True, exist_ok=True)
-    loads = [w for w in B.WORKLOADS if w.name in mine.workloads.split(",")]
+
+    def measure(b: B.Bench, s: B.Server, w: B.Workload) -> None:
+        requests, files = record(b, s, w, out_dir)
+        print(f"== {s.name} {w.name}: {requests} requests in {RECORD_S} s", flush=True)
+        for role, data in files.items():
+            print(f"-- {role} (share of this role's samples, callees included)")
+            for share, name in top_symbols(data, mine.top, match):
+                print(f"{share:6.2f}%  {name}")
+
     try:
-        for s in [s for s in b.servers if not s.skipped]:
-            b.start(s)
-            for w in loads:
-                if not s.python and not w.static:
-                    continue
-                b.wrk(s, w, 1)  # warm: connections pooled, scripts loaded
-                requests, files = record(b, s, w, out_dir)
-                print(f"== {s.name} {w.name}: {requests} requests in {RECORD_S} s", flush=True)
-                for role, data in files.items():
-                    print(f"-- {role} (share of this role's samples, callees included)")
-                    for share, name in top_symbols(data, mine.top, match):
-                        print(f"{share:6.2f}%  {name}")
-            b.stop(s)
+        run_each(mine.servers, mine.workloads, measure)
     finally:
-        for s in b.servers:
-            b.stop(s)
-        shutil.rmtree(b.tmp, ignore_errors=True)
         if not mine.keep:
             shutil.rmtree(out_dir, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main(sys.argv[1:])

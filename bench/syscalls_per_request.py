@@ -4,7 +4,7 @@ reuses bench.py's servers, configs and wrk unchanged; strace slows the servers d
 counts, not the rates, are the result. Usage (as root, like bench/run.sh):
 
   WSGID_BUILD_DIR=$PWD/build /usr/bin/python3 bench/syscalls_per_request.py \
-      [--servers static,mod_wsgi-embedded,wsgid-httpd] [--workloads hello,get1m,post1m]
+      [--servers static,mod_wsgi-embedded,wsgid-httpd] [--workloads hello,get1m,post1m] [--top 6]
 """
 import argparse
 import json
@@ -17,17 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench as B  # noqa: E402
+from per_role import role_pids, run_each  # noqa: E402
 
 TRACE_S = 3  # seconds of wrk under strace per server and workload
 TOP = 6      # system calls named per role
-
-
-def role_pids(s: B.Server) -> dict[str, list[int]]:
-    roles: dict[str, list[int]] = {}
-    for pid, (_cpu, _switches, role) in B.cpu_sample(s.roots()).items():
-        if role not in ("parent", "master", "launcher"):
-            roles.setdefault(role, []).append(pid)
-    return roles
 
 
 def strace_counts(path: Path) -> dict[str, int]:
@@ -40,7 +33,7 @@ def strace_counts(path: Path) -> dict[str, int]:
     return counts
 
 
-def trace(b: B.Bench, s: B.Server, w: B.Workload, tmp: Path) -> dict:
+def trace(b: B.Bench, s: B.Server, w: B.Workload, tmp: Path, top_n: int = TOP) -> dict:
     tracers = {}
     for role, pids in role_pids(s).items():
         out = tmp / f"{s.name}-{w.name}-{role}.txt"
@@ -60,7 +53,7 @@ def trace(b: B.Bench, s: B.Server, w: B.Workload, tmp: Path) -> dict:
     for role, (_, out) in tracers.items():
         counts = strace_counts(out) if out.exists() else {}
         per = {k: v / requests for k, v in counts.items()} if requests else {}
-        top = sorted(per.items(), key=lambda kv: -kv[1])[:TOP]
+        top = sorted(per.items(), key=lambda kv: -kv[1])[:top_n]
         result["roles"][role] = {"per_request": round(sum(per.values()), 1),
                                  "top": {k: round(v, 2) for k, v in top}}
     return result
@@ -70,29 +63,14 @@ def main(argv: list[str]) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--servers", default="static,mod_wsgi-embedded,wsgid-httpd")
     p.add_argument("--workloads", default="hello,get1m,post1m")
+    p.add_argument("--top", type=int, default=TOP, help="system calls named per role")
     mine = p.parse_args(argv)
-    args = B.parse_args(["--servers", mine.servers, "--workloads", mine.workloads,
-                         "--charts", "", "--history", ""])
-    b = B.Bench(args)
-    b.prepare_files()
-    b.define_servers()
     tmp = Path(tempfile.mkdtemp(prefix="wsgid-syscalls-"))
-    loads = [w for w in B.WORKLOADS if w.name in mine.workloads.split(",")]
     try:
-        for s in [s for s in b.servers if not s.skipped]:
-            b.start(s)
-            for w in loads:
-                if not s.python and not w.static:
-                    continue
-                b.wrk(s, w, 1)  # warm: connections pooled, scripts loaded
-                print(s.name, w.name, json.dumps(trace(b, s, w, tmp)), flush=True)
-            b.stop(s)
+        run_each(mine.servers, mine.workloads, lambda b, s, w: print(
+            s.name, w.name, json.dumps(trace(b, s, w, tmp, mine.top)), flush=True))
     finally:
-        for s in b.servers:
-            b.stop(s)
-        shutil.rmtree(b.tmp, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -1,0 +1,44 @@
+"""What syscalls_per_request.py and profile_per_role.py share: bench.py's servers started one at a
+time, each workload warmed on it, then measured by the caller with each process role's pids."""
+import shutil
+import sys
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench as B  # noqa: E402
+
+
+def role_pids(s: B.Server) -> dict[str, list[int]]:
+    """The server's processes that serve requests, by role (worker, daemon, router, ...)."""
+    roles: dict[str, list[int]] = {}
+    for pid, (_cpu, _switches, role) in B.cpu_sample(s.roots()).items():
+        if role not in ("parent", "master", "launcher"):
+            roles.setdefault(role, []).append(pid)
+    return roles
+
+
+def run_each(servers: str, workloads: str,
+             measure: Callable[[B.Bench, B.Server, B.Workload], None]) -> None:
+    """Starts each of `servers` (bench.py's names, comma-separated) in turn and, for each of
+    `workloads` it can serve, warms it with 1 s of wrk and calls measure(bench, server,
+    workload); stops every server and removes bench.py's temp directory however it ends."""
+    args = B.parse_args(["--servers", servers, "--workloads", workloads,
+                         "--charts", "", "--history", ""])
+    b = B.Bench(args)
+    b.prepare_files()
+    b.define_servers()
+    loads = [w for w in B.WORKLOADS if w.name in workloads.split(",")]
+    try:
+        for s in [s for s in b.servers if not s.skipped]:
+            b.start(s)
+            for w in loads:
+                if not s.python and not w.static:
+                    continue
+                b.wrk(s, w, 1)  # warm: connections pooled, scripts loaded
+                measure(b, s, w)
+            b.stop(s)
+    finally:
+        for s in b.servers:
+            b.stop(s)
+        shutil.rmtree(b.tmp, ignore_errors=True)
