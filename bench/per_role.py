@@ -1,6 +1,8 @@
 """What syscalls_per_request.py and profile_per_role.py share: bench.py's servers started one at a
 time, each workload warmed on it, then measured by the caller with each process role's pids."""
 import shutil
+import signal
+import subprocess
 import sys
 from pathlib import Path
 from typing import Callable
@@ -16,6 +18,26 @@ def role_pids(s: B.Server) -> dict[str, list[int]]:
         if role not in ("parent", "master", "launcher"):
             roles.setdefault(role, []).append(pid)
     return roles
+
+
+def under_each_role(b: B.Bench, s: B.Server, w: B.Workload, seconds: int,
+                    tool: Callable[[str, list[int]], tuple[list[str], Path]]) -> tuple[int, dict]:
+    """Runs `seconds` of wrk with, attached to each role's processes, the command tool(role,
+    pids) returns (and the file it writes); stops each with SIGINT after. Returns the requests
+    wrk completed and {role: file}."""
+    attached = {}
+    for role, pids in role_pids(s).items():
+        argv, out = tool(role, pids)
+        attached[role] = (subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL), out)
+    try:
+        res = b.wrk(s, w, seconds)
+    finally:
+        for proc, _ in attached.values():
+            proc.send_signal(signal.SIGINT)
+        for proc, _ in attached.values():
+            proc.wait(timeout=120)
+    return (res["requests"] if res else 0), {role: out for role, (_, out) in attached.items()}
 
 
 def run_each(servers: str, workloads: str,

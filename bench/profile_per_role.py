@@ -12,7 +12,6 @@ perf.data files in DIR for `perf report -i`.
 import argparse
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -20,26 +19,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench as B  # noqa: E402
-from per_role import role_pids, run_each  # noqa: E402
+from per_role import run_each, under_each_role  # noqa: E402
 
 RECORD_S = 5  # seconds of wrk under perf per server and workload
 
 
 def record(b: B.Bench, s: B.Server, w: B.Workload, out_dir: Path) -> tuple[int, dict[str, Path]]:
-    recorders = {}
-    for role, pids in role_pids(s).items():
+    def perf(role: str, pids: list[int]) -> tuple[list[str], Path]:
         data = out_dir / f"{s.name}-{w.name}-{role}.data"
-        argv = ["perf", "record", "-q", "-g", "-o", str(data), "-p", ",".join(map(str, pids))]
-        recorders[role] = (subprocess.Popen(argv, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL), data)
-    try:
-        res = b.wrk(s, w, RECORD_S)
-    finally:
-        for proc, _ in recorders.values():
-            proc.send_signal(signal.SIGINT)
-        for proc, _ in recorders.values():
-            proc.wait(timeout=120)
-    return (res["requests"] if res else 0), {role: data for role, (_, data) in recorders.items()}
+        pid_list = ",".join(map(str, pids))
+        return ["perf", "record", "-q", "-g", "-o", str(data), "-p", pid_list], data
+    return under_each_role(b, s, w, RECORD_S, perf)
 
 
 def top_symbols(data: Path, top: int, match: re.Pattern | None) -> list[tuple[float, str]]:

@@ -9,15 +9,13 @@ counts, not the rates, are the result. Usage (as root, like bench/run.sh):
 import argparse
 import json
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench as B  # noqa: E402
-from per_role import role_pids, run_each  # noqa: E402
+from per_role import run_each, under_each_role  # noqa: E402
 
 TRACE_S = 3  # seconds of wrk under strace per server and workload
 TOP = 6      # system calls named per role
@@ -34,23 +32,13 @@ def strace_counts(path: Path) -> dict[str, int]:
 
 
 def trace(b: B.Bench, s: B.Server, w: B.Workload, tmp: Path, top_n: int = TOP) -> dict:
-    tracers = {}
-    for role, pids in role_pids(s).items():
+    def strace(role: str, pids: list[int]) -> tuple[list[str], Path]:
         out = tmp / f"{s.name}-{w.name}-{role}.txt"
-        argv = ["strace", "-f", "-c", "-qq", "-o", str(out)]
-        for pid in pids:
-            argv += ["-p", str(pid)]
-        tracers[role] = (subprocess.Popen(argv, stderr=subprocess.DEVNULL), out)
-    try:
-        res = b.wrk(s, w, TRACE_S)
-    finally:
-        for proc, _ in tracers.values():
-            proc.send_signal(signal.SIGINT)
-        for proc, _ in tracers.values():
-            proc.wait(timeout=60)
-    requests = res["requests"] if res else 0
+        attach = [arg for pid in pids for arg in ("-p", str(pid))]
+        return ["strace", "-f", "-c", "-qq", "-o", str(out), *attach], out
+    requests, outs = under_each_role(b, s, w, TRACE_S, strace)
     result = {"requests": requests, "roles": {}}
-    for role, (_, out) in tracers.items():
+    for role, out in outs.items():
         counts = strace_counts(out) if out.exists() else {}
         per = {k: v / requests for k, v in counts.items()} if requests else {}
         top = sorted(per.items(), key=lambda kv: -kv[1])[:top_n]
