@@ -80,8 +80,8 @@ class Daemon {
                                    "); exiting at once to be replaced, requests in flight fail");
     ::_exit(WSGID_EXIT_FDS_LOST);
   }
-  // After a request. The eight fstat calls of a check cost about 6 µs, 4 % of a small
-  // request's CPU (docs/performance.md, "Issue 17, third round"), so under load they run at
+  // After a request. A check's fstat calls (one per watched descriptor) cost about 6 µs, 4 % of a
+  // small request's CPU (docs/performance.md, "Issue 17, third round"), so under load they run at
   // most once per kFdCheckNs; a request that finds a check that recent owes one instead, which
   // the thread pays when it next waits (fd_check_wait_ms): an application that closed them is
   // still noticed within kFdCheckNs of its request, busy or idle.
