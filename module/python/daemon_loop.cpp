@@ -249,7 +249,7 @@ std::unique_ptr<WorkerConnection> Daemon::accept_connection() {
   }
   wc->peer = *peer;
   wc->hello_due_ns = now_ns() + kHelloTimeoutNs;
-  if (auto why = peer_policy_->check_peer(*peer)) {
+  if (auto why = peer_policy_->check_peer(*peer, fd)) {
     refuse(who_, *peer, *why);
     return nullptr;
   }

@@ -62,7 +62,7 @@ std::optional<Peer> PeerPolicy::peer_of(int fd) {
   return Peer{cred.pid, cred.uid};
 }
 
-std::optional<Refusal> PeerPolicy::check_peer(const Peer& peer) const {
+std::optional<Refusal> PeerPolicy::check_peer(const Peer& peer, int connection) {
   bool uid_ok = false;
   for (std::size_t i = 0; i < spec_.allowed_peer_uid_count; ++i) {
     uid_ok = uid_ok || spec_.allowed_peer_uids[i] == peer.uid;
@@ -80,8 +80,13 @@ std::optional<Refusal> PeerPolicy::check_peer(const Peer& peer) const {
   if (!parent_check_) return std::nullopt;
   // httpd's parent itself serves requests only in its one-process debug mode (httpd -X).
   if (peer.pid == spec_.peer_parent_pid) return std::nullopt;
+  if (verified_.contains(peer.pid)) return std::nullopt;
+  UniqueFd pidfd = VerifiedPeers::pidfd_of(connection);  // taken before its /proc entry is read
   const pid_t parent = parent_pid_of(peer.pid);
-  if (parent == spec_.peer_parent_pid) return std::nullopt;
+  if (parent == spec_.peer_parent_pid) {
+    verified_.remember(peer.pid, std::move(pidfd));
+    return std::nullopt;
+  }
   if (parent < 0) {
     return Refusal{"WSGID0541", std::string("its parent process cannot be read from /proc (") +
                                     std::strerror(errno) +

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "python_abi.h"
+#include "verified_peers.hpp"
 
 namespace wsgid::python {
 
@@ -36,14 +37,16 @@ class PeerPolicy {
   // The connection's SO_PEERCRED; nullopt (errno set) when the kernel does not say.
   static std::optional<Peer> peer_of(int fd);
 
-  // At accept: may this process connect at all?
-  std::optional<Refusal> check_peer(const Peer& peer) const;
+  // At accept: may the process at the other end of `connection` connect at all? A worker
+  // process already shown to be httpd's is not read from /proc again (verified_peers.hpp).
+  std::optional<Refusal> check_peer(const Peer& peer, int connection);
   // The first frame of the connection: does it prove the group's secret?
   std::optional<Refusal> check_hello(bool is_hello, std::string_view payload) const;
 
  private:
   const wsgid_daemon_spec& spec_;
   bool parent_check_ = false;
+  VerifiedPeers verified_;
 };
 
 // The parent pid in /proc/<pid>/stat, or -1 (errno set) when it cannot be read.
