@@ -1,10 +1,10 @@
 // One exchange is one state machine: what has been sent and delivered, what has been received
-// into which block, whether a resend is still allowed, and each failure's code depend on one
-// another at every step, so they stay together here. What does not depend on
-// them lives beside it: connecting and the idle pool (daemon_connection.cpp), the request
-// frames (request_stream.cpp), what the answer's frames fill (response_sink.hpp: the client's
-// response, client_response.cpp, or a hook call's answer) and the descriptors that come with
-// ResponseFile frames (received_fds.cpp).
+// and where it goes, whether a resend is still allowed, and each failure's code depend on one
+// another at every step, so they stay together here. What does not depend on them lives beside
+// it: connecting and the idle pool (daemon_connection.cpp), the request frames
+// (request_stream.cpp), the blocks a large body frame is received into (body_blocks.hpp), what
+// the answer's frames fill (response_sink.hpp: the client's response, client_response.cpp, or a
+// hook call's answer) and the descriptors that come with ResponseFile frames (received_fds.cpp).
 #include "daemon_exchange.hpp"
 
 #include <apr_buckets.h>
@@ -17,13 +17,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "body_blocks.hpp"
 #include "client_response.hpp"
 #include "daemon_connection.hpp"
 #include "log.hpp"
@@ -55,12 +55,6 @@ std::string_view hello_frame(const DaemonGroup& g) {
   if (!g.credential) return {};  // the daemon refuses it: no group is left without one
   return {reinterpret_cast<const char*>(g.credential->hello), sizeof g.credential->hello};
 }
-
-// Response bytes are received into blocks of the size httpd's own socket reads use: the
-// connection's bucket allocator keeps freed ones on its free list for the next response (a
-// static worker's allocators hold the same blocks), and hands out no large block that would
-// come from, and return to, a glibc arena of the thread.
-constexpr std::size_t kBlock = APR_BUCKET_BUFF_SIZE;
 
 // The decoder's buffer (response heads, small frames, frame headers) from the request pool: a
 // small first buffer usually fits the pool's current block, where a block of its own would be
@@ -95,13 +89,11 @@ class Exchange {
         replayable_(replayable),
         response_(response),
         stream_(r, request.head_payload, hello_frame(g), !reused, replayable, request.send_body),
-        decoder_(pool_storage(r->pool)) {
+        decoder_(pool_storage(r->pool)),
+        body_(r->connection->bucket_alloc) {
     const int seconds = g.socket_timeout > 0 ? g.socket_timeout
                                              : static_cast<int>(apr_time_sec(r->server->timeout));
     timeout_ = apr_time_from_sec(seconds);
-  }
-  ~Exchange() {
-    for (std::size_t i = 0; i < pieces_ready_; ++i) apr_bucket_free(pieces_[i]);
   }
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
@@ -143,7 +135,7 @@ class Exchange {
   bool reusable() const {
     return end_seen_ && (end_flags_ & wire::kKeepAlive) != 0 && !stream_.body_pending() &&
            !stream_.has_unsent() && !send_failed_ && decoder_.buffered() == 0 && fds_.empty() &&
-           frame_left_ == 0;
+           body_.left() == 0;
   }
 
   // A small body of known length is read before anything is written, so head, body and end go
@@ -245,11 +237,11 @@ class Exchange {
     for (;;) {
       // The rest of a large body frame goes straight into the blocks it is passed on in; what
       // follows it (or everything, between such frames) into the decoder.
-      iovec iov[kMaxPieces + 1];
+      iovec iov[BodyBlocks::kMaxPieces + 1];
       int count = 0;
-      const std::size_t body_room = frame_left_ > 0 ? body_iovecs(iov, count) : 0;
+      const std::size_t body_room = body_.left() > 0 ? body_.iovecs(iov, count) : 0;
       std::size_t room = body_room;
-      if (body_room == frame_left_) {  // the decoder only gets what follows the frame
+      if (body_room == body_.left()) {  // the decoder only gets what follows the frame
         const std::span<char> space = decoder_.prepare(wire::kHeaderSize);
         iov[count++] = {space.data(), space.size()};
         room += space.size();
@@ -259,7 +251,7 @@ class Exchange {
         const auto got = static_cast<std::size_t>(n);
         const std::size_t body = std::min(got, body_room);
         if (body > 0) {
-          if (const int rc = fill_pieces(body); rc != OK || done_) return rc;
+          if (const int rc = fill_body(body); rc != OK || done_) return rc;
         }
         if (got > body) decoder_.commit(got - body);
         if (const int rc = process_frames(); rc != OK || done_) return rc;
@@ -387,11 +379,10 @@ class Exchange {
     return settle(response_.pass_batch());
   }
 
-  // A body frame too large to have arrived whole is not gathered in the decoder and then copied
-  // into a bucket: what of its payload has arrived is moved into a block, and the rest is
-  // received into blocks directly (heap buckets that own their block: no copy).
+  // A body frame too large to have arrived whole goes into blocks (body_blocks.hpp) instead of
+  // the decoder.
   bool begin_direct_body() {
-    if (frame_left_ > 0) return true;  // in such a frame already: its bytes are not the decoder's
+    if (body_.left() > 0) return true;  // in such a frame already: its bytes are not the decoder's
     wire::FrameHeader h;
     // Also a body that is discarded (ErrorOverride, a local redirect): the decoder, in the
     // request pool, would grow to the frame's size for nothing.
@@ -399,51 +390,20 @@ class Exchange {
     if (h.type != wire::FrameType::kResponseBody || h.length < kDirectMin) return false;
     const std::size_t buffered = decoder_.buffered() - wire::kHeaderSize;
     // Whole already, or (after a large head grew the decoder) more than a block: gathered.
-    if (buffered >= h.length || buffered >= kBlock) return false;
+    if (buffered >= h.length || buffered >= BodyBlocks::kBlock) return false;
     response_frame_seen_ = true;
-    pieces_[0] = static_cast<char*>(apr_bucket_alloc(kBlock, r_->connection->bucket_alloc));
-    pieces_ready_ = 1;
-    piece_have_ = decoder_.take_partial(h, pieces_[0]);
-    frame_left_ = h.length - piece_have_;
+    body_.begin(decoder_, h);
     return true;
   }
 
-  // Room for the current body frame's next bytes: the free part of the first block, then more
-  // blocks, up to kMaxPieces and never past the frame's end. Returns the bytes of room.
-  std::size_t body_iovecs(iovec* iov, int& count) {
-    std::size_t left = frame_left_;
-    std::size_t room = 0;
-    for (std::size_t i = 0; i < kMaxPieces && left > 0; ++i) {
-      if (i == pieces_ready_) {
-        pieces_[i] = static_cast<char*>(apr_bucket_alloc(kBlock, r_->connection->bucket_alloc));
-        ++pieces_ready_;
-      }
-      const std::size_t have = i == 0 ? piece_have_ : 0;
-      const std::size_t n = std::min(kBlock - have, left);
-      iov[count++] = {pieces_[i] + have, n};
-      left -= n;
-      room += n;
-    }
-    return room;
-  }
-
-  // `n` bytes of the current body frame arrived in the blocks: full ones go to httpd.
-  int fill_pieces(std::size_t n) {
-    while (n > 0) {
-      const std::size_t target = std::min(kBlock, piece_have_ + frame_left_);
-      const std::size_t take = std::min(n, target - piece_have_);
-      piece_have_ += take;
-      frame_left_ -= take;
-      n -= take;
-      if (piece_have_ < target) break;
-      char* full = pieces_[0];
-      std::move(pieces_.begin() + 1, pieces_.begin() + pieces_ready_, pieces_.begin());
-      --pieces_ready_;
-      piece_have_ = 0;
-      const int rc = settle(response_.add_block(full, target));
-      if (rc != OK || done_) return rc;
-    }
-    return OK;
+  // `n` bytes of the current body frame arrived in its blocks: full ones go to httpd.
+  int fill_body(std::size_t n) {
+    int rc = OK;
+    body_.fill(n, [this, &rc](char* block, std::size_t size) {
+      rc = settle(response_.add_block(block, size));
+      return rc == OK && !done_;
+    });
+    return rc;
   }
 
   // The client went away during a pass: the exchange is over.
@@ -526,11 +486,7 @@ class Exchange {
   // Body frames from this size on are received into blocks when they have not arrived whole;
   // smaller ones are gathered in the decoder, whose first buffer they fit.
   static constexpr std::size_t kDirectMin = 1024;
-  static constexpr std::size_t kMaxPieces = 4;  // blocks of a body one receive fills at most
-  std::array<char*, kMaxPieces> pieces_{};      // blocks for the current body frame's payload
-  std::size_t pieces_ready_ = 0;                // allocated, the first partly filled
-  std::size_t piece_have_ = 0;                  // bytes in the first
-  std::size_t frame_left_ = 0;                  // payload of that frame not received yet
+  BodyBlocks body_;  // the current such frame's payload
   ReceivedFds fds_;  // descriptors received for ResponseFile frames not yet decoded
   bool send_failed_ = false;
   bool done_ = false;
