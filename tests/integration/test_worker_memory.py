@@ -29,28 +29,44 @@ def worker_rss(server):
     return {pid: hh.memory_kib(pid) for pid in workers}
 
 
+# A worker's RSS depends on which of its threads served the warm-up (their stacks and malloc
+# arenas): between runs the same no-WSGI httpd measured 4,924-5,378 KiB, about half the
+# tolerance. Each side is the median over PAIRS servers, so one unlucky server does not decide.
+PAIRS = 3
+
+
+def median_worker_rss(server, paths) -> tuple[float, dict[int, dict[str, int]]]:
+    warm_up(server, paths)
+    mem = worker_rss(server)
+    return statistics.median(m["Rss"] for m in mem.values()), mem
+
+
 @pytest.mark.mod_wsgi_differs("mod_wsgi maps and relocates libpython in every worker")
 def test_daemon_mode_workers_cost_no_more_than_workers_without_wsgi(httpd_factory, flavour):
-    plain = httpd_factory("", "none", name="no-wsgi")
-    wsgi = httpd_factory(DAEMON_ONLY, flavour)
-    for server in (plain, wsgi):
-        (server.tmp / "htdocs" / "static.txt").write_text("static\n")
-    wsgi.wait_ok("/app")
-    # Same static traffic through both; the WSGI one also proxies requests to its daemon.
-    warm_up(plain, ["/static.txt"])
-    warm_up(wsgi, ["/static.txt", "/app"])
-    plain_mem, wsgi_mem = worker_rss(plain), worker_rss(wsgi)
-    plain_rss = statistics.median(m["Rss"] for m in plain_mem.values())
-    wsgi_rss = statistics.median(m["Rss"] for m in wsgi_mem.values())
-    print(f"\nworker RSS, median KiB: no WSGI module {plain_rss}, {flavour} daemon-only {wsgi_rss}, "
-          f"difference {wsgi_rss - plain_rss:+} KiB")
-    print(f"worker PSS, KiB: no WSGI {[m['Pss'] for m in plain_mem.values()]}, "
-          f"{flavour} {[m['Pss'] for m in wsgi_mem.values()]}")
-    for pid in wsgi_mem:
-        libs = hh.maps_libraries(pid)
-        print(f"worker {pid} maps libpython: {any('libpython' in lib for lib in libs)}")
-    assert wsgi_rss - plain_rss <= TOLERANCE_KIB, \
-        f"daemon-only workers use {wsgi_rss - plain_rss} KiB more RSS than workers without WSGI"
+    plain_rss, wsgi_rss = [], []
+    for i in range(PAIRS):
+        plain = httpd_factory("", "none", name=f"no-wsgi-{i}")
+        wsgi = httpd_factory(DAEMON_ONLY, flavour)
+        for server in (plain, wsgi):
+            (server.tmp / "htdocs" / "static.txt").write_text("static\n")
+        wsgi.wait_ok("/app")
+        # Same static traffic through both; the WSGI one also proxies requests to its daemon.
+        rss, plain_mem = median_worker_rss(plain, ["/static.txt"])
+        plain_rss.append(rss)
+        rss, wsgi_mem = median_worker_rss(wsgi, ["/static.txt", "/app"])
+        wsgi_rss.append(rss)
+        print(f"\npair {i}: worker PSS, KiB: no WSGI {[m['Pss'] for m in plain_mem.values()]}, "
+              f"{flavour} {[m['Pss'] for m in wsgi_mem.values()]}")
+        for pid in wsgi_mem:
+            libs = hh.maps_libraries(pid)
+            print(f"worker {pid} maps libpython: {any('libpython' in lib for lib in libs)}")
+        plain.stop()
+        wsgi.stop()
+    difference = statistics.median(wsgi_rss) - statistics.median(plain_rss)
+    print(f"worker RSS medians, KiB: no WSGI module {plain_rss}, {flavour} daemon-only {wsgi_rss}, "
+          f"difference of the medians {difference:+}")
+    assert difference <= TOLERANCE_KIB, \
+        f"daemon-only workers use {difference} KiB more RSS than workers without WSGI"
 
 
 @pytest.mark.mod_wsgi_differs("mod_wsgi links libpython into httpd itself")
