@@ -11,6 +11,7 @@ import json
 import os
 import pwd
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -249,6 +250,55 @@ def test_a_local_process_of_the_httpd_user_is_refused(sites):
             10, what="WSGID0541 in b's log")
     assert imported(sites.tmp) == []
     assert sites.get("/", host="b.test").status == 200
+
+
+# b logs each worker connection it accepts (at debug), so the test knows which workers it has
+# already checked and remembers (docs/security.md: a worker is read from /proc once, then known
+# by its pidfd while it lives).
+DEBUG_B_CONF = CONF.replace("  WSGIChunkedRequest On\n", "  WSGIChunkedRequest On\n  LogLevel debug\n")
+
+
+def run_client_as_pid(pid: int, user: str, socket_path: str, script: str) -> list[dict] | None:
+    """run_client() in a process numbered `pid` (a free number): the kernel's last pid is set
+    to pid - 1 just before the fork. None when other processes kept taking the number first."""
+    for _ in range(30):
+        Path("/proc/sys/kernel/ns_last_pid").write_text(str(pid - 1))
+        got, results = run_client(user, socket_path, script)
+        if got == pid:
+            return results
+    return None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to choose a process's pid "
+                    "(/proc/sys/kernel/ns_last_pid)")
+def test_a_process_given_a_dead_workers_pid_is_checked_as_a_stranger(httpd_factory, flavour):
+    server = httpd_factory(DEBUG_B_CONF, flavour)
+    server.wait_ok("/", host="b.test")
+    b_pid = server.daemon_pids("b")[0]
+    uid = hh.uid_of(b_pid)
+
+    def remembered_worker():
+        server.get("/", host="b.test")  # a new client connection: some worker serves it
+        log = server.read_log("b_error.log")
+        return next((w for w in server.worker_pids()
+                     if f"connection from worker pid {w} uid {uid}" in log), None)
+
+    worker = hh.poll(remembered_worker, 30, what="a worker connection in b's debug log")
+    os.kill(worker, signal.SIGKILL)
+    hh.poll(lambda: not Path(f"/proc/{worker}").exists(), 30, what=f"worker {worker} reaped")
+    # The worker's number, now held by a local process of the httpd user: b checked that pid
+    # once and must not take this process for it.
+    user = pwd.getpwuid(uid).pw_name
+    for path in daemon_sockets(server.tmp):
+        results = run_client_as_pid(worker, user, path, str(server.apps / "import_marker.wsgi"))
+        if results is None:
+            pytest.skip(f"pid {worker} kept being taken by other processes")
+        assert_refused(results)
+    hh.poll(lambda: f"WSGID0541: daemon group b pid {b_pid} refused a connection from pid "
+            f"{worker} uid {uid}: it is not an httpd worker" in server.read_log("b_error.log"),
+            10, what=f"WSGID0541 for pid {worker} in b's log")
+    assert imported(server.tmp) == []
+    assert server.get("/", host="b.test").status == 200
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a client as nobody")
