@@ -43,12 +43,12 @@ class VerifiedPeersTest : public ::testing::Test {
     ASSERT_EQ(::listen(listener_.get(), 8), 0);
   }
 
-  void start(Child& child) {
+  void start_child() {
     int hold[2];
     ASSERT_EQ(::pipe2(hold, O_CLOEXEC), 0);
-    child.pid = ::fork();
-    ASSERT_GE(child.pid, 0);
-    if (child.pid == 0) {
+    child_.pid = ::fork();
+    ASSERT_GE(child_.pid, 0);
+    if (child_.pid == 0) {
       ::close(hold[1]);
       const int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
       if (::connect(s, reinterpret_cast<sockaddr*>(&addr_), len_) != 0) ::_exit(1);
@@ -57,15 +57,21 @@ class VerifiedPeersTest : public ::testing::Test {
       ::_exit(0);
     }
     ::close(hold[0]);
-    child.hold.reset(hold[1]);
-    child.connection.reset(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    ASSERT_GE(child.connection.get(), 0);
+    child_.hold.reset(hold[1]);
+    child_.connection.reset(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    ASSERT_GE(child_.connection.get(), 0);
   }
 
-  static UniqueFd pidfd(const Child& child) {
-    return VerifiedPeers::pidfd_of(child.connection.get());
+  // The pidfd of child_'s connection, as the daemon takes it (empty where the kernel gives none).
+  UniqueFd child_pidfd() const { return VerifiedPeers::pidfd_of(child_.connection.get()); }
+
+  UniqueFd connected_child() {
+    start_child();
+    return child_pidfd();
   }
 
+  VerifiedPeers peers_;
+  Child child_;
   sockaddr_un addr_{};
   socklen_t len_ = 0;
   UniqueFd listener_;
@@ -85,71 +91,57 @@ std::string fdinfo(int fd, const std::string& key) {
   }
 
 TEST_F(VerifiedPeersTest, PidfdIsTheConnectingProcessAndCloseOnExec) {
-  Child child;
-  start(child);
-  UniqueFd fd = pidfd(child);
+  UniqueFd fd = connected_child();
   SKIP_WITHOUT_PEERPIDFD(fd);
-  EXPECT_EQ(std::stoi(fdinfo(fd.get(), "Pid")), child.pid);
+  EXPECT_EQ(std::stoi(fdinfo(fd.get(), "Pid")), child_.pid);
   EXPECT_NE(::fcntl(fd.get(), F_GETFD) & FD_CLOEXEC, 0);
 }
 
 TEST_F(VerifiedPeersTest, ARememberedProcessIsKnownWhileItLives) {
-  VerifiedPeers peers;
-  Child child;
-  start(child);
-  UniqueFd fd = pidfd(child);
+  UniqueFd fd = connected_child();
   SKIP_WITHOUT_PEERPIDFD(fd);
-  EXPECT_FALSE(peers.contains(child.pid));
-  peers.remember(child.pid, std::move(fd));
-  EXPECT_TRUE(peers.contains(child.pid));
-  EXPECT_TRUE(peers.contains(child.pid));
-  const pid_t pid = child.pid;
-  child.end();
+  EXPECT_FALSE(peers_.contains(child_.pid));
+  peers_.remember(child_.pid, std::move(fd));
+  EXPECT_TRUE(peers_.contains(child_.pid));
+  EXPECT_TRUE(peers_.contains(child_.pid));
+  const pid_t pid = child_.pid;
+  child_.end();
   // Its pid may now be given to any process: it must be checked anew.
-  EXPECT_FALSE(peers.contains(pid));
+  EXPECT_FALSE(peers_.contains(pid));
 }
 
 TEST_F(VerifiedPeersTest, AProcessThatExitedDuringItsCheckIsNotRemembered) {
-  VerifiedPeers peers;
-  Child child;
-  start(child);
-  UniqueFd fd = pidfd(child);
+  UniqueFd fd = connected_child();
   SKIP_WITHOUT_PEERPIDFD(fd);
-  const pid_t pid = child.pid;
-  child.hold.reset();  // exits; a zombie still holds the pid until reaped
+  const pid_t pid = child_.pid;
+  child_.hold.reset();  // exits; a zombie still holds the pid until reaped
   ::waitpid(pid, nullptr, 0);
-  child.pid = -1;
-  peers.remember(pid, std::move(fd));
-  EXPECT_FALSE(peers.contains(pid));
+  child_.pid = -1;
+  peers_.remember(pid, std::move(fd));
+  EXPECT_FALSE(peers_.contains(pid));
 }
 
 TEST_F(VerifiedPeersTest, ADescriptorAnAppClosedAndReusedIsNeitherTrustedNorClosed) {
-  VerifiedPeers peers;
-  Child child;
-  start(child);
-  UniqueFd fd = pidfd(child);
+  UniqueFd fd = connected_child();
   SKIP_WITHOUT_PEERPIDFD(fd);
   const int number = fd.get();
-  peers.remember(child.pid, std::move(fd));
-  ASSERT_TRUE(peers.contains(child.pid));
+  peers_.remember(child_.pid, std::move(fd));
+  ASSERT_TRUE(peers_.contains(child_.pid));
   // An app in the daemon closes the pidfd and its number is given to another file.
   const UniqueFd other(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   ASSERT_EQ(::dup2(other.get(), number), number);
-  EXPECT_FALSE(peers.contains(child.pid));  // not a pidfd: proves nothing
-  EXPECT_EQ(::fcntl(number, F_GETFD) >= 0, true) << "forgetting it closed the app's file";
+  EXPECT_FALSE(peers_.contains(child_.pid));  // not a pidfd: proves nothing
+  EXPECT_GE(::fcntl(number, F_GETFD), 0) << "forgetting it closed the app's file";
   ::close(number);
 }
 
 TEST_F(VerifiedPeersTest, RememberingAPidAgainKeepsOneDescriptor) {
-  VerifiedPeers peers;
-  Child child;
-  start(child);
-  UniqueFd first = pidfd(child);
+  UniqueFd first = connected_child();
   SKIP_WITHOUT_PEERPIDFD(first);
   const int number = first.get();
-  peers.remember(child.pid, std::move(first));
-  peers.remember(child.pid, pidfd(child));
-  EXPECT_TRUE(peers.contains(child.pid));
+  peers_.remember(child_.pid, std::move(first));
+  peers_.remember(child_.pid, child_pidfd());
+  EXPECT_TRUE(peers_.contains(child_.pid));
   EXPECT_EQ(::fcntl(number, F_GETFD), -1) << "the first pidfd was kept beside the second";
 }
 
