@@ -31,11 +31,13 @@ UniqueFd VerifiedPeers::pidfd_of(int connection) {
   return UniqueFd();
 }
 
-bool VerifiedPeers::alive(const Entry& e) {
+bool VerifiedPeers::still_ours(const Entry& e) {
   struct stat st {};
-  if (::fstat(e.pidfd.get(), &st) != 0 || st.st_dev != e.dev || st.st_ino != e.ino) {
-    return false;
-  }
+  return ::fstat(e.pidfd.get(), &st) == 0 && st.st_dev == e.dev && st.st_ino == e.ino;
+}
+
+bool VerifiedPeers::alive(const Entry& e) {
+  if (!still_ours(e)) return false;
   pollfd p{e.pidfd.get(), POLLIN, 0};
   return ::poll(&p, 1, 0) == 0;  // a pidfd is readable once its process has exited
 }
@@ -43,11 +45,7 @@ bool VerifiedPeers::alive(const Entry& e) {
 // Drops an entry. Its descriptor is closed only while it is still the pidfd remembered: one an
 // app closed may have been reused since for a file that is not ours to close.
 void VerifiedPeers::forget(std::size_t i) {
-  Entry& e = entries_[i];
-  struct stat st {};
-  if (::fstat(e.pidfd.get(), &st) != 0 || st.st_dev != e.dev || st.st_ino != e.ino) {
-    e.pidfd.release();
-  }
+  if (!still_ours(entries_[i])) entries_[i].pidfd.release();
   entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(i));
 }
 
@@ -57,8 +55,8 @@ bool VerifiedPeers::contains(pid_t pid) {
                                [pid](const Entry& e) { return e.pid == pid; });
   if (it == entries_.end()) return false;
   if (alive(*it)) return true;
-  forget(static_cast<std::size_t>(
-      it - entries_.begin()));  // exited: its pid may be another process's by now
+  // Exited: its pid may be another process's by now.
+  forget(static_cast<std::size_t>(it - entries_.begin()));
   return false;
 }
 

@@ -41,8 +41,9 @@ class VerifiedPeers {
     dev_t dev;  // the pidfd's identity when remembered: an app that closed it and got the
     ino_t ino;  // number back for another file does not make a dead process look alive
   };
-  static bool alive(const Entry& e);
-  void forget(std::size_t i);  // with mutex_ held
+  static bool still_ours(const Entry& e);  // its descriptor is still the pidfd remembered
+  static bool alive(const Entry& e);       // ... and its process has not exited
+  void forget(std::size_t i);              // with mutex_ held
 
   std::mutex mutex_;
   std::vector<Entry> entries_;  // oldest first
