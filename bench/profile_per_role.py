@@ -75,5 +75,6 @@ def main(argv: list[str]) -> None:
         if not mine.keep:
             shutil.rmtree(out_dir, ignore_errors=True)
 
+
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -60,5 +60,6 @@ def main(argv: list[str]) -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
+
 if __name__ == "__main__":
     main(sys.argv[1:])
