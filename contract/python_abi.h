@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define WSGID_PYTHON_ABI_VERSION 9u
+#define WSGID_PYTHON_ABI_VERSION 10u
 #define WSGID_PYTHON_ENTRY_SYMBOL "wsgid_python_entry"
 #define WSGID_CONNECTION_SECRET_SIZE 32
 

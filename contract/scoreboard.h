@@ -21,11 +21,16 @@ extern "C" {
 #endif
 
 #define WSGID_SCOREBOARD_MAGIC 0x42534757u /* "WGSB" */
-#define WSGID_SCOREBOARD_VERSION 3u
+#define WSGID_SCOREBOARD_VERSION 4u
 #define WSGID_SCOREBOARD_MAX_GROUPS 64
 #define WSGID_SCOREBOARD_MAX_PROCESSES 64 /* per group, old generations included */
 #define WSGID_GROUP_NAME_MAX 64
 #define WSGID_STARTUP_ERROR_MAX 256
+/* Each group's slot starts on its own 64 KiB boundary and fills whole pages of any page size up
+ * to that (version 4), so that a daemon keeps its own group's slot mapped and unmaps the rest of
+ * the scoreboard, which other sites' daemons and the workers serving them read and write
+ * (module/daemon/inherited_memory.hpp). Only the first page of a slot is ever touched. */
+#define WSGID_SCOREBOARD_SLOT_ALIGN 65536
 
 /* Histogram upper bounds in microseconds; the last bucket is +Inf. */
 #define WSGID_HISTOGRAM_BUCKETS 12
@@ -81,7 +86,7 @@ typedef struct wsgid_process_slot {
   uint64_t requests;    /* completed by this process */
 } wsgid_process_slot;
 
-typedef struct wsgid_group_slot {
+typedef struct __attribute__((aligned(WSGID_SCOREBOARD_SLOT_ALIGN))) wsgid_group_slot {
   char name[WSGID_GROUP_NAME_MAX]; /* "" when the slot is free */
   int32_t configured;              /* 1 while the current configuration declares the group */
   int32_t processes;               /* processes= of the current configuration */

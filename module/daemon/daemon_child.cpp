@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "env_file.hpp"
+#include "inherited_memory.hpp"
 #include "landlock_scope.hpp"
 #include "log.hpp"
 #include "process_title.hpp"
@@ -144,6 +145,28 @@ void close_inherited_fds(int keep) {
     closedir(d);
   }
   for (int fd : fds) close(fd);
+}
+
+// Before anything of the application can run: of the shared memory inherited from httpd's
+// parent (its scoreboard, mod_ssl's session cache, wsgid's scoreboard, ...) only this group's
+// scoreboard slot stays (inherited_memory.hpp). Without /proc to say what is mapped the daemon
+// does not start: its application could read other sites' TLS sessions and rewrite the state
+// workers serve other sites by.
+void release_shared_memory(server_rec* s, const DaemonGroup& g) {
+  const MemoryRelease r =
+      release_inherited_shared_memory(g.slot, g.slot ? sizeof(wsgid_group_slot) : 0);
+  if (!r.error.empty()) {
+    startup_failure(s, 0, "WSGID0209",
+                    apr_psprintf(s->process->pool,
+                                 "cannot release the shared memory inherited from httpd (%s); "
+                                 "it holds other sites' state. Mount /proc for the daemon",
+                                 r.error.c_str()),
+                    g);
+  }
+  log_server(s, APLOG_DEBUG, 0, "WSGID0214",
+             "daemon group '%s' (pid %d) released %d shared mappings (%zu KiB) inherited from "
+             "httpd, keeping its own scoreboard slot",
+             g.name, static_cast<int>(getpid()), r.released, r.bytes / 1024);
 }
 
 void redirect_logs(server_rec* s, const DaemonGroup& g) {
@@ -377,6 +400,7 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   set_process_title(s->process, g.display_name);
   redirect_logs(s, g);
   close_inherited_fds(g.listen_fd);
+  release_shared_memory(s, g);
   const int log_fd = open_nonblocking_log();
   if (g.umask != kUnset) umask(static_cast<mode_t>(g.umask));
   // First, so every failure below (the seccomp file, wsgid_python.so, the identity) is retried

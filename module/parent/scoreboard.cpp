@@ -4,20 +4,36 @@
 
 #include <sys/mman.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 
 #include "python_abi.h"
 
 namespace wsgid {
 
+static_assert(sizeof(wsgid_group_slot) % WSGID_SCOREBOARD_SLOT_ALIGN == 0 &&
+                  offsetof(wsgid_scoreboard, groups) == WSGID_SCOREBOARD_SLOT_ALIGN,
+              "every group slot fills its own 64 KiB-aligned pages");
+
 wsgid_scoreboard* scoreboard(process_rec* process) {
   void* data = nullptr;
   apr_pool_userdata_get(&data, "wsgid.scoreboard", process->pool);
   if (data) return static_cast<wsgid_scoreboard*>(data);
-  void* mem = mmap(nullptr, sizeof(wsgid_scoreboard), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  // Aligned as its type says (slots on 64 KiB boundaries, scoreboard.h): one alignment's worth
+  // more is mapped, and what lies before and after the aligned part is unmapped again.
+  constexpr std::size_t kAlign = alignof(wsgid_scoreboard);
+  constexpr std::size_t kSize = sizeof(wsgid_scoreboard);
+  void* mem =
+      mmap(nullptr, kSize + kAlign, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return nullptr;
-  auto* board = static_cast<wsgid_scoreboard*>(mem);  // zero-filled by the kernel
+  const auto start = reinterpret_cast<std::uintptr_t>(mem);
+  const std::uintptr_t aligned = (start + kAlign - 1) & ~(std::uintptr_t{kAlign} - 1);
+  if (aligned > start) munmap(mem, aligned - start);
+  if (const std::size_t tail = start + kSize + kAlign - (aligned + kSize); tail > 0) {
+    munmap(reinterpret_cast<void*>(aligned + kSize), tail);
+  }
+  auto* board = reinterpret_cast<wsgid_scoreboard*>(aligned);  // zero-filled by the kernel
   board->magic = WSGID_SCOREBOARD_MAGIC;
   board->version = WSGID_SCOREBOARD_VERSION;
   // The mapping is never unmapped: it must outlive every generation of workers and daemons.
