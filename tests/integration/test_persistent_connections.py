@@ -40,9 +40,11 @@ def test_sequential_requests_reuse_the_workers_daemon_connections(httpd_factory,
     accepted = server.read_log().count(ACCEPTED) - before
     # One idle connection per worker child that served a request (StartServers 2), plus those
     # that a daemon holding more connections than its sibling let go to even them out: 4-6 on
-    # a quiet machine, up to 13 seen with the suite running in parallel on 2 cores; without
-    # reuse it would be 60.
-    assert accepted <= 20, f"{accepted} daemon connections for 60 sequential requests"
+    # a quiet machine. Under parallel load more: the reconnect lands on whichever daemon's
+    # thread accepts first, often the one that just let a connection go (which then lets it go
+    # again), so the count is a random walk with a long tail: 13 and once 22 seen with the suite
+    # running on 2 cores. Without reuse it would be 60; half of that still shows reuse.
+    assert accepted <= 30, f"{accepted} daemon connections for 60 sequential requests"
 
 
 @pytest.mark.wsgid_only("mod_wsgi connects to its daemon for every request")
