@@ -43,6 +43,7 @@ void child_init(apr_pool_t* pchild, server_rec* s) {
 }
 
 int monitor(apr_pool_t*, server_rec*) {
+  wsgid::kill_overdue_daemons();
   wsgid::replace_draining_daemons();
   return DECLINED;
 }

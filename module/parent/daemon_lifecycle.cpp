@@ -52,12 +52,26 @@ void forget_socket(SocketEntry& e) {
   wipe_credential(*e.credential);
 }
 
-// A previous generation's daemon, still finishing its requests.
+// A daemon that no longer serves but has not exited yet: a previous generation's, or one that
+// began to drain on its own account and was replaced.
 struct DrainingDaemon {
   pid_t pid;
   wsgid_group_slot* group;
   wsgid_process_slot* process;
+  // When it is killed if still there (0: never): its own drain ends at graceful-timeout, so
+  // only a process whose application keeps it from exiting is still there kDrainSlack later.
+  apr_time_t deadline;
 };
+
+// Beyond graceful-timeout, before a draining daemon is killed. httpd runs the monitor hook that
+// looks every ten seconds, so the kill comes 10-20 s after graceful-timeout.
+constexpr apr_interval_time_t kDrainSlack = apr_time_from_sec(10);
+
+apr_time_t drain_deadline(const DaemonGroup& g) {
+  return g.graceful_timeout > 0
+             ? apr_time_now() + apr_time_from_sec(g.graceful_timeout) + kDrainSlack
+             : 0;
+}
 
 struct Registry {
   apr_pool_t* pool;
@@ -85,6 +99,7 @@ struct DaemonSlot {
   bool running;
   int startup_failures;
   wsgid_process_slot* shared;  // this process's scoreboard slot, or nullptr
+  bool replacement_deferred;   // WSGID0216 said for this process, once
 };
 
 struct Generation {
@@ -233,6 +248,23 @@ void watch_draining(Generation* gen) {
 // nothing would otherwise serve the group meanwhile. The draining one is watched like a
 // previous generation's until it exits (its scoreboard slot released then, its pid known to a
 // stop or restart), and the slot takes the new process.
+//
+// The state is the daemon's own word, in memory its application can write: an application that
+// claims to drain and never exits would have a new process forked every ten seconds. So a
+// group has at most kMaxReplacedPerProcess replaced daemons per process still draining before
+// another is replaced (WSGID0216), and each is killed if still there kDrainSlack after its
+// graceful-timeout (kill_overdue_daemons, WSGID0215).
+namespace {
+constexpr int kMaxReplacedPerProcess = 2;
+
+int still_draining(const Registry* reg, const wsgid_group_slot* group) {
+  const auto* d = reinterpret_cast<const DrainingDaemon*>(reg->draining->elts);
+  int n = 0;
+  for (int i = 0; i < reg->draining->nelts; ++i) n += d[i].group == group ? 1 : 0;
+  return n;
+}
+}  // namespace
+
 void replace_draining_daemons() {
   Generation* gen = g_generation;
   if (!gen || httpd_stopping()) return;
@@ -242,8 +274,21 @@ void replace_draining_daemons() {
     if (!slot->running || !slot->shared || load(slot->shared->state) != WSGID_PROCESS_DRAINING) {
       continue;
     }
+    const int draining = still_draining(gen->registry, slot->group->slot);
+    if (draining >= kMaxReplacedPerProcess * std::max(slot->group->processes, 1)) {
+      if (slot->replacement_deferred) continue;
+      slot->replacement_deferred = true;
+      log_server(gen->server, APLOG_WARNING, 0, "WSGID0216",
+                 "daemon process %d of group '%s' (pid %d) is draining, but %d replaced "
+                 "processes of the group have not exited yet; its replacement waits until one "
+                 "does (requests outlasting several recycles, or an application that keeps "
+                 "its process from exiting)",
+                 slot->index + 1, slot->group->name, static_cast<int>(slot->proc.pid), draining);
+      continue;
+    }
     apr_proc_other_child_unregister(slot);
-    const DrainingDaemon old{slot->proc.pid, slot->group->slot, slot->shared};
+    const DrainingDaemon old{slot->proc.pid, slot->group->slot, slot->shared,
+                             drain_deadline(*slot->group)};
     *static_cast<DrainingDaemon*>(apr_array_push(gen->registry->draining)) = old;
     watch_one_draining(gen, old);
     log_server(gen->server, APLOG_INFO, 0, "WSGID0213",
@@ -253,7 +298,25 @@ void replace_draining_daemons() {
     slot->running = false;
     slot->shared = nullptr;
     slot->startup_failures = 0;
+    slot->replacement_deferred = false;
     spawn(slot);
+  }
+}
+
+void kill_overdue_daemons() {
+  Generation* gen = g_generation;
+  if (!gen) return;
+  const apr_time_t now = apr_time_now();
+  auto* d = reinterpret_cast<DrainingDaemon*>(gen->registry->draining->elts);
+  for (int i = 0; i < gen->registry->draining->nelts; ++i) {
+    if (d[i].deadline == 0 || now < d[i].deadline) continue;
+    // Still in the list, so not yet reaped: the pid is still this child's.
+    kill(d[i].pid, SIGKILL);
+    d[i].deadline = 0;
+    log_server(gen->server, APLOG_ERR, 0, "WSGID0215",
+               "daemon process (pid %d) was still there %d s after its graceful-timeout ended; "
+               "killed (its application kept it from exiting)",
+               static_cast<int>(d[i].pid), static_cast<int>(apr_time_sec(kDrainSlack)));
   }
 }
 
@@ -297,7 +360,8 @@ apr_status_t generation_cleanup(void* data) {
     // new connections from the same socket. Stop: the workers are done, so it can go.
     kill(slot->proc.pid, restarting ? SIGUSR1 : SIGTERM);
     *static_cast<DrainingDaemon*>(apr_array_push(reg->draining)) =
-        DrainingDaemon{slot->proc.pid, slot->group->slot, slot->shared};
+        DrainingDaemon{slot->proc.pid, slot->group->slot, slot->shared,
+                       restarting ? drain_deadline(*slot->group) : 0};
   }
   if (restarting) {
     g_generation = nullptr;

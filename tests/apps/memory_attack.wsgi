@@ -4,8 +4,11 @@
 #   /maps                    the shared mappings it has: [[start, end, permissions, path], ...]
 #   /scoreboard?victim=NAME  finds wsgid's scoreboard and marks group NAME as failing to start
 #   /secret?hex=HEX          whether those bytes (either byte order) are anywhere in its memory
+#   /fake-drain              marks its own process DRAINING in its scoreboard slot, and serves on
+#   /pid                     its process id
 import ctypes
 import json
+import os
 import time
 from urllib.parse import parse_qs
 
@@ -21,6 +24,7 @@ FAILED_AT = PROCESSES_AT + MAX_PROCESSES * PROCESS_SLOT_SIZE   # startup_failed_
 ERROR_AT = FAILED_AT + 8                                       # startup_error[256]
 STARTING = 1
 READY = 2
+DRAINING = 3
 
 
 def mappings():
@@ -71,6 +75,23 @@ def attack_scoreboard(victim: bytes):
     return {"found": False, "written": False}
 
 
+def fake_drain():
+    """Its own process slot says DRAINING, though the process goes on serving and never exits
+    on its own: the parent would fork a replacement for every such claim."""
+    pid = os.getpid()
+    for lo, hi, perms, _ in shared():
+        if "w" not in perms or hi - lo != SLOT_ALIGN:
+            continue
+        for p in range(MAX_PROCESSES):
+            at = lo + PROCESSES_AT + p * PROCESS_SLOT_SIZE
+            if ctypes.c_int32.from_address(at).value == pid:
+                state = ctypes.c_int32.from_address(at + 4)
+                claimed = state.value == READY
+                state.value = DRAINING
+                return {"pid": pid, "claimed": claimed}
+    return {"pid": pid, "claimed": False}
+
+
 def application(environ, start_response):
     path = environ.get("PATH_INFO", "")
     query = parse_qs(environ.get("QUERY_STRING", ""))
@@ -78,6 +99,10 @@ def application(environ, start_response):
         result = [[lo, hi, perms, name] for lo, hi, perms, name in shared()]
     elif path == "/scoreboard":
         result = attack_scoreboard(query["victim"][0].encode())
+    elif path == "/pid":
+        result = {"pid": os.getpid()}
+    elif path == "/fake-drain":
+        result = fake_drain()
     elif path == "/secret":
         needle = bytes.fromhex(query["hex"][0])
         result = {"found": any(needle in m or needle[::-1] in m for m in readable_memory())}
