@@ -317,7 +317,13 @@ void Daemon::request_thread(ThreadSlot& slot) {
       if (errno != EINTR) check_own_fds();  // EBADF: the app closed the epoll set
       continue;
     }
-    if (ev.data.u64 == ParkingLot::kStopKey || draining_) break;
+    // A drain decided (maximum-requests reached, a signal) but not yet begun by the main thread
+    // takes no new work either: what this thread would take next (a parked connection's
+    // request, a pending connection) is answered GoAway or left queued for the replacement.
+    if (ev.data.u64 == ParkingLot::kStopKey || draining_ ||
+        requested_.load() != DrainReason::kNone) {
+      break;
+    }
     const std::int64_t taken_us = realtime_us();
     auto wc =
         ev.data.u64 == ParkingLot::kListenKey ? accept_connection() : lot_.unpark(ev.data.u64);
