@@ -13,7 +13,11 @@ WSGIDaemonProcess mem processes=1 threads=4 display-name=%{GROUP}
 WSGIScriptAlias /app @APPS@/hello.wsgi process-group=mem application-group=%{GLOBAL}
 """
 
-TOLERANCE_KIB = 1024
+# Between what a daemon-only worker maps beyond a plain one (mod_wsgid.so and libstdc++: the
+# difference of the medians is +480..+620 KiB on Debian 12, +1,052 and +1,060 KiB seen on
+# Debian 13 in the CI's trixie stage) and what mod_wsgi's worker adds with libpython (+1,568 KiB
+# on Debian 12), which the strict xfail for mod_wsgi keeps above it.
+TOLERANCE_KIB = 1280
 
 
 def warm_up(server, paths, rounds=40):
