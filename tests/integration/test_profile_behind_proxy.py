@@ -50,6 +50,9 @@ def test_anyone_else_cannot_forge_the_address_or_the_scheme(run):
 def test_the_access_log_names_the_forwarded_client(run):
     ec.request(run.port, "/?marker=trusted", source="127.0.0.1", headers=FORWARDED)
     ec.request(run.port, "/?marker=forged", source="127.0.0.2", headers=FORWARDED)
+    # Each worker child writes its line after its response has gone, so the first request's
+    # line can come after the second's: wait for both.
+    run.wait_output("marker=trusted")
     log = run.wait_output("marker=forged")
     trusted = next(line for line in log.splitlines() if "marker=trusted" in line)
     forged = next(line for line in log.splitlines() if "marker=forged" in line)
