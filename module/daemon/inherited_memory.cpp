@@ -10,6 +10,9 @@
 #include <cstring>
 #include <vector>
 
+#include "read_all.hpp"
+#include "unique_fd.hpp"
+
 namespace wsgid {
 namespace {
 
@@ -18,35 +21,17 @@ struct Range {
   std::uintptr_t hi;
 };
 
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // The whole file first: unmapping while reading it would change what is left to read.
 bool read_maps(std::string& out, std::string& error) {
-  const int fd = ::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  const UniqueFd fd(::open("/proc/self/maps", O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
     error = std::string("cannot open /proc/self/maps: ") + std::strerror(errno);
     return false;
   }
-  char buffer[16384];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n > 0) {
-      out.append(buffer, static_cast<std::size_t>(n));
-    } else if (n == 0) {
-      break;
-    } else if (errno != EINTR) {
-      error = std::string("cannot read /proc/self/maps: ") + std::strerror(errno);
-      ::close(fd);
-      return false;
-    }
+  if (const int e = read_all(fd.get(), out); e != 0) {
+    error = std::string("cannot read /proc/self/maps: ") + std::strerror(e);
+    return false;
   }
-  ::close(fd);
   return true;
 }
 
@@ -83,9 +68,9 @@ bool is_inherited_shared_memory(std::string_view permissions, std::string_view p
   if (permissions[1] == 'w') return true;
   // Read-only, but anonymous or reachable by no path: such memory can be made writable again
   // (mprotect) and is nobody's file on disk.
-  return path.empty() || path[0] != '/' || ends_with(path, " (deleted)") ||
-         starts_with(path, "/SYSV") || starts_with(path, "/memfd:") ||
-         starts_with(path, "/dev/shm/") || starts_with(path, "/dev/zero");
+  return path.empty() || path[0] != '/' || path.ends_with(" (deleted)") ||
+         path.starts_with("/SYSV") || path.starts_with("/memfd:") ||
+         path.starts_with("/dev/shm/") || path.starts_with("/dev/zero");
 }
 
 MemoryRelease release_inherited_shared_memory(const void* keep, std::size_t keep_length) {
