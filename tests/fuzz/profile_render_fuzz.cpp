@@ -5,7 +5,7 @@
 //
 // With WSGID_FUZZ_RENDERS=DIR (and WSGID_FUZZ_MODULE=mod_wsgid.so), the first
 // kMaxRendersKept inputs that render are written to DIR/N/, for `apache2 -t` to judge
-// (tests/fuzz/apache_accepts_renders.sh).
+// (tests/fuzz/apache_accepts_renders.sh); those with server.raw_directives are not kept.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -53,7 +53,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static int kept = 0;
   const char* renders = std::getenv("WSGID_FUZZ_RENDERS");
   const char* module = std::getenv("WSGID_FUZZ_MODULE");
-  const bool keep = renders != nullptr && kept < kMaxRendersKept;
+  // server.raw_directives are copied verbatim and checked by nothing but httpd (by design,
+  // docs/profile-reference.md): a mutated one is httpd's to refuse, not a rendering bug.
+  const bool keep = renders != nullptr && kept < kMaxRendersKept &&
+                    result.profile->server.raw_directives.empty();
   render::RenderOptions options;
   options.out_dir = keep ? std::filesystem::path(renders) / std::to_string(kept)
                          : std::filesystem::path("/tmp/wsgid-fuzz-render");
