@@ -12,6 +12,10 @@ namespace wsgid {
 // process pool's registry, so counters survive graceful restarts and daemon deaths).
 wsgid_scoreboard* scoreboard(process_rec* process);
 
+// The memfd the scoreboard is mapped from (close-on-exec), or -1 when there is none. A daemon
+// that execs wsgid-daemon passes it on, and the helper maps only its group's slot from it.
+int scoreboard_fd(process_rec* process);
+
 // The slot of the group called `name`, claimed if the group is new; nullptr when all are taken.
 wsgid_group_slot* claim_group_slot(wsgid_scoreboard* board, const char* name);
 

@@ -3,8 +3,14 @@
 // on death, counting the restart under the reason the daemon left there.
 #include "parent/scoreboard.hpp"
 
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -97,6 +103,40 @@ TEST(Scoreboard, ReleaseCountsTheRestartUnderTheDaemonsReason) {
   store(slot->exit_reason, WSGID_EXIT_REASONS + 5);
   release_process_slot(group, slot, 0);
   EXPECT_EQ(load(group->restarts[WSGID_EXIT_CRASH]), 2U);
+}
+
+// The parent's real board: mapped from a memfd that a daemon hands across its exec, so that
+// wsgid-daemon can map its own group's slot (and only that) again.
+TEST(Scoreboard, TheBoardIsASealedMemfdThatMapsAGroupSlotAlone) {
+  ASSERT_EQ(apr_initialize(), APR_SUCCESS);
+  apr_pool_t* pool = nullptr;
+  ASSERT_EQ(apr_pool_create(&pool, nullptr), APR_SUCCESS);
+  process_rec process{};
+  process.pool = pool;
+  wsgid_scoreboard* board = scoreboard(&process);
+  ASSERT_NE(board, nullptr);
+  EXPECT_EQ(scoreboard(&process), board);  // once per process
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(board) % WSGID_SCOREBOARD_SLOT_ALIGN, 0U);
+  EXPECT_EQ(board->magic, WSGID_SCOREBOARD_MAGIC);
+  const int fd = scoreboard_fd(&process);
+  ASSERT_GE(fd, 0);
+  EXPECT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);  // nothing httpd execs gets it
+  // Sealed: whoever holds it cannot shrink it under the parent's and workers' mappings.
+  EXPECT_NE(ftruncate(fd, 0), 0);
+  EXPECT_NE(ftruncate(fd, sizeof(wsgid_scoreboard) * 2), 0);
+
+  wsgid_group_slot* blog = claim_group_slot(board, "blog");
+  ASSERT_NE(blog, nullptr);
+  const auto offset = reinterpret_cast<char*>(blog) - reinterpret_cast<char*>(board);
+  void* view = mmap(nullptr, sizeof(wsgid_group_slot), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                    static_cast<off_t>(offset));
+  ASSERT_NE(view, MAP_FAILED);
+  auto* slot = static_cast<wsgid_group_slot*>(view);
+  EXPECT_STREQ(slot->name, "blog");
+  add(slot->requests_by_class[2], 5);  // a daemon's write, seen by the parent
+  EXPECT_EQ(load(blog->requests_by_class[2]), 5U);
+  munmap(view, sizeof(wsgid_group_slot));
+  apr_pool_destroy(pool);
 }
 
 }  // namespace
