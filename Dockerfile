@@ -50,7 +50,8 @@ RUN set -eu; \
     mkdir -p /out/bin /out/sbin /out/modules; \
     install -m 0755 /build/launcher/wsgid /out/bin/wsgid; \
     install -m 0644 /build/module/mod_wsgid.so /build/module/wsgid_python.so /out/modules/; \
-    strip --strip-unneeded /out/bin/wsgid /out/modules/*.so; \
+    install -m 0755 /build/module/wsgid-daemon /out/modules/; \
+    strip --strip-unneeded /out/bin/wsgid /out/modules/*.so /out/modules/wsgid-daemon; \
     install -m 0755 /usr/sbin/apache2 /out/sbin/apache2; \
     for m in $(grep -ho 'mod_[a-z0-9_]*\.so' launcher/render/*.cpp | grep -vx mod_wsgid.so | sort -u); do \
       install -m 0644 "/usr/lib/apache2/modules/$m" /out/modules/; \

@@ -52,6 +52,7 @@ fi
 
 # The project: measure what is built; build it when it is not.
 if [ ! -f "$build/module/mod_wsgid.so" ] || [ ! -f "$build/module/wsgid_python.so" ] \
+   || [ ! -x "$build/module/wsgid-daemon" ] \
    || [ "${WSGID_BENCH_REBUILD:-0}" = 1 ]; then
   echo "bench: building mod_wsgid into $build"
   "$root/scripts/install-deps.sh"

@@ -13,6 +13,9 @@ namespace wsgid {
 // wsgid_python.so beside mod_wsgid.so.
 std::string python_library_path();
 
+// wsgid-daemon beside them: the program a forked daemon execs (daemon/daemon_exec.hpp).
+std::string daemon_helper_path();
+
 // dlopen()s wsgid_python.so (once per process; later calls return the same table) and checks
 // its ABI version. nullptr with `error` set when it cannot be loaded or does not match.
 const wsgid_python_api* load_python_api(std::string& error);

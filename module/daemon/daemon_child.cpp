@@ -8,7 +8,6 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -28,10 +27,13 @@
 #include <string>
 #include <vector>
 
+#include "daemon_exec.hpp"
 #include "env_file.hpp"
 #include "inherited_memory.hpp"
 #include "landlock_scope.hpp"
 #include "log.hpp"
+#include "malloc_arenas.hpp"
+#include "parent/scoreboard.hpp"
 #include "process_title.hpp"
 #include "python_library.hpp"
 #include "seccomp_filter.hpp"
@@ -132,15 +134,16 @@ void reset_signals() {
   signal(SIGUSR1, SIG_DFL);
 }
 
-// Keeps only stdin/stdout/stderr and the group's socket: httpd's listeners, other groups'
-// sockets and every other VirtualHost's log stay out of this process.
-void close_inherited_fds(int keep) {
+// Keeps only stdin/stdout/stderr, the group's socket and (for wsgid-daemon) the scoreboard's
+// memfd: httpd's listeners, other groups' sockets and every other VirtualHost's log stay out of
+// this process.
+void close_inherited_fds(int keep, int keep_too) {
   std::vector<int> fds;
   if (DIR* d = opendir("/proc/self/fd")) {
     while (dirent* e = readdir(d)) {
       if (e->d_name[0] == '.') continue;
       const int fd = std::atoi(e->d_name);
-      if (fd > 2 && fd != keep && fd != dirfd(d)) fds.push_back(fd);
+      if (fd > 2 && fd != keep && fd != keep_too && fd != dirfd(d)) fds.push_back(fd);
     }
     closedir(d);
   }
@@ -262,24 +265,6 @@ void change_directory(server_rec* s, const DaemonGroup& g) {
   }
 }
 
-// glibc gives each thread that allocates while another holds its arena a new malloc arena, up
-// to 8 per core, and an arena keeps much of what its thread freed. After a burst of large
-// requests each of a daemon's request threads held 1.3-1.9 MiB that way (one 64 MiB-aligned
-// mapping per thread in /proc/PID/smaps): 10-15 MiB per daemon. With one arena shared by all
-// threads, freed memory is reused by whichever thread allocates next and the heap's top is
-// trimmed: 1-3 MiB (two arenas: 3-6 MiB; tests/integration/test_daemon_memory.py). The GIL
-// serialises most of a daemon's allocation anyway, glibc's per-thread cache serves small blocks
-// without the lock, and throughput did not change measurably (docs/memory.md). Set before
-// Python starts any thread; an explicit MALLOC_ARENA_MAX or glibc.malloc.arena_max tunable wins.
-constexpr int kDaemonMallocArenas = 1;
-
-void limit_malloc_arenas() {
-  if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
-  const char* tunables = std::getenv("GLIBC_TUNABLES");
-  if (tunables != nullptr && std::strstr(tunables, "glibc.malloc.arena_max") != nullptr) return;
-  mallopt(M_ARENA_MAX, kDaemonMallocArenas);
-}
-
 const wsgid_python_api* load_python_or_exit(server_rec* s, const DaemonGroup& g) {
   std::string error;
   const wsgid_python_api* api = wsgid::load_python_api(error);
@@ -392,14 +377,59 @@ void restrict_with_landlock(server_rec* s, const DaemonGroup& g, const LandlockR
   }
 }
 
+std::vector<char*> helper_argv(const server_rec* s, const DaemonGroup& g) {
+  std::vector<char*> argv;
+  if (g.display_name) {
+    argv.push_back(const_cast<char*>(g.display_name));
+  } else {
+    for (int i = 0; i < s->process->argc && s->process->argv[i]; ++i) {
+      argv.push_back(const_cast<char*>(s->process->argv[i]));
+    }
+  }
+  argv.push_back(nullptr);
+  return argv;
+}
+
+[[noreturn]] void exec_helper(server_rec* s, const DaemonGroup& g, const wsgid_daemon_spec& spec,
+                              const SeccompFilter& filter, const wsgid_process_slot* shared_slot) {
+  SpecExtras extras;
+  extras.seccomp_program = filter.program();
+  extras.seccomp_path = filter.path();
+  extras.seccomp_learning = filter.learning();
+  extras.python_library = python_library_path();
+  extras.scoreboard_fd = scoreboard_fd(s->process);
+  const auto* board = reinterpret_cast<const char*>(scoreboard(s->process));
+  if (board != nullptr && g.slot != nullptr) {
+    const auto* group = reinterpret_cast<const char*>(g.slot);
+    extras.group_slot_offset = static_cast<std::uint64_t>(group - board);
+    if (shared_slot != nullptr) {
+      extras.process_slot_offset =
+          static_cast<std::uint64_t>(reinterpret_cast<const char*>(shared_slot) - group);
+    }
+  }
+  const std::vector<char*> argv = helper_argv(s, g);
+  const std::string why = exec_daemon_helper(daemon_helper_path(), argv.data(), spec, extras);
+  startup_failure(s, 0, "WSGID0217",
+                  apr_psprintf(s->process->pool,
+                               "%s; it runs the application outside httpd's memory. Install "
+                               "wsgid-daemon beside mod_wsgid.so, from the same build",
+                               why.c_str()),
+                  g);
+}
+
 }  // namespace
+
+bool daemon_execs_helper(const DaemonGroup& g) {
+  return g.chroot == nullptr && global_config().lazy_initialization != 0;
+}
 
 void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_slot,
                       int startup_delay_seconds, uid_t worker_uid) {
   reset_signals();
   set_process_title(s->process, g.display_name);
   redirect_logs(s, g);
-  close_inherited_fds(g.listen_fd);
+  const bool exec = daemon_execs_helper(g);
+  close_inherited_fds(g.listen_fd, exec ? scoreboard_fd(s->process) : -1);
   release_shared_memory(s, g);
   const int log_fd = open_nonblocking_log();
   if (g.umask != kUnset) umask(static_cast<mode_t>(g.umask));
@@ -426,7 +456,6 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   }
 
   set_priority(s, g);
-  limit_malloc_arenas();
   // Loaded before chroot= so neither it nor libpython need to exist inside the jail.
   const wsgid_python_api* api = load_python_or_exit(s, g);
 
@@ -444,7 +473,12 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   const std::vector<const char*> python_path = to_vector<const char*>(g.python_path);
   for (wsgid_preload& p : preloads) p.script_path = path_in_chroot(g, p.script_path);
   give_private_tmpdir(s, g);
-  const LandlockRules rules = landlock_rules(s, g, preloads);
+  LandlockRules rules = landlock_rules(s, g, preloads);
+  if (exec) {
+    // Executed and loaded after the domain exists; outside /usr only in a build tree.
+    rules.read.push_back(daemon_helper_path());
+    rules.read.push_back(python_library_path());
+  }
   restrict_with_landlock(s, g, rules);
   // Learning mode: what the enforced scope would grant, for the Python side's audit hook.
   std::vector<const char*> learn_read;
@@ -483,10 +517,6 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   spec.peer_parent_pid = parent;  // workers are httpd's children too
   spec.preload = preloads.data();
   spec.preload_count = preloads.size();
-  if (filter.loaded()) {
-    spec.apply_sandbox = &SeccompFilter::apply_callback;
-    spec.sandbox_ctx = &filter;
-  }
   spec.process_slot = shared_slot;
   spec.group_slot = g.slot;
   spec.log_level = g.server->log.level;
@@ -505,6 +535,13 @@ void run_daemon_child(server_rec* s, DaemonGroup& g, wsgid_process_slot* shared_
   spec.fs_write_count = learn_write.size();
   std::vector<const char*> warn_options;
   set_python_settings(spec, warn_options);
+  if (exec) exec_helper(s, g, spec, filter, shared_slot);
+  // Staying in the fork: the filter is applied through the callback, the slots are mapped.
+  if (filter.loaded()) {
+    spec.apply_sandbox = &SeccompFilter::apply_callback;
+    spec.sandbox_ctx = &filter;
+  }
+  limit_malloc_arenas();
   const int rc = api->daemon_main(&spec);
   _exit(rc);
 }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <utility>
 
 #include "filter_loader.hpp"
 
@@ -15,6 +16,13 @@ bool SeccompFilter::load_file(const char* path, bool learning, std::string& erro
   error = "seccomp-filter=" + path_ + ": " + error;
   program_.clear();
   return false;
+}
+
+void SeccompFilter::set_program(std::vector<std::uint8_t> program, std::string path,
+                                bool learning) {
+  program_ = std::move(program);
+  path_ = std::move(path);
+  learning_ = learning;
 }
 
 bool SeccompFilter::apply(std::string& error) const {

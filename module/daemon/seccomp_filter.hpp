@@ -13,7 +13,12 @@ namespace wsgid {
 class SeccompFilter {
  public:
   bool load_file(const char* path, bool learning, std::string& error);
+  // The filter a forked daemon read, handed to wsgid-daemon across execve.
+  void set_program(std::vector<std::uint8_t> program, std::string path, bool learning);
   bool loaded() const { return !program_.empty(); }
+  const std::vector<std::uint8_t>& program() const { return program_; }
+  const std::string& path() const { return path_; }
+  bool learning() const { return learning_; }
   // Sets PR_SET_NO_NEW_PRIVS, installs the filter on every thread, and starts the reporter that
   // writes each call the filter hands to it to stderr (the group's error log), then kills the
   // caller, or in learning mode lets the call run.

@@ -459,6 +459,23 @@ void note_landlock_shortfall(server_rec* s, DaemonGroup* const* groups, int coun
   }
 }
 
+// A daemon that stays forked (daemon_child.hpp) keeps a copy of this process's memory: every
+// vhost's configuration and TLS private keys. Said once per configuration and group.
+void note_forked_groups(server_rec* s, DaemonGroup* const* groups, int count) {
+  for (int i = 0; i < count; ++i) {
+    const DaemonGroup& g = *groups[i];
+    if (daemon_execs_helper(g)) continue;
+    log_server(s, APLOG_NOTICE, 0, "WSGID0219",
+               "daemon group '%s' runs its application in a fork of httpd (%s), not in a fresh "
+               "wsgid-daemon process: it can read httpd's memory, which holds every "
+               "VirtualHost's configuration and TLS private keys. Drop %s where sites must not "
+               "trust each other",
+               g.name, g.chroot ? "chroot=" : "WSGILazyInitialization Off",
+               g.chroot ? "chroot= (sandbox-filesystem= confines files without it)"
+                        : "WSGILazyInitialization Off");
+  }
+}
+
 int start_daemon_groups(apr_pool_t* pconf, apr_pool_t* /*ptemp*/, server_rec* s) {
   // httpd reads its configuration twice at start-up; daemons belong to the real run only.
   if (ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL ||
@@ -504,6 +521,7 @@ int start_daemon_groups(apr_pool_t* pconf, apr_pool_t* /*ptemp*/, server_rec* s)
   }
   release_unused_sockets(gen->registry);
   note_landlock_shortfall(s, groups, gc.groups->nelts);
+  note_forked_groups(s, groups, gc.groups->nelts);
   watch_draining(gen);
   apr_pool_cleanup_register(pconf, gen, generation_cleanup, apr_pool_cleanup_null);
 

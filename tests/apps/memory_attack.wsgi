@@ -43,14 +43,41 @@ def shared():
 
 
 def readable_memory():
-    """Every mapping it may read without faulting: private or shared, no device or file view."""
+    """Every mapping it may read without faulting, private or shared, no device or file view:
+    [(address, copy of its bytes)], taken from one reading of the map."""
+    out = []
     for lo, hi, perms, path in mappings():
         if perms[0] != "r" or path.startswith("[v") or hi - lo > 1 << 30:
             continue
         if path and not (path.startswith("[heap") or path.startswith("[anon") or
                          path.startswith("/dev/zero") or path.startswith("[stack")):
             continue
-        yield ctypes.string_at(lo, hi - lo)
+        out.append((lo, ctypes.string_at(lo, hi - lo), path or "[anon]"))
+    return out
+
+
+def data_range(b: bytes):
+    """Where a bytes object's contents lie in this process (CPython: after its header)."""
+    start = id(b) + bytes.__basicsize__ - 1
+    return start, start + len(b)
+
+
+def find_secret(needle: bytes):
+    """Where those bytes (either byte order) lie in memory the probe did not make itself: the
+    needle objects and the copies it reads memory into hold them too, and do not count."""
+    reverse = needle[::-1]
+    regions = readable_memory()
+    own = [data_range(needle), data_range(reverse)] + [data_range(c) for _, c, _ in regions]
+    found = []
+    for lo, copy, path in regions:
+        for pattern in (needle, reverse):
+            at = copy.find(pattern)
+            while at >= 0:
+                address = lo + at
+                if not any(a <= address < b for a, b in own):
+                    found.append(path)
+                at = copy.find(pattern, at + 1)
+    return found
 
 
 def attack_scoreboard(victim: bytes):
@@ -92,6 +119,18 @@ def fake_drain():
     return {"pid": pid, "claimed": False}
 
 
+def handover():
+    """What is left to the app of the exec that started it: its program, descriptors, env."""
+    fds = {}
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            fds[fd] = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            pass
+    return {"exe": os.readlink("/proc/self/exe"), "fds": fds,
+            "env": sorted(k for k in os.environ if k.startswith("WSGID_DAEMON"))}
+
+
 def application(environ, start_response):
     path = environ.get("PATH_INFO", "")
     query = parse_qs(environ.get("QUERY_STRING", ""))
@@ -101,11 +140,13 @@ def application(environ, start_response):
         result = attack_scoreboard(query["victim"][0].encode())
     elif path == "/pid":
         result = {"pid": os.getpid()}
+    elif path == "/handover":
+        result = handover()
     elif path == "/fake-drain":
         result = fake_drain()
     elif path == "/secret":
-        needle = bytes.fromhex(query["hex"][0])
-        result = {"found": any(needle in m or needle[::-1] in m for m in readable_memory())}
+        where = find_secret(bytes.fromhex(query["hex"][0]))
+        result = {"found": bool(where), "where": sorted(set(where))}
     else:
         result = {"error": "unknown route " + path}
     body = json.dumps(result).encode()
