@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "render/site_conf.hpp"
-#include "render/tls_key_exposure.hpp"
 #include "sandbox/site_filters.hpp"
 
 namespace wsgid::cli {
@@ -33,9 +32,7 @@ std::vector<std::string> build_into(const profile::Profile& profile,
                              "; the launcher must be able to create, chown and chmod files in "
                              "the render directory and the profile's log files");
   }
-  std::vector<std::string> warnings = render::unreadable_app_paths(profile, options.identities);
-  for (std::string& w : render::tls_key_exposure(profile)) warnings.push_back(std::move(w));
-  return warnings;
+  return render::unreadable_app_paths(profile, options.identities);
 }
 
 }  // namespace wsgid::cli

@@ -18,7 +18,7 @@ std::vector<render::RenderedFile> build_files(const profile::Profile& profile,
 
 // What `wsgid render` and `wsgid run` do: assigns the sites' identities when this process is
 // root (options.identities is replaced), builds and writes the files. Returns warnings for the
-// user (WSGID2042, WSGID2043). Throws std::runtime_error (a WSGID2040 or WSGID2041 message) when a
+// user (WSGID2042). Throws std::runtime_error (a WSGID2040 or WSGID2041 message) when a
 // site gets no uid or a file cannot be written, or what build_files() throws.
 std::vector<std::string> build_into(const profile::Profile& profile, render::RenderOptions options);
 
